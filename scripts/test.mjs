@@ -1,0 +1,42 @@
+// The test command (README: `npm test`). Type-checks everything, then runs every
+// mocha suite under out/test, and ends with one line "N passed, N failed".
+// Set WEFT_TEST_GREP to run a subset; WEFT_SKIP_E2E=1 skips test/e2e.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Mocha from 'mocha';
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', shell: false });
+  return r.status === 0;
+}
+
+let failedSteps = 0;
+console.log('> tsc -p . (type check and compile)');
+if (!run('npx', ['tsc', '-p', '.'])) failedSteps++;
+console.log('> tsc -p webview (type check)');
+if (!run('npx', ['tsc', '-p', 'webview'])) failedSteps++;
+if (failedSteps > 0) {
+  console.log(`0 passed, ${failedSteps} failed`);
+  process.exit(1);
+}
+
+const mocha = new Mocha({ timeout: 120_000, reporter: 'spec', grep: process.env.WEFT_TEST_GREP });
+function findTests(dir) {
+  let out = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out = out.concat(findTests(p));
+    else if (e.name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+let files = findTests('out/test').sort();
+if (process.env.WEFT_SKIP_E2E === '1') files = files.filter((f) => !f.includes('/e2e/'));
+for (const f of files) mocha.addFile(f);
+await mocha.loadFilesAsync();
+const runner = mocha.run((failures) => {
+  const { passes = 0, pending = 0 } = runner.stats ?? {};
+  console.log(`${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ''}`);
+  process.exit(failures > 0 || passes === 0 ? 1 : 0);
+});

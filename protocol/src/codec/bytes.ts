@@ -149,6 +149,8 @@ export class ByteReader {
   }
 
   readFixed(n: number): Uint8Array {
+    // A computed length (e.g. from readVarInt) must never move the reader backwards.
+    if (!Number.isSafeInteger(n) || n < 0) throw new DecodeError('malformed', `bad fixed length ${n}`);
     if (n > this.remaining) throw new DecodeError('truncated', `expected ${n} bytes, have ${this.remaining}`);
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;

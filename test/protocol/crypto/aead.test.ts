@@ -10,6 +10,7 @@ import {
   openSealed,
   sealTo,
 } from '../../../protocol/src/crypto/index.js';
+import { activeAead, nativeAead, nobleAead } from '../../../protocol/src/crypto/aead.js';
 import { seededRandom } from './seeded-random.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -27,6 +28,23 @@ describe('crypto/aead (XChaCha20-Poly1305)', () => {
       assert.deepEqual(decrypt(key, sealed, aad), pt);
     }
     assert.deepEqual(decrypt(key, encrypt(key, enc('no aad'))), enc('no aad'));
+  });
+
+  it('uses the native backend on Node; it gives the same bytes as noble, and each opens the other', () => {
+    assert.equal(activeAead().name, 'native');
+    for (const len of [0, 1, 15, 16, 17, 64, 1000, 70_000]) {
+      const k = rnd(32);
+      const n = rnd(24);
+      const pt = rnd(len);
+      const a = len % 2 ? rnd(len % 40) : undefined;
+      const x = new Uint8Array(len + 16);
+      const y = new Uint8Array(len + 16);
+      nativeAead.seal(k, n, pt, a, x);
+      nobleAead.seal(k, n, pt, a, y);
+      assert.deepEqual(x, y, `length ${len}`);
+      assert.deepEqual(nativeAead.open(k, n, y, a), pt);
+      assert.deepEqual(nobleAead.open(k, n, x, a), pt);
+    }
   });
 
   it('encryptWithNonce is deterministic and decrypts with decrypt()', () => {

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * The `weft` command.
+ *   weft demo [--seed N]     three teammates co-edit one file offline, merge, and a revocation
+ *   weft keygen              prints a new identity (public key text and fingerprint)
+ */
+import { parseArgs } from 'node:util';
+import { runDemo } from './demo.js';
+import { fingerprint, generateSigningKeyPair, publicKeyToText } from '../protocol/src/crypto/index.js';
+
+const USAGE = `usage: weft <command>
+  demo [--seed N]   three replicas edit concurrently, merge, and converge (prints what happens)
+  keygen            create an identity and print its public key`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'demo': {
+      const { values } = parseArgs({ args: rest, options: { seed: { type: 'string' } } });
+      return runDemo(values.seed !== undefined ? Number(values.seed) : Date.now() % 100000);
+    }
+    case 'keygen': {
+      const k = generateSigningKeyPair();
+      console.log(`public key:  ${publicKeyToText(k.publicKey)}\nfingerprint: ${fingerprint(k.publicKey)}`);
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return 0;
+    default:
+      console.error(`weft: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`weft: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,232 @@
+/**
+ * Access control evaluated on the causal DAG.
+ *
+ * Access commits (genesis, grants, revocations) form a small DAG of their own: each
+ * one's `parents` are the maximal access commits in its causal past (its "access
+ * frontier"). Every other commit carries its access frontier too, so "what did the
+ * author hold in this commit's causal past" is a question about a handful of access
+ * commits, never a walk over the whole log.
+ *
+ * Rules (deterministic: the same set of commits gives the same answers on every replica):
+ * - The owner (named by the share's genesis) holds every right and cannot be revoked.
+ * - A member's role in a causal past P: among the effective grants and revocations of
+ *   that member in P, take the maximal ones (not in the past of another); if any of
+ *   them is a revocation the member has no role (a revocation wins over a concurrent
+ *   grant); otherwise the lowest role granted by them (concurrent grants: the more
+ *   cautious one).
+ * - An access commit is effective iff its author may administer in its causal past,
+ *   it never touches the owner, and no effective revocation of its author is
+ *   concurrent with it. Owner revocations are always effective, so they always win.
+ *   Between admins, concurrent revocations are resolved in a deterministic order
+ *   (topological over the access DAG, ties broken by commit id): a revocation of X
+ *   voids X's concurrent access commits that come after it in that order. (Two admins
+ *   revoking each other at once: the one whose revocation comes first wins.)
+ * - Any other commit is effective iff its author may write in its causal past and no
+ *   effective revocation of its author is concurrent with it (see `ShareReplica`).
+ */
+import type { CommitId } from '../log/ids.js';
+import { canAdminister, lowerRole, type GrantableRole, type Role } from './roles.js';
+
+export interface AccessCommit {
+  readonly id: CommitId;
+  /** Author public key, hex. */
+  readonly author: string;
+  readonly parents: readonly CommitId[];
+  readonly grants: ReadonlyArray<{ member: string; role: GrantableRole; name: string }>;
+  readonly revokes: readonly string[];
+  readonly genesis: boolean;
+}
+
+export class AccessState {
+  private readonly commits = new Map<CommitId, AccessCommit>();
+  private readonly closures = new Map<CommitId, ReadonlySet<CommitId>>();
+  private readonly frontierClosures = new Map<string, ReadonlySet<CommitId>>();
+  private effective = new Set<CommitId>();
+  private order: CommitId[] = [];
+
+  constructor(readonly owner: string) {}
+
+  has(id: CommitId): boolean {
+    return this.commits.has(id);
+  }
+
+  get(id: CommitId): AccessCommit | undefined {
+    return this.commits.get(id);
+  }
+
+  isEffective(id: CommitId): boolean {
+    return this.effective.has(id);
+  }
+
+  effectiveIds(): ReadonlySet<CommitId> {
+    return this.effective;
+  }
+
+  /** Strict access-ancestors of an access commit. */
+  closureOf(id: CommitId): ReadonlySet<CommitId> {
+    let c = this.closures.get(id);
+    if (c) return c;
+    const set = new Set<CommitId>();
+    for (const p of this.commits.get(id)!.parents) {
+      set.add(p);
+      for (const q of this.closureOf(p)) set.add(q);
+    }
+    this.closures.set(id, set);
+    return set;
+  }
+
+  /** Access commits in the causal past described by a frontier (inclusive). */
+  closureOfFrontier(frontier: readonly CommitId[]): ReadonlySet<CommitId> {
+    if (frontier.length === 1) {
+      const only = frontier[0]!;
+      const key = only;
+      let c = this.frontierClosures.get(key);
+      if (!c) {
+        c = new Set([only, ...this.closureOf(only)]);
+        this.frontierClosures.set(key, c);
+      }
+      return c;
+    }
+    const key = frontier.join(',');
+    let c = this.frontierClosures.get(key);
+    if (!c) {
+      const set = new Set<CommitId>();
+      for (const f of frontier) {
+        set.add(f);
+        for (const q of this.closureOf(f)) set.add(q);
+      }
+      c = set;
+      this.frontierClosures.set(key, c);
+    }
+    return c;
+  }
+
+  /** Maximal elements of a set of access commit ids (those not in the past of another). */
+  maximal(ids: Iterable<CommitId>): CommitId[] {
+    const list = [...new Set(ids)];
+    return list.filter((a) => !list.some((b) => b !== a && this.closureOf(b).has(a))).sort();
+  }
+
+  /** Adds an access commit and re-evaluates which access commits are effective. Returns true if an earlier verdict changed. */
+  add(c: AccessCommit): boolean {
+    if (this.commits.has(c.id)) return false;
+    const before = this.effective;
+    this.commits.set(c.id, c);
+    this.frontierClosures.clear();
+    this.evaluate();
+    for (const id of before) if (!this.effective.has(id)) return true;
+    return false;
+  }
+
+  /** Role of `member` (hex) in the causal past given as a set of access commit ids. */
+  roleIn(member: string, past: ReadonlySet<CommitId>): Role | undefined {
+    if (member === this.owner) return 'owner';
+    const touching: CommitId[] = [];
+    for (const id of past) {
+      if (!this.effective.has(id)) continue;
+      const c = this.commits.get(id)!;
+      if (c.revokes.includes(member) || c.grants.some((g) => g.member === member)) touching.push(id);
+    }
+    if (touching.length === 0) return undefined;
+    let role: Role | undefined;
+    for (const id of this.maximal(touching)) {
+      const c = this.commits.get(id)!;
+      if (c.revokes.includes(member)) return undefined;
+      for (const g of c.grants) if (g.member === member) role = role ? lowerRole(role, g.role) : g.role;
+    }
+    return role;
+  }
+
+  /** Effective revocations of `member`, in evaluation order. */
+  revocationsOf(member: string): AccessCommit[] {
+    return this.order.filter((id) => this.effective.has(id) && this.commits.get(id)!.revokes.includes(member)).map((id) => this.commits.get(id)!);
+  }
+
+  /** Current members and roles (evaluated on every access commit known). */
+  members(): Map<string, { role: Role; name: string }> {
+    const all = new Set(this.commits.keys());
+    const names = new Map<string, string>();
+    for (const id of this.order) {
+      if (!this.effective.has(id)) continue;
+      for (const g of this.commits.get(id)!.grants) names.set(g.member, g.name);
+    }
+    const out = new Map<string, { role: Role; name: string }>();
+    out.set(this.owner, { role: 'owner', name: names.get(this.owner) ?? 'owner' });
+    for (const [member, name] of names) {
+      const role = this.roleIn(member, all);
+      if (role) out.set(member, { role, name });
+    }
+    return out;
+  }
+
+  /** Deterministic topological order of the access DAG (ties by commit id). */
+  private topoOrder(): CommitId[] {
+    const indeg = new Map<CommitId, number>();
+    const children = new Map<CommitId, CommitId[]>();
+    for (const c of this.commits.values()) {
+      indeg.set(c.id, c.parents.length);
+      for (const p of c.parents) {
+        let ch = children.get(p);
+        if (!ch) children.set(p, (ch = []));
+        ch.push(c.id);
+      }
+    }
+    const ready = [...indeg].filter(([, d]) => d === 0).map(([id]) => id).sort();
+    const out: CommitId[] = [];
+    while (ready.length) {
+      const id = ready.shift()!;
+      out.push(id);
+      for (const ch of children.get(id) ?? []) {
+        const d = indeg.get(ch)! - 1;
+        indeg.set(ch, d);
+        if (d === 0) {
+          const i = ready.findIndex((x) => x > ch);
+          ready.splice(i < 0 ? ready.length : i, 0, ch);
+        }
+      }
+    }
+    return out;
+  }
+
+  private concurrent(a: CommitId, b: CommitId): boolean {
+    return a !== b && !this.closureOf(a).has(b) && !this.closureOf(b).has(a);
+  }
+
+  private evaluate(): void {
+    this.order = this.topoOrder();
+    const eff = new Set<CommitId>();
+    this.effective = eff;
+    // Owner revocations first: they are effective whatever else happens.
+    const ownerRevocations = this.order.filter((id) => {
+      const c = this.commits.get(id)!;
+      return c.author === this.owner && c.revokes.length > 0;
+    });
+    for (const id of this.order) {
+      const c = this.commits.get(id)!;
+      if (c.genesis) {
+        if (c.author === this.owner && c.parents.length === 0) eff.add(id);
+        continue;
+      }
+      if (c.grants.some((g) => g.member === this.owner) || c.revokes.includes(this.owner)) continue;
+      if (c.author === this.owner) {
+        eff.add(id);
+        continue;
+      }
+      const past = new Set<CommitId>(c.parents);
+      for (const p of c.parents) for (const q of this.closureOf(p)) past.add(q);
+      if (!canAdminister(this.roleIn(c.author, past))) continue;
+      const revokedByOwner = ownerRevocations.some((r) => this.commits.get(r)!.revokes.includes(c.author) && this.concurrent(r, id));
+      if (revokedByOwner) continue;
+      // Admin revocations of the author that come earlier in the order and are concurrent.
+      let revoked = false;
+      for (const r of eff) {
+        const rc = this.commits.get(r)!;
+        if (rc.revokes.includes(c.author) && this.concurrent(r, id)) {
+          revoked = true;
+          break;
+        }
+      }
+      if (!revoked) eff.add(id);
+    }
+  }
+}

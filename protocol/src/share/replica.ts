@@ -1,0 +1,550 @@
+/**
+ * One member's replica of a share: the commit DAG, the keys it holds, the access
+ * state, the manifest and every text document. Sans-I/O: bytes in (`receive`), bytes
+ * out (`flush` returns the commit to store durably, then send); the caller owns time,
+ * storage and the network.
+ *
+ * Merging a received commit, in order: size limit; decode; replay check; topic
+ * signature; wait for every dependency (bounded buffer, missing ids reported); topic
+ * known and key held; decrypt; author signature; payload decode; access rules on the
+ * commit's causal past; apply. A commit that fails the access rules still joins the
+ * DAG (others may build on it) but has no effect: its inserted characters exist only
+ * as deleted characters (so later edits can anchor to them) and nothing else of it is
+ * applied. When a revocation arrives that voids commits already applied, every
+ * document is recomputed from the DAG (a 'reset' change tells the editor to reload).
+ */
+import { DecodeError } from '../codec/errors.js';
+import { generateSigningKeyPair, randomBytes, sign, toHex, verify, type RandomSource, type SigningKeyPair } from '../crypto/index.js';
+import { createCommit, decodeCommitEnvelope, DEFAULT_MAX_COMMIT_BYTES, openCommitBody, verifyTopicSignature, type CommitEnvelope } from '../log/commit.js';
+import { CommitRejectedError, type RejectReason } from '../log/errors.js';
+import { CommitGraph } from '../log/graph.js';
+import type { CommitId } from '../log/ids.js';
+import { PendingBuffer, type PendingLimits } from '../log/pending.js';
+import { AccessState, type AccessCommit } from './access.js';
+import { openKeyBox, sealKeyBox, topicHex, type EpochKeys } from './keys.js';
+import { Manifest, type FileId, type ManifestChange, type ManifestEntry, type ManifestOp } from './manifest.js';
+import { decodePayload, encodePayload, type Action } from './payload.js';
+import { canAdminister, canWrite, type GrantableRole, type Role } from './roles.js';
+import { ShareDocuments, type TextChange, type TextOp } from './documents.js';
+
+const GENESIS_DOMAIN = new TextEncoder().encode('weft/genesis/1');
+
+export type ReplicaChange =
+  | { type: 'text'; file: FileId; changes: TextChange[] }
+  | { type: 'manifest'; change: ManifestChange }
+  | { type: 'members' }
+  | { type: 'reset' };
+
+export type MergeResult =
+  | { status: 'merged'; id: CommitId; effective: boolean; reason?: RejectReason }
+  | { status: 'pending'; id: CommitId; missing: CommitId[] }
+  | { status: 'duplicate'; id: CommitId }
+  | { status: 'rejected'; id?: CommitId; reason: RejectReason; detail: string };
+
+export interface ReceiveOutcome {
+  results: MergeResult[];
+  changes: ReplicaChange[];
+}
+
+export class NotAllowedError extends Error {
+  override readonly name = 'NotAllowedError';
+}
+
+interface CommitRecord {
+  readonly env: CommitEnvelope;
+  readonly author: string;
+  readonly actions: readonly Action[];
+  readonly frontier: readonly CommitId[];
+  effective: boolean;
+  reason?: RejectReason;
+}
+
+export interface ReplicaInit {
+  shareId: Uint8Array;
+  me: SigningKeyPair;
+  keys?: readonly EpochKeys[];
+  random?: RandomSource;
+  maxCommitBytes?: number;
+  pending?: PendingLimits;
+}
+
+/** Text author id used in the text CRDT: 16 hex chars of the member's public key. */
+export function agentOf(publicKeyHex: string): string {
+  return publicKeyHex.slice(0, 16);
+}
+
+export class ShareReplica {
+  readonly shareId: Uint8Array;
+  readonly me: SigningKeyPair;
+  readonly meHex: string;
+  private readonly random: RandomSource | undefined;
+  private readonly maxCommitBytes: number;
+  readonly graph = new CommitGraph();
+  private readonly records = new Map<CommitId, CommitRecord>();
+  private readonly rejected = new Map<CommitId, RejectReason>();
+  private readonly pending: PendingBuffer<CommitEnvelope>;
+  private readonly epochs = new Map<string, EpochKeys>();
+  /** Topics announced in the log: topic hex -> announcing commit. */
+  private readonly topics = new Map<string, CommitId>();
+  private access: AccessState | undefined;
+  private revocationPasts = new Map<CommitId, Set<CommitId>>();
+  private manifest!: Manifest;
+  private docs!: ShareDocuments;
+  private staged: StagedAction[] = [];
+  name = '';
+
+  constructor(init: ReplicaInit) {
+    this.shareId = init.shareId;
+    this.me = init.me;
+    this.meHex = toHex(init.me.publicKey);
+    this.random = init.random;
+    this.maxCommitBytes = init.maxCommitBytes ?? DEFAULT_MAX_COMMIT_BYTES;
+    this.pending = new PendingBuffer(init.pending);
+    for (const k of init.keys ?? []) this.epochs.set(topicHex(k.topic), k);
+    this.resetState();
+  }
+
+  /** Creates a new share owned by `owner`. Returns the replica and the genesis commit (store it, then send it). */
+  static create(name: string, owner: SigningKeyPair, random?: RandomSource): { replica: ShareReplica; shareKey: SigningKeyPair; genesis: CommitEnvelope } {
+    const shareKey = generateSigningKeyPair(random);
+    const topic = generateSigningKeyPair(random);
+    const epoch: EpochKeys = { topic: topic.publicKey, key: randomBytes(32, random), topicSecret: topic.secretKey };
+    const replica = new ShareReplica({ shareId: shareKey.publicKey, me: owner, keys: [epoch], random });
+    const certificate = sign(shareKey.secretKey, concat([GENESIS_DOMAIN, owner.publicKey, topic.publicKey]));
+    const keyBox = sealKeyBox(owner.publicKey, shareKey.publicKey, [epoch], true, random);
+    replica.staged = [{ type: 'genesis', name, owner: owner.publicKey, topic: topic.publicKey, certificate, keyBox }];
+    const genesis = replica.flushWith(epoch, [])!;
+    return { replica, shareKey, genesis };
+  }
+
+  // ---------------------------------------------------------------- state views
+
+  heads(): CommitId[] {
+    return this.graph.heads();
+  }
+  has(id: CommitId): boolean {
+    return this.graph.has(id);
+  }
+  commitBytes(id: CommitId): Uint8Array | undefined {
+    return this.records.get(id)?.env.bytes;
+  }
+  /** Ids still wanted from peers (dependencies of buffered commits). */
+  wanted(): CommitId[] {
+    return this.pending.wanted();
+  }
+  rejection(id: CommitId): RejectReason | undefined {
+    return this.rejected.get(id) ?? this.records.get(id)?.reason;
+  }
+  members(): Map<string, { role: Role; name: string }> {
+    return this.access?.members() ?? new Map();
+  }
+  myRole(): Role | undefined {
+    return this.members().get(this.meHex)?.role;
+  }
+  files(): ManifestEntry[] {
+    return this.manifest.view();
+  }
+  fileAt(path: string): FileId | undefined {
+    return this.manifest.fileAt(path);
+  }
+  pathOf(file: FileId): string | undefined {
+    return this.manifest.pathOf(file);
+  }
+  text(file: FileId): string {
+    return this.docs.text(file);
+  }
+  document(file: FileId) {
+    return this.docs.get(file);
+  }
+  /** Every epoch whose keys we hold (for sealing to a new member). */
+  heldEpochs(): EpochKeys[] {
+    return [...this.epochs.values()];
+  }
+
+  /**
+   * The sealed key boxes addressed to `member` in this log (its grants and every later
+   * rotation that included it): what a joiner needs to read the share. Only the member
+   * can open them, so any replica may hand them out.
+   */
+  keyBoxesFor(member: Uint8Array): Uint8Array[] {
+    const hex = toHex(member);
+    const out: Uint8Array[] = [];
+    for (const id of this.graph.topological()) {
+      const rec = this.records.get(id)!;
+      if (!rec.effective) continue;
+      for (const a of rec.actions) {
+        if (a.type === 'grant' && toHex(a.member) === hex) out.push(a.keyBox);
+        else if (a.type === 'genesis' && toHex(a.owner) === hex) out.push(a.keyBox);
+        else if (a.type === 'epoch') for (const b of a.boxes) if (toHex(b.member) === hex) out.push(b.keyBox);
+      }
+    }
+    return out;
+  }
+
+  /** Opens key boxes sealed to us (from `keyBoxesFor` on another replica). Returns how many epochs we now hold. */
+  addKeys(boxes: readonly Uint8Array[]): number {
+    for (const b of boxes) this.tryOpenBox(b);
+    return this.epochs.size;
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  receive(bytes: Uint8Array): ReceiveOutcome {
+    const out: ReceiveOutcome = { results: [], changes: [] };
+    let env: CommitEnvelope;
+    try {
+      env = decodeCommitEnvelope(bytes, this.maxCommitBytes);
+    } catch (err) {
+      const e = err as DecodeError;
+      out.results.push({ status: 'rejected', reason: e.code === 'too-large' ? 'too-large' : 'malformed', detail: e.message });
+      return out;
+    }
+    if (this.graph.has(env.id) || this.pending.has(env.id)) {
+      out.results.push({ status: 'duplicate', id: env.id });
+      return out;
+    }
+    const earlier = this.rejected.get(env.id);
+    if (earlier) {
+      out.results.push({ status: 'rejected', id: env.id, reason: earlier, detail: 'rejected before' });
+      return out;
+    }
+    if (!verifyTopicSignature(env)) {
+      this.rejected.set(env.id, 'bad-topic-signature');
+      out.results.push({ status: 'rejected', id: env.id, reason: 'bad-topic-signature', detail: 'the topic signature does not verify' });
+      return out;
+    }
+    const missing = env.deps.filter((d) => !this.graph.has(d));
+    if (missing.length > 0) {
+      for (const ev of this.pending.hold(env.id, missing, env, env.bytes.length)) {
+        out.results.push({ status: 'rejected', id: ev.id, reason: 'missing-dependency', detail: 'evicted from the pending buffer while waiting for dependencies' });
+      }
+      out.results.push({ status: 'pending', id: env.id, missing });
+      return out;
+    }
+    const queue: CommitEnvelope[] = [env];
+    while (queue.length) {
+      const next = queue.shift()!;
+      out.results.push(this.mergeReady(next, out.changes));
+      if (this.graph.has(next.id)) for (const r of this.pending.resolve(next.id)) queue.push(r.item);
+    }
+    return out;
+  }
+
+  /** Merges a commit whose dependencies are all present. */
+  private mergeReady(env: CommitEnvelope, changes: ReplicaChange[]): MergeResult {
+    try {
+      const rec = this.verifyAndDecode(env);
+      this.integrate(rec, changes);
+      return rec.effective ? { status: 'merged', id: env.id, effective: true } : { status: 'merged', id: env.id, effective: false, reason: rec.reason! };
+    } catch (err) {
+      if (err instanceof CommitRejectedError) {
+        this.rejected.set(env.id, err.reason);
+        return { status: 'rejected', id: env.id, reason: err.reason, detail: err.detail };
+      }
+      throw err;
+    }
+  }
+
+  private verifyAndDecode(env: CommitEnvelope): CommitRecord {
+    const th = topicHex(env.topic);
+    const genesisCandidate = env.deps.length === 0;
+    if (!genesisCandidate && !this.topics.has(th)) throw new CommitRejectedError('unknown-topic', 'the topic was never announced in this share', env.id);
+    const keys = this.epochs.get(th);
+    if (!keys) throw new CommitRejectedError('undecryptable', 'we hold no key for this epoch', env.id);
+    const body = openCommitBody(env, keys.key);
+    let actions: Action[];
+    try {
+      actions = decodePayload(body.payload);
+    } catch (err) {
+      throw new CommitRejectedError('invalid-payload', (err as Error).message, env.id);
+    }
+    const author = toHex(body.author);
+    if (genesisCandidate) this.checkGenesis(env, author, actions);
+    else if (actions.some((a) => a.type === 'genesis')) throw new CommitRejectedError('invalid-payload', 'genesis action outside the first commit', env.id);
+    return { env, author, actions, frontier: this.frontierOf(env.deps), effective: false };
+  }
+
+  private checkGenesis(env: CommitEnvelope, author: string, actions: Action[]): void {
+    const g = actions[0];
+    if (this.graph.size > 0 || actions.length !== 1 || g?.type !== 'genesis') throw new CommitRejectedError('invalid-payload', 'a commit without dependencies must be the share genesis', env.id);
+    if (toHex(g.owner) !== author || toHex(g.topic) !== topicHex(env.topic)) throw new CommitRejectedError('invalid-payload', 'genesis owner or topic mismatch', env.id);
+    if (!verify(this.shareId, concat([GENESIS_DOMAIN, g.owner, g.topic]), g.certificate)) {
+      throw new CommitRejectedError('bad-author-signature', 'the genesis is not certified by the share key', env.id);
+    }
+  }
+
+  private frontierOf(deps: readonly CommitId[]): readonly CommitId[] {
+    if (deps.length === 0) return [];
+    let first: readonly CommitId[] | undefined;
+    let same = true;
+    const cands: CommitId[] = [];
+    for (const d of deps) {
+      const r = this.records.get(d)!;
+      const contrib = this.access?.has(d) ? [d] : r.frontier;
+      if (first === undefined) first = contrib;
+      else if (contrib !== first) same = false;
+      cands.push(...contrib);
+    }
+    if (same) return first!;
+    return this.access ? this.access.maximal(cands) : [];
+  }
+
+  /** Adds a verified commit to the DAG and applies it if the access rules allow. */
+  private integrate(rec: CommitRecord, changes: ReplicaChange[]): void {
+    const id = rec.env.id;
+    this.graph.add(id, rec.env.deps);
+    this.records.set(id, rec);
+    const accessCommit = this.accessCommitOf(rec);
+    let rebuild = false;
+    if (accessCommit) {
+      if (accessCommit.genesis) {
+        const g = rec.actions[0] as Extract<Action, { type: 'genesis' }>;
+        this.access = new AccessState(rec.author);
+        this.name = g.name;
+      }
+      rebuild = this.access!.add(accessCommit);
+      for (const r of accessCommit.revokes) rebuild = this.revocationVoidsApplied(id, r) || rebuild;
+      changes.push({ type: 'members' });
+    }
+    if (rebuild) {
+      this.rebuild();
+      changes.push({ type: 'reset' });
+      return;
+    }
+    this.applyRecord(rec, changes);
+  }
+
+  private accessCommitOf(rec: CommitRecord): AccessCommit | undefined {
+    const grants: Array<{ member: string; role: GrantableRole; name: string }> = [];
+    const revokes: string[] = [];
+    let genesis = false;
+    for (const a of rec.actions) {
+      if (a.type === 'grant') grants.push({ member: toHex(a.member), role: a.role, name: a.name });
+      else if (a.type === 'revoke') revokes.push(toHex(a.member));
+      else if (a.type === 'genesis') genesis = true;
+    }
+    if (!genesis && grants.length === 0 && revokes.length === 0) return undefined;
+    return { id: rec.env.id, author: rec.author, parents: rec.frontier, grants, revokes, genesis };
+  }
+
+  /** Did the revocation `rid` of `member` void commits already applied (concurrent ones)? */
+  private revocationVoidsApplied(rid: CommitId, member: string): boolean {
+    if (!this.access?.isEffective(rid)) return false;
+    const past = this.pastOf(rid);
+    for (const [id, r] of this.records) if (r.author === member && r.effective && !past.has(id) && id !== rid) return true;
+    return false;
+  }
+
+  private pastOf(id: CommitId): Set<CommitId> {
+    let p = this.revocationPasts.get(id);
+    if (!p) this.revocationPasts.set(id, (p = this.graph.ancestorsOf(this.graph.deps(id))));
+    return p;
+  }
+
+  /** The access verdict for a commit, given the current access state. */
+  private verdict(rec: CommitRecord): { ok: boolean; reason?: RejectReason } {
+    const access = this.access!;
+    if (this.accessCommitOf(rec)) return access.isEffective(rec.env.id) ? { ok: true } : { ok: false, reason: 'not-allowed' };
+    const role = access.roleIn(rec.author, access.closureOfFrontier(rec.frontier));
+    if (role === undefined) {
+      return { ok: false, reason: access.revocationsOf(rec.author).length ? 'revoked' : 'not-a-member' };
+    }
+    if (!canWrite(role) && rec.actions.some((a) => a.type !== 'epoch')) return { ok: false, reason: 'not-allowed' };
+    if (rec.actions.some((a) => a.type === 'epoch') && !canAdminister(role)) return { ok: false, reason: 'not-allowed' };
+    const closure = access.closureOfFrontier(rec.frontier);
+    for (const r of access.revocationsOf(rec.author)) {
+      if (closure.has(r.id)) continue;
+      if (!this.pastOf(r.id).has(rec.env.id)) return { ok: false, reason: 'revoked' };
+    }
+    return { ok: true };
+  }
+
+  private applyRecord(rec: CommitRecord, changes: ReplicaChange[]): void {
+    const v = this.verdict(rec);
+    rec.effective = v.ok;
+    if (v.reason) rec.reason = v.reason;
+    const agent = agentOf(rec.author);
+    for (const a of rec.actions) {
+      switch (a.type) {
+        case 'text': {
+          const c = this.docs.applyEncoded(a.file, a.ops, agent, v.ok);
+          if (v.ok) {
+            if (c.length) changes.push({ type: 'text', file: a.file, changes: c });
+            for (const mc of this.manifest.noteActivity(a.file, rec.env.id)) changes.push({ type: 'manifest', change: mc });
+          }
+          break;
+        }
+        case 'manifest':
+          if (v.ok) {
+            try {
+              for (const mc of this.manifest.apply(a.op, rec.env.id)) changes.push({ type: 'manifest', change: mc });
+            } catch {
+              // A manifest op that does not fit (e.g. renames an unknown file) has no effect.
+            }
+          }
+          break;
+        case 'genesis':
+          this.topics.set(topicHex(a.topic), rec.env.id);
+          this.tryOpenBox(a.keyBox);
+          break;
+        case 'grant':
+          if (v.ok && toHex(a.member) === this.meHex) this.tryOpenBox(a.keyBox);
+          break;
+        case 'epoch':
+          if (v.ok) {
+            this.topics.set(topicHex(a.topic), rec.env.id);
+            for (const b of a.boxes) if (toHex(b.member) === this.meHex) this.tryOpenBox(b.keyBox);
+          }
+          break;
+        case 'revoke':
+          break;
+      }
+    }
+  }
+
+  private tryOpenBox(box: Uint8Array): void {
+    try {
+      for (const k of openKeyBox(this.me.secretKey, this.shareId, box)) {
+        const h = topicHex(k.topic);
+        const had = this.epochs.get(h);
+        if (!had || (!had.topicSecret && k.topicSecret)) this.epochs.set(h, k);
+      }
+    } catch {
+      // Not addressed to us.
+    }
+  }
+
+  private resetState(): void {
+    this.manifest = new Manifest({ isAncestor: (a, b) => this.graph.isAncestor(a, b) });
+    this.docs = new ShareDocuments(agentOf(this.meHex));
+  }
+
+  /** Recomputes documents and manifest from the DAG with the current access verdicts. */
+  private rebuild(): void {
+    this.resetState();
+    const ignored: ReplicaChange[] = [];
+    for (const id of this.graph.topological()) this.applyRecord(this.records.get(id)!, ignored);
+  }
+
+  // ---------------------------------------------------------------- local actions
+
+  private requireWrite(): void {
+    if (!canWrite(this.myRole())) throw new NotAllowedError('you have read-only access to this share');
+  }
+  private requireAdmin(): void {
+    if (!canAdminister(this.myRole())) throw new NotAllowedError('only the owner and admins may change access');
+  }
+
+  /** A local text edit: applied at once, staged for the next commit. Returns the changes to mirror elsewhere (none: the editor made them). */
+  edit(file: FileId, offset: number, deleteCount: number, insert: string): void {
+    this.requireWrite();
+    const ops = this.docs.localEdit(file, offset, deleteCount, insert);
+    if (ops.length) this.staged.push({ type: 'text', file, ops });
+  }
+
+  createFile(path: string, kind: 'text' | 'binary' | 'folder' = 'text', initialText = ''): FileId {
+    this.requireWrite();
+    const file = toHex(randomBytes(16, this.random)) as FileId;
+    this.stageManifest({ type: 'create', file, path, kind });
+    if (initialText) this.edit(file, 0, 0, initialText);
+    return file;
+  }
+  renameFile(file: FileId, path: string): void {
+    this.requireWrite();
+    this.stageManifest({ type: 'rename', file, path });
+  }
+  deleteFile(file: FileId): void {
+    this.requireWrite();
+    this.stageManifest({ type: 'delete', file });
+  }
+  private stageManifest(op: ManifestOp): void {
+    this.requireWrite();
+    this.staged.push({ type: 'manifest', op });
+  }
+
+  grant(member: Uint8Array, role: GrantableRole, name: string): void {
+    this.requireAdmin();
+    const keyBox = sealKeyBox(member, this.shareId, this.heldEpochs(), role !== 'reader', this.random);
+    this.staged.push({ type: 'grant', member, role, name, keyBox });
+  }
+
+  /** Revokes a member and rotates to a new epoch sealed to everyone else. */
+  revoke(member: Uint8Array): void {
+    this.requireAdmin();
+    const target = toHex(member);
+    if (target === this.access!.owner) throw new NotAllowedError('the owner cannot be revoked');
+    const topic = generateSigningKeyPair(this.random);
+    const next: EpochKeys = { topic: topic.publicKey, key: randomBytes(32, this.random), topicSecret: topic.secretKey };
+    const boxes: Array<{ member: Uint8Array; keyBox: Uint8Array }> = [];
+    for (const [m, info] of this.members()) {
+      if (m === target) continue;
+      const pk = fromHexKey(m);
+      boxes.push({ member: pk, keyBox: sealKeyBox(pk, this.shareId, [next], info.role !== 'reader', this.random) });
+    }
+    this.staged.push({ type: 'revoke', member }, { type: 'epoch', topic: topic.publicKey, boxes });
+  }
+
+  get stagedCount(): number {
+    return this.staged.length;
+  }
+
+  /** The epoch new commits use: the latest effective announcement we hold a writable key for (ties: greatest id). */
+  currentEpoch(): EpochKeys | undefined {
+    let best: { id: CommitId; keys: EpochKeys } | undefined;
+    for (const [th, id] of this.topics) {
+      const keys = this.epochs.get(th);
+      if (!keys?.topicSecret) continue;
+      if (!best || this.graph.isAncestor(best.id, id) || (!this.graph.isAncestor(id, best.id) && id > best.id)) best = { id, keys };
+    }
+    return best?.keys;
+  }
+
+  /** Builds the commit of everything staged, merges it locally, and returns it (store durably, then send). */
+  flush(): CommitEnvelope | undefined {
+    if (this.staged.length === 0) return undefined;
+    const epoch = this.currentEpoch();
+    if (!epoch) throw new NotAllowedError('no writable epoch key: you cannot write to this share');
+    return this.flushWith(epoch, this.graph.heads());
+  }
+
+  private flushWith(epoch: EpochKeys, deps: CommitId[]): CommitEnvelope | undefined {
+    const payload = encodePayload(encodeStaged(this.staged, this.docs));
+    this.staged = [];
+    const env = createCommit({ topic: { publicKey: epoch.topic, secretKey: epoch.topicSecret! }, epochKey: epoch.key, author: this.me, deps, payload, random: this.random });
+    if (env.bytes.length > this.maxCommitBytes) throw new RangeError(`commit of ${env.bytes.length} bytes exceeds the limit; flush more often`);
+    const rec: CommitRecord = { env, author: this.meHex, actions: decodePayload(payload), frontier: this.frontierOf(env.deps), effective: false };
+    // Our own text ops are already in the documents; re-applying them is a no-op.
+    this.integrate(rec, []);
+    return env;
+  }
+}
+
+type StagedAction = Exclude<Action, { type: 'text' }> | { type: 'text'; file: FileId; ops: TextOp[] };
+
+/** Joins consecutive text actions on one file into one op batch, and encodes it. */
+function encodeStaged(staged: readonly StagedAction[], docs: ShareDocuments): Action[] {
+  const out: StagedAction[] = [];
+  for (const a of staged) {
+    const last = out[out.length - 1];
+    if (a.type === 'text' && last?.type === 'text' && last.file === a.file) last.ops.push(...a.ops);
+    else out.push(a.type === 'text' ? { type: 'text', file: a.file, ops: [...a.ops] } : a);
+  }
+  return out.map((a) => (a.type === 'text' ? { type: 'text', file: a.file, ops: docs.encodeOps(a.ops) } : a));
+}
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function fromHexKey(h: string): Uint8Array {
+  const out = new Uint8Array(h.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}

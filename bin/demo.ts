@@ -7,6 +7,7 @@
  */
 import { fingerprint, publicKeyToText, toHex, type SigningKeyPair, generateSigningKeyPair } from '../protocol/src/crypto/index.js';
 import type { CommitEnvelope } from '../protocol/src/log/commit.js';
+import { prng } from '../protocol/sim/prng.js';
 import { NotAllowedError, ShareReplica } from '../protocol/src/share/replica.js';
 
 function shuffled<T>(xs: T[], next: () => number): T[] {
@@ -16,16 +17,6 @@ function shuffled<T>(xs: T[], next: () => number): T[] {
     [a[i], a[j]] = [a[j]!, a[i]!];
   }
   return a;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function runDemo(seed: number): number {

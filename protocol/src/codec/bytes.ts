@@ -182,3 +182,16 @@ export class ByteReader {
     if (this.pos !== this.buf.length) throw new DecodeError('malformed', `${this.remaining} trailing bytes after ${what}`);
   }
 }
+
+/** The concatenation of byte arrays. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

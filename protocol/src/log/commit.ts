@@ -20,7 +20,7 @@
  * The author's identity and signature are inside the ciphertext, so a broker routes
  * authorised traffic (topic signature) without learning who wrote it (LoFiRe).
  */
-import { ByteReader, ByteWriter } from '../codec/bytes.js';
+import { ByteReader, ByteWriter, concatBytes } from '../codec/bytes.js';
 import { DecodeError, decodeSafely } from '../codec/errors.js';
 import {
   DecryptError,
@@ -84,17 +84,6 @@ function authorMessage(topic: Uint8Array, depBytes: Uint8Array, payload: Uint8Ar
   return [AUTHOR_DOMAIN, topic, depBytes, payload];
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Builds, encrypts and signs a commit. */
 export function createCommit(init: CreateCommitInit): CommitEnvelope {
@@ -102,14 +91,14 @@ export function createCommit(init: CreateCommitInit): CommitEnvelope {
   if (deps.length > MAX_DEPS) throw new RangeError(`a commit may name at most ${MAX_DEPS} dependencies`);
   const depBytes = concatDeps(deps);
   const topicPk = init.topic.publicKey;
-  const authorSignature = sign(init.author.secretKey, concat(authorMessage(topicPk, depBytes, init.payload)));
+  const authorSignature = sign(init.author.secretKey, concatBytes(authorMessage(topicPk, depBytes, init.payload)));
 
   const body = new ByteWriter(init.payload.length + 128);
   body.writeU8(COMMIT_VERSION);
   body.writeFixed(init.author.publicKey);
   body.writeBytes(init.payload);
   body.writeFixed(authorSignature);
-  const aad = concat([topicPk, depBytes]);
+  const aad = concatBytes([topicPk, depBytes]);
   const ciphertext = encrypt(init.epochKey, body.finish(), aad, init.random);
 
   const w = new ByteWriter(ciphertext.length + depBytes.length + 128);
@@ -179,7 +168,7 @@ export function verifyTopicSignature(env: CommitEnvelope): boolean {
 export function openCommitBody(env: CommitEnvelope, epochKey: Uint8Array): CommitBody {
   let plain: Uint8Array;
   try {
-    plain = decrypt(epochKey, env.ciphertext, concat([env.topic, env.depBytes]));
+    plain = decrypt(epochKey, env.ciphertext, concatBytes([env.topic, env.depBytes]));
   } catch (err) {
     if (err instanceof DecryptError) throw new CommitRejectedError('undecryptable', 'ciphertext does not open with the epoch key', env.id);
     throw err;
@@ -199,7 +188,7 @@ export function openCommitBody(env: CommitEnvelope, epochKey: Uint8Array): Commi
   } catch (err) {
     throw new CommitRejectedError('malformed', err instanceof Error ? err.message : String(err), env.id);
   }
-  if (!verify(body.author, concat(authorMessage(env.topic, env.depBytes, body.payload)), body.authorSignature)) {
+  if (!verify(body.author, concatBytes(authorMessage(env.topic, env.depBytes, body.payload)), body.authorSignature)) {
     throw new CommitRejectedError('bad-author-signature', 'the author signature does not verify', env.id);
   }
   return body;

@@ -13,6 +13,7 @@
  * applied. When a revocation arrives that voids commits already applied, every
  * document is recomputed from the DAG (a 'reset' change tells the editor to reload).
  */
+import { concatBytes } from '../codec/bytes.js';
 import { DecodeError } from '../codec/errors.js';
 import { generateSigningKeyPair, randomBytes, sign, toHex, verify, type RandomSource, type SigningKeyPair } from '../crypto/index.js';
 import { createCommit, decodeCommitEnvelope, DEFAULT_MAX_COMMIT_BYTES, openCommitBody, verifyTopicSignature, type CommitEnvelope } from '../log/commit.js';
@@ -110,7 +111,7 @@ export class ShareReplica {
     const topic = generateSigningKeyPair(random);
     const epoch: EpochKeys = { topic: topic.publicKey, key: randomBytes(32, random), topicSecret: topic.secretKey };
     const replica = new ShareReplica({ shareId: shareKey.publicKey, me: owner, keys: [epoch], random });
-    const certificate = sign(shareKey.secretKey, concat([GENESIS_DOMAIN, owner.publicKey, topic.publicKey]));
+    const certificate = sign(shareKey.secretKey, concatBytes([GENESIS_DOMAIN, owner.publicKey, topic.publicKey]));
     const keyBox = sealKeyBox(owner.publicKey, shareKey.publicKey, [epoch], true, random);
     replica.staged = [{ type: 'genesis', name, owner: owner.publicKey, topic: topic.publicKey, certificate, keyBox }];
     const genesis = replica.flushWith(epoch, [])!;
@@ -268,7 +269,7 @@ export class ShareReplica {
     const g = actions[0];
     if (this.graph.size > 0 || actions.length !== 1 || g?.type !== 'genesis') throw new CommitRejectedError('invalid-payload', 'a commit without dependencies must be the share genesis', env.id);
     if (toHex(g.owner) !== author || toHex(g.topic) !== topicHex(env.topic)) throw new CommitRejectedError('invalid-payload', 'genesis owner or topic mismatch', env.id);
-    if (!verify(this.shareId, concat([GENESIS_DOMAIN, g.owner, g.topic]), g.certificate)) {
+    if (!verify(this.shareId, concatBytes([GENESIS_DOMAIN, g.owner, g.topic]), g.certificate)) {
       throw new CommitRejectedError('bad-author-signature', 'the genesis is not certified by the share key', env.id);
     }
   }
@@ -530,17 +531,6 @@ function encodeStaged(staged: readonly StagedAction[], docs: ShareDocuments): Ac
     else out.push(a.type === 'text' ? { type: 'text', file: a.file, ops: [...a.ops] } : a);
   }
   return out.map((a) => (a.type === 'text' ? { type: 'text', file: a.file, ops: docs.encodeOps(a.ops) } : a));
-}
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function fromHexKey(h: string): Uint8Array {

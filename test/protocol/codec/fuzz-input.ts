@@ -4,17 +4,8 @@
  * splicing two samples, duplicated ranges, and huge or non-minimal varints).
  */
 
-/** mulberry32: small, fast, seedable; not for anything but tests. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../../protocol/sim/prng.js';
+export { prng };
 
 export class FuzzInput {
   private readonly next: () => number;

@@ -5,17 +5,7 @@ import type { CommitId } from '../../../protocol/src/log/ids.js';
 import { ShareReplica } from '../../../protocol/src/share/replica.js';
 import type { GrantableRole } from '../../../protocol/src/share/roles.js';
 
-/** A small seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng as rng } from '../../../protocol/sim/prng.js';
 
 export function seededRandom(next: () => number): (n: number) => Uint8Array {
   return (n) => {

@@ -1,0 +1,386 @@
+/**
+ * TextDoc: one replica of a shared text (see integrate.ts for the merge rule and
+ * run.ts / run-list.ts for the representation).
+ *
+ * Offsets and lengths are UTF-16 units, as in VS Code. A surrogate pair is never split:
+ * an insert inside a pair moves after it, a delete range cutting a pair is widened.
+ *
+ * Remote operations: `applyRemote` applies a batch atomically. Ops already held are
+ * skipped (idempotent, also for a partly held op). If an op needs ids this replica
+ * does not hold yet it throws MissingDependencyError and applies nothing; the caller
+ * (the log layer, which already buffers commits with missing dependencies) retries
+ * later. An op that can never apply throws InvalidOpError, also applying nothing.
+ */
+import { DocState } from './doc-state.js';
+import { integrateDelete, integrateInsert } from './integrate.js';
+import { MAX_AGENT_LENGTH, MAX_SEQ } from './limits.js';
+import { DEL_BACK, DEL_FWD, INSERT } from './op-log.js';
+import { Run } from './run.js';
+import { decodeDocState, encodeDocState } from './state-codec.js';
+import { InvalidOpError, MissingDependencyError, type Anchor, type Id, type TextChange, type TextOp, type VersionVector } from './types.js';
+
+
+/** A validated, trimmed op ready to integrate. */
+interface Prepared {
+  del: boolean;
+  agent: string;
+  seq: number;
+  n: number;
+  text: string;
+  l: Id | null;
+  r: Id | null;
+}
+
+function isHigh(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+function isLow(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+function checkAgent(agent: unknown): string {
+  if (typeof agent !== 'string' || agent.length === 0 || agent.length > MAX_AGENT_LENGTH) throw new InvalidOpError(`bad agent id`);
+  return agent;
+}
+
+export class TextDoc {
+  private readonly st: DocState;
+  private readonly me: number;
+  readonly agent: string;
+  private text: string | null = '';
+
+  /** `state` is internal (decodeState); applications pass only the agent id. */
+  constructor(agent: string, state?: DocState) {
+    if (typeof agent !== 'string' || agent.length === 0 || agent.length > MAX_AGENT_LENGTH) throw new RangeError('agent must be a non-empty string of at most 256 units');
+    this.agent = agent;
+    this.st = state ?? new DocState();
+    this.me = this.st.intern(agent);
+    if (state) this.text = null;
+  }
+
+  static decodeState(bytes: Uint8Array, agent: string): TextDoc {
+    return new TextDoc(agent, decodeDocState(bytes));
+  }
+
+  encodeState(): Uint8Array {
+    return encodeDocState(this.st);
+  }
+
+  get length(): number {
+    return this.st.list.length;
+  }
+
+  toString(): string {
+    return (this.text ??= this.st.visibleText());
+  }
+
+  version(): VersionVector {
+    const v = new Map<string, number>();
+    this.st.agents.forEach((name, a) => {
+      const n = this.st.vv[a]!;
+      if (n > 0) v.set(name, n);
+    });
+    return v;
+  }
+
+  private unitAt(pos: number): number {
+    const r = this.st.list.find(pos);
+    return this.st.unit(r.agent, r.seq + this.st.list.fk);
+  }
+
+  private checkRange(offset: number, length: number): void {
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > this.st.list.length) {
+      throw new RangeError(`range ${offset}+${length} outside text of length ${this.st.list.length}`);
+    }
+  }
+
+  private id(a: number, seq: number): Id | null {
+    return a < 0 ? null : { agent: this.st.agents[a]!, seq };
+  }
+
+  insert(offset: number, text: string): TextOp[] {
+    this.checkRange(offset, 0);
+    const n = text.length;
+    if (n === 0) return [];
+    const st = this.st;
+    const list = st.list;
+    const me = this.me;
+    const seq = st.vv[me]!;
+    if (seq + n > MAX_SEQ) throw new RangeError('agent id space exhausted');
+    let olA = -1;
+    let olS = 0;
+    let orA = -1;
+    let orS = 0;
+    let b = 0;
+    let at = 0; // index in block b of the new run
+    if (offset > 0) {
+      let r = list.find(offset - 1);
+      if (isHigh(st.unit(r.agent, r.seq + list.fk)) && offset < list.length && isLow(this.unitAt(offset))) {
+        offset++;
+        r = list.find(offset - 1);
+      }
+      const k = list.fk;
+      b = list.fb;
+      at = list.fi + 1;
+      olA = r.agent;
+      olS = r.seq + k;
+      if (k < r.len - 1) {
+        orA = r.agent;
+        orS = olS + 1;
+        list.split(b, list.fi, k + 1);
+      } else {
+        const nx = list.next(b, list.fi);
+        if (nx !== undefined) {
+          orA = nx.agent;
+          orS = nx.seq;
+        }
+        if (r.agent === me && r.seq + r.len === seq && r.orAgent === orA && r.orSeq === orS) {
+          // Typing on: the run grows, nothing else changes.
+          r.len += n;
+          r.blk.vis += n;
+          list.length += n;
+          at = -1;
+        }
+      }
+    } else {
+      list.blockStart(0); // the cached position must not sit after the block that grows
+      const first = list.blocks[0]!.runs[0];
+      if (first !== undefined) {
+        orA = first.agent;
+        orS = first.seq;
+      }
+    }
+    if (at >= 0) {
+      list.insertNew(b, at, new Run(me, seq, n, olA, olS, orA, orS, false));
+      list.settle(b);
+    }
+    st.writeText(me, seq, text);
+    st.vv[me] = seq + n;
+    st.log.addInsert(me, seq, n);
+    this.text = null;
+    return [{ kind: 'insert', agent: this.agent, seq, originLeft: this.id(olA, olS), originRight: this.id(orA, orS), text }];
+  }
+
+  delete(offset: number, length: number): TextOp[] {
+    this.checkRange(offset, length);
+    if (length === 0) return [];
+    const st = this.st;
+    const list = st.list;
+    if (offset > 0 && isLow(this.unitAt(offset)) && isHigh(this.unitAt(offset - 1))) {
+      offset--;
+      length++;
+    }
+    const end = offset + length;
+    if (end < list.length && isHigh(this.unitAt(end - 1)) && isLow(this.unitAt(end))) length++;
+    const me = this.me;
+    if (st.vv[me]! + length > MAX_SEQ) throw new RangeError('agent id space exhausted');
+    const ops: TextOp[] = [];
+    while (length > 0) {
+      const r = list.find(offset);
+      const b = list.fb;
+      const k = list.fk;
+      const take = Math.min(length, r.len - k);
+      const tA = r.agent;
+      const tS = r.seq + k;
+      list.deleteIn(b, list.fi, k, take);
+      list.settle(b);
+      const seq = st.vv[me]!;
+      st.vv[me] = seq + take;
+      st.log.addDelete(me, seq, take, tA, tS);
+      ops.push({ kind: 'delete', agent: this.agent, seq, target: { agent: st.agents[tA]!, seq: tS }, length: take });
+      length -= take;
+    }
+    this.text = null;
+    return ops;
+  }
+
+  /** Applies remote ops (in causal order) and returns the editor changes, in order. */
+  applyRemote(ops: readonly TextOp[]): TextChange[] {
+    const prepared = this.prepare(ops);
+    const st = this.st;
+    const changes: TextChange[] = [];
+    for (const p of prepared) {
+      const a = st.intern(p.agent);
+      if (p.del) {
+        integrateDelete(st, a, p.seq, st.agentOf(p.l!.agent)!, p.l!.seq, p.n, changes);
+      } else {
+        const l = p.l;
+        const r = p.r;
+        integrateInsert(
+          st,
+          a,
+          p.seq,
+          p.text,
+          l ? st.agentOf(l.agent)! : -1,
+          l ? l.seq : 0,
+          r ? st.agentOf(r.agent)! : -1,
+          r ? r.seq : 0,
+          changes,
+        );
+      }
+    }
+    if (prepared.length > 0) this.text = null;
+    return changes;
+  }
+
+  /**
+   * Validates a batch against this replica plus the batch's own earlier ops, without
+   * changing anything. Returns the ops still to apply (held ones dropped, partly held
+   * ones trimmed). For a delete, `l` is its target.
+   */
+  private prepare(ops: readonly TextOp[]): Prepared[] {
+    const st = this.st;
+    const out: Prepared[] = [];
+    // Ids added by earlier ops of this batch: agent -> next seq, and insert spans.
+    const next = new Map<string, number>();
+    const inserted = new Map<string, number[]>();
+    const held = (agent: string): number => {
+      const n = next.get(agent);
+      if (n !== undefined) return n;
+      const a = st.agentOf(agent);
+      return a === undefined ? 0 : st.vv[a]!;
+    };
+    /** Checks that ids seq..seq+len-1 of agent exist and are characters. */
+    const checkChars = (agent: string, seq: number, len: number, self: string, selfSeq: number, what: string): void => {
+      if (!Number.isInteger(seq) || seq < 0 || seq + len > MAX_SEQ) throw new InvalidOpError(`${what}: bad seq`);
+      const end = seq + len;
+      if (end > held(agent)) {
+        if (agent === self && end > selfSeq) throw new InvalidOpError(`${what} refers to a later id of its own author`);
+        throw new MissingDependencyError({ agent, seq: Math.max(seq, held(agent)) }, `${what} needs ${agent}:${end - 1}`);
+      }
+      const a = st.agentOf(agent);
+      let s = seq;
+      const base = a === undefined ? 0 : st.vv[a]!;
+      while (s < end && s < base) {
+        const r = st.runOf(a!, s);
+        if (r === undefined) throw new InvalidOpError(`${what}: ${agent}:${s} is not a character`);
+        s = r.seq + r.len;
+      }
+      if (s >= end) return;
+      const spans = inserted.get(agent) ?? [];
+      for (let j = 0; j < spans.length && s < end; j += 2) {
+        if (spans[j]! <= s && s < spans[j + 1]!) s = spans[j + 1]!;
+      }
+      if (s < end) throw new InvalidOpError(`${what}: ${agent}:${s} is not a character`);
+    };
+    for (const op of ops) {
+      if (op === null || typeof op !== 'object') throw new InvalidOpError('op is not an object');
+      const agent = checkAgent(op.agent);
+      let seq = op.seq;
+      const cur = held(agent);
+      if (op.kind === 'insert') {
+        let text = op.text;
+        if (typeof text !== 'string' || text.length === 0) throw new InvalidOpError('insert without text');
+        if (!Number.isInteger(seq) || seq < 0 || seq + text.length > MAX_SEQ) throw new InvalidOpError('bad seq');
+        if (seq + text.length <= cur) continue;
+        if (seq > cur) throw new MissingDependencyError({ agent, seq: cur }, `op ${agent}:${seq} needs ${agent}:${cur}`);
+        let l = op.originLeft;
+        const r = op.originRight;
+        if (seq < cur) {
+          text = text.slice(cur - seq);
+          l = { agent, seq: cur - 1 };
+          seq = cur;
+        }
+        for (const o of [l, r]) {
+          if (o === null) continue;
+          if (typeof o !== 'object') throw new InvalidOpError('bad origin');
+          checkChars(checkAgent(o.agent), o.seq, 1, agent, seq, 'origin');
+        }
+        out.push({ del: false, agent, seq, n: text.length, text, l: l && { agent: l.agent, seq: l.seq }, r: r && { agent: r.agent, seq: r.seq } });
+        let spans = inserted.get(agent);
+        if (spans === undefined) inserted.set(agent, (spans = []));
+        spans.push(seq, seq + text.length);
+      } else if (op.kind === 'delete') {
+        let len = op.length;
+        const t = op.target;
+        if (!Number.isInteger(len) || len < 1 || !Number.isInteger(seq) || seq < 0 || seq + len > MAX_SEQ) throw new InvalidOpError('bad delete length or seq');
+        if (t === null || typeof t !== 'object') throw new InvalidOpError('delete without target');
+        if (seq + len <= cur) continue;
+        if (seq > cur) throw new MissingDependencyError({ agent, seq: cur }, `op ${agent}:${seq} needs ${agent}:${cur}`);
+        let ts = t.seq;
+        if (seq < cur) {
+          ts += cur - seq;
+          len -= cur - seq;
+          seq = cur;
+        }
+        checkChars(checkAgent(t.agent), ts, len, agent, seq, 'delete target');
+        out.push({ del: true, agent, seq, n: len, text: '', l: { agent: t.agent, seq: ts }, r: null });
+      } else {
+        throw new InvalidOpError('unknown op kind');
+      }
+      next.set(agent, seq + out[out.length - 1]!.n);
+    }
+    return out;
+  }
+
+  /** Every op the holder of `v` lacks, in a causal order. */
+  opsSince(v: VersionVector): TextOp[] {
+    const st = this.st;
+    const log = st.log;
+    const from = st.agents.map((name) => v.get(name) ?? 0);
+    const out: TextOp[] = [];
+    for (let j = 0; j < log.count; j++) {
+      const a = log.agent[j]!;
+      const s = log.seq[j]!;
+      const e = s + log.len[j]!;
+      const f = Math.max(s, from[a]!);
+      if (f >= e) continue;
+      const kind = log.kind[j];
+      const agent = st.agents[a]!;
+      if (kind === INSERT) this.insertsOf(a, f, e, out);
+      else {
+        const target = st.agents[log.tAgent[j]!]!;
+        const tS = log.tSeq[j]!;
+        if (kind === DEL_FWD) out.push({ kind: 'delete', agent, seq: f, target: { agent: target, seq: tS + (f - s) }, length: e - f });
+        else if (kind === DEL_BACK) for (let q = f; q < e; q++) out.push({ kind: 'delete', agent, seq: q, target: { agent: target, seq: tS - (q - s) }, length: 1 });
+      }
+    }
+    return out;
+  }
+
+  /** Insert ops for ids a:f .. a:e-1 (all characters), one per typing run. */
+  private insertsOf(a: number, f: number, e: number, out: TextOp[]): void {
+    const st = this.st;
+    let s = f;
+    while (s < e) {
+      const r = st.runOf(a, s)!;
+      const first = s === r.seq;
+      let t = Math.min(e, r.seq + r.len);
+      while (t < e) {
+        const n = st.runOf(a, t)!;
+        if (n.seq === t && n.olAgent === a && n.olSeq === t - 1 && n.orAgent === r.orAgent && n.orSeq === r.orSeq) t = Math.min(e, n.seq + n.len);
+        else break;
+      }
+      out.push({
+        kind: 'insert',
+        agent: st.agents[a]!,
+        seq: s,
+        originLeft: first ? this.id(r.olAgent, r.olSeq) : this.id(a, s - 1),
+        originRight: this.id(r.orAgent, r.orSeq),
+        text: st.textOf(a, s, t),
+      });
+      s = t;
+    }
+  }
+
+  anchorAt(offset: number, bias: 'before' | 'after'): Anchor {
+    this.checkRange(offset, 0);
+    const list = this.st.list;
+    if (bias === 'before' ? offset === 0 : offset === list.length) return { id: null, bias };
+    const r = list.find(bias === 'before' ? offset - 1 : offset);
+    return { id: this.id(r.agent, r.seq + list.fk), bias };
+  }
+
+  /** Current offset of an anchor; MissingDependencyError if its character is not held yet. */
+  offsetOf(anchor: Anchor): number {
+    const list = this.st.list;
+    if (anchor.id === null) return anchor.bias === 'before' ? 0 : list.length;
+    const a = this.st.agentOf(anchor.id.agent);
+    const r = a === undefined ? undefined : this.st.runOf(a, anchor.id.seq);
+    if (r === undefined) throw new MissingDependencyError(anchor.id, `anchor character ${anchor.id.agent}:${anchor.id.seq} is unknown`);
+    list.locate(r);
+    const off = list.offsetOf(list.fb, list.fi);
+    if (r.deleted) return off;
+    return off + (anchor.id.seq - r.seq) + (anchor.bias === 'before' ? 1 : 0);
+  }
+}

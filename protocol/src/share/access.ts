@@ -43,6 +43,7 @@ export class AccessState {
   private readonly frontierClosures = new Map<string, ReadonlySet<CommitId>>();
   private effective = new Set<CommitId>();
   private order: CommitId[] = [];
+  private memberCache: Map<string, { role: Role; name: string }> | undefined;
 
   constructor(readonly owner: string) {}
 
@@ -113,6 +114,7 @@ export class AccessState {
     const before = this.effective;
     this.commits.set(c.id, c);
     this.frontierClosures.clear();
+    this.memberCache = undefined;
     this.evaluate();
     for (const id of before) if (!this.effective.has(id)) return true;
     return false;
@@ -144,6 +146,7 @@ export class AccessState {
 
   /** Current members and roles (evaluated on every access commit known). */
   members(): Map<string, { role: Role; name: string }> {
+    if (this.memberCache) return this.memberCache;
     const all = new Set(this.commits.keys());
     const names = new Map<string, string>();
     for (const id of this.order) {
@@ -156,6 +159,7 @@ export class AccessState {
       const role = this.roleIn(member, all);
       if (role) out.set(member, { role, name });
     }
+    this.memberCache = out;
     return out;
   }
 

@@ -126,6 +126,16 @@ export class ShareReplica {
   has(id: CommitId): boolean {
     return this.graph.has(id);
   }
+  deps(id: CommitId): readonly CommitId[] {
+    return this.graph.deps(id);
+  }
+  topological(): readonly CommitId[] {
+    return this.graph.topological();
+  }
+  /** SyncReplica: merge a commit received during catch-up. */
+  merge(bytes: Uint8Array): void {
+    this.receive(bytes);
+  }
   commitBytes(id: CommitId): Uint8Array | undefined {
     return this.records.get(id)?.env.bytes;
   }
@@ -136,7 +146,8 @@ export class ShareReplica {
   rejection(id: CommitId): RejectReason | undefined {
     return this.rejected.get(id) ?? this.records.get(id)?.reason;
   }
-  members(): Map<string, { role: Role; name: string }> {
+  /** Current members and roles. The map is shared: do not modify it. */
+  members(): ReadonlyMap<string, { role: Role; name: string }> {
     return this.access?.members() ?? new Map();
   }
   myRole(): Role | undefined {
@@ -371,7 +382,11 @@ export class ShareReplica {
           const c = this.docs.applyEncoded(a.file, a.ops, agent, v.ok);
           if (v.ok) {
             if (c.length) changes.push({ type: 'text', file: a.file, changes: c });
-            for (const mc of this.manifest.noteActivity(a.file, rec.env.id)) changes.push({ type: 'manifest', change: mc });
+            try {
+              for (const mc of this.manifest.noteActivity(a.file, rec.env.id)) changes.push({ type: 'manifest', change: mc });
+            } catch {
+              // An edit of a file never created in the commit's causal past: the text stays, the manifest ignores it.
+            }
           }
           break;
         }
@@ -416,7 +431,7 @@ export class ShareReplica {
   }
 
   private resetState(): void {
-    this.manifest = new Manifest({ isAncestor: (a, b) => this.graph.isAncestor(a, b) });
+    this.manifest = new Manifest(this.graph);
     this.docs = new ShareDocuments(agentOf(this.meHex));
   }
 

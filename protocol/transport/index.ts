@@ -1,0 +1,28 @@
+/**
+ * Transport entry point: the only way the rest of Weft reaches the network.
+ * The polyfills come first so they are in place before any libp2p code runs.
+ */
+import './polyfills.js';
+
+export { createTransport, DEFAULT_LISTEN, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_MDNS_SERVICE_TAG } from './libp2p-transport.js';
+export { weftProtocolId, checkProtocolId } from './protocol-id.js';
+export { DEFAULT_MAX_FRAME_BYTES } from './frame-codec.js';
+export {
+  TransportError,
+  FrameTooLargeError,
+  FrameFormatError,
+  ChannelClosedError,
+  ChannelResetError,
+  DialError,
+  TransportStateError,
+  InvalidPeerKeyError,
+} from './errors.js';
+export type {
+  Transport,
+  TransportInit,
+  TransportEvents,
+  MdnsOptions,
+  FrameChannel,
+  PeerInfo,
+  ChannelErrorInfo,
+} from './types.js';

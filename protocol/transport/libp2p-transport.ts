@@ -1,0 +1,278 @@
+/**
+ * The Transport over libp2p: TCP and WebSockets, Noise, yamux, identify, and
+ * optionally mDNS. The only module of Weft that creates libp2p objects; callers
+ * see protocol/transport/types.ts only.
+ */
+import './polyfills.js';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { webSockets } from '@libp2p/websockets';
+import { noise } from '@libp2p/noise';
+import { yamux } from '@libp2p/yamux';
+import { identify } from '@libp2p/identify';
+import { mdns } from '@libp2p/mdns';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
+import { ChannelClosedError, DialError, TransportError, TransportStateError } from './errors.js';
+import { DEFAULT_MAX_FRAME_BYTES, checkFrameLimit } from './frame-codec.js';
+import { StreamFrameChannel } from './frame-channel.js';
+import { identityFromSeed, peerIdFromWeftKey, weftKeyFromPeerId, type NodeIdentity } from './peer-key.js';
+import { checkProtocolId } from './protocol-id.js';
+import type { FrameChannel, PeerInfo, Transport, TransportEvents, TransportInit } from './types.js';
+
+export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'];
+export const DEFAULT_DIAL_TIMEOUT_MS = 10_000;
+export const DEFAULT_MDNS_SERVICE_TAG = '_weft._udp.local';
+/**
+ * Per-stream yamux receive window cap (libp2p default 16 MiB). It bounds what a
+ * paused (slow) reader holds per channel; 4 MiB still fills loopback and LAN links.
+ */
+const MAX_STREAM_WINDOW = 4 * 1024 * 1024;
+/** Channels per connection and protocol, each direction. */
+const MAX_STREAMS_PER_PROTOCOL = 256;
+
+type Listeners = { [K in keyof TransportEvents]: Set<(info: TransportEvents[K]) => void> };
+type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+export function createTransport(init: TransportInit): Transport {
+  return new Libp2pTransport(init);
+}
+
+class Libp2pTransport implements Transport {
+  readonly publicKey: Uint8Array;
+  readonly maxFrameBytes: number;
+  private readonly identity: NodeIdentity;
+  private readonly dialTimeoutMs: number;
+  private node: Libp2p | undefined;
+  private state: State = 'new';
+  private readonly handlers = new Map<string, (channel: FrameChannel) => void>();
+  private readonly channels = new Set<StreamFrameChannel>();
+  private readonly listeners: Listeners = {
+    'peer:connect': new Set(),
+    'peer:disconnect': new Set(),
+    'peer:discovery': new Set(),
+    'channel:error': new Set(),
+  };
+
+  constructor(private readonly init: TransportInit) {
+    this.identity = identityFromSeed(init.identitySeed);
+    this.publicKey = this.identity.publicKey;
+    this.maxFrameBytes = checkFrameLimit(init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    this.dialTimeoutMs = init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new TransportStateError(`start() on a transport that is ${this.state}`);
+    this.state = 'starting';
+    const md = this.init.mdns;
+    const mdnsOpts = md === undefined || md === false ? undefined : md === true ? {} : md;
+    const peerDiscovery =
+      mdnsOpts === undefined
+        ? []
+        : [
+            mdns({
+              serviceTag: mdnsOpts.serviceTag ?? DEFAULT_MDNS_SERVICE_TAG,
+              interval: mdnsOpts.intervalMs ?? 10_000,
+              ...(mdnsOpts.port !== undefined ? { port: mdnsOpts.port } : {}),
+            }),
+          ];
+    const node = await createLibp2p({
+      start: false,
+      privateKey: this.identity.privateKey,
+      addresses: { listen: this.init.listen ?? DEFAULT_LISTEN },
+      transports: [tcp(), webSockets()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
+      peerDiscovery,
+      services: { identify: identify() },
+      connectionGater: {
+        // only peers whose identity is an Ed25519 key can be Weft peers
+        denyInboundEncryptedConnection: (peer: PeerId) => weftKeyFromPeerId(peer) === undefined,
+        denyOutboundEncryptedConnection: (peer: PeerId) => weftKeyFromPeerId(peer) === undefined,
+      },
+    });
+    this.node = node;
+    node.addEventListener('peer:connect', (evt) => this.emitPeer('peer:connect', evt.detail, this.connectionAddrs(evt.detail)));
+    node.addEventListener('peer:disconnect', (evt) => this.emitPeer('peer:disconnect', evt.detail, []));
+    node.addEventListener('peer:discovery', (evt) => {
+      // plain TCP before WebSockets: cheaper on the same machine or LAN
+      const addrs = [...evt.detail.multiaddrs].sort((a, b) => Number(isWebSocket(a)) - Number(isWebSocket(b)));
+      this.emitPeer('peer:discovery', evt.detail.id, addrs);
+    });
+    try {
+      for (const protocol of this.handlers.keys()) await this.register(protocol);
+      await node.start();
+    } catch (err) {
+      this.state = 'stopped';
+      await Promise.resolve(node.stop()).catch(() => {});
+      throw new TransportError(`transport failed to start: ${errorText(err)}`, { cause: err });
+    }
+    this.state = 'started';
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'new') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    const stopped = new ChannelClosedError('the transport stopped');
+    for (const ch of this.channels) ch.abort(stopped);
+    this.channels.clear();
+    await this.node?.stop();
+    this.node = undefined;
+    this.state = 'stopped';
+  }
+
+  addresses(): string[] {
+    return this.node?.getMultiaddrs().map((ma) => ma.toString()) ?? [];
+  }
+
+  async dial(addr: string): Promise<PeerInfo> {
+    const node = this.requireStarted();
+    let ma: Multiaddr;
+    try {
+      ma = multiaddr(addr);
+    } catch (err) {
+      throw new DialError(`not a multiaddr: ${addr}`, addr, { cause: err });
+    }
+    let conn: Connection;
+    try {
+      conn = await node.dial(ma, { signal: AbortSignal.timeout(this.dialTimeoutMs) });
+    } catch (err) {
+      throw new DialError(`could not connect to ${addr}: ${errorText(err)}`, addr, { cause: err });
+    }
+    const info = this.peerInfo(conn.remotePeer, [ma, conn.remoteAddr]);
+    if (info === undefined) throw new DialError(`peer at ${addr} has no Ed25519 identity`, addr);
+    return info;
+  }
+
+  async openChannel(peer: Uint8Array, protocol: string): Promise<FrameChannel> {
+    const node = this.requireStarted();
+    checkProtocolId(protocol);
+    const peerId = peerIdFromWeftKey(peer);
+    let stream: Stream;
+    try {
+      stream = await node.dialProtocol(peerId, protocol, {
+        signal: AbortSignal.timeout(this.dialTimeoutMs),
+        maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL,
+      });
+    } catch (err) {
+      throw new DialError(`could not open ${protocol} to ${peerId.toString()}: ${errorText(err)}`, peerId.toString(), {
+        cause: err,
+      });
+    }
+    if (this.state !== 'started') {
+      stream.abort(new ChannelClosedError('the transport stopped'));
+      throw new TransportStateError('the transport stopped while the channel opened');
+    }
+    return this.wrap(stream, peer, protocol);
+  }
+
+  handle(protocol: string, onChannel: (channel: FrameChannel) => void): () => void {
+    checkProtocolId(protocol);
+    if (this.handlers.has(protocol)) throw new TransportStateError(`protocol ${protocol} already has a handler`);
+    this.handlers.set(protocol, onChannel);
+    if (this.node !== undefined && this.state !== 'stopping' && this.state !== 'stopped') {
+      void this.register(protocol).catch(() => {});
+    }
+    return () => {
+      if (this.handlers.get(protocol) !== onChannel) return;
+      this.handlers.delete(protocol);
+      void this.node?.unhandle(protocol).catch(() => {});
+    };
+  }
+
+  on<K extends keyof TransportEvents>(event: K, listener: (info: TransportEvents[K]) => void): () => void {
+    const set = this.listeners[event] as Set<(info: TransportEvents[K]) => void>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  // ---- internals ----
+
+  private async register(protocol: string): Promise<void> {
+    await this.node!.handle(
+      protocol,
+      (stream, connection) => {
+        const onChannel = this.handlers.get(protocol);
+        const remote = weftKeyFromPeerId(connection.remotePeer);
+        if (onChannel === undefined || remote === undefined || this.state !== 'started') {
+          stream.abort(new ChannelClosedError(`not serving ${protocol}`));
+          return;
+        }
+        const channel = this.wrap(stream, remote, protocol);
+        try {
+          onChannel(channel);
+        } catch (err) {
+          channel.abort(new TransportError(`the ${protocol} handler failed: ${errorText(err)}`, { cause: err }));
+        }
+      },
+      { maxInboundStreams: MAX_STREAMS_PER_PROTOCOL, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL },
+    );
+  }
+
+  private wrap(stream: Stream, remote: Uint8Array, protocol: string): StreamFrameChannel {
+    const channel = new StreamFrameChannel(stream, {
+      remote,
+      protocol,
+      maxFrameBytes: this.maxFrameBytes,
+      onProtocolError: (error) => this.emit('channel:error', { remote, protocol, error }),
+    });
+    this.channels.add(channel);
+    channel.onClose(() => this.channels.delete(channel));
+    return channel;
+  }
+
+  private requireStarted(): Libp2p {
+    if (this.state !== 'started' || this.node === undefined) {
+      throw new TransportStateError(`the transport is ${this.state}; call start() first`);
+    }
+    return this.node;
+  }
+
+  private connectionAddrs(peer: PeerId): Multiaddr[] {
+    return this.node?.getConnections(peer).map((c) => c.remoteAddr) ?? [];
+  }
+
+  /** `addrs` in order of preference; each gets /p2p/<peer id> if it lacks one. */
+  private peerInfo(peer: PeerId, addrs: Multiaddr[]): PeerInfo | undefined {
+    const publicKey = weftKeyFromPeerId(peer);
+    if (publicKey === undefined) return undefined;
+    const text = peer.toString();
+    const seen = new Set<string>();
+    const withPeer: string[] = [];
+    for (const ma of addrs) {
+      const s = ma.getComponents().some((c) => c.name === 'p2p') ? ma.toString() : `${ma.toString()}/p2p/${text}`;
+      if (!seen.has(s)) {
+        seen.add(s);
+        withPeer.push(s);
+      }
+    }
+    return { publicKey, peerKeyText: text, addr: withPeer[0] ?? `/p2p/${text}`, addrs: withPeer };
+  }
+
+  private emitPeer(event: 'peer:connect' | 'peer:disconnect' | 'peer:discovery', peer: PeerId, addrs: Multiaddr[]): void {
+    const info = this.peerInfo(peer, addrs);
+    if (info !== undefined) this.emit(event, info);
+  }
+
+  private emit<K extends keyof TransportEvents>(event: K, info: TransportEvents[K]): void {
+    for (const listener of this.listeners[event] as Set<(info: TransportEvents[K]) => void>) {
+      try {
+        listener(info);
+      } catch {
+        // a listener's failure is its own; keep the transport running
+      }
+    }
+  }
+}
+
+function isWebSocket(ma: Multiaddr): boolean {
+  return ma.getComponents().some((c) => c.name === 'ws' || c.name === 'wss');
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.name !== 'Error' ? `${err.name}: ${err.message}` : err.message;
+  return String(err);
+}

@@ -1,0 +1,133 @@
+/**
+ * The transport as the rest of Weft sees it: authenticated peers named by their
+ * 32-byte Ed25519 public keys, and framed, flow-controlled channels, one
+ * protocol id per Weft protocol (`/weft/<name>/<version>`). No libp2p type
+ * appears here; protocol/transport/libp2p-transport.ts is the only implementation.
+ */
+import type { TransportError } from './errors.js';
+
+/** Options of createTransport(). */
+export interface TransportInit {
+  /**
+   * 32-byte Ed25519 seed: the node's Weft identity key. The libp2p identity is
+   * derived from it, so the peer id a remote authenticates with Noise proves the
+   * remote's Weft public key.
+   */
+  identitySeed: Uint8Array;
+  /**
+   * Multiaddrs to listen on. Default: TCP and WebSockets on 127.0.0.1, random
+   * ports. For LAN peers, listen on 0.0.0.0 (e.g. `/ip4/0.0.0.0/tcp/0`).
+   */
+  listen?: string[];
+  /** LAN discovery by mDNS. `true` uses the defaults below. Default off. */
+  mdns?: boolean | MdnsOptions;
+  /** Largest frame accepted or sent on a channel. Default 4 MiB. */
+  maxFrameBytes?: number;
+  /** Timeout of dial() and openChannel(). Default 10 s. */
+  dialTimeoutMs?: number;
+}
+
+export interface MdnsOptions {
+  /** DNS-SD service name; peers only see peers with the same tag. Default `_weft._udp.local`. */
+  serviceTag?: string;
+  /** How often to query the LAN. Default 10 s. */
+  intervalMs?: number;
+  /** UDP port. Default 5353 (standard mDNS); tests may pick another to stay private. */
+  port?: number;
+}
+
+/** A peer as the transport knows it. */
+export interface PeerInfo {
+  /** The peer's 32-byte Ed25519 public key (authenticated on connection events). */
+  readonly publicKey: Uint8Array;
+  /** A printable form of publicKey (the libp2p peer id text), for logs and UI. */
+  readonly peerKeyText: string;
+  /**
+   * The best known address, a multiaddr ending in /p2p/<peer id>. On an inbound
+   * connection it is the remote's source address, which may not be dialable.
+   */
+  readonly addr: string;
+  /** Every address known for the peer from this event (addr first). */
+  readonly addrs: readonly string[];
+}
+
+/** A channel closed because of bad input from the remote. */
+export interface ChannelErrorInfo {
+  readonly remote: Uint8Array;
+  readonly protocol: string;
+  readonly error: TransportError;
+}
+
+export interface TransportEvents {
+  /** First connection to a peer opened (either direction). */
+  'peer:connect': PeerInfo;
+  /** Last connection to a peer closed. */
+  'peer:disconnect': PeerInfo;
+  /** A peer announced itself on the LAN (repeats at the mDNS interval). Not authenticated until dialled. */
+  'peer:discovery': PeerInfo;
+  /** A channel was closed because the remote broke the framing rules. */
+  'channel:error': ChannelErrorInfo;
+}
+
+export interface Transport {
+  /** Our 32-byte Ed25519 public key (available before start()). */
+  readonly publicKey: Uint8Array;
+  /** The frame size limit of every channel of this transport. */
+  readonly maxFrameBytes: number;
+  start(): Promise<void>;
+  /** Closes every channel and connection, stops listening and discovery. Idempotent. */
+  stop(): Promise<void>;
+  /** Dialable multiaddr strings, each ending in /p2p/<peer id>. Empty before start(). */
+  addresses(): string[];
+  /**
+   * Connects to a multiaddr (with /p2p/<peer id> the remote must prove that
+   * identity) and returns the authenticated peer. Rejects with DialError.
+   */
+  dial(addr: string): Promise<PeerInfo>;
+  /**
+   * Opens a channel for `protocol` to the peer with this public key, dialling it
+   * first from known addresses (dial(), discovery) if not connected.
+   * Rejects with DialError (unreachable, timeout, protocol not served).
+   */
+  openChannel(peer: Uint8Array, protocol: string): Promise<FrameChannel>;
+  /**
+   * Serves `protocol`: each channel a remote opens is passed to onChannel.
+   * One handler per protocol; may be called before or after start().
+   * Returns a function that stops serving the protocol.
+   */
+  handle(protocol: string, onChannel: (channel: FrameChannel) => void): () => void;
+  on<K extends keyof TransportEvents>(event: K, listener: (info: TransportEvents[K]) => void): () => void;
+}
+
+/**
+ * A bidirectional stream of frames (whole byte messages) with one peer.
+ * Closing is mutual: when either side calls close(), the other side's frames()
+ * ends after the frames already sent, and its channel closes too.
+ */
+export interface FrameChannel {
+  /** The remote's Ed25519 public key, authenticated by Noise. */
+  readonly remote: Uint8Array;
+  /** The protocol id this channel speaks. */
+  readonly protocol: string;
+  /**
+   * Sends one frame. Resolves once the frame is handed to the connection; when
+   * the remote reads slowly it waits, so `await` each send to bound memory.
+   * Frames sent in the same tick are batched. Do not mutate `frame` afterwards.
+   * Rejects with FrameTooLargeError above maxFrameBytes, ChannelClosedError when closed.
+   */
+  send(frame: Uint8Array): Promise<void>;
+  /**
+   * The incoming frames, in order. Call once. Ends when the channel closes,
+   * normally or not (see closeReason); bad input from the remote never throws
+   * here. Leaving the loop early closes the channel.
+   */
+  frames(): AsyncIterable<Uint8Array>;
+  /** Flushes queued frames, then ends the channel for both sides. Idempotent. */
+  close(): Promise<void>;
+  /** True once close() was called or the channel ended. */
+  readonly closed: boolean;
+  /** Why the channel ended abnormally (remote reset, bad framing, transport stopped); undefined otherwise. */
+  readonly closeReason: TransportError | undefined;
+  /** Called once when the channel has fully ended; with the reason if abnormal. */
+  onClose(listener: (reason: TransportError | undefined) => void): () => void;
+}

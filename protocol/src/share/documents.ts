@@ -5,6 +5,7 @@
  * their ids, while nothing of them is visible. Those deletions use a replica-local
  * pseudo-author (`HIDDEN_AGENT`) that never leaves this replica.
  */
+import { compactOps } from '../text/compact-ops.js';
 import { TextDoc, decodeOps, encodeOps, type TextChange, type TextOp } from '../text/index.js';
 import type { FileId } from './manifest.js';
 
@@ -40,7 +41,7 @@ export class ShareDocuments {
   }
 
   encodeOps(ops: readonly TextOp[]): Uint8Array {
-    return encodeOps(ops as TextOp[]);
+    return encodeOps(compactOps(ops));
   }
 
   /**

@@ -10,6 +10,12 @@
  */
 import { ByteReader, ByteWriter } from '../../../protocol/src/codec/bytes.js';
 import { decodeWith, readHeader, readList, writeHeader, writeList } from '../../../protocol/src/codec/message.js';
+import { decodeCommitEnvelope } from '../../../protocol/src/log/commit.js';
+import { decodeManifestOps } from '../../../protocol/src/share/manifest-codec.js';
+import { decodePayload } from '../../../protocol/src/share/payload.js';
+import { decodeSyncMessage } from '../../../protocol/src/sync/index.js';
+import { decodeOps, decodeState } from '../../../protocol/src/text/index.js';
+import { commitSamples, manifestSamples, opsSamples, payloadSamples, stateSamples, syncSamples } from './protocol-samples.js';
 import { decodeSampleRecord, encodeSampleRecord, makeSampleRecord } from './sample-record.js';
 
 export interface FuzzTarget {
@@ -22,6 +28,12 @@ export const fuzzTargets: FuzzTarget[] = [
   { name: 'codec/primitives', decode: decodePrimitiveScript, samples: primitiveScripts },
   { name: 'codec/header+list', decode: decodeHeaderList, samples: headerListSamples },
   { name: 'codec/sample-record', decode: decodeSampleRecord, samples: () => [0, 1, 7].map((i) => encodeSampleRecord(makeSampleRecord(i, i % 4, i * 40))) },
+  { name: 'log/commit', decode: decodeCommitEnvelope, samples: commitSamples },
+  { name: 'share/payload', decode: decodePayload, samples: payloadSamples },
+  { name: 'share/manifest-ops', decode: decodeManifestOps, samples: manifestSamples },
+  { name: 'text/ops', decode: decodeOps, samples: opsSamples },
+  { name: 'text/state', decode: (b) => decodeState(b), samples: stateSamples },
+  { name: 'sync/message', decode: decodeSyncMessage, samples: syncSamples },
 ];
 
 /**

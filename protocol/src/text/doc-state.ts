@@ -21,6 +21,8 @@ export class DocState {
   content: Array<Array<Uint16Array | undefined>> = [];
   readonly list = new RunList();
   readonly log = new OpLog();
+  /** The visible text when known right after decoding (taken by TextDoc as its cache). */
+  loadedText: string | null = null;
 
   agentOf(name: string): number | undefined {
     return this.agentIds.get(name);
@@ -50,6 +52,21 @@ export class DocState {
       if (c === undefined) chunks[ci] = c = new Uint16Array(CHUNK_SIZE);
       const end = Math.min(to, i + CHUNK_SIZE - (s & CHUNK_MASK));
       for (let o = s & CHUNK_MASK; i < end; i++, o++) c[o] = text.charCodeAt(i);
+    }
+  }
+
+  /** Stores units[from..to) as the units of ids a:seq.. */
+  writeUnits(a: number, seq: number, units: Uint16Array, from: number, to: number): void {
+    const chunks = this.content[a]!;
+    for (let i = from; i < to; ) {
+      const s = seq + i - from;
+      const ci = s >>> CHUNK_BITS;
+      let c = chunks[ci];
+      if (c === undefined) chunks[ci] = c = new Uint16Array(CHUNK_SIZE);
+      const n = Math.min(to - i, CHUNK_SIZE - (s & CHUNK_MASK));
+      if (n > 32) c.set(units.subarray(i, i + n), s & CHUNK_MASK);
+      else for (let k = 0, o = s & CHUNK_MASK; k < n; k++) c[o + k] = units[i + k]!;
+      i += n;
     }
   }
 

@@ -21,8 +21,12 @@ export class OpLog {
   tAgent = new Int32Array(16);
   tSeq = new Int32Array(16);
 
-  private grow(): void {
-    const n = this.agent.length * 2;
+  /** Room for at least n spans. */
+  reserve(n: number): void {
+    while (this.agent.length < n) this.grow(Math.max(n, this.agent.length * 2));
+  }
+
+  private grow(n = this.agent.length * 2): void {
     const g = <T extends Int32Array | Uint8Array>(a: T): T => {
       const b = new (a.constructor as new (n: number) => T)(n);
       b.set(a);

@@ -16,10 +16,11 @@
  *     R x varuint agent                (columns, so that DEFLATE sees alike values together)
  *     R x varuint len
  *     R x varint seq - expected        expected = end of the agent's previous run
- *     R x left origin                  0 = document start, else 1 + zigzag(i - j), varuint u:
- *                                      the char u units before the end of run j
- *     R x right origin                 0 = document end, else 1 + zigzag(j - i), varuint u:
- *                                      the char u units after the start of run j
+ *     R x left origin                  0 = document start, else varuint 1 + 2*zigzag(i - j) + (u > 0)
+ *                                      and, if u > 0, varuint u - 1: the char u units before
+ *                                      the end of run j (usually run i-1's last char: one byte)
+ *     R x right origin                 the same with zigzag(j - i) and u units after the start
+ *                                      of run j; 0 = document end
  *     string                           the visible text (UTF-8)
  *
  * Which characters are deleted is not stored: it follows from the log's delete spans.
@@ -90,18 +91,20 @@ export function encodeDocState(st: DocState): Uint8Array {
     w.writeVarInt(r.seq - expected[r.agent]!);
     expected[r.agent] = r.seq + r.len;
   }
+  const writeOrigin = (d: number, u: number): void => {
+    w.writeVarUint(1 + 2 * zig(d) + (u > 0 ? 1 : 0));
+    if (u > 0) w.writeVarUint(u - 1);
+  };
   enc.forEach((r, i) => {
     if (r.olAgent < 0) return w.writeVarUint(0);
     const j = encOf.get(st.runOf(r.olAgent, r.olSeq)!)!;
     const e = enc[j]!;
-    w.writeVarUint(1 + zig(i - j));
-    w.writeVarUint(e.seq + e.len - 1 - r.olSeq);
+    writeOrigin(i - j, e.seq + e.len - 1 - r.olSeq);
   });
   enc.forEach((r, i) => {
     if (r.orAgent < 0) return w.writeVarUint(0);
     const j = encOf.get(st.runOf(r.orAgent, r.orSeq)!)!;
-    w.writeVarUint(1 + zig(j - i));
-    w.writeVarUint(r.orSeq - enc[j]!.seq);
+    writeOrigin(j - i, r.orSeq - enc[j]!.seq);
   });
   w.writeString(visible.join(''));
   const body = deflateRawSync(w.finish(), { level: 9 });
@@ -130,21 +133,6 @@ function mergeIntervals(flat: number[]): number[] {
   return out;
 }
 
-/** Index of the last interval with lo <= x in a flat sorted list (or -1). */
-function intervalAt(flat: number[], x: number): number {
-  let lo = 0;
-  let hi = (flat.length >> 1) - 1;
-  let ans = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (flat[2 * mid]! <= x) {
-      ans = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return ans;
-}
-
 function decodeBody(bytes: Uint8Array): DocState {
   if (bytes.length < 1) throw new DecodeError('truncated', 'empty text state');
   if (bytes[0] !== STATE_VERSION) throw new DecodeError('version', `text state version ${bytes[0]}`);
@@ -167,6 +155,7 @@ function decodeBody(bytes: Uint8Array): DocState {
   const vv = st.vv;
   const log = st.log;
   const nLog = rd.readCount(MAX_SEQ, 2, 'log spans');
+  log.reserve(nLog);
   const insertSpans: number[][] = Array.from({ length: nAgents }, () => []); // flat [seq, logIndex, end]
   const deleted: number[][] = Array.from({ length: nAgents }, () => []);
   let pred = 0;
@@ -219,28 +208,36 @@ function decodeBody(bytes: Uint8Array): DocState {
   }
   const olA = new Int32Array(n).fill(-1);
   const olS = new Int32Array(n);
+  const olRun = new Int32Array(n);
   const orA = new Int32Array(n).fill(-1);
   const orS = new Int32Array(n);
+  const orRun = new Int32Array(n);
   for (let side = 0; side < 2; side++) {
     const oA = side === 0 ? olA : orA;
     const oS = side === 0 ? olS : orS;
+    const oRun = side === 0 ? olRun : orRun;
     for (let i = 0; i < n; i++) {
       const v = rd.readVarUint();
       if (v === 0) continue;
-      const d = unzig(v - 1);
+      const d = unzig(Math.floor((v - 1) / 2));
       const j = side === 0 ? i - d : i + d;
       if (j < 0 || j >= n) throw new DecodeError('malformed', 'origin refers outside the document');
-      const u = rd.readVarUint();
+      const u = (v - 1) % 2 === 1 ? rd.readVarUint() + 1 : 0;
       if (u >= ln[j]!) throw new DecodeError('malformed', 'origin offset beyond its run');
       oA[i] = ag[j]!;
+      oRun[i] = j;
       oS[i] = side === 0 ? sq[j]! + ln[j]! - 1 - u : sq[j]! + u;
     }
   }
   const text = rd.readString(body.length, 'text');
   rd.expectEnd('text state');
+  const units = toUnits(text);
 
-  // Runs of each agent in seq order must tile its insert ids exactly.
+  // Runs of each agent in seq order must tile its insert ids exactly. On the way, note
+  // the log span of each run's first id (runLog) and where that span ends (runSpanEnd).
   const byAgent = sortByAgentAndSeq(ag, sq, nAgents);
+  const runLog = new Int32Array(n);
+  const runSpanEnd = new Int32Array(n);
   const insertIds: number[][] = [];
   for (let a = 0; a < nAgents; a++) {
     const spans = insertSpans[a]!;
@@ -253,8 +250,12 @@ function decodeBody(bytes: Uint8Array): DocState {
     const order = byAgent[a]!;
     let k = 0;
     let p = merged.length > 0 ? merged[0]! : 0;
+    let q = 0;
     for (const i of order) {
       if (k >= merged.length || sq[i] !== p) throw new DecodeError('malformed', 'runs do not tile the inserted ids');
+      while (spans[q + 2]! <= p) q += 3;
+      runLog[i] = spans[q + 1]!;
+      runSpanEnd[i] = spans[q + 2]!;
       p += ln[i]!;
       if (p > merged[k + 1]!) throw new DecodeError('malformed', 'run crosses an id gap');
       if (p === merged[k + 1]) {
@@ -276,25 +277,34 @@ function decodeBody(bytes: Uint8Array): DocState {
     }
     return spans[3 * lo + 1]!;
   };
+  const posOf = (j: number, s: number): number => (s < runSpanEnd[j]! ? runLog[j]! : logPos(ag[j]!, s));
   for (let i = 0; i < n; i++) {
-    const own = logPos(ag[i]!, sq[i]!);
-    for (const [oa, os] of [
-      [olA[i]!, olS[i]!],
-      [orA[i]!, orS[i]!],
-    ] as const) {
-      if (oa < 0) continue;
-      const at = logPos(oa, os);
-      if (at > own || (at === own && os >= sq[i]!)) throw new DecodeError('malformed', 'origin inserted after its run');
+    const own = runLog[i]!;
+    if (olA[i]! >= 0) {
+      const at = posOf(olRun[i]!, olS[i]!);
+      if (at > own || (at === own && olS[i]! >= sq[i]!)) throw new DecodeError('malformed', 'left origin inserted after its run');
+    }
+    if (orA[i]! >= 0) {
+      const at = posOf(orRun[i]!, orS[i]!);
+      if (at > own || (at === own && orS[i]! >= sq[i]!)) throw new DecodeError('malformed', 'right origin inserted after its run');
     }
   }
   // Deleted ids: merged target intervals, which must all be characters.
   const deletedIds = deleted.map(mergeIntervals);
+  // startDel[i]: the last deleted interval starting at or before run i (-1: none), by a
+  // sweep over each agent's runs in seq order.
+  const startDel = new Int32Array(n);
   for (let a = 0; a < nAgents; a++) {
     const del = deletedIds[a]!;
     const ins = insertIds[a]!;
-    for (let k = 0; k < del.length; k += 2) {
-      const c = intervalAt(ins, del[k]!);
-      if (c < 0 || del[k + 1]! > ins[2 * c + 1]!) throw new DecodeError('malformed', 'delete targets an id that is not a character');
+    for (let k = 0, c = 0; k < del.length; k += 2) {
+      while (c < ins.length && ins[c + 1]! <= del[k]!) c += 2;
+      if (c >= ins.length || del[k]! < ins[c]! || del[k + 1]! > ins[c + 1]!) throw new DecodeError('malformed', 'delete targets an id that is not a character');
+    }
+    let c = -1;
+    for (const i of byAgent[a]!) {
+      while (2 * c + 2 < del.length && del[2 * c + 2]! <= sq[i]!) c++;
+      startDel[i] = c;
     }
   }
   // Runs split by deleted state, visible ones take their text.
@@ -306,7 +316,7 @@ function decodeBody(bytes: Uint8Array): DocState {
     const del = deletedIds[a]!;
     const end = sq[i]! + ln[i]!;
     let p = sq[i]!;
-    let c = intervalAt(del, p);
+    let c = startDel[i]!;
     while (p < end) {
       let q: number;
       let isDel: boolean;
@@ -321,7 +331,7 @@ function decodeBody(bytes: Uint8Array): DocState {
       runs.push(new Run(a, p, q - p, first ? olA[i]! : a, first ? olS[i]! : p - 1, orA[i]!, orS[i]!, isDel));
       if (!isDel) {
         if (tp + q - p > text.length) throw new DecodeError('malformed', 'text shorter than the visible runs');
-        st.writeText(a, p, text, tp, tp + q - p);
+        st.writeUnits(a, p, units, tp, tp + q - p);
         tp += q - p;
       }
       p = q;
@@ -331,12 +341,19 @@ function decodeBody(bytes: Uint8Array): DocState {
   }
   if (tp !== text.length) throw new DecodeError('malformed', 'text longer than the visible runs');
   st.list.load(runs, tp);
+  st.loadedText = text;
   for (let a = 0; a < nAgents; a++) {
     const pieces: Run[] = [];
     for (const i of byAgent[a]!) for (let p = pieceStart[i]!; p < pieceStart[i + 1]!; p++) pieces.push(runs[p]!);
     st.list.indexes[a] = AgentIndex.fromSorted(pieces);
   }
   return st;
+}
+
+/** The UTF-16 units of a string (a native copy, no per-char loop). */
+function toUnits(text: string): Uint16Array {
+  const b = Buffer.from(text, 'utf16le');
+  return b.byteOffset % 2 === 0 ? new Uint16Array(b.buffer, b.byteOffset, b.length >> 1) : new Uint16Array(Uint8Array.from(b).buffer);
 }
 
 /** Run numbers of each agent, sorted by seq (seqs of one agent are distinct). */
@@ -354,19 +371,34 @@ function sortByAgentAndSeq(ag: Int32Array, sq: Int32Array, nAgents: number): Int
   });
 }
 
-const SHIFT = 2 ** 21;
-
-/** 0..n-1 sorted by key(i) (a non-negative int below 2^31), stable; a numeric typed-array sort when it fits. */
+/** 0..n-1 stably sorted by key(i), a non-negative int below 2^31 (LSD radix sort, 11-bit digits). */
 function sortedBy(n: number, key: (i: number) => number): Int32Array {
-  const out = new Int32Array(n);
-  if (n >= SHIFT) {
-    const idx = Array.from({ length: n }, (_, i) => i).sort((x, y) => key(x) - key(y) || x - y);
-    out.set(idx);
-    return out;
+  const keys = new Int32Array(n);
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const k = key(i);
+    keys[i] = k;
+    if (k > max) max = k;
   }
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = key(i) * SHIFT + i;
-  keys.sort();
-  for (let i = 0; i < n; i++) out[i] = keys[i]! % SHIFT;
-  return out;
+  let order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let tmp = new Int32Array(n);
+  const count = new Int32Array(2048);
+  for (let shift = 0; shift < 31 && max >>> shift > 0; shift += 11) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(keys[i]! >>> shift) & 2047]!++;
+    for (let d = 0, sum = 0; d < 2048; d++) {
+      const c = count[d]!;
+      count[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const o = order[i]!;
+      tmp[count[(keys[o]! >>> shift) & 2047]!++] = o;
+    }
+    const t = order;
+    order = tmp;
+    tmp = t;
+  }
+  return order;
 }

@@ -41,8 +41,8 @@ export class DocState {
     return a;
   }
 
-  /** Stores text[from..to) as the units of ids a:seq.. */
-  writeText(a: number, seq: number, text: string, from = 0, to = text.length): void {
+  /** Stores src[from..to) (a string's or an array's UTF-16 units) as the units of ids a:seq.. */
+  writeText(a: number, seq: number, src: string | Uint16Array, from = 0, to = src.length): void {
     const chunks = this.content[a]!;
     for (let i = from; i < to; ) {
       const s = seq + i - from;
@@ -50,22 +50,11 @@ export class DocState {
       let c = chunks[ci];
       // Holes stay holes (a sparse array), so far-apart ids cost one chunk each.
       if (c === undefined) chunks[ci] = c = new Uint16Array(CHUNK_SIZE);
-      const end = Math.min(to, i + CHUNK_SIZE - (s & CHUNK_MASK));
-      for (let o = s & CHUNK_MASK; i < end; i++, o++) c[o] = text.charCodeAt(i);
-    }
-  }
-
-  /** Stores units[from..to) as the units of ids a:seq.. */
-  writeUnits(a: number, seq: number, units: Uint16Array, from: number, to: number): void {
-    const chunks = this.content[a]!;
-    for (let i = from; i < to; ) {
-      const s = seq + i - from;
-      const ci = s >>> CHUNK_BITS;
-      let c = chunks[ci];
-      if (c === undefined) chunks[ci] = c = new Uint16Array(CHUNK_SIZE);
       const n = Math.min(to - i, CHUNK_SIZE - (s & CHUNK_MASK));
-      if (n > 32) c.set(units.subarray(i, i + n), s & CHUNK_MASK);
-      else for (let k = 0, o = s & CHUNK_MASK; k < n; k++) c[o + k] = units[i + k]!;
+      const o = s & CHUNK_MASK;
+      if (typeof src === 'string') for (let k = 0; k < n; k++) c[o + k] = src.charCodeAt(i + k);
+      else if (n > 32) c.set(src.subarray(i, i + n), o);
+      else for (let k = 0; k < n; k++) c[o + k] = src[i + k]!;
       i += n;
     }
   }

@@ -331,7 +331,7 @@ function decodeBody(bytes: Uint8Array): DocState {
       runs.push(new Run(a, p, q - p, first ? olA[i]! : a, first ? olS[i]! : p - 1, orA[i]!, orS[i]!, isDel));
       if (!isDel) {
         if (tp + q - p > text.length) throw new DecodeError('malformed', 'text shorter than the visible runs');
-        st.writeUnits(a, p, units, tp, tp + q - p);
+        st.writeText(a, p, units, tp, tp + q - p);
         tp += q - p;
       }
       p = q;

@@ -10,6 +10,10 @@
  * does not hold yet it throws MissingDependencyError and applies nothing; the caller
  * (the log layer, which already buffers commits with missing dependencies) retries
  * later. An op that can never apply throws InvalidOpError, also applying nothing.
+ *
+ * The agent id must be unique per replica: two replicas editing under one agent id
+ * would give different characters the same id. (One user on two devices needs two
+ * agent ids, e.g. the key id plus a device or session suffix.)
  */
 import { DocState } from './doc-state.js';
 import { integrateDelete, integrateInsert } from './integrate.js';
@@ -19,7 +23,6 @@ import { Run } from './run.js';
 import { prepareOps } from './prepare-ops.js';
 import { decodeDocState, encodeDocState } from './state-codec.js';
 import { MissingDependencyError, type Anchor, type Id, type TextChange, type TextOp, type VersionVector } from './types.js';
-
 
 function isHigh(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;

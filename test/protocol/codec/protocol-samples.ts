@@ -64,7 +64,7 @@ export function manifestSamples(): Uint8Array[] {
 
 export function syncSamples(): Uint8Array[] {
   const commits = build().commits;
-  const ids = commits.map((c) => decodeCommitEnvelope(c).id);
+  const ids = commits.map((c) => decodeCommitEnvelope(c).id).sort();
   return [
     encodeSyncMessage({ heads: ids.slice(0, 2), answered: 0, more: false, commits: [] }),
     encodeSyncMessage({ heads: ids.slice(2), answered: 1, more: true, need: ids.slice(0, 1), commits: commits.slice(0, 2) }),

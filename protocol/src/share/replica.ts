@@ -168,6 +168,25 @@ export class ShareReplica {
   document(file: FileId) {
     return this.docs.get(file);
   }
+  /** Every topic this share has announced, the current epoch's first: what to subscribe to. */
+  topicsNewestFirst(): Uint8Array[] {
+    const current = this.currentEpoch() ?? this.currentReadableEpoch();
+    const all = [...this.topics.keys()].map((h) => fromHexKey(h));
+    if (!current) return all;
+    const ch = topicHex(current.topic);
+    return [current.topic, ...all.filter((t) => topicHex(t) !== ch)];
+  }
+
+  private currentReadableEpoch(): EpochKeys | undefined {
+    let best: { id: CommitId; keys: EpochKeys } | undefined;
+    for (const [th, id] of this.topics) {
+      const keys = this.epochs.get(th);
+      if (!keys) continue;
+      if (!best || this.graph.isAncestor(best.id, id) || (!this.graph.isAncestor(id, best.id) && id > best.id)) best = { id, keys };
+    }
+    return best?.keys;
+  }
+
   /** Every epoch whose keys we hold (for sealing to a new member). */
   heldEpochs(): EpochKeys[] {
     return [...this.epochs.values()];

@@ -14,6 +14,8 @@ import { decodeCommitEnvelope } from '../../../protocol/src/log/commit.js';
 import { decodeManifestOps } from '../../../protocol/src/share/manifest-codec.js';
 import { decodePayload } from '../../../protocol/src/share/payload.js';
 import { decodeSyncMessage } from '../../../protocol/src/sync/index.js';
+import { decodeWire, encodeWire } from '../../../protocol/src/multicast/wire.js';
+import { wireSamples } from '../multicast/wire-samples.js';
 import { decodeOps, decodeState } from '../../../protocol/src/text/index.js';
 import { commitSamples, manifestSamples, opsSamples, payloadSamples, stateSamples, syncSamples } from './protocol-samples.js';
 import { decodeSampleRecord, encodeSampleRecord, makeSampleRecord } from './sample-record.js';
@@ -34,6 +36,7 @@ export const fuzzTargets: FuzzTarget[] = [
   { name: 'text/ops', decode: decodeOps, samples: opsSamples },
   { name: 'text/state', decode: (b) => decodeState(b), samples: stateSamples },
   { name: 'sync/message', decode: decodeSyncMessage, samples: syncSamples },
+  { name: 'multicast/wire', decode: decodeWire, samples: () => wireSamples.map(encodeWire) },
 ];
 
 /**

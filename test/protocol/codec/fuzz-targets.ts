@@ -16,6 +16,8 @@ import { decodePayload } from '../../../protocol/src/share/payload.js';
 import { decodeSyncMessage } from '../../../protocol/src/sync/index.js';
 import { decodeWire, encodeWire } from '../../../protocol/src/multicast/wire.js';
 import { wireSamples } from '../multicast/wire-samples.js';
+import { decodePresence } from '../../../protocol/src/multicast/presence.js';
+import { presenceSamples } from '../multicast/presence-samples.js';
 import { decodeOps, decodeState } from '../../../protocol/src/text/index.js';
 import { commitSamples, manifestSamples, opsSamples, payloadSamples, stateSamples, syncSamples } from './protocol-samples.js';
 import { decodeSampleRecord, encodeSampleRecord, makeSampleRecord } from './sample-record.js';
@@ -37,6 +39,7 @@ export const fuzzTargets: FuzzTarget[] = [
   { name: 'text/state', decode: (b) => decodeState(b), samples: stateSamples },
   { name: 'sync/message', decode: decodeSyncMessage, samples: syncSamples },
   { name: 'multicast/wire', decode: decodeWire, samples: () => wireSamples.map(encodeWire) },
+  { name: 'multicast/presence', decode: decodePresence, samples: presenceSamples },
 ];
 
 /**

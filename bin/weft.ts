@@ -6,11 +6,13 @@
  */
 import { parseArgs } from 'node:util';
 import { runDemo } from './demo.js';
+import { runBrokerCommand } from './broker.js';
 import { fingerprint, generateSigningKeyPair, publicKeyToText } from '../protocol/src/crypto/index.js';
 
 const USAGE = `usage: weft <command>
   demo [--seed N]   three replicas edit concurrently, merge, and converge (prints what happens)
-  keygen            create an identity and print its public key`;
+  keygen            create an identity and print its public key
+  broker [...]      run a broker (store and forward encrypted events); broker status`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -19,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { seed: { type: 'string' } } });
       return runDemo(values.seed !== undefined ? Number(values.seed) : Date.now() % 100000);
     }
+    case 'broker':
+      return runBrokerCommand(rest);
     case 'keygen': {
       const k = generateSigningKeyPair();
       console.log(`public key:  ${publicKeyToText(k.publicKey)}\nfingerprint: ${fingerprint(k.publicKey)}`);

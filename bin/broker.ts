@@ -1,0 +1,193 @@
+/**
+ * `weft broker`: runs a broker of the core network until SIGTERM/SIGINT.
+ *   weft broker [--data DIR] [--config FILE] [--listen MULTIADDR]... [--peer-broker MULTIADDR]...
+ *               [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
+ *               [--max-event-bytes N] [--topic-quota-bytes N] [--max-topics N]
+ *               [--max-subscriptions N] [--rate-messages N] [--rate-bytes N]
+ *   weft broker status [--data DIR]
+ * The config file is JSON with the same settings:
+ *   { "listen": [...], "peerBrokers": [...], "topics": "open", "allowTopics": [hex...],
+ *     "maxFrameBytes": N, "maxEventBytes": N, "topicQuotaBytes": N, "maxTopics": N,
+ *     "maxSubscriptions": N, "rateMessages": N, "rateBytes": N }
+ * Flags override the file; repeatable flags replace the file's list.
+ * On start it prints one line per address: "listening <multiaddr with /p2p/ id>".
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BrokerServer, type BrokerStatus } from '../protocol/src/runtime/broker-server.js';
+import type { BrokerLimits, TopicPolicy } from '../protocol/src/broker/index.js';
+import { fromHex } from '../protocol/src/crypto/index.js';
+
+const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]... [--peer-broker ADDR]...
+                   [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
+                   [--max-event-bytes N] [--topic-quota-bytes N] [--max-topics N]
+                   [--max-subscriptions N] [--rate-messages N] [--rate-bytes N]
+       weft broker status [--data DIR]`;
+
+const DEFAULT_DATA = 'weft-broker-data';
+
+interface BrokerFileConfig {
+  listen?: string[];
+  peerBrokers?: string[];
+  topics?: TopicPolicy;
+  allowTopics?: string[];
+  dataDir?: string;
+  maxFrameBytes?: number;
+  maxEventBytes?: number;
+  topicQuotaBytes?: number;
+  maxTopics?: number;
+  maxSubscriptions?: number;
+  rateMessages?: number;
+  rateBytes?: number;
+}
+
+class UsageError extends Error {}
+
+function stamp(level: string, text: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${level.padEnd(4)} ${text}\n`);
+}
+
+function positiveInt(name: string, v: string | number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+export async function runBrokerCommand(args: string[]): Promise<number> {
+  try {
+    if (args[0] === 'status') return await status(args.slice(1));
+    if (args[0] === 'help' || args[0] === '--help') {
+      console.log(USAGE);
+      return 0;
+    }
+    return await run(args);
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`weft broker: ${err.message}\n${USAGE}`);
+      return 2;
+    }
+    console.error(`weft broker: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      data: { type: 'string' },
+      config: { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      'peer-broker': { type: 'string', multiple: true },
+      topics: { type: 'string' },
+      'allow-topic': { type: 'string', multiple: true },
+      'max-frame-bytes': { type: 'string' },
+      'max-event-bytes': { type: 'string' },
+      'topic-quota-bytes': { type: 'string' },
+      'max-topics': { type: 'string' },
+      'max-subscriptions': { type: 'string' },
+      'rate-messages': { type: 'string' },
+      'rate-bytes': { type: 'string' },
+    },
+  });
+  let file: BrokerFileConfig = {};
+  if (values.config) {
+    try {
+      file = JSON.parse(await readFile(values.config, 'utf8')) as BrokerFileConfig;
+    } catch (err) {
+      throw new UsageError(`cannot read config ${values.config}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const policy = (values.topics ?? file.topics ?? 'open') as TopicPolicy;
+  if (policy !== 'open' && policy !== 'allowlist') throw new UsageError(`--topics must be open or allowlist, got "${policy}"`);
+  const allowHex = values['allow-topic'] ?? file.allowTopics ?? [];
+  const allowlist = allowHex.map((h) => {
+    if (!/^[0-9a-fA-F]{64}$/.test(h)) throw new UsageError(`--allow-topic must be a 64-hex-digit topic key, got "${h}"`);
+    return fromHex(h.toLowerCase());
+  });
+  const limits: Partial<BrokerLimits> = {};
+  const set = <K extends keyof BrokerLimits>(k: K, flag: string, v: string | number | undefined): void => {
+    const n = positiveInt(flag, v);
+    if (n !== undefined) limits[k] = n;
+  };
+  set('maxEventBytes', 'max-event-bytes', values['max-event-bytes'] ?? file.maxEventBytes);
+  set('topicQuotaBytes', 'topic-quota-bytes', values['topic-quota-bytes'] ?? file.topicQuotaBytes);
+  set('maxTopics', 'max-topics', values['max-topics'] ?? file.maxTopics);
+  set('maxSubscriptionsPerChannel', 'max-subscriptions', values['max-subscriptions'] ?? file.maxSubscriptions);
+  set('messagesPerSecond', 'rate-messages', values['rate-messages'] ?? file.rateMessages);
+  set('bytesPerSecond', 'rate-bytes', values['rate-bytes'] ?? file.rateBytes);
+  const maxFrameBytes = positiveInt('max-frame-bytes', values['max-frame-bytes'] ?? file.maxFrameBytes);
+  const dataDir = resolve(values.data ?? file.dataDir ?? DEFAULT_DATA);
+
+  const server = await BrokerServer.start({
+    dataDir,
+    listen: values.listen ?? file.listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
+    peerBrokers: values['peer-broker'] ?? file.peerBrokers ?? [],
+    policy,
+    allowlist,
+    limits,
+    ...(maxFrameBytes ? { maxFrameBytes } : {}),
+    log: stamp,
+  });
+  for (const a of server.addresses()) console.log(`listening ${a}`);
+  stamp('info', `broker running (data ${dataDir}, topics ${policy}); SIGTERM or Ctrl-C stops it`);
+
+  await new Promise<void>((resolveSignal) => {
+    const onSignal = (sig: string): void => {
+      stamp('info', `received ${sig}`);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolveSignal();
+    };
+    const onTerm = (): void => onSignal('SIGTERM');
+    const onInt = (): void => onSignal('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+  await server.stop();
+  return 0;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function status(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { data: { type: 'string' } } });
+  const dataDir = resolve(values.data ?? DEFAULT_DATA);
+  let pid: number | undefined;
+  try {
+    pid = Number((await readFile(join(dataDir, 'LOCK'), 'utf8')).trim());
+  } catch {
+    pid = undefined;
+  }
+  const running = pid !== undefined && Number.isSafeInteger(pid) && pid > 0 && processAlive(pid);
+  let st: BrokerStatus | undefined;
+  try {
+    st = JSON.parse(await readFile(join(dataDir, 'status.json'), 'utf8')) as BrokerStatus;
+  } catch {
+    st = undefined;
+  }
+  console.log(`broker:    ${running ? `running (pid ${pid})` : 'not running'}`);
+  console.log(`data:      ${dataDir}`);
+  if (!st) {
+    console.log('status:    no status file (the broker never ran with this data directory)');
+    return running ? 0 : 3;
+  }
+  console.log(`peer key:  ${st.peerKey}`);
+  if (running) for (const a of st.addresses) console.log(`listening: ${a}`);
+  console.log(`policy:    topics ${st.policy}`);
+  console.log(`clients:   ${running ? st.clients : 0}`);
+  for (const p of st.peerBrokers) console.log(`peer broker: ${p.addr} ${running && p.connected ? 'connected' : 'not connected'}`);
+  console.log(`topics:    ${st.topics.length}, events stored: ${st.events}, bytes: ${st.bytes}`);
+  for (const t of st.topics) console.log(`  ${t.topic.slice(0, 16)}  events ${t.events}  bytes ${t.bytes}  subscribers ${running ? t.subscribers : 0}`);
+  console.log(`as of:     ${st.updatedAt}`);
+  return running ? 0 : 3;
+}

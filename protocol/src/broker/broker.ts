@@ -1,0 +1,639 @@
+/**
+ * The broker's protocol logic, sans-I/O (h11 style): inputs are frames from a channel
+ * plus the current time, and store completions; outputs are frames to send, store
+ * requests, channels to close and notices to log. No sockets, timers or clocks here;
+ * protocol/src/runtime/broker-server.ts drives it over the transport and the disk.
+ *
+ * What it does with each wire message (multicast/wire.ts):
+ *  - EVENT: size check, decode the envelope, topic policy, topic signature, quota; a
+ *    new event becomes a store request; once stored() reports it durable it is ACKed
+ *    (to every channel that sent it) and forwarded to every other channel subscribed to
+ *    its topic. Already stored: ACK again, nothing forwarded (this dedupe also stops
+ *    loops in a broker mesh). Refused: ERROR with the code, nothing changes.
+ *  - SUBSCRIBE/UNSUBSCRIBE: per topic, SUBSCRIBED or ERROR (unknown-topic, quota).
+ *  - SYNC: one SyncSession per (channel, stream = sorted topics) over the stored
+ *    envelopes of the stream's topics; commits it delivers are checked like EVENTs,
+ *    stored, then forwarded; poll() runs once the channel has nothing pending on disk.
+ *    A SYNC frame arriving while that channel's stores are pending waits for them.
+ *  - PRESENCE: forwarded to the topic's other subscribers, never stored, rate-limited.
+ *  - WANT: the stored events among the ids, as EVENTs (at most WANT_REPLY_BYTES).
+ *  - KEYS: topic signature checked, stored durably (latest per member), forwarded to
+ *    peer brokers; KEYREQ answers with the stored KEYS message.
+ *  - HELLO role broker (or a channel we opened to a peer broker): we subscribe it to
+ *    every topic we carry and start a SYNC per topic, so brokers catch up on (re)connect.
+ *
+ * Topic policy:
+ *  - open (default): anyone may subscribe to or sync any topic (subscriptions live in
+ *    memory and are bounded per connection). A topic is stored, and counted against
+ *    maxTopics, once its first validly signed event or KEYS arrives: only holders of
+ *    the topic key can make a broker store anything.
+ *  - allowlist: only the configured topics; anything else is refused with ERROR
+ *    unknown-topic naming the topic.
+ *
+ * Abuse: every message costs tokens from per-connection buckets (messages, bytes;
+ * PRESENCE has its own); over the limit -> ERROR rate-limited and dropped. Every
+ * refusal is a strike; a connection out of strikes is closed.
+ */
+import { bytesEqual, toHex, verify } from '../crypto/index.js';
+import { DecodeError } from '../codec/errors.js';
+import { decodeCommitEnvelope, verifyTopicSignature, COMMIT_KIND } from '../log/commit.js';
+import type { CommitId } from '../log/ids.js';
+import { decodeWire, encodeWire, keysSignedBytes, WIRE_KIND, type WireErrorCode, type WireMessage } from '../multicast/wire.js';
+import { SyncSession } from '../sync/index.js';
+import { DEFAULT_BROKER_LIMITS, TokenBucket, type BrokerLimits } from './limits.js';
+import { StreamSource, TopicIndex } from './topic-index.js';
+
+export type ChannelId = string & { readonly __brand: 'ChannelId' };
+export type TopicPolicy = 'open' | 'allowlist';
+
+export const BROKER_SOFTWARE = 'weft-broker/0.1.0';
+/** A WANT is answered with at most this many bytes of events; the rest can be asked again. */
+export const WANT_REPLY_BYTES = 16 * 1024 * 1024;
+const MAX_DEFERRED_FRAMES = 256;
+
+export interface BrokerInit {
+  policy?: TopicPolicy;
+  /** Topics served in allowlist mode (32-byte topic public keys). */
+  allowlist?: readonly Uint8Array[];
+  limits?: Partial<BrokerLimits>;
+}
+
+export interface StoreRequest {
+  readonly id: number;
+  readonly topic: Uint8Array;
+  readonly topicHex: string;
+  /** Records for the topic's log: commit envelopes (first byte 0x43) or KEYS wire messages (0x4d). */
+  readonly records: Uint8Array[];
+}
+
+export interface BrokerNotice {
+  readonly level: 'info' | 'warn';
+  readonly channel?: ChannelId;
+  readonly text: string;
+}
+
+export interface BrokerOutput {
+  send: Array<{ to: ChannelId; frame: Uint8Array }>;
+  store: StoreRequest[];
+  close: Array<{ channel: ChannelId; reason: string }>;
+  notices: BrokerNotice[];
+}
+
+export interface TopicSummary {
+  readonly topic: string;
+  readonly events: number;
+  readonly bytes: number;
+  readonly subscribers: number;
+}
+
+interface SyncEntry {
+  readonly session: SyncSession;
+  readonly topics: Uint8Array[];
+  readonly topicHexes: Set<string>;
+  needsPoll: boolean;
+}
+
+interface ChannelState {
+  readonly id: ChannelId;
+  role: 'peer' | 'broker' | 'unknown';
+  isBroker: boolean;
+  readonly subs: Set<string>;
+  readonly sessions: Map<string, SyncEntry>;
+  readonly messages: TokenBucket;
+  readonly bytes: TokenBucket;
+  readonly presence: TokenBucket;
+  readonly strikes: TokenBucket;
+  lastRateError: number;
+  pendingStores: number;
+  readonly deferred: Uint8Array[];
+  closing: boolean;
+}
+
+type PendingItem =
+  | { kind: 'commit'; id: CommitId; deps: readonly CommitId[]; bytes: Uint8Array; from: ChannelId; stream?: string }
+  | { kind: 'keys'; member: Uint8Array; message: Uint8Array; from: ChannelId };
+
+interface PendingRequest {
+  readonly topic: Uint8Array;
+  readonly topicHex: string;
+  readonly items: PendingItem[];
+  /** Channels whose pendingStores this request counts in (one count per channel). */
+  readonly channels: Set<ChannelId>;
+}
+
+export function emptyOutput(): BrokerOutput {
+  return { send: [], store: [], close: [], notices: [] };
+}
+
+export class Broker {
+  readonly limits: BrokerLimits;
+  readonly policy: TopicPolicy;
+  private readonly allowlist: Set<string>;
+  private readonly topics = new Map<string, TopicIndex>();
+  private readonly subscribers = new Map<string, Set<ChannelId>>();
+  private readonly channels = new Map<ChannelId, ChannelState>();
+  /** Topics we subscribe to on every peer-broker channel. */
+  private readonly meshTopics = new Map<string, Uint8Array>();
+  private readonly pendingIds = new Map<CommitId, { ackers: Set<ChannelId> }>();
+  private readonly pendingBytes = new Map<string, number>();
+  private readonly pendingNewTopics = new Set<string>();
+  private readonly requests = new Map<number, PendingRequest>();
+  private nextRequest = 1;
+
+  constructor(init: BrokerInit = {}) {
+    this.limits = { ...DEFAULT_BROKER_LIMITS, ...init.limits };
+    this.policy = init.policy ?? 'open';
+    this.allowlist = new Set((init.allowlist ?? []).map(toHex));
+  }
+
+  // ---- loading and inspection ----
+
+  /** Replays a topic's stored records (on start). Returns how many records were usable. */
+  load(topic: Uint8Array, records: readonly Uint8Array[]): number {
+    const index = this.indexFor(topic);
+    let used = 0;
+    for (const r of records) {
+      try {
+        if (r[0] === COMMIT_KIND) {
+          const env = decodeCommitEnvelope(r, Math.max(this.limits.maxEventBytes, r.length));
+          index.addCommit(env.id, env.deps, r);
+          used++;
+        } else if (r[0] === WIRE_KIND) {
+          const m = decodeWire(r);
+          if (m.type === 'keys') {
+            index.setKeys(m.member, r);
+            used++;
+          }
+        }
+      } catch {
+        // A record this version cannot read is skipped; the log keeps it.
+      }
+    }
+    return used;
+  }
+
+  topicSummaries(): TopicSummary[] {
+    return [...this.topics.values()].map((t) => ({ topic: t.hex, events: t.size, bytes: t.storedBytes, subscribers: this.subscribers.get(t.hex)?.size ?? 0 }));
+  }
+
+  channelCount(): number {
+    return this.channels.size;
+  }
+
+  hasCommit(topic: Uint8Array, id: CommitId): boolean {
+    return this.topics.get(toHex(topic))?.has(id) ?? false;
+  }
+
+  // ---- channel lifecycle ----
+
+  /** A channel opened. `peerBroker`: we opened it to a configured peer broker. */
+  connect(channel: ChannelId, now: number, opts: { peerBroker?: boolean } = {}): BrokerOutput {
+    const out = emptyOutput();
+    const l = this.limits;
+    const state: ChannelState = {
+      id: channel,
+      role: 'unknown',
+      isBroker: false,
+      subs: new Set(),
+      sessions: new Map(),
+      messages: new TokenBucket(l.messagesPerSecond, l.messagesPerSecond * 2),
+      bytes: new TokenBucket(l.bytesPerSecond, l.bytesPerSecond * 2),
+      presence: new TokenBucket(l.presencePerSecond, l.presencePerSecond * 2),
+      strikes: new TokenBucket(1, l.maxStrikes),
+      lastRateError: -Infinity,
+      pendingStores: 0,
+      deferred: [],
+      closing: false,
+    };
+    state.messages.take(now, 0);
+    this.channels.set(channel, state);
+    this.sendTo(out, channel, { type: 'hello', role: 'broker', software: BROKER_SOFTWARE });
+    if (opts.peerBroker) this.becomeBroker(state, out);
+    return out;
+  }
+
+  disconnect(channel: ChannelId): BrokerOutput {
+    const c = this.channels.get(channel);
+    if (c) {
+      for (const hex of c.subs) this.subscribers.get(hex)?.delete(channel);
+      this.channels.delete(channel);
+    }
+    return emptyOutput();
+  }
+
+  // ---- input ----
+
+  receive(channel: ChannelId, frame: Uint8Array, now: number): BrokerOutput {
+    const out = emptyOutput();
+    const c = this.channels.get(channel);
+    if (!c || c.closing) return out;
+    if (!c.messages.take(now) || !c.bytes.drain(now, frame.length)) {
+      if (now - c.lastRateError >= 1000) {
+        c.lastRateError = now;
+        this.error(out, c, 'rate-limited', 'too many messages or bytes on this connection; slow down');
+      }
+      this.strike(c, now, out, 'rate limit');
+      return out;
+    }
+    this.handle(c, frame, now, out);
+    return out;
+  }
+
+  private handle(c: ChannelState, frame: Uint8Array, now: number, out: BrokerOutput): void {
+    let msg: WireMessage;
+    try {
+      msg = decodeWire(frame);
+    } catch (err) {
+      const code = err instanceof DecodeError && err.code === 'too-large' ? 'too-large' : 'malformed';
+      this.refuse(out, c, now, code, `message does not decode: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    switch (msg.type) {
+      case 'hello':
+        c.role = msg.role;
+        if (msg.role === 'broker') this.becomeBroker(c, out);
+        return;
+      case 'subscribe':
+        for (const t of msg.topics) this.subscribe(c, t, now, out);
+        return;
+      case 'unsubscribe': {
+        const hex = toHex(msg.topic);
+        c.subs.delete(hex);
+        this.subscribers.get(hex)?.delete(c.id);
+        return;
+      }
+      case 'event':
+        this.acceptCommit(c, msg.commit, now, out);
+        this.flushIfIdle(c, out);
+        return;
+      case 'sync':
+        if (c.pendingStores > 0) {
+          if (c.deferred.length >= MAX_DEFERRED_FRAMES) this.closeChannel(c, out, 'too many sync messages while its events are being stored');
+          else c.deferred.push(frame);
+          return;
+        }
+        this.sync(c, msg.topics, msg.message, now, out);
+        return;
+      case 'presence':
+        this.presence(c, msg.topic, frame, now, out);
+        return;
+      case 'want':
+        this.want(c, msg.topic, msg.ids, out);
+        return;
+      case 'keys':
+        this.keys(c, msg, frame, now, out);
+        return;
+      case 'keyreq': {
+        const index = this.topics.get(toHex(msg.topic));
+        if (!index) {
+          this.error(out, c, 'unknown-topic', 'no events or key boxes are stored for this topic here', msg.topic);
+          return;
+        }
+        const k = index.keysFor(msg.member);
+        if (k) out.send.push({ to: c.id, frame: k.message });
+        return;
+      }
+      case 'error':
+        out.notices.push({ level: 'warn', channel: c.id, text: `remote error ${msg.code}: ${msg.reason}` });
+        return;
+      case 'subscribed':
+      case 'ack':
+        return;
+    }
+  }
+
+  // ---- topics and subscriptions ----
+
+  private allowed(hex: string): boolean {
+    return this.policy === 'open' || this.allowlist.has(hex);
+  }
+
+  private subscribe(c: ChannelState, topic: Uint8Array, now: number, out: BrokerOutput): void {
+    const hex = toHex(topic);
+    if (!this.allowed(hex)) {
+      this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', topic);
+      return;
+    }
+    if (!c.subs.has(hex)) {
+      if (c.subs.size >= this.limits.maxSubscriptionsPerChannel) {
+        this.refuse(out, c, now, 'quota', `at most ${this.limits.maxSubscriptionsPerChannel} subscriptions per connection`, topic);
+        return;
+      }
+      c.subs.add(hex);
+      let set = this.subscribers.get(hex);
+      if (!set) this.subscribers.set(hex, (set = new Set()));
+      set.add(c.id);
+    }
+    this.sendTo(out, c.id, { type: 'subscribed', topic });
+    if (c.isBroker) {
+      for (const k of this.topics.get(hex)?.allKeys() ?? []) out.send.push({ to: c.id, frame: k.message });
+    } else {
+      this.carry(topic, hex, out);
+    }
+  }
+
+  /** Subscribes to a topic on every peer-broker channel (once), and syncs it there. */
+  private carry(topic: Uint8Array, hex: string, out: BrokerOutput): void {
+    if (this.meshTopics.has(hex)) return;
+    this.meshTopics.set(hex, topic);
+    for (const c of this.channels.values()) if (c.isBroker) this.meshSubscribe(c, topic, out);
+  }
+
+  private becomeBroker(c: ChannelState, out: BrokerOutput): void {
+    if (c.isBroker) return;
+    c.isBroker = true;
+    for (const t of this.topics.values()) if (!this.meshTopics.has(t.hex)) this.meshTopics.set(t.hex, t.topic);
+    for (const topic of this.meshTopics.values()) this.meshSubscribe(c, topic, out);
+  }
+
+  private meshSubscribe(c: ChannelState, topic: Uint8Array, out: BrokerOutput): void {
+    this.sendTo(out, c.id, { type: 'subscribe', topics: [topic] });
+    const entry = this.sessionFor(c, [topic]);
+    if (entry) for (const m of entry.session.start()) this.sendTo(out, c.id, { type: 'sync', topics: [topic], message: m });
+  }
+
+  private indexFor(topic: Uint8Array): TopicIndex {
+    const hex = toHex(topic);
+    let index = this.topics.get(hex);
+    if (!index) {
+      index = new TopicIndex(topic.slice());
+      this.topics.set(hex, index);
+    }
+    return index;
+  }
+
+  /** Quota and max-topics check for `bytes` more on a topic; an error reason, or undefined. */
+  private roomFor(hex: string, bytes: number): string | undefined {
+    const index = this.topics.get(hex);
+    if (!index && !this.pendingNewTopics.has(hex) && this.topics.size + this.pendingNewTopics.size >= this.limits.maxTopics) {
+      return `this broker already stores its maximum of ${this.limits.maxTopics} topics`;
+    }
+    const used = (index?.storedBytes ?? 0) + (this.pendingBytes.get(hex) ?? 0);
+    if (used + bytes > this.limits.topicQuotaBytes) return `the topic's storage quota of ${this.limits.topicQuotaBytes} bytes is full`;
+    return undefined;
+  }
+
+  // ---- events ----
+
+  private acceptCommit(c: ChannelState, bytes: Uint8Array, now: number, out: BrokerOutput, stream?: { key: string; topicHexes: Set<string> }): void {
+    if (bytes.length > this.limits.maxEventBytes) {
+      this.refuse(out, c, now, 'too-large', `event of ${bytes.length} bytes exceeds the ${this.limits.maxEventBytes}-byte limit`);
+      return;
+    }
+    let env;
+    try {
+      env = decodeCommitEnvelope(bytes, this.limits.maxEventBytes);
+    } catch (err) {
+      this.refuse(out, c, now, 'malformed', `event is not a commit envelope: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    const hex = toHex(env.topic);
+    if (!this.allowed(hex)) {
+      this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', env.topic);
+      return;
+    }
+    if (stream && !stream.topicHexes.has(hex)) {
+      this.refuse(out, c, now, 'malformed', 'a commit sent by sync belongs to a topic outside the stream', env.topic);
+      return;
+    }
+    if (this.topics.get(hex)?.has(env.id)) {
+      if (!stream) this.sendTo(out, c.id, { type: 'ack', id: env.id });
+      return;
+    }
+    const pending = this.pendingIds.get(env.id);
+    if (pending) {
+      if (!stream) pending.ackers.add(c.id);
+      return;
+    }
+    if (!verifyTopicSignature(env)) {
+      this.refuse(out, c, now, 'bad-signature', 'the event is not signed by its topic key; dropped', env.topic);
+      return;
+    }
+    const room = this.roomFor(hex, bytes.length);
+    if (room) {
+      this.refuse(out, c, now, 'quota', room, env.topic);
+      return;
+    }
+    this.pendingIds.set(env.id, { ackers: new Set(stream ? [] : [c.id]) });
+    this.queueStore(out, c, env.topic, hex, { kind: 'commit', id: env.id, deps: env.deps, bytes, from: c.id, ...(stream ? { stream: stream.key } : {}) }, bytes);
+  }
+
+  private queueStore(out: BrokerOutput, c: ChannelState, topic: Uint8Array, hex: string, item: PendingItem, record: Uint8Array): void {
+    this.pendingBytes.set(hex, (this.pendingBytes.get(hex) ?? 0) + record.length);
+    if (!this.topics.has(hex)) this.pendingNewTopics.add(hex);
+    // One request per topic per input: the store group-commits them anyway.
+    let req = out.store.find((r) => r.topicHex === hex && this.requests.get(r.id)?.channels.has(c.id));
+    if (!req) {
+      req = { id: this.nextRequest++, topic, topicHex: hex, records: [] };
+      out.store.push(req);
+      this.requests.set(req.id, { topic, topicHex: hex, items: [], channels: new Set([c.id]) });
+      c.pendingStores++;
+    }
+    req.records.push(record);
+    this.requests.get(req.id)!.items.push(item);
+  }
+
+  /** The runtime reports that a store request is durable. */
+  stored(requestId: number, now: number): BrokerOutput {
+    const out = emptyOutput();
+    const req = this.requests.get(requestId);
+    if (!req) return out;
+    this.requests.delete(requestId);
+    const isNew = !this.topics.has(req.topicHex);
+    const index = this.indexFor(req.topic);
+    this.pendingNewTopics.delete(req.topicHex);
+    for (const item of req.items) {
+      const size = item.kind === 'commit' ? item.bytes.length : item.message.length;
+      this.pendingBytes.set(req.topicHex, Math.max(0, (this.pendingBytes.get(req.topicHex) ?? 0) - size));
+      if (item.kind === 'commit') {
+        const pending = this.pendingIds.get(item.id);
+        this.pendingIds.delete(item.id);
+        index.addCommit(item.id, item.deps, item.bytes);
+        const ackers = pending?.ackers ?? new Set<ChannelId>();
+        for (const a of ackers) if (this.channels.has(a)) this.sendTo(out, a, { type: 'ack', id: item.id });
+        const frame = encodeWire({ type: 'event', commit: item.bytes });
+        for (const s of this.subscribers.get(req.topicHex) ?? []) if (s !== item.from && !ackers.has(s)) out.send.push({ to: s, frame });
+      } else {
+        index.setKeys(item.member, item.message);
+        for (const s of this.subscribers.get(req.topicHex) ?? []) {
+          if (s !== item.from && this.channels.get(s)?.isBroker) out.send.push({ to: s, frame: item.message });
+        }
+      }
+    }
+    if (isNew) {
+      out.notices.push({ level: 'info', text: `new topic ${req.topicHex.slice(0, 16)}` });
+      this.carry(req.topic, req.topicHex, out);
+    }
+    this.release(req, now, out);
+    return out;
+  }
+
+  /** The runtime reports that a store request failed: nothing of it is acknowledged. */
+  storeFailed(requestId: number, reason: string, now: number): BrokerOutput {
+    const out = emptyOutput();
+    const req = this.requests.get(requestId);
+    if (!req) return out;
+    this.requests.delete(requestId);
+    if (!this.topics.has(req.topicHex)) this.pendingNewTopics.delete(req.topicHex);
+    this.pendingBytes.delete(req.topicHex);
+    for (const item of req.items) {
+      if (item.kind !== 'commit') continue;
+      const pending = this.pendingIds.get(item.id);
+      this.pendingIds.delete(item.id);
+      for (const a of pending?.ackers ?? []) {
+        const c = this.channels.get(a);
+        if (c) this.error(out, c, 'internal', 'the broker could not store this event; send it again later', req.topic);
+      }
+    }
+    out.notices.push({ level: 'warn', text: `store of topic ${req.topicHex.slice(0, 16)} failed: ${reason}` });
+    this.release(req, now, out);
+    return out;
+  }
+
+  private release(req: PendingRequest, now: number, out: BrokerOutput): void {
+    for (const id of req.channels) {
+      const c = this.channels.get(id);
+      if (!c) continue;
+      c.pendingStores--;
+      this.flushIfIdle(c, out);
+      while (c.pendingStores === 0 && c.deferred.length > 0 && !c.closing) {
+        const frame = c.deferred.shift()!;
+        this.handle(c, frame, now, out);
+      }
+    }
+  }
+
+  /** Once nothing of the channel is pending on disk, its sync sessions may speak. */
+  private flushIfIdle(c: ChannelState, out: BrokerOutput): void {
+    if (c.pendingStores > 0) return;
+    for (const entry of c.sessions.values()) {
+      if (!entry.needsPoll) continue;
+      entry.needsPoll = false;
+      const step = entry.session.poll();
+      for (const m of step.send) this.sendTo(out, c.id, { type: 'sync', topics: entry.topics, message: m });
+    }
+  }
+
+  // ---- sync ----
+
+  private sessionFor(c: ChannelState, topics: Uint8Array[]): SyncEntry | undefined {
+    const hexes = topics.map(toHex);
+    const key = [...hexes].sort().join(',');
+    let entry = c.sessions.get(key);
+    if (entry) return entry;
+    if (c.sessions.size >= this.limits.maxSyncSessionsPerChannel) return undefined;
+    const source = new StreamSource(() => hexes.map((h) => this.topics.get(h)).filter((t): t is TopicIndex => t !== undefined));
+    entry = { session: new SyncSession(source), topics: topics.map((t) => t.slice()), topicHexes: new Set(hexes), needsPoll: false };
+    c.sessions.set(key, entry);
+    return entry;
+  }
+
+  private sync(c: ChannelState, topics: Uint8Array[], message: Uint8Array, now: number, out: BrokerOutput): void {
+    if (topics.length === 0) {
+      this.refuse(out, c, now, 'malformed', 'a sync message names no topic');
+      return;
+    }
+    for (const t of topics) {
+      if (!this.allowed(toHex(t))) {
+        this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', t);
+        return;
+      }
+    }
+    const entry = this.sessionFor(c, topics);
+    if (!entry) {
+      this.refuse(out, c, now, 'quota', `at most ${this.limits.maxSyncSessionsPerChannel} sync streams per connection`);
+      return;
+    }
+    const step = entry.session.receive(message);
+    if (step.error) {
+      this.refuse(out, c, now, 'malformed', `sync message refused: ${step.error.message}`);
+      return;
+    }
+    for (const m of step.send) this.sendTo(out, c.id, { type: 'sync', topics: entry.topics, message: m });
+    const key = [...entry.topicHexes].sort().join(',');
+    for (const commit of step.commits) this.acceptCommit(c, commit, now, out, { key, topicHexes: entry.topicHexes });
+    entry.needsPoll = true;
+    this.flushIfIdle(c, out);
+  }
+
+  // ---- presence, want, keys ----
+
+  private presence(c: ChannelState, topic: Uint8Array, frame: Uint8Array, now: number, out: BrokerOutput): void {
+    if (!c.presence.take(now)) {
+      if (now - c.lastRateError >= 1000) {
+        c.lastRateError = now;
+        this.error(out, c, 'rate-limited', `at most ${this.limits.presencePerSecond} presence messages per second`, topic);
+      }
+      return;
+    }
+    const hex = toHex(topic);
+    if (!this.allowed(hex)) {
+      this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', topic);
+      return;
+    }
+    for (const s of this.subscribers.get(hex) ?? []) if (s !== c.id) out.send.push({ to: s, frame });
+  }
+
+  private want(c: ChannelState, topic: Uint8Array, ids: readonly CommitId[], out: BrokerOutput): void {
+    const index = this.topics.get(toHex(topic));
+    if (!index) return;
+    let budget = WANT_REPLY_BYTES;
+    for (const id of ids) {
+      const bytes = index.commitBytes(id);
+      if (!bytes) continue;
+      if (bytes.length > budget) break;
+      budget -= bytes.length;
+      this.sendTo(out, c.id, { type: 'event', commit: bytes });
+    }
+  }
+
+  private keys(c: ChannelState, msg: Extract<WireMessage, { type: 'keys' }>, frame: Uint8Array, now: number, out: BrokerOutput): void {
+    const hex = toHex(msg.topic);
+    if (!this.allowed(hex)) {
+      this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', msg.topic);
+      return;
+    }
+    if (!verify(msg.topic, keysSignedBytes(msg.member, msg.boxes), msg.signature)) {
+      this.refuse(out, c, now, 'bad-signature', 'key boxes not signed by the topic key; dropped', msg.topic);
+      return;
+    }
+    const current = this.topics.get(hex)?.keysFor(msg.member);
+    if (current && bytesEqual(current.message, frame)) return;
+    const room = this.roomFor(hex, frame.length);
+    if (room) {
+      this.refuse(out, c, now, 'quota', room, msg.topic);
+      return;
+    }
+    const record = frame.slice();
+    this.queueStore(out, c, msg.topic, hex, { kind: 'keys', member: msg.member, message: record, from: c.id }, record);
+  }
+
+  // ---- helpers ----
+
+  private sendTo(out: BrokerOutput, to: ChannelId, m: WireMessage): void {
+    out.send.push({ to, frame: encodeWire(m) });
+  }
+
+  private error(out: BrokerOutput, c: ChannelState, code: WireErrorCode, reason: string, topic?: Uint8Array): void {
+    this.sendTo(out, c.id, topic ? { type: 'error', code, topic, reason } : { type: 'error', code, reason });
+  }
+
+  /** ERROR to the sender, plus a strike. */
+  private refuse(out: BrokerOutput, c: ChannelState, now: number, code: WireErrorCode, reason: string, topic?: Uint8Array): void {
+    this.error(out, c, code, reason, topic);
+    out.notices.push({ level: 'info', channel: c.id, text: `refused (${code}): ${reason}` });
+    this.strike(c, now, out, code);
+  }
+
+  private strike(c: ChannelState, now: number, out: BrokerOutput, why: string): void {
+    if (!c.strikes.take(now)) this.closeChannel(c, out, `too many refused messages (last: ${why})`);
+  }
+
+  private closeChannel(c: ChannelState, out: BrokerOutput, reason: string): void {
+    if (c.closing) return;
+    c.closing = true;
+    out.close.push({ channel: c.id, reason });
+    out.notices.push({ level: 'warn', channel: c.id, text: `closing connection: ${reason}` });
+  }
+}
+

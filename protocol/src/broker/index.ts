@@ -1,0 +1,16 @@
+/** The broker's protocol logic (sans-I/O); the runtime is protocol/src/runtime/broker-server.ts. */
+export {
+  Broker,
+  BROKER_SOFTWARE,
+  WANT_REPLY_BYTES,
+  emptyOutput,
+  type BrokerInit,
+  type BrokerNotice,
+  type BrokerOutput,
+  type ChannelId,
+  type StoreRequest,
+  type TopicPolicy,
+  type TopicSummary,
+} from './broker.js';
+export { DEFAULT_BROKER_LIMITS, TokenBucket, type BrokerLimits } from './limits.js';
+export { StreamSource, TopicIndex, type StoredKeys } from './topic-index.js';

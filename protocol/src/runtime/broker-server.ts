@@ -1,0 +1,309 @@
+/**
+ * The broker's I/O runtime: drives the sans-I/O Broker (protocol/src/broker/) over the
+ * transport (TCP + WebSockets), the disk (BrokerStore), timers and logs.
+ *
+ * Data directory:
+ *   <data>/identity      the broker's Ed25519 seed (hex, mode 0600), created on first start
+ *   <data>/LOCK          pid of the running broker (one broker per data directory)
+ *   <data>/broker.json   written at start: pid, peer key, listen addresses
+ *   <data>/status.json   rewritten every few seconds: topics, events, bytes, clients
+ *   <data>/topics/<hex>/ one crash-safe log per topic (protocol/storage/broker-store.ts)
+ *
+ * Each channel has a write queue; a reader that lets more than maxQueuedBytes pile up
+ * is closed, so a slow client cannot stall others or grow memory without bound.
+ * Peer brokers are dialled with exponential backoff (0.5 s .. 30 s) until stop().
+ */
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createTransport, type FrameChannel, type Transport } from '../../transport/index.js';
+import { BrokerStore } from '../../storage/broker-store.js';
+import { DirectoryLock } from '../../storage/file-lock.js';
+import { Broker, type BrokerLimits, type BrokerOutput, type ChannelId, type TopicPolicy } from '../broker/index.js';
+import { fromHex, publicKeyToText, randomBytes, toHex } from '../crypto/index.js';
+import { PUBSUB_PROTOCOL } from '../multicast/wire.js';
+
+export interface BrokerServerInit {
+  dataDir: string;
+  listen?: string[];
+  peerBrokers?: string[];
+  policy?: TopicPolicy;
+  allowlist?: Uint8Array[];
+  limits?: Partial<BrokerLimits>;
+  maxFrameBytes?: number;
+  /** Outgoing bytes queued for one slow reader before its connection is closed. Default 64 MiB. */
+  maxQueuedBytes?: number;
+  statusIntervalMs?: number;
+  log?: (level: 'info' | 'warn', text: string) => void;
+}
+
+export interface BrokerStatus {
+  running: boolean;
+  pid: number;
+  peerKey: string;
+  addresses: string[];
+  policy: TopicPolicy;
+  clients: number;
+  peerBrokers: Array<{ addr: string; connected: boolean }>;
+  topics: Array<{ topic: string; events: number; bytes: number; subscribers: number }>;
+  events: number;
+  bytes: number;
+  updatedAt: string;
+}
+
+interface ChannelRuntime {
+  readonly id: ChannelId;
+  readonly channel: FrameChannel;
+  readonly queue: Uint8Array[];
+  queuedBytes: number;
+  writing: boolean;
+}
+
+const IDENTITY_FILE = 'identity';
+
+/** Reads the broker's identity seed, creating it (0600) on first use. */
+export async function loadOrCreateIdentity(dataDir: string): Promise<Uint8Array> {
+  const path = join(dataDir, IDENTITY_FILE);
+  try {
+    const text = (await readFile(path, 'utf8')).trim();
+    const seed = fromHex(text);
+    if (seed.length !== 32) throw new Error(`${path} does not hold a 32-byte hex seed`);
+    return seed;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const seed = randomBytes(32);
+  await writeFile(path, `${toHex(seed)}\n`, { mode: 0o600, flag: 'wx' });
+  await chmod(path, 0o600);
+  return seed;
+}
+
+async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
+  await rename(tmp, path);
+}
+
+export class BrokerServer {
+  private readonly channels = new Map<ChannelId, ChannelRuntime>();
+  private readonly pendingStores = new Set<Promise<void>>();
+  private readonly peerState = new Map<string, { connected: boolean }>();
+  private nextChannel = 1;
+  private stopping = false;
+  private unhandle: (() => void) | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private readonly wakeups = new Set<() => void>();
+  private readonly peerLoops: Promise<void>[] = [];
+
+  private constructor(
+    private readonly init: BrokerServerInit,
+    private readonly broker: Broker,
+    private readonly store: BrokerStore,
+    private readonly transport: Transport,
+    private readonly lock: DirectoryLock,
+  ) {}
+
+  static async start(init: BrokerServerInit): Promise<BrokerServer> {
+    const log = init.log ?? (() => {});
+    await mkdir(init.dataDir, { recursive: true });
+    const lock = await DirectoryLock.acquire(init.dataDir);
+    let store: BrokerStore | undefined;
+    try {
+      const seed = await loadOrCreateIdentity(init.dataDir);
+      const broker = new Broker({ policy: init.policy ?? 'open', allowlist: init.allowlist ?? [], limits: init.limits ?? {} });
+      store = new BrokerStore(init.dataDir, { maxRecordBytes: Math.max(broker.limits.maxEventBytes, 1 << 20) * 2 });
+      let events = 0;
+      for (const t of await store.open()) {
+        if (t.recovered) log('warn', `topic ${t.topicHex.slice(0, 16)}: cut a torn tail of ${t.recovered.truncatedBytes} bytes (${t.recovered.reason})`);
+        events += broker.load(fromHex(t.topicHex), t.records);
+      }
+      const transport = createTransport({ identitySeed: seed, listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'], ...(init.maxFrameBytes ? { maxFrameBytes: init.maxFrameBytes } : {}) });
+      const server = new BrokerServer(init, broker, store, transport, lock);
+      server.unhandle = transport.handle(PUBSUB_PROTOCOL, (ch) => server.accept(ch, false));
+      transport.on('channel:error', (info) => log('warn', `channel from ${publicKeyToText(info.remote).slice(0, 16)} closed: ${info.error.message}`));
+      await transport.start();
+      log('info', `loaded ${broker.topicSummaries().length} topics, ${events} records; peer key ${publicKeyToText(transport.publicKey)}`);
+      await writeJsonAtomically(join(init.dataDir, 'broker.json'), { pid: process.pid, peerKey: publicKeyToText(transport.publicKey), addresses: transport.addresses(), startedAt: new Date().toISOString() });
+      await server.writeStatus();
+      server.statusTimer = setInterval(() => void server.writeStatus().catch(() => {}), init.statusIntervalMs ?? 2000);
+      server.statusTimer.unref();
+      for (const addr of init.peerBrokers ?? []) server.peerLoops.push(server.peerLoop(addr));
+      return server;
+    } catch (err) {
+      await store?.close().catch(() => {});
+      await lock.release();
+      throw err;
+    }
+  }
+
+  private log(level: 'info' | 'warn', text: string): void {
+    this.init.log?.(level, text);
+  }
+
+  addresses(): string[] {
+    return this.transport.addresses();
+  }
+
+  get publicKey(): Uint8Array {
+    return this.transport.publicKey;
+  }
+
+  status(): BrokerStatus {
+    const topics = this.broker.topicSummaries();
+    return {
+      running: !this.stopping,
+      pid: process.pid,
+      peerKey: publicKeyToText(this.transport.publicKey),
+      addresses: this.transport.addresses(),
+      policy: this.broker.policy,
+      clients: this.channels.size,
+      peerBrokers: [...this.peerState].map(([addr, s]) => ({ addr, connected: s.connected })),
+      topics,
+      events: topics.reduce((a, t) => a + t.events, 0),
+      bytes: topics.reduce((a, t) => a + t.bytes, 0),
+      updatedAt: new Date().toISOString(),
+    };
+  }
+
+  private async writeStatus(): Promise<void> {
+    await writeJsonAtomically(join(this.init.dataDir, 'status.json'), this.status());
+  }
+
+  // ---- channels ----
+
+  private accept(channel: FrameChannel, peerBroker: boolean): Promise<void> {
+    if (this.stopping) {
+      void channel.close();
+      return Promise.resolve();
+    }
+    const id = `c${this.nextChannel++}` as ChannelId;
+    const rt: ChannelRuntime = { id, channel, queue: [], queuedBytes: 0, writing: false };
+    this.channels.set(id, rt);
+    const who = publicKeyToText(channel.remote).slice(0, 16);
+    this.log('info', `${id} connected: ${who}${peerBroker ? ' (peer broker, outbound)' : ''}`);
+    this.apply(this.broker.connect(id, Date.now(), { peerBroker }));
+    const done = (async () => {
+      try {
+        for await (const frame of channel.frames()) {
+          if (this.stopping) break;
+          try {
+            this.apply(this.broker.receive(id, frame, Date.now()));
+          } catch (err) {
+            this.log('warn', `${id}: internal error on input: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+          }
+        }
+      } catch (err) {
+        this.log('warn', `${id}: read failed: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        this.channels.delete(id);
+        this.broker.disconnect(id);
+        void channel.close().catch(() => {});
+        this.log('info', `${id} disconnected${channel.closeReason ? `: ${channel.closeReason.message}` : ''}`);
+      }
+    })();
+    return done;
+  }
+
+  private apply(out: BrokerOutput): void {
+    for (const n of out.notices) this.log(n.level, n.channel ? `${n.channel}: ${n.text}` : n.text);
+    for (const s of out.send) this.enqueue(s.to, s.frame);
+    for (const req of out.store) {
+      const p = this.store.append(req.topicHex, req.records).then(
+        () => this.apply(this.broker.stored(req.id, Date.now())),
+        (err: unknown) => this.apply(this.broker.storeFailed(req.id, err instanceof Error ? err.message : String(err), Date.now())),
+      );
+      this.pendingStores.add(p);
+      void p.finally(() => this.pendingStores.delete(p));
+    }
+    for (const c of out.close) {
+      const rt = this.channels.get(c.channel);
+      if (rt) void rt.channel.close().catch(() => {});
+    }
+  }
+
+  private enqueue(to: ChannelId, frame: Uint8Array): void {
+    const rt = this.channels.get(to);
+    if (!rt || rt.channel.closed) return;
+    rt.queue.push(frame);
+    rt.queuedBytes += frame.length;
+    if (rt.queuedBytes > (this.init.maxQueuedBytes ?? 64 * 1024 * 1024)) {
+      this.log('warn', `${to}: closing a connection that reads too slowly (${rt.queuedBytes} bytes queued)`);
+      rt.queue.length = 0;
+      rt.queuedBytes = 0;
+      void rt.channel.close().catch(() => {});
+      return;
+    }
+    if (!rt.writing) void this.drain(rt);
+  }
+
+  private async drain(rt: ChannelRuntime): Promise<void> {
+    rt.writing = true;
+    try {
+      while (rt.queue.length > 0 && !rt.channel.closed) {
+        const frame = rt.queue.shift()!;
+        rt.queuedBytes -= frame.length;
+        await rt.channel.send(frame);
+      }
+    } catch {
+      // The channel closed under us; its reader loop cleans up.
+    } finally {
+      rt.writing = false;
+    }
+  }
+
+  // ---- peer brokers ----
+
+  private async peerLoop(addr: string): Promise<void> {
+    const state = { connected: false };
+    this.peerState.set(addr, state);
+    let delay = 500;
+    while (!this.stopping) {
+      try {
+        const peer = await this.transport.dial(addr);
+        const channel = await this.transport.openChannel(peer.publicKey, PUBSUB_PROTOCOL);
+        state.connected = true;
+        delay = 500;
+        this.log('info', `connected to peer broker ${addr}`);
+        await this.accept(channel, true);
+        state.connected = false;
+        if (!this.stopping) this.log('warn', `lost peer broker ${addr}; reconnecting`);
+      } catch (err) {
+        state.connected = false;
+        if (this.stopping) break;
+        this.log('warn', `peer broker ${addr} unreachable (${err instanceof Error ? err.message : String(err)}); retry in ${delay} ms`);
+      }
+      await this.sleep(delay);
+      delay = Math.min(delay * 2, 30_000);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(t);
+        this.wakeups.delete(wake);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      this.wakeups.add(wake);
+    });
+  }
+
+  /** Stops accepting, closes connections, waits for pending stores, closes the database. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log('info', 'shutting down');
+    clearInterval(this.statusTimer);
+    this.unhandle?.();
+    for (const w of [...this.wakeups]) w();
+    for (const rt of this.channels.values()) void rt.channel.close().catch(() => {});
+    await Promise.allSettled([...this.pendingStores]);
+    await this.transport.stop().catch(() => {});
+    await Promise.allSettled(this.peerLoops);
+    await Promise.allSettled([...this.pendingStores]);
+    await this.store.close();
+    await this.writeStatus().catch(() => {});
+    await this.lock.release();
+    this.log('info', 'stopped');
+  }
+}

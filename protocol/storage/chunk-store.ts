@@ -1,0 +1,95 @@
+/**
+ * Content-addressed chunk storage, for the local node and for brokers. A store holds
+ * ciphertext only, keyed by its id (SHA-256 of the bytes); it never needs a key.
+ *
+ * - put() verifies the bytes against the id (TamperedChunkError) and stores each id
+ *   once: putting an id that is already stored writes nothing and reports 0 new bytes
+ *   (deduplication inside a share; ids of different shares never coincide, since their
+ *   keys differ). It refreshes the chunk's time, so a chunk being re-used by a new
+ *   upload is not expired under it.
+ * - get() returns bytes that match the id, or undefined (a chunk found damaged on disk
+ *   is deleted and reported missing, so it is fetched again).
+ * - list() gives each chunk's id, size and storedAt (the last put, ms since the epoch)
+ *   for garbage collection (chunk-gc.ts).
+ *
+ * Every implementation runs test/protocol/chunks/chunk-store-acceptance.ts.
+ */
+import { matchesId, TamperedChunkError, type ChunkId } from '../src/chunks/index.js';
+
+export interface PutResult {
+  /** Bytes newly stored: 0 when the chunk was already here. */
+  readonly bytesStored: number;
+}
+
+export interface StoredChunkInfo {
+  readonly id: ChunkId;
+  readonly bytes: number;
+  readonly storedAt: number;
+}
+
+export interface ChunkStoreStats {
+  readonly chunks: number;
+  readonly bytes: number;
+}
+
+export interface ChunkStore {
+  has(id: ChunkId): Promise<boolean>;
+  get(id: ChunkId): Promise<Uint8Array | undefined>;
+  put(id: ChunkId, bytes: Uint8Array): Promise<PutResult>;
+  /** True when the chunk was there. */
+  delete(id: ChunkId): Promise<boolean>;
+  list(): AsyncIterable<StoredChunkInfo>;
+  stats(): Promise<ChunkStoreStats>;
+}
+
+/** Throws TamperedChunkError unless `bytes` hash to `id`. */
+export function verifyChunk(id: ChunkId, bytes: Uint8Array): void {
+  if (!matchesId(id, bytes)) throw new TamperedChunkError(id);
+}
+
+export interface MemoryChunkStoreInit {
+  /** Milliseconds since the epoch; injected so tests control expiry. */
+  readonly now?: () => number;
+}
+
+export class MemoryChunkStore implements ChunkStore {
+  private readonly chunks = new Map<ChunkId, { bytes: Uint8Array; storedAt: number }>();
+  private readonly now: () => number;
+
+  constructor(init: MemoryChunkStoreInit = {}) {
+    this.now = init.now ?? Date.now;
+  }
+
+  async has(id: ChunkId): Promise<boolean> {
+    return this.chunks.has(id);
+  }
+
+  async get(id: ChunkId): Promise<Uint8Array | undefined> {
+    return this.chunks.get(id)?.bytes;
+  }
+
+  async put(id: ChunkId, bytes: Uint8Array): Promise<PutResult> {
+    verifyChunk(id, bytes);
+    const had = this.chunks.get(id);
+    if (had) {
+      had.storedAt = this.now();
+      return { bytesStored: 0 };
+    }
+    this.chunks.set(id, { bytes: bytes.slice(), storedAt: this.now() });
+    return { bytesStored: bytes.length };
+  }
+
+  async delete(id: ChunkId): Promise<boolean> {
+    return this.chunks.delete(id);
+  }
+
+  async *list(): AsyncIterable<StoredChunkInfo> {
+    for (const [id, c] of [...this.chunks]) yield { id, bytes: c.bytes.length, storedAt: c.storedAt };
+  }
+
+  async stats(): Promise<ChunkStoreStats> {
+    let bytes = 0;
+    for (const c of this.chunks.values()) bytes += c.bytes.length;
+    return { chunks: this.chunks.size, bytes };
+  }
+}

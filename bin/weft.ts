@@ -7,12 +7,14 @@
 import { parseArgs } from 'node:util';
 import { runDemo } from './demo.js';
 import { runBrokerCommand } from './broker.js';
+import { runPeerCommand } from './peer.js';
 import { fingerprint, generateSigningKeyPair, publicKeyToText } from '../protocol/src/crypto/index.js';
 
 const USAGE = `usage: weft <command>
   demo [--seed N]   three replicas edit concurrently, merge, and converge (prints what happens)
   keygen            create an identity and print its public key
-  broker [...]      run a broker (store and forward encrypted events); broker status`;
+  broker [...]      run a broker (store and forward encrypted events); broker status
+  peer <sub> [...]  headless peer: init, key, grant, join, invite, run (mirrors a share to a folder)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -23,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'broker':
       return runBrokerCommand(rest);
+    case 'peer':
+      return runPeerCommand(rest);
     case 'keygen': {
       const k = generateSigningKeyPair();
       console.log(`public key:  ${publicKeyToText(k.publicKey)}\nfingerprint: ${fingerprint(k.publicKey)}`);

@@ -1,0 +1,503 @@
+/**
+ * The peer runtime: a ShareNode, a Transport and the causal multicast state machine,
+ * with the I/O they need (channels, timers, reconnects). One runtime per share.
+ *
+ * - Brokers (configured multiaddrs) are dialled and redialled with backoff; other
+ *   addresses (an invitation's peers) likewise, their role learnt from HELLO.
+ * - Incoming channels on PUBSUB_PROTOCOL are served; with mDNS, discovered LAN peers
+ *   are dialled (by the side with the smaller key, so one channel per pair).
+ * - On a channel: HELLO and SUBSCRIBE first. A peer becomes a multicast neighbour once
+ *   its SUBSCRIBE shares a topic with ours; a broker at once. A node holding no keys
+ *   yet (a joiner) first sends KEYREQ for its own key and waits for KEYS.
+ * - Local commits are published only after ShareNode.commit() stored them; received
+ *   commits are merged (and stored) by ShareNode.receive, one at a time, in order.
+ * - KEYREQ from anyone is answered with the member's sealed key boxes, signed with the
+ *   current topic key; an admin publishes KEYS for every member to its brokers, so a
+ *   joiner can fetch them while the granter is offline.
+ * - Events for the UI: 'changes', 'status', 'presence', 'merged', 'log'.
+ *
+ * Test hook: `dropRate` (or WEFT_TEST_DROP=0.2 in the environment) drops that fraction
+ * of outgoing data frames (EVENT, ACK, WANT, PRESENCE) to exercise repair. Handshake
+ * and catch-up frames are exempt: on TCP a loss is a broken connection, not a frame.
+ */
+import { bytesEqual, fromHex, sign, toHex, verify } from '../crypto/index.js';
+import type { CommitEnvelope } from '../log/commit.js';
+import type { CommitId } from '../log/ids.js';
+import { CausalMulticast, type MulticastOutput, type NeighbourRole } from '../multicast/causal-multicast.js';
+import { openPresence, PresenceError, PresenceTable, sealPresence, type PresenceEntry, type PresenceSelection } from '../multicast/presence.js';
+import { decodeWire, encodeWire, keysSignedBytes, PUBSUB_PROTOCOL, type WireMessage } from '../multicast/wire.js';
+import type { ShareNode } from '../node/share-node.js';
+import { topicHex } from '../share/keys.js';
+import type { ReplicaChange } from '../share/replica.js';
+import { canAdminister } from '../share/roles.js';
+import type { FrameChannel, Transport } from '../../transport/types.js';
+
+export const PEER_SOFTWARE = 'weft/0.1.0';
+const PRESENCE_REFRESH_MS = 10_000;
+
+export interface PeerAddress {
+  role: 'peer' | 'broker';
+  addr: string;
+}
+
+export interface PeerRuntimeInit {
+  node: ShareNode;
+  transport: Transport;
+  /** Brokers and peers to keep connected to (multiaddrs). */
+  addresses?: PeerAddress[];
+  /** Dial peers found by mDNS (the transport must have mdns on). */
+  mdns?: boolean;
+  /** Display name in presence. */
+  name?: string;
+  /** A joiner's topics before any commit is merged (from the invitation). */
+  invitationTopics?: Uint8Array[];
+  gapDelayMs?: number;
+  /** Test hook: fraction of outgoing data frames to drop. Default: WEFT_TEST_DROP or 0. */
+  dropRate?: number;
+}
+
+export interface PeerStatus {
+  brokers: number;
+  peers: number;
+  /** Neighbours with a catch-up under way. */
+  syncing: number;
+  commits: number;
+  /** True once this node holds keys to read the share. */
+  joined: boolean;
+}
+
+export interface PeerRuntimeEvents {
+  changes: ReplicaChange[];
+  status: PeerStatus;
+  presence: PresenceEntry[];
+  merged: CommitId[];
+  log: string;
+}
+
+interface Link {
+  readonly id: string;
+  readonly channel: FrameChannel;
+  readonly remoteHex: string;
+  role: NeighbourRole | undefined;
+  /** A multicast neighbour (subscribed, keys held). */
+  joined: boolean;
+  /** Its SUBSCRIBE, kept until we can connect it. */
+  subscribe?: WireMessage;
+}
+
+type Listeners = { [K in keyof PeerRuntimeEvents]: Set<(v: PeerRuntimeEvents[K]) => void> };
+
+export class PeerRuntime {
+  readonly node: ShareNode;
+  readonly transport: Transport;
+  readonly mc: CausalMulticast;
+  private readonly addresses: PeerAddress[];
+  private readonly links = new Map<string, Link>();
+  private readonly dialling = new Set<string>();
+  private readonly presenceTable = new PresenceTable();
+  private readonly listeners: Listeners = { changes: new Set(), status: new Set(), presence: new Set(), merged: new Set(), log: new Set() };
+  private readonly invitationTopics: Uint8Array[];
+  private readonly dropRate: number;
+  private readonly name: string;
+  private work: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private refresh: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private linkSeq = 0;
+  private topicsKey = '';
+  private keysPublished = new Set<string>();
+  private presenceCounter = Date.now();
+  private myPresence: { file: string; selections: PresenceSelection[] } = { file: '', selections: [] };
+  private readonly sleepers = new Set<() => void>();
+
+  constructor(init: PeerRuntimeInit) {
+    this.node = init.node;
+    this.transport = init.transport;
+    this.addresses = init.addresses ?? [];
+    this.invitationTopics = init.invitationTopics ?? [];
+    this.name = init.name ?? 'peer';
+    const envDrop = Number(process.env.WEFT_TEST_DROP ?? 0);
+    this.dropRate = init.dropRate ?? (Number.isFinite(envDrop) ? envDrop : 0);
+    const replica = this.node.replica;
+    this.mc = new CausalMulticast({ replica, topics: () => this.topics(), ...(init.gapDelayMs !== undefined ? { gapDelayMs: init.gapDelayMs } : {}) });
+    this.topicsKey = this.topics().map(toHex).join();
+    if (init.mdns) {
+      this.transport.on('peer:discovery', (info) => {
+        const hex = toHex(info.publicKey);
+        if (this.stopped || hex <= this.meHex || this.connectedTo(hex) || this.dialling.has(hex)) return;
+        this.dialling.add(hex);
+        this.transport
+          .openChannel(info.publicKey, PUBSUB_PROTOCOL)
+          .then((ch) => {
+            this.log(`found LAN peer ${hex.slice(0, 12)} by mDNS`);
+            return this.attach(ch, undefined);
+          })
+          .catch((err: unknown) => this.log(`cannot reach LAN peer ${hex.slice(0, 12)}: ${message(err)}`))
+          .finally(() => this.dialling.delete(hex));
+      });
+    }
+  }
+
+  private get meHex(): string {
+    return this.node.replica.meHex;
+  }
+
+  on<K extends keyof PeerRuntimeEvents>(event: K, listener: (v: PeerRuntimeEvents[K]) => void): () => void {
+    this.listeners[event].add(listener);
+    return () => this.listeners[event].delete(listener);
+  }
+
+  private emit<K extends keyof PeerRuntimeEvents>(event: K, v: PeerRuntimeEvents[K]): void {
+    for (const l of this.listeners[event]) {
+      try {
+        l(v);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  }
+
+  private log(line: string): void {
+    this.emit('log', line);
+  }
+
+  /** Serves incoming channels and starts dialling. The transport must be started. */
+  start(): void {
+    this.transport.handle(PUBSUB_PROTOCOL, (ch) => {
+      void this.attach(ch, undefined);
+    });
+    for (const a of this.addresses) void this.keepConnected(a);
+    this.refresh = setInterval(() => this.enqueue(async () => this.refreshPresence()), PRESENCE_REFRESH_MS);
+    this.refresh.unref?.();
+  }
+
+  /** Says goodbye (presence 'leaving'), closes every channel. Does not stop the transport. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    await this.enqueue(async () => this.sendPresence(true));
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.refresh) clearInterval(this.refresh);
+    for (const wake of this.sleepers) wake();
+    await this.work;
+    await Promise.all([...this.links.values()].map((l) => l.channel.close().catch(() => undefined)));
+  }
+
+  status(): PeerStatus {
+    let brokers = 0;
+    let peers = 0;
+    for (const l of this.links.values()) {
+      if (!l.joined) continue;
+      if (l.role === 'broker') brokers++;
+      else peers++;
+    }
+    return { brokers, peers, syncing: this.mc.syncing(), commits: this.node.replica.graph.size, joined: this.hasKeys() };
+  }
+
+  presence(): PresenceEntry[] {
+    return this.presenceTable.list();
+  }
+
+  /** Commits what the replica has staged (stored first), then publishes it. */
+  commit(): Promise<CommitEnvelope | undefined> {
+    return this.enqueue(async () => {
+      const env = await this.node.commit();
+      if (!env) return undefined;
+      await this.handle(this.mc.localCommit(env.bytes, Date.now()));
+      this.afterStateChange();
+      return env;
+    });
+  }
+
+  /** Where this member is: file and selections, sent now and refreshed until stop(). */
+  setPresence(file: string, selections: PresenceSelection[] = []): Promise<void> {
+    this.myPresence = { file, selections };
+    return this.enqueue(async () => this.sendPresence(false));
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  private topics(): Uint8Array[] {
+    const t = this.node.replica.topicsNewestFirst();
+    return t.length ? t : this.invitationTopics;
+  }
+
+  private hasKeys(): boolean {
+    return this.node.replica.heldEpochs().length > 0;
+  }
+
+  private connectedTo(remoteHex: string): boolean {
+    for (const l of this.links.values()) if (l.remoteHex === remoteHex && !l.channel.closed) return true;
+    return false;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+
+  /** Dials an address and redials with backoff (0.5 s doubling to 10 s) whenever the channel ends. */
+  private async keepConnected(a: PeerAddress): Promise<void> {
+    let backoff = 500;
+    while (!this.stopped) {
+      try {
+        const info = await this.transport.dial(a.addr);
+        if (this.stopped) return;
+        if (a.role === 'peer' && this.connectedTo(toHex(info.publicKey))) {
+          await this.sleep(2000);
+          continue;
+        }
+        const ch = await this.transport.openChannel(info.publicKey, PUBSUB_PROTOCOL);
+        backoff = 500;
+        this.log(`connected to ${a.role} ${a.addr}`);
+        await this.attach(ch, a.role === 'broker' ? 'broker' : undefined);
+        if (!this.stopped) this.log(`disconnected from ${a.role} ${a.addr}`);
+      } catch (err) {
+        if (!this.stopped) this.log(`cannot reach ${a.role} ${a.addr}: ${message(err)} (retrying in ${backoff} ms)`);
+      }
+      if (this.stopped) return;
+      await this.sleep(backoff + Math.floor(Math.random() * 200));
+      backoff = Math.min(backoff * 2, 10_000);
+    }
+  }
+
+  /** Runs a channel until it ends: handshake, then every frame through the work queue. */
+  private async attach(channel: FrameChannel, role: NeighbourRole | undefined): Promise<void> {
+    const remoteHex = toHex(channel.remote);
+    const link: Link = { id: `${remoteHex.slice(0, 12)}#${++this.linkSeq}`, channel, remoteHex, role, joined: false };
+    this.links.set(link.id, link);
+    await this.enqueue(async () => {
+      this.sendRaw(link, { type: 'hello', role: 'peer', software: PEER_SOFTWARE });
+      const topics = this.topics();
+      if (topics.length) this.sendRaw(link, { type: 'subscribe', topics });
+      if (!this.hasKeys() && topics[0]) this.sendRaw(link, { type: 'keyreq', topic: topics[0], member: this.node.replica.me.publicKey });
+      if (role === 'broker') await this.tryJoin(link);
+    });
+    try {
+      for await (const frame of channel.frames()) {
+        let msg: WireMessage;
+        try {
+          msg = decodeWire(frame);
+        } catch (err) {
+          this.log(`dropped a malformed frame from ${link.id}: ${message(err)}`);
+          continue;
+        }
+        void this.enqueue(() => this.onMessage(link, msg));
+      }
+    } catch (err) {
+      this.log(`channel ${link.id} failed: ${message(err)}`);
+    }
+    await this.enqueue(async () => {
+      this.links.delete(link.id);
+      if (link.joined) this.mc.disconnected(link.id);
+      this.emitStatus();
+    });
+  }
+
+  /** Makes a link a multicast neighbour once its role is known, it shares a topic, and we hold keys. */
+  private async tryJoin(link: Link): Promise<void> {
+    if (link.joined || !link.role || !this.hasKeys()) return;
+    if (link.role === 'peer') {
+      const sub = link.subscribe;
+      if (sub?.type !== 'subscribe') return;
+      const ours = new Set(this.topics().map(toHex));
+      if (!sub.topics.some((t) => ours.has(toHex(t)))) return;
+    }
+    link.joined = true;
+    await this.handle(this.mc.connected(link.id, link.role, Date.now()));
+    if (link.subscribe) await this.handle(this.mc.receive(link.id, link.subscribe, Date.now()));
+    if (link.role === 'broker') this.publishKeys(link, true);
+    this.sendPresence(false);
+    this.emitStatus();
+  }
+
+  private async onMessage(link: Link, msg: WireMessage): Promise<void> {
+    if (this.stopped) return;
+    if (msg.type === 'hello') {
+      if (!link.role) {
+        link.role = msg.role;
+        await this.tryJoin(link);
+      }
+      return;
+    }
+    if (!link.joined) {
+      if (msg.type === 'subscribe') {
+        link.subscribe = msg;
+        await this.tryJoin(link);
+      } else if (msg.type === 'keys' || msg.type === 'keyreq') await this.onKeys(link, msg);
+      return;
+    }
+    if (msg.type === 'subscribe') link.subscribe = msg;
+    await this.handle(this.mc.receive(link.id, msg, Date.now()));
+  }
+
+  // ---------------------------------------------------------------- outputs
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.work.then(fn);
+    this.work = p.then(
+      () => undefined,
+      (err: unknown) => this.log(`internal error: ${message(err)}`),
+    );
+    return p;
+  }
+
+  private sendRaw(link: Link, msg: WireMessage): void {
+    if (link.channel.closed) return;
+    if (this.dropRate > 0 && (msg.type === 'event' || msg.type === 'ack' || msg.type === 'want' || msg.type === 'presence') && Math.random() < this.dropRate) return;
+    link.channel.send(encodeWire(msg)).catch(() => undefined);
+  }
+
+  private async handle(out: MulticastOutput): Promise<void> {
+    for (const s of out.send) {
+      const link = this.links.get(s.to);
+      if (link) this.sendRaw(link, s.msg);
+    }
+    for (const d of out.dropped) this.log(`dropped input from ${d.from}: ${d.reason}`);
+    for (const p of out.presence) this.onPresence(p.topic, p.payload);
+    for (const o of out.other) {
+      const link = this.links.get(o.from);
+      if (link && (o.msg.type === 'keys' || o.msg.type === 'keyreq')) await this.onKeys(link, o.msg);
+      else if (o.msg.type === 'error') this.log(`${o.from} says ${o.msg.code}: ${o.msg.reason}`);
+    }
+    if (out.deliver.length) {
+      const changes: ReplicaChange[] = [];
+      const merged: CommitId[] = [];
+      for (const d of out.deliver) {
+        try {
+          const r = await this.node.receive(d.commit);
+          changes.push(...r.changes);
+          for (const x of r.results) if (x.status === 'merged') merged.push(x.id);
+        } catch (err) {
+          this.log(`could not merge a commit from ${d.from}: ${message(err)}`);
+        }
+      }
+      if (merged.length) this.emit('merged', merged);
+      if (changes.length) this.emit('changes', changes);
+      this.afterStateChange();
+      await this.handle(this.mc.merged(Date.now()));
+    }
+    this.schedule(out.nextTickAt);
+  }
+
+  private schedule(at: number | undefined): void {
+    if (at === undefined || this.stopped || at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      void this.enqueue(() => this.handle(this.mc.tick(Date.now())));
+    }, Math.max(0, at - Date.now()));
+  }
+
+  /** After merges or commits: subscribe to new topics, publish keys of new members. */
+  private afterStateChange(): void {
+    const key = this.topics().map(toHex).join();
+    if (key !== this.topicsKey) {
+      this.topicsKey = key;
+      void this.handle(this.mc.resubscribe(Date.now()));
+    }
+    for (const l of this.links.values()) if (l.joined && l.role === 'broker') this.publishKeys(l, false);
+    this.emitStatus();
+  }
+
+  private emitStatus(): void {
+    this.emit('status', this.status());
+  }
+
+  // ---------------------------------------------------------------- keys
+
+  private async onKeys(link: Link, msg: WireMessage): Promise<void> {
+    const replica = this.node.replica;
+    if (msg.type === 'keyreq') {
+      const reply = this.keysFor(msg.member);
+      if (reply) this.sendRaw(link, reply);
+      return;
+    }
+    if (msg.type !== 'keys' || !bytesEqual(msg.member, replica.me.publicKey)) return;
+    const known = this.topics().some((t) => bytesEqual(t, msg.topic));
+    if (!known || !verify(msg.topic, keysSignedBytes(msg.member, msg.boxes), msg.signature)) {
+      this.log(`ignored key boxes from ${link.id}: not signed by a topic of this share`);
+      return;
+    }
+    const before = replica.heldEpochs().length;
+    await this.node.addKeys(msg.boxes);
+    if (replica.heldEpochs().length > before) {
+      this.log(`received keys from ${link.id}: joined the share`);
+      for (const l of this.links.values()) await this.tryJoin(l);
+    }
+  }
+
+  /** A signed KEYS message with the member's boxes, if we can sign for the current topic. */
+  private keysFor(member: Uint8Array): WireMessage | undefined {
+    const replica = this.node.replica;
+    const epoch = replica.currentEpoch();
+    const boxes = replica.keyBoxesFor(member);
+    if (!epoch?.topicSecret || boxes.length === 0) return undefined;
+    return { type: 'keys', topic: epoch.topic, member, boxes, signature: sign(epoch.topicSecret, keysSignedBytes(member, boxes)) };
+  }
+
+  /** Admins hand every member's key boxes to a broker, once per (broker link, member, box count). */
+  private publishKeys(link: Link, fresh: boolean): void {
+    const replica = this.node.replica;
+    if (!canAdminister(replica.myRole())) return;
+    for (const [memberHex] of replica.members()) {
+      if (memberHex === this.meHex) continue;
+      const member = fromHex(memberHex);
+      const k = `${link.id}/${memberHex}/${replica.keyBoxesFor(member).length}`;
+      if (!fresh && this.keysPublished.has(k)) continue;
+      this.keysPublished.add(k);
+      const msg = this.keysFor(member);
+      if (msg) this.sendRaw(link, msg);
+    }
+  }
+
+  // ---------------------------------------------------------------- presence
+
+  private onPresence(topic: Uint8Array, payload: Uint8Array): void {
+    const replica = this.node.replica;
+    const th = topicHex(topic);
+    const epoch = replica.heldEpochs().find((e) => topicHex(e.topic) === th);
+    if (!epoch) return;
+    try {
+      const p = openPresence(payload, topic, epoch.key, (h) => replica.members().has(h));
+      if (toHex(p.member) === this.meHex) return;
+      if (this.presenceTable.apply(p, Date.now())) this.emit('presence', this.presenceTable.list());
+    } catch (err) {
+      if (err instanceof PresenceError) this.log(`dropped presence: ${err.message}`);
+      else throw err;
+    }
+  }
+
+  private sendPresence(leaving: boolean): void {
+    const replica = this.node.replica;
+    const epoch = replica.currentEpoch() ?? replica.heldEpochs()[0];
+    if (!epoch || replica.myRole() === undefined) return;
+    const topic = this.topics()[0];
+    if (!topic || !bytesEqual(topic, epoch.topic)) return;
+    const payload = sealPresence(
+      { member: replica.me.publicKey, name: this.name, file: this.myPresence.file, selections: this.myPresence.selections, counter: ++this.presenceCounter, leaving },
+      replica.me,
+      epoch,
+    );
+    void this.handle(this.mc.localPresence(topic, payload, Date.now()));
+  }
+
+  private refreshPresence(): void {
+    this.sendPresence(false);
+    if (this.presenceTable.expire(Date.now()).length) this.emit('presence', this.presenceTable.list());
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

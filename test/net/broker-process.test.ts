@@ -54,7 +54,10 @@ describe('net/broker process', function () {
     assert.equal(await broker.kill('SIGTERM'), 0, broker.stderr());
     assert.match(broker.stderr(), /shutting down/);
     assert.match(broker.stderr(), /^\d{4}-\d\d-\d\dT[\d:.]+Z info /m);
-    const after = await run(process.execPath, [WEFT, 'broker', 'status', '--data', dir]).catch((e: { code: number; stdout: string }) => e);
+    const after = await run(process.execPath, [WEFT, 'broker', 'status', '--data', dir]).then(
+      (r) => ({ code: 0, stdout: r.stdout }),
+      (e: { code: number; stdout: string }) => e,
+    );
     assert.equal(after.code, 3);
     assert.match(after.stdout, /not running/);
     assert.match(after.stdout, /events stored: 40/);

@@ -110,3 +110,11 @@ function headerListSamples(): Uint8Array[] {
     return w.finish();
   });
 }
+
+// Chunks (protocol/src/chunks/codec.ts): tree nodes and object references.
+import { decodeObjectRef, decodeTreeNode } from '../../../protocol/src/chunks/index.js';
+import { objectRefSamples, treeNodeSamples } from '../chunks/chunk-samples.js';
+fuzzTargets.push(
+  { name: 'chunks/tree-node', decode: decodeTreeNode, samples: treeNodeSamples },
+  { name: 'chunks/object-ref', decode: decodeObjectRef, samples: objectRefSamples },
+);

@@ -30,6 +30,18 @@ const builds = [
     minify: production,
     logLevel: 'info',
   },
+  {
+    // The mocha suite that runs inside the real extension host (test/e2e).
+    entryPoints: ['test/e2e/host/index.ts'],
+    outfile: 'dist/test-host/index.cjs',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'mocha'],
+    sourcemap: true,
+    logLevel: 'warning',
+  },
 ];
 
 if (watch) {

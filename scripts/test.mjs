@@ -16,6 +16,8 @@ console.log('> tsc -p . (type check and compile)');
 if (!run('npx', ['tsc', '-p', '.'])) failedSteps++;
 console.log('> tsc -p webview (type check)');
 if (!run('npx', ['tsc', '-p', 'webview'])) failedSteps++;
+console.log('> node esbuild.mjs (extension, webview and extension-host test bundles)');
+if (!run('node', ['esbuild.mjs'])) failedSteps++;
 if (failedSteps > 0) {
   console.log(`0 passed, ${failedSteps} failed`);
   process.exit(1);

@@ -1,0 +1,15 @@
+/**
+ * The mocha suite that runs inside the real VS Code extension host (bundled to
+ * dist/test-host/index.cjs by esbuild.mjs). VS Code calls run(); a rejection is a failure.
+ */
+import Mocha from 'mocha';
+import { commandsSuite } from './commands.test.js';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  mocha.suite.emit('pre-require', globalThis, 'host', mocha);
+  commandsSuite();
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} extension host test(s) failed`)) : resolve()));
+  });
+}

@@ -34,6 +34,7 @@ import type { FrameChannel, Transport } from '../../transport/types.js';
 
 export const PEER_SOFTWARE = 'weft/0.1.0';
 const PRESENCE_REFRESH_MS = 10_000;
+const KEYREQ_RETRY_MS = 1000;
 
 export interface PeerAddress {
   role: 'peer' | 'broker';
@@ -103,6 +104,7 @@ export class PeerRuntime {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private refresh: NodeJS.Timeout | undefined;
+  private keyRetry: NodeJS.Timeout | undefined;
   private stopped = false;
   private linkSeq = 0;
   private topicsKey = '';
@@ -170,6 +172,16 @@ export class PeerRuntime {
     for (const a of this.addresses) void this.keepConnected(a);
     this.refresh = setInterval(() => this.enqueue(async () => this.refreshPresence()), PRESENCE_REFRESH_MS);
     this.refresh.unref?.();
+    // A joiner asks again until some neighbour (or a broker, once the granter published) has its keys.
+    this.keyRetry = setInterval(() => {
+      if (this.hasKeys()) {
+        clearInterval(this.keyRetry);
+        return;
+      }
+      const topic = this.topics()[0];
+      if (topic) for (const l of this.links.values()) this.sendRaw(l, { type: 'keyreq', topic, member: this.node.replica.me.publicKey });
+    }, KEYREQ_RETRY_MS);
+    this.keyRetry.unref?.();
   }
 
   /** Says goodbye (presence 'leaving'), closes every channel. Does not stop the transport. */
@@ -179,6 +191,7 @@ export class PeerRuntime {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.refresh) clearInterval(this.refresh);
+    if (this.keyRetry) clearInterval(this.keyRetry);
     for (const wake of this.sleepers) wake();
     await this.work;
     await Promise.all([...this.links.values()].map((l) => l.channel.close().catch(() => undefined)));

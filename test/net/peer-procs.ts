@@ -1,0 +1,116 @@
+/** Helpers for tests that run `weft peer` as real processes on loopback. */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { readTextFiles } from '../../bin/mirror.js';
+import { WEFT } from './broker-helpers.js';
+
+const exec = promisify(execFile);
+const children = new Set<ChildProcess>();
+
+/** Runs a one-shot `weft peer ...` command and returns its stdout. */
+export async function peerCli(...args: string[]): Promise<string> {
+  const { stdout } = await exec(process.execPath, [WEFT, 'peer', ...args], { timeout: 30_000 });
+  return stdout;
+}
+
+export class PeerProc {
+  out = '';
+  readonly exited: Promise<number | null>;
+  private constructor(
+    readonly dir: string,
+    readonly proc: ChildProcess,
+  ) {
+    this.exited = new Promise((res) =>
+      proc.on('exit', (code) => {
+        children.delete(proc);
+        res(code);
+      }),
+    );
+    proc.stdout!.on('data', (b: Buffer) => (this.out += b.toString()));
+    proc.stderr!.on('data', (b: Buffer) => (this.out += b.toString()));
+  }
+
+  /** Starts `weft peer run --dir dir ...args` and waits until it mirrors. */
+  static async run(dir: string, args: string[] = [], env: Record<string, string> = {}, prefix: string[] = []): Promise<PeerProc> {
+    const cmd = [...prefix, process.execPath, WEFT, 'peer', 'run', '--dir', dir, ...args];
+    const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    children.add(proc);
+    const p = new PeerProc(dir, proc);
+    await waitUntil(() => p.out.includes('mirroring'), 15_000, () => `peer in ${dir} did not start:\n${p.out}`);
+    return p;
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+/** Kills every peer process still running (after() hooks). */
+export function killPeers(): void {
+  for (const c of children) c.kill('SIGKILL');
+  children.clear();
+}
+
+export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A free loopback TCP port. */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+}
+
+export async function folderState(dir: string): Promise<string> {
+  return JSON.stringify([...(await readTextFiles(dir))].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Waits until every folder holds the same text files and `check` accepts them. */
+export async function waitConverged(dirs: string[], timeoutMs: number, check: (files: Map<string, string>) => boolean, procs: PeerProc[]): Promise<Map<string, string>> {
+  let states: string[] = [];
+  await waitUntil(
+    async () => {
+      states = await Promise.all(dirs.map(folderState));
+      return states.every((s) => s === states[0]) && check(new Map(JSON.parse(states[0]!) as Array<[string, string]>));
+    },
+    timeoutMs,
+    () => `folders differ:\n${states.join('\n')}\n--- logs ---\n${procs.map((p) => `[${p.dir}]\n${p.out.split('\n').slice(-30).join('\n')}`).join('\n')}`,
+  );
+  return new Map(JSON.parse(states[0]!) as Array<[string, string]>);
+}
+
+/** Sets up a share: `owner` inits with its files, every other folder joins as a writer. Returns the invitation. */
+export async function makeShare(owner: string, joiners: string[], initArgs: string[]): Promise<string> {
+  const initOut = await peerCli('init', '--dir', owner, '--name', 'team', ...initArgs);
+  const invitation = initOut.trim().split('\n').pop()!;
+  for (const j of joiners) {
+    const key = (await peerCli('key', '--dir', j)).trim();
+    await peerCli('grant', key, '--role', 'writer', '--dir', owner, '--name', j.split('/').pop()!);
+    await peerCli('join', invitation, '--dir', j);
+  }
+  return invitation;
+}
+
+export function append(dir: string, path: string, text: string): void {
+  appendFileSync(join(dir, path), text);
+}
+
+/** Inserts `text` at the start of a file (an edit in the middle of the share's text, not a plain append). */
+export function prepend(dir: string, path: string, text: string): void {
+  const p = join(dir, path);
+  writeFileSync(p, text + readFileSync(p, 'utf8'));
+}

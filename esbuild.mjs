@@ -20,6 +20,13 @@ const builds = [
     logLevel: 'info',
   },
   {
+    entryPoints: ['webview/panel/panel.css'],
+    outfile: 'dist/webview/panel.css',
+    bundle: true,
+    minify: production,
+    logLevel: 'warning',
+  },
+  {
     entryPoints: ['webview/panel/main.ts'],
     outfile: 'dist/webview/panel.js',
     bundle: true,

@@ -131,6 +131,10 @@ async function run(args: string[]): Promise<number> {
     ...(maxFrameBytes ? { maxFrameBytes } : {}),
     log: stamp,
   });
+  // A bug must not take the broker down for everyone: log it and keep serving.
+  const onUnexpected = (err: unknown): void => stamp('warn', `unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.on('unhandledRejection', onUnexpected);
+  process.on('uncaughtException', onUnexpected);
   for (const a of server.addresses()) console.log(`listening ${a}`);
   stamp('info', `broker running (data ${dataDir}, topics ${policy}); SIGTERM or Ctrl-C stops it`);
 

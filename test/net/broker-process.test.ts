@@ -46,7 +46,12 @@ describe('net/broker process', function () {
     for (const c of stream.commits) assert.ok(log.index.has(decodeCommitEnvelope(c).id));
     await late.close();
 
-    const st = await run(process.execPath, [WEFT, 'broker', 'status', '--data', dir]);
+    // The running broker rewrites its status file every 2 s.
+    let st = await run(process.execPath, [WEFT, 'broker', 'status', '--data', dir]);
+    for (let i = 0; i < 10 && !/events stored: 40/.test(st.stdout); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      st = await run(process.execPath, [WEFT, 'broker', 'status', '--data', dir]);
+    }
     assert.match(st.stdout, /running \(pid \d+\)/);
     assert.match(st.stdout, /listening: \/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//);
     assert.match(st.stdout, /topics: +1, events stored: 40/);

@@ -207,10 +207,13 @@ export class BrokerServer {
     for (const n of out.notices) this.log(n.level, n.channel ? `${n.channel}: ${n.text}` : n.text);
     for (const s of out.send) this.enqueue(s.to, s.frame);
     for (const req of out.store) {
-      const p = this.store.append(req.topicHex, req.records).then(
-        () => this.apply(this.broker.stored(req.id, Date.now())),
-        (err: unknown) => this.apply(this.broker.storeFailed(req.id, err instanceof Error ? err.message : String(err), Date.now())),
-      );
+      const p = this.store
+        .append(req.topicHex, req.records)
+        .then(
+          () => this.apply(this.broker.stored(req.id, Date.now())),
+          (err: unknown) => this.apply(this.broker.storeFailed(req.id, err instanceof Error ? err.message : String(err), Date.now())),
+        )
+        .catch((err: unknown) => this.log('warn', `internal error after a store: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
       this.pendingStores.add(p);
       void p.finally(() => this.pendingStores.delete(p));
     }

@@ -13,9 +13,12 @@
  *   6 genesis   string share name, 32-byte owner key, 32-byte first topic key,
  *               64-byte share certificate (the share key's signature over
  *               "weft/genesis/1" || owner || topic), bytes key box sealed to the owner
+ *   7 object    16-byte file id, bytes: an encoded ObjectRef (chunks/codec.ts): the
+ *               binary file's new contents (encrypted chunks, fetched by id)
  */
 import { ByteReader, ByteWriter } from '../codec/bytes.js';
 import { DecodeError, decodeSafely } from '../codec/errors.js';
+import { decodeObjectRef, OBJECT_REF_BYTES_MAX } from '../chunks/codec.js';
 import { readManifestOp, writeManifestOp } from './manifest-codec.js';
 import { fileIdFromBytes, fileIdToBytes, type FileId, type ManifestOp } from './manifest-ops.js';
 import { ROLE_CODES, type GrantableRole } from './roles.js';
@@ -26,7 +29,8 @@ export type Action =
   | { type: 'grant'; member: Uint8Array; role: GrantableRole; name: string; keyBox: Uint8Array }
   | { type: 'revoke'; member: Uint8Array }
   | { type: 'epoch'; topic: Uint8Array; boxes: Array<{ member: Uint8Array; keyBox: Uint8Array }> }
-  | { type: 'genesis'; name: string; owner: Uint8Array; topic: Uint8Array; certificate: Uint8Array; keyBox: Uint8Array };
+  | { type: 'genesis'; name: string; owner: Uint8Array; topic: Uint8Array; certificate: Uint8Array; keyBox: Uint8Array }
+  | { type: 'object'; file: FileId; ref: Uint8Array };
 
 export const PAYLOAD_VERSION = 1;
 const MAX_ACTIONS = 100_000;
@@ -68,6 +72,11 @@ export function encodePayload(actions: readonly Action[]): Uint8Array {
           w.writeFixed(b.member);
           w.writeBytes(b.keyBox);
         }
+        break;
+      case 'object':
+        w.writeU8(7);
+        w.writeFixed(fileIdToBytes(a.file));
+        w.writeBytes(a.ref);
         break;
       case 'genesis':
         w.writeU8(6);
@@ -114,6 +123,12 @@ function readAction(r: ByteReader): Action {
         certificate: r.readFixed(64),
         keyBox: r.readBytes(MAX_BOX, 'key box'),
       };
+    case 7: {
+      const file = fileIdFromBytes(r.readFixed(16));
+      const ref = r.readBytes(OBJECT_REF_BYTES_MAX, 'object ref');
+      decodeObjectRef(ref); // validates
+      return { type: 'object', file, ref };
+    }
     default:
       throw new DecodeError('malformed', `unknown action tag ${tag}`);
   }

@@ -15,7 +15,7 @@
  */
 import { concatBytes } from '../codec/bytes.js';
 import { DecodeError } from '../codec/errors.js';
-import { generateSigningKeyPair, randomBytes, sign, toHex, verify, type RandomSource, type SigningKeyPair } from '../crypto/index.js';
+import { deriveKey, generateSigningKeyPair, randomBytes, sign, toHex, verify, type RandomSource, type SigningKeyPair } from '../crypto/index.js';
 import { createCommit, decodeCommitEnvelope, DEFAULT_MAX_COMMIT_BYTES, openCommitBody, verifyTopicSignature, type CommitEnvelope } from '../log/commit.js';
 import { CommitRejectedError, type RejectReason } from '../log/errors.js';
 import { CommitGraph } from '../log/graph.js';
@@ -30,8 +30,15 @@ import { ShareDocuments, type TextChange, type TextOp } from './documents.js';
 
 const GENESIS_DOMAIN = new TextEncoder().encode('weft/genesis/1');
 
+/** One version of a binary file: the commit that set it and its encoded ObjectRef. */
+export interface BinaryVersion {
+  readonly commit: CommitId;
+  readonly ref: Uint8Array;
+}
+
 export type ReplicaChange =
   | { type: 'text'; file: FileId; changes: TextChange[] }
+  | { type: 'binary'; file: FileId; versions: readonly BinaryVersion[] }
   | { type: 'manifest'; change: ManifestChange }
   | { type: 'members' }
   | { type: 'reset' };
@@ -91,6 +98,14 @@ export class ShareReplica {
   private revocationPasts = new Map<CommitId, Set<CommitId>>();
   private manifest!: Manifest;
   private docs!: ShareDocuments;
+  /**
+   * Binary contents per file: a multi-value register. A new version replaces the ones in
+   * its causal past; concurrent versions are all kept (no silent last-writer-wins), the
+   * greatest commit id first, so every replica shows the same main version and the
+   * same conflict copies.
+   */
+  private binaries!: Map<FileId, BinaryVersion[]>;
+  private genesisTopic: string | undefined;
   private staged: StagedAction[] = [];
   name = '';
 
@@ -168,6 +183,21 @@ export class ShareReplica {
   document(file: FileId) {
     return this.docs.get(file);
   }
+  /** The versions of a binary file, main version first; more than one = concurrent changes. */
+  binaryVersions(file: FileId): readonly BinaryVersion[] {
+    return this.binaries.get(file) ?? [];
+  }
+
+  /**
+   * The share's convergence secret for encrypted chunks: derived from the first epoch
+   * key, which every member holds, so equal chunks deduplicate within the share, and
+   * nobody outside it can confirm a guessed file.
+   */
+  convergenceSecret(): Uint8Array | undefined {
+    const first = this.genesisTopic ? this.epochs.get(this.genesisTopic) : undefined;
+    return first ? deriveKey(first.key, 'weft/convergence/1') : undefined;
+  }
+
   /** Every topic this share has announced, the current epoch's first: what to subscribe to. */
   topicsNewestFirst(): Uint8Array[] {
     const current = this.currentEpoch() ?? this.currentReadableEpoch();
@@ -420,6 +450,7 @@ export class ShareReplica {
           break;
         case 'genesis':
           this.topics.set(topicHex(a.topic), rec.env.id);
+          this.genesisTopic = topicHex(a.topic);
           this.tryOpenBox(a.keyBox);
           break;
         case 'grant':
@@ -432,6 +463,20 @@ export class ShareReplica {
           }
           break;
         case 'revoke':
+          break;
+        case 'object':
+          if (v.ok) {
+            const kept = (this.binaries.get(a.file) ?? []).filter((b) => !this.graph.isAncestor(b.commit, rec.env.id) && b.commit !== rec.env.id);
+            kept.push({ commit: rec.env.id, ref: a.ref });
+            kept.sort((x, y) => (x.commit < y.commit ? 1 : x.commit > y.commit ? -1 : 0));
+            this.binaries.set(a.file, kept);
+            changes.push({ type: 'binary', file: a.file, versions: kept });
+            try {
+              for (const mc of this.manifest.noteActivity(a.file, rec.env.id)) changes.push({ type: 'manifest', change: mc });
+            } catch {
+              // Contents of a file never created in the commit's causal past: kept, not listed.
+            }
+          }
           break;
       }
     }
@@ -452,6 +497,7 @@ export class ShareReplica {
   private resetState(): void {
     this.manifest = new Manifest(this.graph);
     this.docs = new ShareDocuments(agentOf(this.meHex));
+    this.binaries = new Map();
   }
 
   /** Recomputes documents and manifest from the DAG with the current access verdicts. */
@@ -484,6 +530,12 @@ export class ShareReplica {
     if (initialText) this.edit(file, 0, 0, initialText);
     return file;
   }
+  /** Sets a binary file's contents (an encoded ObjectRef of its encrypted chunks, stored first). */
+  setBinary(file: FileId, ref: Uint8Array): void {
+    this.requireWrite();
+    this.staged.push({ type: 'object', file, ref });
+  }
+
   renameFile(file: FileId, path: string): void {
     this.requireWrite();
     this.stageManifest({ type: 'rename', file, path });

@@ -211,6 +211,12 @@ export class FolderMirror {
         await mkdir(dirname(full), { recursive: true });
         const tmp = `${full}.weft-tmp-${process.pid}`;
         await writeFile(tmp, text);
+        // Re-read just before replacing: an edit made meanwhile is taken in first.
+        if ((await readText(full)) !== onDisk) {
+          await rm(tmp, { force: true });
+          this.schedule(0);
+          continue;
+        }
         await rename(tmp, full);
         this.log(`wrote ${path}`);
       }

@@ -202,8 +202,10 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
   });
   runtime.on('presence', (list) => out(`here: ${list.map((e) => e.presence.name).join(', ') || 'nobody else'}`));
   const mirror = new FolderMirror(dir, runtime, out);
-  runtime.start();
+  // The first pass compares the folder with the stored share (edits made while stopped)
+  // before anything arrives from the network.
   await mirror.start();
+  runtime.start();
   out(`mirroring ${dir}`);
   await new Promise<void>((resolveStop) => {
     process.once('SIGTERM', resolveStop);

@@ -1,4 +1,5 @@
 /** Valid encodings of every protocol structure, as seeds for the fuzz test. */
+import { convergenceKeys, encodeObjectRef, writeObject } from '../../../protocol/src/chunks/index.js';
 import { signingKeyPairFromSeed } from '../../../protocol/src/crypto/index.js';
 import { decodeCommitEnvelope } from '../../../protocol/src/log/commit.js';
 import { encodeManifestOps } from '../../../protocol/src/share/manifest-codec.js';
@@ -49,6 +50,7 @@ export function payloadSamples(): Uint8Array[] {
     encodePayload([{ type: 'grant', member: key, role: 'writer', name: 'bob', keyBox: new Uint8Array(80) }, { type: 'revoke', member: key }]),
     encodePayload([{ type: 'epoch', topic: key, boxes: [{ member: key, keyBox: new Uint8Array(90) }] }]),
     encodePayload([{ type: 'genesis', name: 'n', owner: key, topic: key, certificate: new Uint8Array(64), keyBox: new Uint8Array(70) }]),
+    encodePayload([{ type: 'object', file: FILE, ref: encodeObjectRef(writeObject(convergenceKeys(key), new Uint8Array(100).fill(1)).root) }]),
   ];
 }
 

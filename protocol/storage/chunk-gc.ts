@@ -8,7 +8,7 @@
  * e.g. listed by the uploader) and rely on expiry for the rest.
  */
 import { openTreeNode, type ChunkId, type ObjectRef } from '../src/chunks/index.js';
-import type { ChunkStore } from './chunk-store.js';
+import type { ChunkStore, CompactionReport } from './chunk-store.js';
 
 export interface GarbageCollectionInit {
   readonly liveRoots?: readonly ObjectRef[];
@@ -26,6 +26,8 @@ export interface GarbageCollectionReport {
   readonly keptYoung: number;
   /** Live chunks that were not in the store (an incomplete object). */
   readonly missingLive: number;
+  /** Space reclaimed by the store's compact() after the sweep (stores that have one). */
+  readonly compaction?: CompactionReport;
 }
 
 export async function collectGarbage(store: ChunkStore, init: GarbageCollectionInit): Promise<GarbageCollectionReport> {
@@ -48,7 +50,9 @@ export async function collectGarbage(store: ChunkStore, init: GarbageCollectionI
       bytesDeleted += c.bytes;
     }
   }
-  return { live: live.size, deleted, bytesDeleted, keptYoung, missingLive };
+  const report = { live: live.size, deleted, bytesDeleted, keptYoung, missingLive };
+  if (deleted > 0 && store.compact) return { ...report, compaction: await store.compact() };
+  return report;
 }
 
 /**

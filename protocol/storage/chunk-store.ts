@@ -9,8 +9,13 @@
  *   upload is not expired under it.
  * - get() returns bytes that match the id, or undefined (a chunk found damaged on disk
  *   is deleted and reported missing, so it is fetched again).
+ * - putSealed() stores a chunk the caller sealed itself (ObjectWriter computed the id
+ *   from these very bytes) without hashing it again; put() stays the path for bytes
+ *   from anyone else (the network).
  * - list() gives each chunk's id, size and storedAt (the last put, ms since the epoch)
  *   for garbage collection (chunk-gc.ts).
+ * - compact(), where a store has it, reclaims the space of deleted chunks (chunk-gc.ts
+ *   calls it after sweeping).
  *
  * Every implementation runs test/protocol/chunks/chunk-store-acceptance.ts.
  */
@@ -32,14 +37,24 @@ export interface ChunkStoreStats {
   readonly bytes: number;
 }
 
+export interface CompactionReport {
+  readonly packsRewritten: number;
+  readonly bytesFreed: number;
+}
+
 export interface ChunkStore {
   has(id: ChunkId): Promise<boolean>;
   get(id: ChunkId): Promise<Uint8Array | undefined>;
+  /** Verifies `bytes` against `id` (TamperedChunkError), then stores them. */
   put(id: ChunkId, bytes: Uint8Array): Promise<PutResult>;
+  /** Trusted path: the caller computed `id` from these bytes (ObjectWriter); not re-hashed. */
+  putSealed(id: ChunkId, bytes: Uint8Array): Promise<PutResult>;
   /** True when the chunk was there. */
   delete(id: ChunkId): Promise<boolean>;
   list(): AsyncIterable<StoredChunkInfo>;
   stats(): Promise<ChunkStoreStats>;
+  /** Reclaims the space of deleted chunks (stores that leave dead space behind). */
+  compact?(): Promise<CompactionReport>;
 }
 
 /** Throws TamperedChunkError unless `bytes` hash to `id`. */
@@ -70,6 +85,10 @@ export class MemoryChunkStore implements ChunkStore {
 
   async put(id: ChunkId, bytes: Uint8Array): Promise<PutResult> {
     verifyChunk(id, bytes);
+    return this.putSealed(id, bytes);
+  }
+
+  async putSealed(id: ChunkId, bytes: Uint8Array): Promise<PutResult> {
     const had = this.chunks.get(id);
     if (had) {
       had.storedAt = this.now();

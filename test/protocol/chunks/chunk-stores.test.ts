@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { writeObject } from '../../../protocol/src/chunks/index.js';
 import { FileChunkStore } from '../../../protocol/storage/chunk-store-file.js';
 import { MemoryChunkStore } from '../../../protocol/storage/chunk-store.js';
+import { PackChunkStore } from '../../../protocol/storage/chunk-store-pack.js';
 import { chunkStoreAcceptance } from './chunk-store-acceptance.js';
 import { patternBytes, testKeys } from './chunk-test-data.js';
 
@@ -20,6 +21,12 @@ chunkStoreAcceptance('FileChunkStore', async (now) => {
 chunkStoreAcceptance('FileChunkStore (durable)', async (now) => {
   const dir = await tempDir();
   return { store: new FileChunkStore(dir, { now, durable: true }), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+chunkStoreAcceptance('PackChunkStore (durable, 64 KiB packs)', async (now) => {
+  const dir = await tempDir();
+  const store = await PackChunkStore.open(dir, { now, durable: true, maxPackBytes: 64 * 1024 });
+  return { store, cleanup: async () => (await store.close(), rm(dir, { recursive: true, force: true })) };
 });
 
 describe('FileChunkStore on disk', () => {

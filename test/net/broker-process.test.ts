@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateSigningKeyPair, toHex } from '../../protocol/src/crypto/index.js';
 import { promisify } from 'node:util';
 import { decodeCommitEnvelope } from '../../protocol/src/log/commit.js';
 import { ClientLog, makeStream } from '../protocol/broker/helpers.js';
@@ -72,7 +75,7 @@ describe('net/broker process', function () {
     const dir = tempDir('broker-kill');
     dirs.push(dir);
     const stream = makeStream(4);
-    const commits = [...stream.commits, ...stream.more(396)];
+    const commits = [...stream.commits, ...stream.more(796)];
     let broker = await startBroker(dir);
     const pub = await WireClient.connect(broker.tcp);
     clients.push(pub);
@@ -83,7 +86,7 @@ describe('net/broker process', function () {
         await pub.send({ type: 'event', commit: c }).catch(() => {});
       }
     })();
-    while (acked.size < 100) {
+    while (acked.size < 50) {
       const m = await pub.next((x) => x.type === 'ack');
       if (m.type === 'ack') acked.add(m.id);
     }
@@ -103,5 +106,28 @@ describe('net/broker process', function () {
     assert.deepEqual(missing, [], `acked ${acked.size}, broker has ${log.index.size}`);
     await reader.close();
     assert.equal(await broker.kill('SIGTERM'), 0);
+  });
+
+  it('reads a config file: allowlist mode refuses other topics with unknown-topic', async () => {
+    const dir = tempDir('broker-config');
+    dirs.push(dir);
+    const stream = makeStream(1);
+    const config = join(dir, 'broker-config.json');
+    writeFileSync(config, JSON.stringify({ topics: 'allowlist', allowTopics: [toHex(stream.topic)], maxTopics: 5 }));
+    const broker = await startBroker(join(dir, 'data'), ['--config', config]);
+    const c = await WireClient.connect(broker.tcp);
+    clients.push(c);
+    const other = generateSigningKeyPair().publicKey;
+    await c.send({ type: 'subscribe', topics: [stream.topic, other] });
+    assert.equal((await c.next((m) => m.type === 'subscribed' || m.type === 'error')).type, 'subscribed');
+    const err = await c.next((m) => m.type === 'error');
+    assert.ok(err.type === 'error' && err.code === 'unknown-topic' && /allowlist/.test(err.reason));
+    await c.close();
+    assert.equal(await broker.kill('SIGINT'), 0);
+    const bad = await run(process.execPath, [WEFT, 'broker', '--data', join(dir, 'x'), '--topics', 'closed']).then(
+      () => 0,
+      (e: { code: number }) => e.code,
+    );
+    assert.equal(bad, 2, 'a bad flag is a usage error');
   });
 });

@@ -24,8 +24,13 @@
  *                  online; brokers store the latest per (topic, member) and check the
  *                  signature (only writers hold the topic key, so nobody else can spam it)
  *  12 KEYREQ       32-byte topic, 32-byte member key: "send me the key boxes of this member"
+ *  13 CHUNKWANT    var n, n x 32-byte chunk ids (chunks/): "send me these chunks"
+ *  14 CHUNK        32-byte chunk id, bytes: the chunk's ciphertext, one CHUNK per wanted id
+ *                  in the order asked; empty bytes mean "not here" (a real chunk is never
+ *                  empty: it holds at least a nonce and a tag). The receiver checks the
+ *                  bytes against the id. Served by protocol/src/runtime/chunk-transfer.ts.
  * Limits: one message at most MAX_WIRE_BYTES; at most MAX_TOPICS topics per stream;
- * at most MAX_WANT ids per WANT.
+ * at most MAX_WANT ids per WANT or CHUNKWANT.
  */
 import { ByteWriter, concatBytes } from '../codec/bytes.js';
 import { DecodeError } from '../codec/errors.js';
@@ -39,6 +44,7 @@ export const MAX_WIRE_BYTES = 4 << 20;
 export const MAX_TOPICS = 64;
 export const MAX_WANT = 4096;
 const TOPIC_BYTES = 32;
+const CHUNK_ID_BYTES = 32;
 
 export type WireErrorCode =
   | 'unknown-topic' // the broker does not carry this topic
@@ -62,9 +68,11 @@ export type WireMessage =
   | { type: 'want'; topic: Uint8Array; ids: CommitId[] }
   | { type: 'error'; code: WireErrorCode; topic?: Uint8Array; reason: string }
   | { type: 'keys'; topic: Uint8Array; member: Uint8Array; boxes: Uint8Array[]; signature: Uint8Array }
-  | { type: 'keyreq'; topic: Uint8Array; member: Uint8Array };
+  | { type: 'keyreq'; topic: Uint8Array; member: Uint8Array }
+  | { type: 'chunkwant'; ids: Uint8Array[] }
+  | { type: 'chunk'; id: Uint8Array; bytes: Uint8Array };
 
-const TYPES = ['hello', 'subscribe', 'subscribed', 'unsubscribe', 'event', 'ack', 'sync', 'presence', 'want', 'error', 'keys', 'keyreq'] as const;
+const TYPES = ['hello', 'subscribe', 'subscribed', 'unsubscribe', 'event', 'ack', 'sync', 'presence', 'want', 'error', 'keys', 'keyreq', 'chunkwant', 'chunk'] as const;
 const MAX_BOXES = 256;
 const KEYS_DOMAIN = new TextEncoder().encode('weft/keys/1');
 
@@ -133,6 +141,15 @@ export function encodeWire(m: WireMessage): Uint8Array {
       w.writeFixed(m.topic);
       w.writeFixed(m.member);
       break;
+    case 'chunkwant':
+      if (m.ids.length > MAX_WANT) throw new RangeError(`at most ${MAX_WANT} ids per chunkwant`);
+      w.writeVarUint(m.ids.length);
+      for (const id of m.ids) w.writeFixed(id);
+      break;
+    case 'chunk':
+      w.writeFixed(m.id);
+      w.writeBytes(m.bytes);
+      break;
   }
   const out = w.finish();
   if (out.length > MAX_WIRE_BYTES) throw new RangeError(`message of ${out.length} bytes exceeds ${MAX_WIRE_BYTES}`);
@@ -197,6 +214,14 @@ export function decodeWire(bytes: Uint8Array): WireMessage {
         }
         case 'keyreq':
           return { type, topic: r.readFixed(TOPIC_BYTES).slice(), member: r.readFixed(32).slice() };
+        case 'chunkwant': {
+          const n = r.readCount(MAX_WANT, CHUNK_ID_BYTES, 'wanted chunk ids');
+          const ids: Uint8Array[] = [];
+          for (let i = 0; i < n; i++) ids.push(r.readFixed(CHUNK_ID_BYTES).slice());
+          return { type, ids };
+        }
+        case 'chunk':
+          return { type, id: r.readFixed(CHUNK_ID_BYTES).slice(), bytes: r.readBytes(MAX_WIRE_BYTES, 'chunk').slice() };
         default:
           throw new DecodeError('malformed', `unknown message type ${code}`);
       }

@@ -19,5 +19,8 @@ export const wireSamples: WireMessage[] = [
   { type: 'error', code: 'rate-limited', reason: 'slow down' },
   { type: 'keys', topic: T, member: new Uint8Array(32).fill(9), boxes: [new Uint8Array(90).fill(1)], signature: new Uint8Array(64).fill(2) },
   { type: 'keyreq', topic: T, member: new Uint8Array(32).fill(9) },
+  { type: 'chunkwant', ids: [new Uint8Array(32).fill(4), new Uint8Array(32).fill(5)] },
+  { type: 'chunk', id: new Uint8Array(32).fill(4), bytes: new Uint8Array(64).fill(6) },
+  { type: 'chunk', id: new Uint8Array(32).fill(5), bytes: new Uint8Array(0) },
 ];
 

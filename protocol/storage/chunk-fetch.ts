@@ -57,7 +57,7 @@ export async function fetchObject(
       rejected++;
       return;
     }
-    await store.put(id, bytes);
+    await store.putSealed(id, bytes); // fetcher.received() just checked it against the id
     init.onProgress?.(fetcher.progress());
   };
   for (;;) {

@@ -1,0 +1,159 @@
+/**
+ * Chunk transfer over FrameChannels, with the CHUNKWANT / CHUNK messages of the pub/sub
+ * wire protocol (multicast/wire.ts).
+ *
+ * Serving: `answerChunkWant` answers one CHUNKWANT with one CHUNK per id, in the order
+ * asked, empty bytes for a chunk not stored here. Each send is awaited, so a slow reader
+ * holds the server back (FrameChannel backpressure) instead of growing a queue; one
+ * CHUNKWANT is at most MAX_WANT ids. `serveChunks` runs that for every CHUNKWANT on a
+ * channel (a runtime that also speaks the rest of pub/sub on the channel calls
+ * answerChunkWant from its own dispatch instead).
+ *
+ * Fetching: `ChannelChunkSource` turns a channel into a ChunkSource: fetch() calls made
+ * in the same tick go out as one CHUNKWANT; answers come back in order. `fetchObjectFrom`
+ * drives ChunkFetcher (chunks/fetcher.ts, through storage/chunk-fetch.ts) over several
+ * channels: many chunks in flight, each verified against its id, a tampered chunk
+ * refetched from another source, progress reported. Interrupted (a source dies, the
+ * caller aborts), it returns `complete: false`; what was stored stays, so calling it
+ * again with new channels fetches only what is still missing.
+ */
+import { isChunkId, type ChunkId, type ObjectRef, type SourceId } from '../chunks/index.js';
+import { fromHex, toHex } from '../crypto/index.js';
+import { decodeWire, encodeWire, MAX_WANT } from '../multicast/wire.js';
+import type { FrameChannel } from '../../transport/index.js';
+import type { ChunkStore } from '../../storage/chunk-store.js';
+import { fetchObject, type ChunkSource, type FetchObjectInit, type FetchObjectResult } from '../../storage/chunk-fetch.js';
+
+/** Bad input from a remote: reported, never thrown across the runtime boundary. */
+export type ChunkServeEvent = { kind: 'malformed'; reason: string } | { kind: 'served'; chunks: number; missing: number };
+
+export interface ServeChunksInit {
+  readonly onEvent?: (e: ChunkServeEvent) => void;
+}
+
+/** Sends one CHUNK per wanted id, in order (empty bytes: not here). Awaits each send. */
+export async function answerChunkWant(channel: FrameChannel, store: ChunkStore, ids: readonly Uint8Array[]): Promise<{ chunks: number; missing: number }> {
+  let chunks = 0;
+  let missing = 0;
+  for (const raw of ids) {
+    const id = toHex(raw);
+    const bytes = isChunkId(id) ? await store.get(id) : undefined;
+    if (bytes === undefined) missing++;
+    else chunks++;
+    await channel.send(encodeWire({ type: 'chunk', id: raw, bytes: bytes ?? new Uint8Array(0) }));
+  }
+  return { chunks, missing };
+}
+
+/** Answers CHUNKWANTs on the channel until it closes; ignores the other message types. */
+export async function serveChunks(channel: FrameChannel, store: ChunkStore, init: ServeChunksInit = {}): Promise<void> {
+  try {
+    for await (const frame of channel.frames()) {
+      let m;
+      try {
+        m = decodeWire(frame);
+      } catch (err) {
+        init.onEvent?.({ kind: 'malformed', reason: (err as Error).message });
+        continue;
+      }
+      if (m.type !== 'chunkwant') continue;
+      const r = await answerChunkWant(channel, store, m.ids);
+      init.onEvent?.({ kind: 'served', ...r });
+    }
+  } catch {
+    // the channel closed under a send: nothing left to answer
+  }
+}
+
+interface Waiting {
+  id: ChunkId;
+  resolve: (bytes: Uint8Array | undefined) => void;
+  reject: (err: Error) => void;
+}
+
+/** A ChunkSource over one channel to a peer or broker that runs serveChunks / answerChunkWant. */
+export class ChannelChunkSource implements ChunkSource {
+  private readonly waiting: Waiting[] = [];
+  private head = 0;
+  private unsent: ChunkId[] = [];
+  private closedError: Error | undefined;
+  private readonly reading: Promise<void>;
+
+  constructor(private readonly channel: FrameChannel) {
+    this.reading = this.readLoop();
+  }
+
+  fetch(id: ChunkId): Promise<Uint8Array | undefined> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ id, resolve, reject });
+      if (this.unsent.push(id) === 1) queueMicrotask(() => this.sendWants());
+    });
+  }
+
+  /** Closes the channel; pending fetches reject. */
+  async close(): Promise<void> {
+    await this.channel.close();
+    await this.reading;
+  }
+
+  private sendWants(): void {
+    const ids = this.unsent;
+    this.unsent = [];
+    for (let at = 0; at < ids.length; at += MAX_WANT) {
+      const frame = encodeWire({ type: 'chunkwant', ids: ids.slice(at, at + MAX_WANT).map((id) => fromHex(id)) });
+      this.channel.send(frame).catch((err: Error) => this.fail(err));
+    }
+  }
+
+  private async readLoop(): Promise<void> {
+    try {
+      for await (const frame of this.channel.frames()) {
+        let m;
+        try {
+          m = decodeWire(frame);
+        } catch {
+          continue; // not ours to judge here; a lying answer is caught by the id check
+        }
+        if (m.type !== 'chunk') continue;
+        const w = this.waiting[this.head];
+        if (w === undefined || toHex(m.id) !== w.id) {
+          this.fail(new Error('chunk source answered out of order'));
+          void this.channel.close();
+          return;
+        }
+        this.waiting[this.head++] = undefined as unknown as Waiting;
+        if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+          this.waiting.splice(0, this.head);
+          this.head = 0;
+        }
+        w.resolve(m.bytes.length === 0 ? undefined : m.bytes);
+      }
+      this.fail(new Error(`chunk source closed${this.channel.closeReason ? `: ${this.channel.closeReason.message}` : ''}`));
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  private fail(err: Error): void {
+    this.closedError ??= err;
+    for (let i = this.head; i < this.waiting.length; i++) this.waiting[i]!.reject(err);
+    this.waiting.length = 0;
+    this.head = 0;
+  }
+}
+
+/**
+ * Fetches every chunk of `root` that `store` lacks from the channels (keyed by a name
+ * used in progress and logs). Defaults: 64 chunks in flight, 32 per source.
+ */
+export async function fetchObjectFrom(
+  root: ObjectRef,
+  store: ChunkStore,
+  channels: ReadonlyMap<SourceId, FrameChannel>,
+  init: FetchObjectInit = {},
+): Promise<FetchObjectResult> {
+  const sources = new Map<SourceId, ChunkSource>();
+  for (const [name, ch] of channels) sources.set(name, new ChannelChunkSource(ch));
+  return fetchObject(root, store, sources, { maxInFlight: 64, maxPerSource: 32, ...init });
+}

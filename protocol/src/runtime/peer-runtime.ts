@@ -107,6 +107,8 @@ export class PeerRuntime {
   private keyRetry: NodeJS.Timeout | undefined;
   private stopped = false;
   private linkSeq = 0;
+  /** Bytes of every frame received (for benchmarks and status). */
+  bytesReceived = 0;
   private topicsKey = '';
   private keysPublished = new Set<string>();
   private presenceCounter = Date.now();
@@ -296,6 +298,7 @@ export class PeerRuntime {
     });
     try {
       for await (const frame of channel.frames()) {
+        this.bytesReceived += frame.length;
         let msg: WireMessage;
         try {
           msg = decodeWire(frame);

@@ -2,18 +2,48 @@
  * The causal DAG of merged commits. A commit is added only after all of its
  * dependencies, so insertion order is a topological order; each node remembers its
  * position, which bounds ancestry searches (an ancestor always has a smaller one).
+ *
+ * Searches are also bounded by generation numbers (1 + the greatest generation of
+ * the dependencies; an ancestor always has a smaller one too). After an offline
+ * divergence one branch is inserted after the other, so the insertion index does not
+ * tell its commits apart from the other branch's tip, but the generation does for
+ * every commit not deeper than that tip: asking about it is O(1). For the rest (a
+ * long branch against a shorter one's tip) a failed search remembers, for the
+ * ancestor asked about, the commits it found not to have it in their past (ancestry
+ * never changes), so the next search, from a descendant, stops there instead of
+ * walking the branch again: asking about one tip from each commit of a branch in turn
+ * is linear, not quadratic. At most REMEMBERED_ANCESTORS such bit sets are kept, each
+ * at most one bit per commit inserted after its ancestor.
  */
 import type { CommitId } from './ids.js';
 
 interface GraphNode {
   readonly deps: readonly CommitId[];
   readonly index: number;
+  /** 0 for a commit without dependencies, else 1 + the greatest generation of its dependencies. */
+  readonly gen: number;
 }
+
+/**
+ * For one ancestor `a`: which commits are known not to have `a` in their causal past,
+ * as a bit set over insertion indices from a's own index on (others cannot have it).
+ */
+interface NotAbove {
+  readonly base: number;
+  bits: Uint8Array;
+}
+
+/** Searches that visit this many commits (and find nothing) are remembered. */
+const REMEMBER_FROM = 16;
+/** How many ancestors' NotAbove sets are kept (least recently used dropped first). */
+const REMEMBERED_ANCESTORS = 64;
 
 export class CommitGraph {
   private readonly nodes = new Map<CommitId, GraphNode>();
   private readonly order: CommitId[] = [];
   private readonly headSet = new Set<CommitId>();
+  /** Results of failed ancestry searches, by ancestor, in least recently used order. */
+  private readonly notAbove = new Map<CommitId, NotAbove>();
 
   get size(): number {
     return this.nodes.size;
@@ -39,7 +69,9 @@ export class CommitGraph {
     for (const d of deps) {
       if (!this.nodes.has(d)) throw new RangeError(`dependency ${d} of ${id} is not in the graph`);
     }
-    this.nodes.set(id, { deps, index: this.order.length });
+    let gen = 0;
+    for (const d of deps) gen = Math.max(gen, this.nodes.get(d)!.gen + 1);
+    this.nodes.set(id, { deps, index: this.order.length, gen });
     this.order.push(id);
     for (const d of deps) this.headSet.delete(d);
     this.headSet.add(id);
@@ -60,7 +92,16 @@ export class CommitGraph {
   isAncestor(a: CommitId, b: CommitId): boolean {
     const na = this.nodes.get(a);
     const nb = this.nodes.get(b);
-    if (!na || !nb || na.index >= nb.index) return false;
+    if (!na || !nb || na.index >= nb.index || na.gen >= nb.gen) return false;
+    const memo = this.notAbove.get(a);
+    if (memo) {
+      // Most recently used last.
+      this.notAbove.delete(a);
+      this.notAbove.set(a, memo);
+      if (isSet(memo, nb.index)) return false;
+    }
+    // Commits searched below: none of them reaches `a` if the search fails.
+    const searched: number[] = [nb.index];
     const seen = new Set<CommitId>();
     const stack: CommitId[] = [...nb.deps];
     while (stack.length) {
@@ -69,10 +110,32 @@ export class CommitGraph {
       if (seen.has(id)) continue;
       seen.add(id);
       const n = this.nodes.get(id)!;
-      if (n.index < na.index) continue;
+      if (n.index < na.index || n.gen <= na.gen) continue;
+      if (memo && isSet(memo, n.index)) continue;
+      searched.push(n.index);
       for (const d of n.deps) stack.push(d);
     }
+    if (memo || searched.length >= REMEMBER_FROM) this.remember(a, na.index, memo, searched);
     return false;
+  }
+
+  /** Records that none of `searched` (insertion indices) has `a` in its causal past. */
+  private remember(a: CommitId, base: number, memo: NotAbove | undefined, searched: readonly number[]): void {
+    if (!memo) {
+      memo = { base, bits: new Uint8Array(0) };
+      this.notAbove.set(a, memo);
+      if (this.notAbove.size > REMEMBERED_ANCESTORS) this.notAbove.delete(this.notAbove.keys().next().value!);
+    }
+    let top = 0;
+    for (const i of searched) top = Math.max(top, i - base);
+    if (top >> 3 >= memo.bits.length) {
+      // Grow geometrically, but never past the graph's current size.
+      const want = Math.max((top >> 3) + 1, Math.min(memo.bits.length * 2, ((this.order.length - base) >> 3) + 1));
+      const bits = new Uint8Array(want);
+      bits.set(memo.bits);
+      memo.bits = bits;
+    }
+    for (const i of searched) memo.bits[(i - base) >> 3]! |= 1 << ((i - base) & 7);
   }
 
   /** True if `a` is in the causal past of any of `heads` (or is one of them). */
@@ -99,4 +162,9 @@ export class CommitGraph {
     const theirs = this.ancestorsOf(heads);
     return this.order.filter((id) => !theirs.has(id));
   }
+}
+
+function isSet(memo: NotAbove, index: number): boolean {
+  const i = index - memo.base;
+  return ((memo.bits[i >> 3] ?? 0) & (1 << (i & 7))) !== 0;
 }

@@ -256,6 +256,37 @@ describe('share/manifest', () => {
     assert.equal(h.manifest.size, 7);
   });
 
+  it('edits on two long concurrent branches of unequal length merge in linear time; the delete rule still holds', () => {
+    // Offline divergence as the replica applies it: one side's edits, then the other's,
+    // each tested against the other side's last edit (the activity antichain). A search
+    // per edit walking the whole branch would be quadratic (about a minute here).
+    const SHORT = 2_000;
+    const LONG = 12_000;
+    for (const shortFirst of [true, false]) {
+      const h = new Harness();
+      const t0 = performance.now();
+      h.commit(1, [], [create(A, 'a.md')]);
+      const branch = (start: number, length: number) => {
+        for (let i = 0; i < length; i++) h.commit(start + i, [i ? start + i - 1 : 1], [], [A]);
+        return start + length - 1;
+      };
+      let shortTip: number;
+      let longTip: number;
+      if (shortFirst) {
+        shortTip = branch(10_000, SHORT);
+        longTip = branch(100_000, LONG);
+      } else {
+        longTip = branch(100_000, LONG);
+        shortTip = branch(10_000, SHORT);
+      }
+      assert.equal(h.commit(200_000, [longTip], [del(A)]).length, 0, 'the short branch edits keep the entry');
+      assert.deepEqual(h.paths(), ['a.md']);
+      assert.deepEqual(h.commit(200_001, [shortTip, 200_000], [del(A)]).map((c) => c.type), ['removed']);
+      const ms = performance.now() - t0;
+      assert.ok(ms < 10_000, `${ms.toFixed(0)} ms`);
+    }
+  });
+
   it('builds FileIds from 16 caller-supplied bytes', () => {
     const id = fileIdFromBytes(new Uint8Array(16).fill(0xab));
     assert.equal(id, 'ab'.repeat(16));

@@ -9,39 +9,72 @@
  * - chunks.store_mem_mb_s: the same without the file system (informative).
  * - chunks.edit_new_bytes: bytes newly stored (data + tree nodes) after a 1-byte change
  *   in a 50 MB file already stored.
- * chunks.transfer_mb_s (two processes over loopback) is not measured yet.
+ * - chunks.transfer_mb_s: fetch a 200 MB object (all its chunks, verified, into a fresh
+ *   PackChunkStore) from another process serving it over protocol/transport TCP on
+ *   loopback (test/net/chunk-server-fixture.ts); goal >= 50 MB/s.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '../protocol/src/crypto/index.js';
-import { ObjectWriter, writeObject, type ConvergenceKeys, type WrittenChunk } from '../protocol/src/chunks/index.js';
+import { ObjectWriter, writeObject, type ConvergenceKeys, type ObjectRef, type WrittenChunk } from '../protocol/src/chunks/index.js';
 import { FileChunkStore } from '../protocol/storage/chunk-store-file.js';
 import { PackChunkStore } from '../protocol/storage/chunk-store-pack.js';
 import { MemoryChunkStore, type ChunkStore } from '../protocol/storage/chunk-store.js';
+import { fetchObjectFrom } from '../protocol/src/runtime/chunk-transfer.js';
 import { patternBytes, testKeys } from '../test/protocol/chunks/chunk-test-data.js';
+import { chunkClient, killChunkServers, openChunkChannel, startChunkServer } from '../test/net/chunk-server-procs.js';
 import { median, record } from './report.js';
 
 const MB = 1024 * 1024;
 const PIECE = MB;
 const MAX_PUTS_IN_FLIGHT = 16;
 
-async function storeFile(keys: ConvergenceKeys, file: Uint8Array, store: ChunkStore | undefined): Promise<number> {
+async function storeFile(keys: ConvergenceKeys, file: Uint8Array, store: ChunkStore | undefined): Promise<ObjectRef> {
   const w = new ObjectWriter(keys);
   const inFlight = new Set<Promise<unknown>>();
-  let stored = 0;
   const put = async (chunks: WrittenChunk[]) => {
     if (!store) return;
     for (const c of chunks) {
       while (inFlight.size >= MAX_PUTS_IN_FLIGHT) await Promise.race(inFlight);
-      const p: Promise<unknown> = store.putSealed(c.ref.id, c.ciphertext).then((r) => (stored += r.bytesStored)).finally(() => inFlight.delete(p));
+      const p: Promise<unknown> = store.putSealed(c.ref.id, c.ciphertext).finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
   };
   for (let at = 0; at < file.length; at += PIECE) await put(w.write(file.subarray(at, at + PIECE)));
-  await put(w.finish().chunks);
+  const { root, chunks } = w.finish();
+  await put(chunks);
   await Promise.all(inFlight);
-  return stored;
+  return root;
+}
+
+/** Fetches `size` bytes' object from a child process over loopback TCP, `runs` times after a warm-up. */
+async function transferMs(keys: ConvergenceKeys, file: Uint8Array, runs: number): Promise<number[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'weft-bench-transfer-'));
+  const client = await chunkClient();
+  try {
+    const served = await PackChunkStore.open(join(dir, 'served'));
+    const root = await storeFile(keys, file, served);
+    await served.close();
+    const server = await startChunkServer(join(dir, 'served'));
+    const out: number[] = [];
+    for (let i = 0; i <= runs; i++) {
+      const local = await PackChunkStore.open(join(dir, `local-${i}`));
+      const channel = await openChunkChannel(client, server);
+      let complete = false;
+      const ms = await timed(async () => (complete = (await fetchObjectFrom(root, local, new Map([['server', channel]]))).complete));
+      await channel.close();
+      await local.close();
+      await rm(join(dir, `local-${i}`), { recursive: true, force: true });
+      if (!complete) throw new Error('transfer did not complete');
+      if (i > 0) out.push(ms);
+    }
+    return out;
+  } finally {
+    killChunkServers();
+    await client.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
@@ -83,6 +116,9 @@ export async function run(): Promise<void> {
   record({ figure: 'chunks.store_mb_s', weft: mbs(median(packMs)), unit: 'MB/s', baseline: 'node-sha256', baseline_value: shaMbs, input: '200 MB pseudo-random, PackChunkStore', runs, note: 'goal: >= 1/3 of baseline' });
   record({ figure: 'chunks.store_file_mb_s', weft: mbs(median(fileMs)), unit: 'MB/s', baseline: 'node-sha256', baseline_value: shaMbs, input: '200 MB pseudo-random, FileChunkStore', runs });
   record({ figure: 'chunks.store_mem_mb_s', weft: mbs(median(memMs)), unit: 'MB/s', baseline: 'node-sha256', baseline_value: shaMbs, input: '200 MB pseudo-random, chunks not stored', runs });
+
+  const transfer = await transferMs(keys, file, runs);
+  record({ figure: 'chunks.transfer_mb_s', weft: mbs(median(transfer)), unit: 'MB/s', input: '200 MB object, one server process, loopback TCP, fresh PackChunkStore', runs, note: 'goal: >= 50 MB/s' });
 
   const edit = patternBytes(2, 50 * MB);
   const store = new MemoryChunkStore();

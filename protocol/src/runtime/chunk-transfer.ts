@@ -3,10 +3,10 @@
  * wire protocol (multicast/wire.ts).
  *
  * Serving: `answerChunkWant` answers one CHUNKWANT with one CHUNK per id, in the order
- * asked, empty bytes for a chunk not stored here. Each send is awaited, so a slow reader
- * holds the server back (FrameChannel backpressure) instead of growing a queue; one
- * CHUNKWANT is at most MAX_WANT ids. `serveChunks` runs that for every CHUNKWANT on a
- * channel (a runtime that also speaks the rest of pub/sub on the channel calls
+ * asked, empty bytes for a chunk not stored here. At most ~1 MiB of answers waits on the
+ * channel: a slow reader holds the server back (FrameChannel backpressure) instead of
+ * growing a queue; one CHUNKWANT is at most MAX_WANT ids. `serveChunks` runs that for
+ * every CHUNKWANT on a channel (a runtime that also speaks the rest of pub/sub on the channel calls
  * answerChunkWant from its own dispatch instead).
  *
  * Fetching: `ChannelChunkSource` turns a channel into a ChunkSource: fetch() calls made
@@ -31,17 +31,44 @@ export interface ServeChunksInit {
   readonly onEvent?: (e: ChunkServeEvent) => void;
 }
 
-/** Sends one CHUNK per wanted id, in order (empty bytes: not here). Awaits each send. */
+/** Store reads in progress at once while answering. */
+const READ_AHEAD = 16;
+/** Bytes handed to the channel but not yet accepted by it; above this we wait (backpressure). */
+const MAX_UNSENT_BYTES = 1024 * 1024;
+
+/**
+ * Sends one CHUNK per wanted id, in order (empty bytes: not here). Reads READ_AHEAD
+ * chunks ahead and lets sends made together batch into one write, but never has more
+ * than MAX_UNSENT_BYTES waiting on a slow reader.
+ */
 export async function answerChunkWant(channel: FrameChannel, store: ChunkStore, ids: readonly Uint8Array[]): Promise<{ chunks: number; missing: number }> {
   let chunks = 0;
   let missing = 0;
-  for (const raw of ids) {
+  const read = (raw: Uint8Array) => {
     const id = toHex(raw);
-    const bytes = isChunkId(id) ? await store.get(id) : undefined;
+    return isChunkId(id) ? store.get(id) : Promise.resolve(undefined);
+  };
+  const reads: Promise<Uint8Array | undefined>[] = ids.slice(0, READ_AHEAD).map(read);
+  const sends: { done: Promise<void>; bytes: number }[] = [];
+  let unsent = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const bytes = await reads[i]!;
+    if (i + READ_AHEAD < ids.length) reads.push(read(ids[i + READ_AHEAD]!));
+    reads[i] = undefined as unknown as Promise<Uint8Array | undefined>;
     if (bytes === undefined) missing++;
     else chunks++;
-    await channel.send(encodeWire({ type: 'chunk', id: raw, bytes: bytes ?? new Uint8Array(0) }));
+    const frame = encodeWire({ type: 'chunk', id: ids[i]!, bytes: bytes ?? new Uint8Array(0) });
+    const done = channel.send(frame);
+    done.catch(() => undefined); // a closed channel rejects them all; the first awaited one reports it
+    sends.push({ done, bytes: frame.length });
+    unsent += frame.length;
+    while (unsent > MAX_UNSENT_BYTES) {
+      const oldest = sends.shift()!;
+      await oldest.done;
+      unsent -= oldest.bytes;
+    }
   }
+  await Promise.all(sends.map((s) => s.done));
   return { chunks, missing };
 }
 
@@ -145,7 +172,7 @@ export class ChannelChunkSource implements ChunkSource {
 
 /**
  * Fetches every chunk of `root` that `store` lacks from the channels (keyed by a name
- * used in progress and logs). Defaults: 64 chunks in flight, 32 per source.
+ * used in progress and logs). Defaults: 128 chunks in flight, 128 per source.
  */
 export async function fetchObjectFrom(
   root: ObjectRef,
@@ -155,5 +182,5 @@ export async function fetchObjectFrom(
 ): Promise<FetchObjectResult> {
   const sources = new Map<SourceId, ChunkSource>();
   for (const [name, ch] of channels) sources.set(name, new ChannelChunkSource(ch));
-  return fetchObject(root, store, sources, { maxInFlight: 64, maxPerSource: 32, ...init });
+  return fetchObject(root, store, sources, { maxInFlight: 128, maxPerSource: 128, ...init });
 }

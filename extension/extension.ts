@@ -1,12 +1,54 @@
+/**
+ * Wires the extension up: builds the object graph by hand and pushes everything to
+ * context.subscriptions. Returns a small API for tests (test-api.ts).
+ */
 import * as vscode from 'vscode';
+import { ReadOnlyNotice } from './binding/read-only-notice.js';
+import { registerAccessCommands } from './commands/access.js';
+import { registerCopyPublicKey } from './commands/copy-public-key.js';
+import { registerJoin } from './commands/join.js';
+import { registerShareFolder } from './commands/share-folder.js';
+import { registerStopAndStatus } from './commands/stop-and-status.js';
+import { Identity } from './identity.js';
+import { BoundShares } from './session/bound-shares.js';
+import { SessionLauncher } from './session/session-launcher.js';
+import { SessionRegistry } from './session/session-registry.js';
+import { WeftStatusBar } from './status/status-bar.js';
+import { testApi, type WeftTestApi } from './test-api.js';
 
-/** Wires the extension up; everything it creates goes into context.subscriptions. */
-export function activate(context: vscode.ExtensionContext): void {
+let registry: SessionRegistry | undefined;
+
+export function activate(context: vscode.ExtensionContext): WeftTestApi {
+  const log = vscode.window.createOutputChannel('Weft', { log: true });
+  const identity = new Identity(context.secrets);
+  const bound = new BoundShares(context.workspaceState, context.globalState);
+  registry = new SessionRegistry();
+  const notice = new ReadOnlyNotice(registry);
+  const launcher = new SessionLauncher({ identity, bound, registry, globalStorage: context.globalStorageUri, log, refused: (doc) => notice.refused(doc) });
+  const status = new WeftStatusBar(registry);
   context.subscriptions.push(
-    vscode.commands.registerCommand('weft.showStatus', () => {
-      void vscode.window.showInformationMessage('Weft is installed. Sharing arrives with the network layer.');
-    }),
+    log,
+    registry,
+    notice,
+    status,
+    registerCopyPublicKey(identity),
+    ...registerShareFolder(launcher, registry, log),
+    ...registerAccessCommands(registry, log),
+    registerJoin(launcher, bound, identity, log),
+    ...registerStopAndStatus(launcher, registry, log),
   );
+  // Resume the shares this workspace's folders are bound to.
+  for (const f of vscode.workspace.workspaceFolders ?? []) {
+    launcher.resume(f.uri).catch((err: unknown) => {
+      log.error(`could not resume the share of ${f.uri.fsPath}: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showErrorMessage(`Weft: could not resume sharing ${f.name}: ${err instanceof Error ? err.message : String(err)}. Run "Weft: Show Status" for details.`);
+    });
+  }
+  return testApi(registry, () => vscode.workspace.workspaceFolders?.[0]?.uri, () => status.text, () => notice.lastMessage);
 }
 
-export function deactivate(): void {}
+/** Stops every session so logs are closed and teammates see us leave. */
+export async function deactivate(): Promise<void> {
+  await registry?.stopAll();
+  registry = undefined;
+}

@@ -3,12 +3,20 @@
  * dist/test-host/index.cjs by esbuild.mjs). VS Code calls run(); a rejection is a failure.
  */
 import Mocha from 'mocha';
+import { bindingSuite } from './binding.test.js';
 import { commandsSuite } from './commands.test.js';
+import { identitySuite } from './identity.test.js';
+import { readerSuite } from './reader.test.js';
+import { shareSuite } from './share.test.js';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, 'host', mocha);
   commandsSuite();
+  identitySuite();
+  shareSuite();
+  bindingSuite();
+  readerSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} extension host test(s) failed`)) : resolve()));
   });

@@ -1,0 +1,47 @@
+/**
+ * What a reader sees: their edits are reverted (DocumentBinding) with a warning
+ * (at most one per document every few seconds), and editors of shares they only read
+ * are made read-only for the session when they become active.
+ */
+import * as vscode from 'vscode';
+import type { SessionRegistry } from '../session/session-registry.js';
+
+const WARN_EVERY_MS = 5000;
+
+export class ReadOnlyNotice implements vscode.Disposable {
+  private readonly lastWarned = new Map<string, number>();
+  private readonly subscription: vscode.Disposable;
+  /** The last warning shown (tests read it). */
+  lastMessage = '';
+
+  constructor(private readonly registry: SessionRegistry) {
+    this.subscription = vscode.window.onDidChangeActiveTextEditor((e) => e && void this.lockIfReader(e.document));
+  }
+
+  /** A reader's edit of `doc` was refused. */
+  refused(doc: vscode.TextDocument): void {
+    const key = doc.uri.toString();
+    const now = Date.now();
+    void this.lockIfReader(doc);
+    if (now - (this.lastWarned.get(key) ?? 0) < WARN_EVERY_MS) return;
+    this.lastWarned.set(key, now);
+    this.lastMessage = `Weft: you have read-only access to this share, so your change to ${vscode.workspace.asRelativePath(doc.uri)} was undone. Ask the owner for write access.`;
+    void vscode.window.showWarningMessage(this.lastMessage);
+  }
+
+  private async lockIfReader(doc: vscode.TextDocument): Promise<void> {
+    const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
+    const session = folder && this.registry.get(folder.uri);
+    if (!session || session.replica.myRole() !== 'reader') return;
+    if (vscode.window.activeTextEditor?.document !== doc) return;
+    try {
+      await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
+    } catch {
+      // Older VS Code: the revert still applies.
+    }
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * A share bound to one workspace folder: its durable node (FileLogStore under the
+ * extension's global storage), the libp2p transport, the peer runtime, and the two
+ * bindings (open documents, files on disk). start() / stop(); dispose() stops.
+ */
+import { userInfo } from 'node:os';
+import * as vscode from 'vscode';
+import { fromHex, ShareNode, type FileId, type SigningKeyPair } from '../../protocol/src/index.js';
+import { PeerRuntime, type PeerStatus } from '../../protocol/src/runtime/peer-runtime.js';
+import { invitationToText } from '../../protocol/src/share/invitation.js';
+import { FileLogStore } from '../../protocol/storage/file-log-store.js';
+import { createTransport, type Transport } from '../../protocol/transport/index.js';
+import { EditorBinding } from '../binding/editor-binding.js';
+import type { WeftSettings } from '../config.js';
+import { FolderSync } from '../workspace/folder-sync.js';
+import type { IgnoreRules } from '../workspace/ignore-rules.js';
+import { sharePathOf } from '../workspace/paths.js';
+import type { BoundShare } from './bound-shares.js';
+import { routeChanges } from './change-router.js';
+import { CommitScheduler } from './commit-scheduler.js';
+
+export interface ShareSessionInit {
+  folder: vscode.Uri;
+  bound: BoundShare;
+  me: SigningKeyPair;
+  /** This share's folder in global storage (holds log/). */
+  storageDir: vscode.Uri;
+  settings: WeftSettings;
+  rules: IgnoreRules;
+  log: vscode.LogOutputChannel;
+  /** A reader edited a document (its edit is being reverted). */
+  refused(doc: vscode.TextDocument): void;
+}
+
+export class ShareSession implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Status, members or presence changed. */
+  readonly onDidChange = this.changed.event;
+  readonly commits: CommitScheduler;
+  private editors: EditorBinding | undefined;
+  private files: FolderSync | undefined;
+  private readonly unsubscribe: Array<() => void> = [];
+  private state: 'new' | 'running' | 'stopped' = 'new';
+
+  private constructor(
+    private readonly init: ShareSessionInit,
+    readonly node: ShareNode,
+    readonly transport: Transport,
+    readonly runtime: PeerRuntime,
+  ) {
+    this.commits = new CommitScheduler(
+      () => this.runtime.commit().then(() => this.editors?.bindAll()),
+      (err) => init.log.error(`commit failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+
+  static async open(init: ShareSessionInit): Promise<ShareSession> {
+    await vscode.workspace.fs.createDirectory(init.storageDir);
+    const store = new FileLogStore(vscode.Uri.joinPath(init.storageDir, 'log').fsPath);
+    const { node, recovered } = await ShareNode.open({ store, shareId: fromHex(init.bound.shareId), me: init.me });
+    if (recovered) init.log.warn(`recovered the share's log: ${recovered}`);
+    const transport = createTransport({ identitySeed: init.me.secretKey, listen: init.settings.listen, mdns: init.settings.lan });
+    const runtime = new PeerRuntime({
+      node,
+      transport,
+      addresses: [...init.bound.addresses, ...init.settings.brokers.map((addr) => ({ role: 'broker' as const, addr }))],
+      mdns: init.settings.lan,
+      name: init.settings.displayName || userInfo().username,
+      invitationTopics: init.bound.topics.map(fromHex),
+    });
+    return new ShareSession(init, node, transport, runtime);
+  }
+
+  get folder(): vscode.Uri {
+    return this.init.folder;
+  }
+  get bound(): BoundShare {
+    return this.init.bound;
+  }
+  get replica() {
+    return this.node.replica;
+  }
+  get running(): boolean {
+    return this.state === 'running';
+  }
+  status(): PeerStatus {
+    return this.runtime.status();
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') return;
+    this.state = 'running';
+    const log = this.init.log;
+    const replica = this.replica;
+    const canWrite = () => replica.myRole() !== undefined && replica.myRole() !== 'reader';
+    this.editors = new EditorBinding({
+      folder: this.init.folder,
+      replica,
+      canWrite,
+      edited: () => this.commits.noteEdit(),
+      refused: (doc) => this.init.refused(doc),
+      log: (l) => log.info(l),
+    });
+    const editors = this.editors;
+    this.files = new FolderSync({
+      folder: this.init.folder,
+      replica,
+      rules: () => this.init.rules,
+      canWrite,
+      isOpen: (file: FileId) => editors.bindingOf(file) !== undefined,
+      edited: () => this.commits.noteEdit(),
+      log: (l) => log.info(l),
+    });
+    const files = this.files;
+    this.unsubscribe.push(
+      this.runtime.on('changes', (changes) => {
+        routeChanges(changes, editors, files, () => this.changed.fire());
+        editors.bindAll();
+      }),
+      this.runtime.on('status', () => this.changed.fire()),
+      this.runtime.on('presence', () => this.changed.fire()),
+      this.runtime.on('log', (l) => log.info(l)),
+    );
+    const closed = vscode.workspace.onDidCloseTextDocument((d) => {
+      const path = sharePathOf(this.init.folder, d.uri);
+      const f = path === undefined ? undefined : replica.fileAt(path);
+      if (f) files.closed(f);
+    });
+    this.unsubscribe.push(() => closed.dispose());
+    await this.transport.start();
+    for (const a of this.transport.addresses()) log.info(`listening on ${a}`);
+    this.runtime.start();
+    await files.start();
+    this.changed.fire();
+  }
+
+  /** The invitation text: share id, name, topics, brokers, and our own addresses. */
+  invitation(): string {
+    const replica = this.replica;
+    const topics = replica.topicsNewestFirst();
+    const brokers = [...new Set([...this.init.settings.brokers, ...this.init.bound.addresses.filter((a) => a.role === 'broker').map((a) => a.addr)])];
+    const own = this.transport.addresses();
+    return invitationToText({
+      shareId: fromHex(this.init.bound.shareId),
+      name: replica.name || this.init.bound.name,
+      topics: topics.length ? topics : this.init.bound.topics.map(fromHex),
+      addresses: [...brokers.map((addr) => ({ role: 'broker' as const, addr })), ...own.map((addr) => ({ role: 'peer' as const, addr }))].slice(0, 32),
+    });
+  }
+
+  /** Resolves once local edits are committed and remote changes reached documents and disk. */
+  async settled(): Promise<void> {
+    for (let i = 0; i < 50; i++) {
+      await this.editors?.whenIdle();
+      await this.commits.flush();
+      await this.files?.settled();
+      if ((this.editors === undefined || this.commits.idle) && this.replica.stagedCount === 0) return;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'stopped';
+    await this.commits.dispose();
+    this.editors?.dispose();
+    this.files?.dispose();
+    for (const u of this.unsubscribe) u();
+    if (wasRunning) {
+      await this.runtime.stop().catch(() => undefined);
+      await this.transport.stop().catch(() => undefined);
+    }
+    await this.node.close().catch(() => undefined);
+    this.changed.fire();
+    this.changed.dispose();
+  }
+
+  dispose(): void {
+    void this.stop();
+  }
+}

@@ -1,0 +1,54 @@
+/** The status bar item: share state, teammates online, broker connection, sync progress. Click: "Weft: Show Status". */
+import * as vscode from 'vscode';
+import type { SessionRegistry } from '../session/session-registry.js';
+
+export class WeftStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('weft.status', vscode.StatusBarAlignment.Left, 50);
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly registry: SessionRegistry) {
+    this.item.name = 'Weft';
+    this.item.command = 'weft.showStatus';
+    this.subscription = registry.onDidChange(() => this.render());
+    this.render();
+    this.item.show();
+  }
+
+  /** The text shown (tests read it). */
+  get text(): string {
+    return this.item.text;
+  }
+
+  private render(): void {
+    const sessions = this.registry.all();
+    if (sessions.length === 0) {
+      this.item.text = '$(broadcast) Weft';
+      this.item.tooltip = 'Weft: not sharing. Click for status.';
+      return;
+    }
+    let online = 0;
+    let brokers = 0;
+    let syncing = 0;
+    let waiting = false;
+    let reader = false;
+    for (const s of sessions) {
+      const st = s.status();
+      online += s.runtime.presence().length;
+      brokers += st.brokers;
+      syncing += st.syncing;
+      waiting ||= !st.joined;
+      reader ||= s.replica.myRole() === 'reader';
+    }
+    const icon = waiting ? '$(key)' : syncing ? '$(sync~spin)' : '$(broadcast)';
+    const parts = [waiting ? 'waiting for access' : `${online} online`];
+    if (brokers) parts.push(`${brokers} broker${brokers === 1 ? '' : 's'}`);
+    if (reader) parts.push('read-only');
+    this.item.text = `${icon} Weft: ${parts.join(' · ')}`;
+    this.item.tooltip = sessions.map((s) => `${s.replica.name || s.bound.name}: ${s.status().peers} peer(s), ${s.status().brokers} broker(s), ${s.status().commits} commits`).join('\n');
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}

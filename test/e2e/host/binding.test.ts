@@ -1,0 +1,153 @@
+/**
+ * A seeded fuzz test of the editor binding: the real TextEditor of code-server and a
+ * teammate (a second ShareNode + PeerRuntime in this process, over loopback) edit the
+ * same file concurrently; after every round the document, the extension's replica and
+ * the teammate's replica hold the same text. WEFT_FUZZ_SEED replays a run.
+ */
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { publicKeyToText } from '../../../protocol/src/index.js';
+import { invitationFromText } from '../../../protocol/src/share/invitation.js';
+import type { ShareSession } from '../../../extension/session/share-session.js';
+import { newKey, openEmptyNode, rng, startTeammate, until, weftApi, type Teammate } from './weft-api.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function converged(session: ShareSession, mate: Teammate, doc: vscode.TextDocument, path: string): Promise<void> {
+  await session.settled();
+  const file = session.replica.fileAt(path)!;
+  const heads = (r: { heads(): string[] }) => [...r.heads()].sort().join();
+  await until(
+    `${path}: document, replica and teammate to agree`,
+    async () => {
+      await session.settled();
+      const t = doc.getText();
+      return t === session.replica.text(file) && t === mate.node.replica.text(file) && heads(session.replica) === heads(mate.node.replica);
+    },
+    20_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n doc:      ${JSON.stringify(doc.getText().slice(0, 400))}\n replica:  ${JSON.stringify(session.replica.text(file).slice(0, 400))}\n teammate: ${JSON.stringify(mate.node.replica.text(file).slice(0, 400))}`);
+  });
+}
+
+export function bindingSuite(): void {
+  describe('extension host: editor binding', function () {
+    this.timeout(240_000);
+    let mate: Teammate | undefined;
+    let session: ShareSession;
+
+    before(async () => {
+      const api = await weftApi();
+      session = api.session()!;
+      assert.ok(session, 'the share suite ran first');
+      const key = newKey();
+      await vscode.commands.executeCommand('weft.grantAccess', publicKeyToText(key.publicKey), 'writer', 'Tess');
+      const inv = invitationFromText(session.invitation());
+      mate = await startTeammate(key, await openEmptyNode(inv.shareId, key), inv.addresses, inv.topics);
+      await until('the teammate to join and receive the files', () => {
+        const f = mate!.node.replica.fileAt('fuzz.txt');
+        return f !== undefined && mate!.node.replica.text(f) === session.replica.text(f);
+      });
+    });
+
+    after(async () => {
+      await mate?.stop();
+    });
+
+    async function fuzz(path: string, seed: number, rounds: number): Promise<vscode.TextDocument> {
+      const r = rng(seed);
+      const folder = vscode.workspace.workspaceFolders![0]!.uri;
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder, path));
+      const editor = await vscode.window.showTextDocument(doc);
+      const file = session.replica.fileAt(path)!;
+      const remote = mate!.node.replica;
+      let token = 0;
+      const word = (side: string) => `<${side}${++token}>`;
+      const local = async () => {
+        const text = doc.getText();
+        const pos = (o: number) => doc.positionAt(o);
+        const at = r(text.length + 1);
+        switch (r(7)) {
+          case 0: // typing
+            await editor.edit((e) => e.insert(pos(at), word('L')));
+            break;
+          case 1: {
+            // multi-cursor: several ranges in one edit
+            const offs = [...new Set([r(text.length + 1), r(text.length + 1), r(text.length + 1)])].sort((a, b) => a - b);
+            await editor.edit((e) => {
+              let last = -1;
+              for (const o of offs) {
+                const end = Math.min(text.length, o + r(3));
+                if (o <= last) continue;
+                e.replace(new vscode.Range(pos(o), pos(end)), word('M'));
+                last = end;
+              }
+            });
+            break;
+          }
+          case 2: // a large paste
+            await editor.edit((e) => e.insert(pos(at), `${word('P')}${'lorem ipsum dolor\n'.repeat(50 + r(150))}`));
+            break;
+          case 3: // delete
+            await editor.edit((e) => e.delete(new vscode.Range(pos(at), pos(Math.min(text.length, at + 1 + r(30))))));
+            break;
+          case 4:
+            await vscode.commands.executeCommand('undo');
+            break;
+          case 5: {
+            const we = new vscode.WorkspaceEdit();
+            we.insert(doc.uri, pos(at), `${word('W')}\n`);
+            await vscode.workspace.applyEdit(we);
+            break;
+          }
+          default: // Enter
+            await editor.edit((e) => e.insert(pos(at), '\n'));
+        }
+      };
+      const teammate = async () => {
+        const text = remote.text(file);
+        const at = r(text.length + 1);
+        if (r(3) === 0) remote.edit(file, at, Math.min(text.length - at, 1 + r(20)), '');
+        else remote.edit(file, at, 0, r(4) === 0 ? `${word('R')}\nnext line\n` : word('R'));
+        await mate!.runtime.commit();
+      };
+      for (let round = 0; round < rounds; round++) {
+        const nl = r(4);
+        const nr = r(4);
+        await Promise.all([
+          (async () => {
+            for (let i = 0; i < nl; i++) {
+              await local();
+              if (r(2)) await sleep(r(15));
+            }
+          })(),
+          (async () => {
+            for (let i = 0; i < nr; i++) {
+              await teammate();
+              if (r(2)) await sleep(r(15));
+            }
+          })(),
+        ]);
+        await converged(session, mate!, doc, path);
+        const t = doc.getText();
+        for (const m of t.match(/<[LMPWR]\d+>/g) ?? []) assert.equal(t.split(m).length, 2, `${m} appears twice (seed ${seed}, round ${round})`);
+      }
+      return doc;
+    }
+
+    it('converges under concurrent typing, multi-cursor edits, pastes, deletes and undo (seeded)', async () => {
+      const seed = Number(process.env.WEFT_FUZZ_SEED) || Date.now() % 1_000_000;
+      console.log(`      binding fuzz seed: ${seed} (replay with WEFT_FUZZ_SEED=${seed})`);
+      await fuzz('fuzz.txt', seed, 30);
+    });
+
+    it('keeps CRLF documents and the share consistent (line ends as on disk)', async () => {
+      const seed = (Number(process.env.WEFT_FUZZ_SEED) || Date.now() % 1_000_000) + 1;
+      console.log(`      CRLF fuzz seed: ${seed}`);
+      const doc = await fuzz('crlf.txt', seed, 12);
+      assert.equal(doc.eol, vscode.EndOfLine.CRLF);
+      const text = session.replica.text(session.replica.fileAt('crlf.txt')!);
+      assert.ok(!/[^\r]\n/.test(text), 'every line end in the share is CRLF, as in the editor');
+    });
+  });
+}

@@ -10,16 +10,33 @@ import type { CodeServer } from './code-server.js';
 export async function openWorkbench(page: Page, server: CodeServer): Promise<void> {
   await page.goto(`${server.url}/?folder=${encodeURIComponent(server.folder)}`);
   await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-  await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 90_000 });
+  await page.waitForSelector('.explorer-folders-view', { timeout: 90_000 });
+  // Extensions activate after the workbench restores; give the status bar time to settle.
+  await page.waitForSelector('.statusbar', { timeout: 30_000 });
 }
 
-/** Runs a command from the palette by its title (e.g. "Weft: Share This Folder"). */
-export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
+/**
+ * Runs a command from the palette by its title (e.g. "Weft: Share This Folder"). The
+ * extension's contributions can appear some seconds after the workbench: retry until
+ * the command is listed (up to `timeoutMs`).
+ */
+export async function runCommand(page: Page, title: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+  for (;;) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.fill(`>${title}`);
+    try {
+      await row.waitFor({ timeout: 5_000 });
+      break;
+    } catch (err) {
+      await page.keyboard.press('Escape');
+      if (Date.now() > deadline) throw err;
+      await page.waitForTimeout(1000);
+    }
+  }
   await page.keyboard.press('Enter');
 }
 

@@ -1,0 +1,163 @@
+/**
+ * Two users, two real VS Codes (code-server instances with the packaged .vsix
+ * installed), two folders, two identities, and a `weft broker` process: share, grant
+ * by public key, join; both type into one file at once; both editors and both disks end
+ * identical. Screenshots of both windows go to test-artifacts/.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { e2eAvailable, launchBrowser, repoRoot, startCodeServer, type CodeServer } from './code-server.js';
+import { answerInput, focusEditor, openFile, openWorkbench, pickItem, runCommand, visibleEditorText, waitForNotification } from './workbench.js';
+
+const weft = join(repoRoot, 'out/bin/weft.js');
+const codeServerBin = join(repoRoot, '.e2e/node_modules/.bin/code-server');
+
+function startBroker(dataDir: string): Promise<{ proc: ChildProcess; addr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [weft, 'broker', '--data', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--listen', '/ip4/127.0.0.1/tcp/0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`broker did not start: ${out}`)), 30_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening (\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve({ proc, addr: m[1]! });
+      }
+    });
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  });
+}
+
+function packageVsix(): string {
+  const vsix = join(repoRoot, 'weft-0.1.0.vsix');
+  const r = spawnSync('npm', ['run', 'package', '--silent'], { cwd: repoRoot, encoding: 'utf8' });
+  if (r.status !== 0 || !existsSync(vsix)) throw new Error(`npm run package failed: ${r.stdout}${r.stderr}`);
+  return vsix;
+}
+
+async function readClipboard(page: Page): Promise<string> {
+  return page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText());
+}
+
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('e2e: two users co-edit through a broker in two real VS Codes', function () {
+  this.timeout(600_000);
+  const base = mkdtempSync(join(tmpdir(), 'weft-2u-'));
+  const artifacts = join(repoRoot, 'test-artifacts');
+  let broker: { proc: ChildProcess; addr: string } | undefined;
+  const servers: CodeServer[] = [];
+  let browser: Browser | undefined;
+  let alice: Page;
+  let bob: Page;
+  const aliceDir = join(base, 'alice');
+  const bobDir = join(base, 'bob');
+
+  before(async function () {
+    const missing = e2eAvailable();
+    if (missing) {
+      console.log(`      skipped: ${missing}`);
+      this.skip();
+    }
+    mkdirSync(aliceDir);
+    mkdirSync(bobDir);
+    mkdirSync(artifacts, { recursive: true });
+    writeFileSync(join(aliceDir, 'notes.md'), '# Plan\n\n');
+    broker = await startBroker(join(base, 'broker'));
+    const vsix = packageVsix();
+    for (const [name, dir] of [
+      ['Alice', aliceDir],
+      ['Bob', bobDir],
+    ] as const) {
+      const ext = join(base, `ext-${name}`);
+      const inst = spawnSync(codeServerBin, ['--install-extension', vsix, '--extensions-dir', ext], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmpdir() } });
+      assert.equal(inst.status, 0, `installing the .vsix failed: ${inst.stdout}${inst.stderr}`);
+      const server = await startCodeServer(dir, { extensionsDir: ext });
+      const settingsPath = join(server.userDataDir, 'User/settings.json');
+      const settings = JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>;
+      Object.assign(settings, { 'weft.brokers': [broker.addr], 'weft.displayName': name, 'weft.lan': false, 'files.autoSave': 'afterDelay', 'files.autoSaveDelay': 300 });
+      writeFileSync(settingsPath, JSON.stringify(settings));
+      servers.push(server);
+    }
+    browser = await launchBrowser();
+    const open = async (server: CodeServer): Promise<Page> => {
+      const ctx: BrowserContext = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+      await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      const page = await ctx.newPage();
+      await openWorkbench(page, server);
+      return page;
+    };
+    alice = await open(servers[0]!);
+    bob = await open(servers[1]!);
+  });
+
+  after(async () => {
+    if (alice) await alice.screenshot({ path: join(artifacts, 'two-users-alice.png') }).catch(() => undefined);
+    if (bob) await bob.screenshot({ path: join(artifacts, 'two-users-bob.png') }).catch(() => undefined);
+    await browser?.close();
+    for (const s of servers) await s.stop();
+    broker?.proc.kill('SIGTERM');
+  });
+
+  let invitation = '';
+
+  it('Alice shares her folder and gets an invitation', async () => {
+    await runCommand(alice, 'Weft: Share This Folder');
+    await waitForNotification(alice, /invitation/i, 60_000);
+    invitation = await readClipboard(alice);
+    assert.match(invitation, /^weft-invite:/);
+  });
+
+  it('Bob sends his public key; Alice grants him writer access', async () => {
+    await runCommand(bob, 'Weft: Copy My Public Key');
+    await waitForNotification(bob, /public key is on the clipboard/);
+    const key = (await readClipboard(bob)).trim();
+    assert.match(key, /^weft1/);
+    await runCommand(alice, 'Weft: Grant Access…');
+    await answerInput(alice, key);
+    await pickItem(alice, 'writer');
+    await answerInput(alice, 'Bob');
+    await waitForNotification(alice, /Granted writer access/);
+  });
+
+  it('Bob joins with the invitation into his empty folder and the files appear', async () => {
+    await runCommand(bob, 'Weft: Join…');
+    await answerInput(bob, invitation);
+    await waitForNotification(bob, /Joined/, 90_000);
+    await waitFor('notes.md on Bob\'s disk', () => existsSync(join(bobDir, 'notes.md')) && readFileSync(join(bobDir, 'notes.md'), 'utf8') === '# Plan\n\n');
+  });
+
+  it('both type into notes.md at the same moment; both editors and both disks end identical', async () => {
+    await openFile(alice, 'notes.md');
+    await openFile(bob, 'notes.md');
+    await focusEditor(alice);
+    await alice.keyboard.press('Control+End');
+    await focusEditor(bob);
+    await bob.keyboard.press('Control+Home');
+    const aliceText = 'alice types at the end. ';
+    const bobText = 'bob types at the start. ';
+    await Promise.all([alice.keyboard.type(aliceText, { delay: 30 }), bob.keyboard.type(bobText, { delay: 30 })]);
+    await waitFor('both editors to converge', async () => {
+      const [a, b] = await Promise.all([visibleEditorText(alice), visibleEditorText(bob)]);
+      return a === b && a.includes(aliceText.trim()) && a.includes(bobText.trim());
+    }, 60_000);
+    await waitFor('both disks to converge', () => {
+      const a = readFileSync(join(aliceDir, 'notes.md'), 'utf8');
+      const b = readFileSync(join(bobDir, 'notes.md'), 'utf8');
+      return a === b && a.includes(aliceText) && a.includes(bobText);
+    }, 60_000);
+    await alice.screenshot({ path: join(artifacts, 'two-users-alice.png') });
+    await bob.screenshot({ path: join(artifacts, 'two-users-bob.png') });
+  });
+});

@@ -151,7 +151,7 @@ export class FolderSync implements vscode.Disposable {
     const disk = await readText(uri);
     const file = replica.fileAt(path);
     if (!file) {
-      if (disk !== undefined && this.init.canWrite() && !shareWins) this.diskCreated(path, disk);
+      if (disk !== undefined && this.init.canWrite() && !shareWins) await this.diskCreated(path, disk);
       return;
     }
     let share = replica.text(file);
@@ -175,18 +175,26 @@ export class FolderSync implements vscode.Disposable {
     this.known.set(path, share);
   }
 
-  private diskCreated(path: string, text: string): void {
+  /** A new file on disk: a rename if a shared file with the same text just went (its delete seen or still to come), else a new file. */
+  private async diskCreated(path: string, text: string): Promise<void> {
     const replica = this.init.replica;
+    const rename = (file: FileId, old: string) => {
+      replica.renameFile(file, path);
+      this.known.delete(old);
+      this.known.set(path, text);
+      this.init.log(`renamed ${old} -> ${path}`);
+    };
     for (const [old, d] of this.deleting) {
       if (d.text !== text) continue;
       clearTimeout(d.timer);
       this.deleting.delete(old);
       if (replica.pathOf(d.file) === undefined) break;
-      replica.renameFile(d.file, path);
-      this.known.delete(old);
-      this.known.set(path, text);
-      this.init.log(`renamed ${old} -> ${path}`);
-      return;
+      return rename(d.file, old);
+    }
+    // The watcher may report the create before the delete.
+    for (const e of replica.files()) {
+      if (e.kind !== 'text' || this.known.get(e.path) !== text || this.init.isOpen(e.file as FileId)) continue;
+      if ((await readText(uriOf(this.init.folder, e.path))) === undefined) return rename(e.file as FileId, e.path);
     }
     replica.createFile(path, 'text', text);
     this.known.set(path, text);

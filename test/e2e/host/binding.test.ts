@@ -141,6 +141,44 @@ export function bindingSuite(): void {
       await fuzz('fuzz.txt', seed, 30);
     });
 
+    it('files created, renamed, edited and deleted on either side follow on the other', async () => {
+      const folder = vscode.workspace.workspaceFolders![0]!.uri;
+      const remote = mate!.node.replica;
+      const disk = async (p: string) => {
+        try {
+          return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, p)));
+        } catch {
+          return undefined;
+        }
+      };
+      // Teammate -> disk.
+      const f = remote.createFile('mate/new.txt', 'text', 'hi from mate\n');
+      await mate!.runtime.commit();
+      await until('the teammate\'s new file on disk', async () => (await disk('mate/new.txt')) === 'hi from mate\n');
+      remote.edit(f, 0, 2, 'hello');
+      await mate!.runtime.commit();
+      await until('the teammate\'s edit of a closed file on disk', async () => (await disk('mate/new.txt')) === 'hello from mate\n');
+      remote.renameFile(f, 'mate/renamed.txt');
+      await mate!.runtime.commit();
+      await until('the teammate\'s rename on disk', async () => (await disk('mate/renamed.txt')) === 'hello from mate\n' && (await disk('mate/new.txt')) === undefined);
+      remote.deleteFile(f);
+      await mate!.runtime.commit();
+      await until('the teammate\'s delete on disk', async () => (await disk('mate/renamed.txt')) === undefined);
+      // Disk -> teammate.
+      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(folder, 'local.txt'), new TextEncoder().encode('made here\n'));
+      await until('our new file at the teammate', () => {
+        const id = remote.fileAt('local.txt');
+        return id !== undefined && remote.text(id) === 'made here\n';
+      });
+      const id = remote.fileAt('local.txt')!;
+      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(folder, 'local.txt'), new TextEncoder().encode('made here, changed\n'));
+      await until('our disk edit at the teammate', () => remote.text(id) === 'made here, changed\n');
+      await vscode.workspace.fs.rename(vscode.Uri.joinPath(folder, 'local.txt'), vscode.Uri.joinPath(folder, 'moved.txt'));
+      await until('our rename at the teammate (same file)', () => remote.pathOf(id) === 'moved.txt');
+      await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder, 'moved.txt'));
+      await until('our delete at the teammate', () => remote.pathOf(id) === undefined);
+    });
+
     it('keeps CRLF documents and the share consistent (line ends as on disk)', async () => {
       const seed = (Number(process.env.WEFT_FUZZ_SEED) || Date.now() % 1_000_000) + 1;
       console.log(`      CRLF fuzz seed: ${seed}`);

@@ -28,8 +28,8 @@ import { record } from './report.js';
 
 const WEFT = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/weft.js');
 const SAMPLES = 250;
-/** Edits per commit in the catch-up log (the broker stores each event with an fsync; see the report). */
-const CATCHUP_BATCH = Number(process.env.WEFT_NET_BATCH ?? 1000);
+/** Edits per commit in the catch-up log (as bench/log.ts: 100 edits per commit, ~2,600 commits). */
+const CATCHUP_BATCH = Number(process.env.WEFT_NET_BATCH ?? 100);
 const tmp = mkdtempSync(join(tmpdir(), 'weft-bench-net-'));
 const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -124,8 +124,12 @@ interface Broker {
 function startBroker(dir: string): Promise<Broker | undefined> {
   if (!existsSync(WEFT)) return Promise.resolve(undefined);
   return new Promise((res) => {
-    const proc = spawn(process.execPath, [WEFT, 'broker', '--data', dir, '--rate-messages', '1000000', '--rate-bytes', '1000000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(() => {
+    const nodeFlags = (process.env.WEFT_NET_BROKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const proc = spawn(process.execPath, [...nodeFlags, WEFT, 'broker', '--data', dir, '--rate-messages', '1000000', '--rate-bytes', '1000000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(async () => {
+      // SIGTERM first: the broker stops cleanly (a --cpu-prof profile is written then).
+      proc.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 1500));
       proc.kill('SIGKILL');
     });
     let out = '';
@@ -144,7 +148,16 @@ function startBroker(dir: string): Promise<Broker | undefined> {
 
 /** A raw pub/sub client channel (for load): a frame reader with a message callback. */
 async function rawChannel(t: Transport, brokerAddr: string, onMsg: (m: WireMessage) => void): Promise<FrameChannel> {
-  const info = await t.dial(brokerAddr);
+  // A burst of dials can meet the broker's inbound connection limiter (ECONNRESET): retry.
+  let info: Awaited<ReturnType<Transport['dial']>> | undefined;
+  for (let attempt = 0; !info; attempt++) {
+    try {
+      info = await t.dial(brokerAddr);
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
   const ch = await t.openChannel(info.publicKey, PUBSUB_PROTOCOL);
   void (async () => {
     for await (const f of ch.frames()) onMsg(decodeWire(f));
@@ -204,6 +217,7 @@ async function catchup(broker: Broker): Promise<{ ms: number; bytes: number; com
   }
   await a.commit();
   const total = a.replica.graph.size;
+  const topics = a.replica.topicsNewestFirst();
   // The author publishes everything to the broker, then leaves.
   const ta = await transport(70);
   const ra = new PeerRuntime({ node: a, transport: ta, addresses: [{ role: 'broker', addr: broker.tcp }] });
@@ -218,7 +232,8 @@ async function catchup(broker: Broker): Promise<{ ms: number; bytes: number; com
   cleanups.push(() => c.close());
   const tc = await transport(71);
   const t0 = performance.now();
-  const rc = new PeerRuntime({ node: c, transport: tc, addresses: [{ role: 'broker', addr: broker.tcp }] });
+  // It knows the share's topics from its invitation (it holds no commit to read them from).
+  const rc = new PeerRuntime({ node: c, transport: tc, addresses: [{ role: 'broker', addr: broker.tcp }], invitationTopics: topics });
   rc.start();
   cleanups.push(() => rc.stop());
   await until(() => c.replica.graph.size >= total, 60_000, `caught up (${c.replica.graph.size}/${total})`);
@@ -245,10 +260,11 @@ export async function run(): Promise<void> {
     record({ figure: 'net.broker_latency_p99_ms', weft: pct(via, 99), unit: 'ms', runs: via.length });
     status('via broker p99 ms', pct(via, 99), 50, true);
 
-    const eps = await eventsPerSecond(broker);
+    const eps = only === 'catchup' ? 0 : await eventsPerSecond(broker);
     record({ figure: 'net.broker_events_per_s', weft: eps, unit: 'per_s', input: `events stored, each forwarded to 50 subscribers`, note: `${Math.round(eps * 50)} deliveries/s` });
     status('broker events/s', eps, 10_000, false);
 
+    if (only === 'events') return;
     const cu = await catchup(broker).catch((err: unknown) => {
       console.log(`  catch-up not measured: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;

@@ -75,7 +75,8 @@ describe('net/broker process', function () {
     const dir = tempDir('broker-kill');
     dirs.push(dir);
     const stream = makeStream(4);
-    const commits = [...stream.commits, ...stream.more(796)];
+    // Enough events that the kill lands mid-stream even though the broker group-commits.
+    const commits = [...stream.commits, ...stream.more(7996)];
     let broker = await startBroker(dir);
     const pub = await WireClient.connect(broker.tcp);
     clients.push(pub);

@@ -53,9 +53,18 @@ export interface BrokerStatus {
 interface ChannelRuntime {
   readonly id: ChannelId;
   readonly channel: FrameChannel;
+  /** Frames not yet handed to the channel (they wait for the end of the current turn). */
   readonly queue: Uint8Array[];
+  /** Bytes queued here plus bytes handed to the channel whose send has not completed. */
   queuedBytes: number;
-  writing: boolean;
+  scheduled: boolean;
+}
+
+/** Store requests of one topic gathered during one turn: written with one append. */
+interface TopicBatch {
+  readonly topicHex: string;
+  readonly ids: number[];
+  readonly records: Uint8Array[];
 }
 
 const IDENTITY_FILE = 'identity';
@@ -86,6 +95,12 @@ async function writeJsonAtomically(path: string, value: unknown): Promise<void> 
 export class BrokerServer {
   private readonly channels = new Map<ChannelId, ChannelRuntime>();
   private readonly pendingStores = new Set<Promise<void>>();
+  /** Store requests of this turn, per topic (flushed by setImmediate: one append per topic). */
+  private readonly storeBatches = new Map<string, TopicBatch>();
+  private storeFlushScheduled = false;
+  /** Channels with frames queued this turn (handed to the transport together at the end of the turn). */
+  private readonly sendReady = new Set<ChannelRuntime>();
+  private sendFlushScheduled = false;
   private readonly peerState = new Map<string, { connected: boolean }>();
   private nextChannel = 1;
   private stopping = false;
@@ -176,7 +191,7 @@ export class BrokerServer {
       return Promise.resolve();
     }
     const id = `c${this.nextChannel++}` as ChannelId;
-    const rt: ChannelRuntime = { id, channel, queue: [], queuedBytes: 0, writing: false };
+    const rt: ChannelRuntime = { id, channel, queue: [], queuedBytes: 0, scheduled: false };
     this.channels.set(id, rt);
     const who = publicKeyToText(channel.remote).slice(0, 16);
     this.log('info', `${id} connected: ${who}${peerBroker ? ' (peer broker, outbound)' : ''}`);
@@ -207,19 +222,45 @@ export class BrokerServer {
     for (const n of out.notices) this.log(n.level, n.channel ? `${n.channel}: ${n.text}` : n.text);
     for (const s of out.send) this.enqueue(s.to, s.frame);
     for (const req of out.store) {
-      const p = this.store
-        .append(req.topicHex, req.records)
-        .then(
-          () => this.apply(this.broker.stored(req.id, Date.now())),
-          (err: unknown) => this.apply(this.broker.storeFailed(req.id, err instanceof Error ? err.message : String(err), Date.now())),
-        )
-        .catch((err: unknown) => this.log('warn', `internal error after a store: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
-      this.pendingStores.add(p);
-      void p.finally(() => this.pendingStores.delete(p));
+      // Group commit: every request of this turn for a topic goes into one append (one
+      // write + one fdatasync); each request is reported stored() only once it is durable.
+      let batch = this.storeBatches.get(req.topicHex);
+      if (!batch) this.storeBatches.set(req.topicHex, (batch = { topicHex: req.topicHex, ids: [], records: [] }));
+      batch.ids.push(req.id);
+      for (const r of req.records) batch.records.push(r);
+    }
+    if (this.storeBatches.size > 0 && !this.storeFlushScheduled) {
+      this.storeFlushScheduled = true;
+      setImmediate(() => this.flushStores());
     }
     for (const c of out.close) {
       const rt = this.channels.get(c.channel);
       if (rt) void rt.channel.close().catch(() => {});
+    }
+  }
+
+  /** Runs after the frames that arrived in this turn were handled. */
+  private flushStores(): void {
+    this.storeFlushScheduled = false;
+    const batches = [...this.storeBatches.values()];
+    this.storeBatches.clear();
+    for (const b of batches) {
+      const p = this.store
+        .append(b.topicHex, b.records)
+        .then(
+          () => {
+            const now = Date.now();
+            for (const id of b.ids) this.apply(this.broker.stored(id, now));
+          },
+          (err: unknown) => {
+            const reason = err instanceof Error ? err.message : String(err);
+            const now = Date.now();
+            for (const id of b.ids) this.apply(this.broker.storeFailed(id, reason, now));
+          },
+        )
+        .catch((err: unknown) => this.log('warn', `internal error after a store: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
+      this.pendingStores.add(p);
+      void p.finally(() => this.pendingStores.delete(p));
     }
   }
 
@@ -235,21 +276,44 @@ export class BrokerServer {
       void rt.channel.close().catch(() => {});
       return;
     }
-    if (!rt.writing) void this.drain(rt);
+    if (!rt.scheduled) {
+      rt.scheduled = true;
+      this.sendReady.add(rt);
+      if (!this.sendFlushScheduled) {
+        this.sendFlushScheduled = true;
+        queueMicrotask(() => this.flushSends());
+      }
+    }
   }
 
-  private async drain(rt: ChannelRuntime): Promise<void> {
-    rt.writing = true;
-    try {
-      while (rt.queue.length > 0 && !rt.channel.closed) {
-        const frame = rt.queue.shift()!;
-        rt.queuedBytes -= frame.length;
-        await rt.channel.send(frame);
+  /**
+   * Hands every queued frame to its channel at once (never awaiting one send before the
+   * next): the channel batches frames sent in the same tick into one stream write, so
+   * many events to one subscriber cost one yamux frame and one encryption. The bytes
+   * stay counted against maxQueuedBytes until their send completes (the channel applies
+   * the remote's backpressure), so a reader that does not keep up is still closed.
+   */
+  private flushSends(): void {
+    this.sendFlushScheduled = false;
+    const ready = [...this.sendReady];
+    this.sendReady.clear();
+    for (const rt of ready) {
+      rt.scheduled = false;
+      const frames = rt.queue.splice(0);
+      if (rt.channel.closed) {
+        rt.queuedBytes = 0;
+        continue;
       }
-    } catch {
-      // The channel closed under us; its reader loop cleans up.
-    } finally {
-      rt.writing = false;
+      for (const frame of frames) {
+        rt.channel.send(frame).then(
+          () => {
+            rt.queuedBytes -= frame.length;
+          },
+          () => {
+            // The channel closed under us; its reader loop cleans up.
+          },
+        );
+      }
     }
   }
 
@@ -291,6 +355,14 @@ export class BrokerServer {
     });
   }
 
+  /** Writes the store requests gathered so far and waits for every pending store. */
+  private async settleStores(): Promise<void> {
+    while (this.storeBatches.size > 0 || this.pendingStores.size > 0) {
+      if (this.storeBatches.size > 0) this.flushStores();
+      await Promise.allSettled([...this.pendingStores]);
+    }
+  }
+
   /** Stops accepting, closes connections, waits for pending stores, closes the database. */
   async stop(): Promise<void> {
     if (this.stopping) return;
@@ -300,10 +372,10 @@ export class BrokerServer {
     this.unhandle?.();
     for (const w of [...this.wakeups]) w();
     for (const rt of this.channels.values()) void rt.channel.close().catch(() => {});
-    await Promise.allSettled([...this.pendingStores]);
+    await this.settleStores();
     await this.transport.stop().catch(() => {});
     await Promise.allSettled(this.peerLoops);
-    await Promise.allSettled([...this.pendingStores]);
+    await this.settleStores();
     await this.store.close();
     await this.writeStatus().catch(() => {});
     await this.lock.release();

@@ -352,7 +352,11 @@ export class PeerRuntime {
       return;
     }
     if (msg.type === 'subscribe') link.subscribe = msg;
-    await this.handle(this.mc.receive(link.id, msg, Date.now()));
+    const out = this.mc.receive(link.id, msg, Date.now());
+    await this.handle(out);
+    // A sync message without commits (e.g. the peer's final heads) can finish a session:
+    // poll it too (handle() only polls after merging deliveries), or it stays "syncing".
+    if (msg.type === 'sync' && out.deliver.length === 0) await this.handle(this.mc.merged(Date.now()));
   }
 
   // ---------------------------------------------------------------- outputs

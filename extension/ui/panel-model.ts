@@ -1,0 +1,60 @@
+/**
+ * The panel's view of one share session: members with role, presence (online, file),
+ * connection summary, invitation; and the actions the panel offers, carried out on the
+ * session (grant, change role, revoke, follow, copy the invitation).
+ */
+import * as vscode from 'vscode';
+import { fingerprint, fromHex, publicKeyFromText, publicKeyToText, toHex } from '../../protocol/src/index.js';
+import type { GrantableRole, MemberView, PanelState } from '../../webview/shared/messages.js';
+import type { ShareSession } from '../session/share-session.js';
+import type { PanelModel } from './panel.js';
+
+export function sessionPanelModel(session: ShareSession): PanelModel {
+  const replica = session.replica;
+  return {
+    state(): PanelState {
+      const status = session.runtime.status();
+      const here = new Map(session.runtime.presence().map((p) => [p.memberHex, p]));
+      const members: MemberView[] = [...replica.members()].map(([hex, m]) => {
+        const key = fromHex(hex);
+        const p = here.get(hex);
+        const you = hex === replica.meHex;
+        const view: MemberView = { key: publicKeyToText(key), fingerprint: fingerprint(key), name: m.name || fingerprint(key), role: m.role, you, online: you || p !== undefined };
+        if (p?.presence.file) view.location = { path: p.presence.file, line: 0 };
+        if (p) view.via = status.peers > 0 ? 'direct' : 'broker';
+        return view;
+      });
+      const parts = [`${status.brokers} broker${status.brokers === 1 ? '' : 's'}`, `${status.peers} peer${status.peers === 1 ? '' : 's'} connected`];
+      if (status.syncing) parts.push(`catching up with ${status.syncing}`);
+      const connection = status.brokers + status.peers === 0 ? 'offline: your changes are kept and merge when you reconnect' : parts.join(', ');
+      return { shareName: replica.name, myKey: publicKeyToText(replica.me.publicKey), myRole: replica.myRole(), invitation: session.invitation(), connection, members };
+    },
+    onDidChange: (listener) => session.onDidChange(listener),
+    async grant(keyText: string, role: GrantableRole, name: string) {
+      replica.grant(publicKeyFromText(keyText), role, name);
+      await session.commits.flush();
+    },
+    async changeRole(keyText: string, role: GrantableRole) {
+      const key = publicKeyFromText(keyText);
+      replica.grant(key, role, replica.members().get(toHex(key))?.name ?? '');
+      await session.commits.flush();
+    },
+    async revoke(keyText: string) {
+      replica.revoke(publicKeyFromText(keyText));
+      await session.commits.flush();
+    },
+    async follow(keyText: string) {
+      const hex = toHex(publicKeyFromText(keyText));
+      const p = session.runtime.presence().find((e) => e.memberHex === hex);
+      if (!p?.presence.file) {
+        void vscode.window.showInformationMessage('Weft: that teammate has no file open right now.');
+        return;
+      }
+      await vscode.window.showTextDocument(vscode.Uri.joinPath(session.folder, ...p.presence.file.split('/')), { preview: true });
+    },
+    async copyInvitation() {
+      await vscode.env.clipboard.writeText(session.invitation());
+      void vscode.window.showInformationMessage('Weft: the invitation is on the clipboard.');
+    },
+  };
+}

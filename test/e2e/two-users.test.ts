@@ -229,6 +229,7 @@ describe('e2e: two users co-edit through a broker in two real VS Codes', functio
     await pickItem(alice, 'Bob');
     await waitForNotification(alice, /Revoked access/);
     await new Promise((r) => setTimeout(r, 3000));
+    await openFile(bob, 'notes.md');
     await focusEditor(bob);
     await bob.keyboard.press('Control+Home');
     await bob.keyboard.type('revoked-bob ', { delay: 20 });

@@ -16,6 +16,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { FileId } from '../protocol/src/share/manifest.js';
+import { diffText as diffChange } from '../protocol/src/text/diff.js';
 import type { PeerRuntime } from '../protocol/src/runtime/peer-runtime.js';
 
 const SKIP = new Set(['.weft', '.git', 'node_modules']);
@@ -61,15 +62,10 @@ export interface TextDiff {
   ins: string;
 }
 
-/** The single changed range between two texts (common prefix and suffix). */
+/** The single changed range between two texts, in the mirror's short field names. */
 export function diffText(a: string, b: string): TextDiff | undefined {
-  if (a === b) return undefined;
-  let p = 0;
-  const max = Math.min(a.length, b.length);
-  while (p < max && a.charCodeAt(p) === b.charCodeAt(p)) p++;
-  let s = 0;
-  while (s < max - p && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
-  return { offset: p, del: a.length - p - s, ins: b.slice(p, b.length - s) };
+  const c = diffChange(a, b);
+  return c && { offset: c.offset, del: c.deleteCount, ins: c.insert };
 }
 
 /** Moves a change made on `base` to apply after `other` (also made on base). Overlaps keep the insert, drop the delete. */

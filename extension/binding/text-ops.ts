@@ -13,6 +13,8 @@
  *   hunks against the original text: what a WorkspaceEdit needs, without one big
  *   range that would move the user's cursor.
  */
+import { diffText } from '../../protocol/src/text/diff.js';
+
 export interface Op {
   readonly offset: number;
   readonly deleteCount: number;
@@ -26,15 +28,7 @@ export function applyOps(text: string, ops: readonly Op[]): string {
 }
 
 /** The single changed range between two texts (common prefix and suffix), or undefined if equal. */
-export function diffOp(a: string, b: string): Op | undefined {
-  if (a === b) return undefined;
-  let p = 0;
-  const max = Math.min(a.length, b.length);
-  while (p < max && a.charCodeAt(p) === b.charCodeAt(p)) p++;
-  let s = 0;
-  while (s < max - p && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
-  return { offset: p, deleteCount: a.length - p - s, insert: b.slice(p, b.length - s) };
-}
+export const diffOp: (a: string, b: string) => Op | undefined = diffText;
 
 function nonEmpty(ops: Op[]): Op[] {
   return ops.filter((o) => o.deleteCount > 0 || o.insert.length > 0);

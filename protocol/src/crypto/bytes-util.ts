@@ -1,4 +1,5 @@
 /** Byte helpers used across crypto/ and re-exported for the rest of the project. */
+import { concatBytes as concatAll } from '../codec/bytes.js';
 
 /** Constant-time for equal lengths (no early exit); different lengths return false at once. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -36,16 +37,9 @@ export function fromHex(s: string): Uint8Array {
   return out;
 }
 
+/** The concatenation of byte arrays (variadic form of the codec's concatBytes). */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatAll(parts);
 }
 
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);

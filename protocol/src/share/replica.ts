@@ -15,7 +15,7 @@
  */
 import { concatBytes } from '../codec/bytes.js';
 import { DecodeError } from '../codec/errors.js';
-import { deriveKey, generateSigningKeyPair, randomBytes, sign, toHex, verify, type RandomSource, type SigningKeyPair } from '../crypto/index.js';
+import { deriveKey, fromHex, generateSigningKeyPair, randomBytes, sign, toHex, verify, type RandomSource, type SigningKeyPair } from '../crypto/index.js';
 import { createCommit, decodeCommitEnvelope, DEFAULT_MAX_COMMIT_BYTES, openCommitBody, verifyTopicSignature, type CommitEnvelope } from '../log/commit.js';
 import { CommitRejectedError, type RejectReason } from '../log/errors.js';
 import { CommitGraph } from '../log/graph.js';
@@ -23,40 +23,16 @@ import type { CommitId } from '../log/ids.js';
 import { PendingBuffer, type PendingLimits } from '../log/pending.js';
 import { AccessState, type AccessCommit } from './access.js';
 import { openKeyBox, sealKeyBox, topicHex, type EpochKeys } from './keys.js';
-import { Manifest, type FileId, type ManifestChange, type ManifestEntry, type ManifestOp } from './manifest.js';
+import { Manifest, type FileId, type ManifestEntry, type ManifestOp } from './manifest.js';
 import { decodePayload, encodePayload, type Action } from './payload.js';
 import { canAdminister, canWrite, type GrantableRole, type Role } from './roles.js';
-import { ShareDocuments, type TextChange, type TextOp } from './documents.js';
+import { ShareDocuments } from './documents.js';
+import { encodeStaged, type StagedAction } from './staged.js';
+import { NotAllowedError, type BinaryVersion, type MergeResult, type ReceiveOutcome, type ReplicaChange } from './replica-types.js';
 
 const GENESIS_DOMAIN = new TextEncoder().encode('weft/genesis/1');
 
-/** One version of a binary file: the commit that set it and its encoded ObjectRef. */
-export interface BinaryVersion {
-  readonly commit: CommitId;
-  readonly ref: Uint8Array;
-}
-
-export type ReplicaChange =
-  | { type: 'text'; file: FileId; changes: TextChange[] }
-  | { type: 'binary'; file: FileId; versions: readonly BinaryVersion[] }
-  | { type: 'manifest'; change: ManifestChange }
-  | { type: 'members' }
-  | { type: 'reset' };
-
-export type MergeResult =
-  | { status: 'merged'; id: CommitId; effective: boolean; reason?: RejectReason }
-  | { status: 'pending'; id: CommitId; missing: CommitId[] }
-  | { status: 'duplicate'; id: CommitId }
-  | { status: 'rejected'; id?: CommitId; reason: RejectReason; detail: string };
-
-export interface ReceiveOutcome {
-  results: MergeResult[];
-  changes: ReplicaChange[];
-}
-
-export class NotAllowedError extends Error {
-  override readonly name = 'NotAllowedError';
-}
+export { NotAllowedError, type BinaryVersion, type MergeResult, type ReceiveOutcome, type ReplicaChange };
 
 interface CommitRecord {
   readonly env: CommitEnvelope;
@@ -201,17 +177,22 @@ export class ShareReplica {
   /** Every topic this share has announced, the current epoch's first: what to subscribe to. */
   topicsNewestFirst(): Uint8Array[] {
     const current = this.currentEpoch() ?? this.currentReadableEpoch();
-    const all = [...this.topics.keys()].map((h) => fromHexKey(h));
+    const all = [...this.topics.keys()].map((h) => fromHex(h));
     if (!current) return all;
     const ch = topicHex(current.topic);
     return [current.topic, ...all.filter((t) => topicHex(t) !== ch)];
   }
 
   private currentReadableEpoch(): EpochKeys | undefined {
+    return this.latestEpoch(() => true);
+  }
+
+  /** The latest announced epoch whose keys pass `usable` (causally last; concurrent ones: greatest id). */
+  private latestEpoch(usable: (keys: EpochKeys) => boolean): EpochKeys | undefined {
     let best: { id: CommitId; keys: EpochKeys } | undefined;
     for (const [th, id] of this.topics) {
       const keys = this.epochs.get(th);
-      if (!keys) continue;
+      if (!keys || !usable(keys)) continue;
       if (!best || this.graph.isAncestor(best.id, id) || (!this.graph.isAncestor(id, best.id) && id > best.id)) best = { id, keys };
     }
     return best?.keys;
@@ -565,7 +546,7 @@ export class ShareReplica {
     const boxes: Array<{ member: Uint8Array; keyBox: Uint8Array }> = [];
     for (const [m, info] of this.members()) {
       if (m === target) continue;
-      const pk = fromHexKey(m);
+      const pk = fromHex(m);
       boxes.push({ member: pk, keyBox: sealKeyBox(pk, this.shareId, [next], info.role !== 'reader', this.random) });
     }
     this.staged.push({ type: 'revoke', member }, { type: 'epoch', topic: topic.publicKey, boxes });
@@ -577,13 +558,7 @@ export class ShareReplica {
 
   /** The epoch new commits use: the latest effective announcement we hold a writable key for (ties: greatest id). */
   currentEpoch(): EpochKeys | undefined {
-    let best: { id: CommitId; keys: EpochKeys } | undefined;
-    for (const [th, id] of this.topics) {
-      const keys = this.epochs.get(th);
-      if (!keys?.topicSecret) continue;
-      if (!best || this.graph.isAncestor(best.id, id) || (!this.graph.isAncestor(id, best.id) && id > best.id)) best = { id, keys };
-    }
-    return best?.keys;
+    return this.latestEpoch((k) => k.topicSecret !== undefined);
   }
 
   /** Builds the commit of everything staged, merges it locally, and returns it (store durably, then send). */
@@ -604,23 +579,4 @@ export class ShareReplica {
     this.integrate(rec, []);
     return env;
   }
-}
-
-type StagedAction = Exclude<Action, { type: 'text' }> | { type: 'text'; file: FileId; ops: TextOp[] };
-
-/** Joins consecutive text actions on one file into one op batch, and encodes it. */
-function encodeStaged(staged: readonly StagedAction[], docs: ShareDocuments): Action[] {
-  const out: StagedAction[] = [];
-  for (const a of staged) {
-    const last = out[out.length - 1];
-    if (a.type === 'text' && last?.type === 'text' && last.file === a.file) last.ops.push(...a.ops);
-    else out.push(a.type === 'text' ? { type: 'text', file: a.file, ops: [...a.ops] } : a);
-  }
-  return out.map((a) => (a.type === 'text' ? { type: 'text', file: a.file, ops: docs.encodeOps(a.ops) } : a));
-}
-
-function fromHexKey(h: string): Uint8Array {
-  const out = new Uint8Array(h.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
-  return out;
 }

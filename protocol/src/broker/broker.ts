@@ -42,88 +42,11 @@ import { decodeWire, encodeWire, keysSignedBytes, WIRE_KIND, type WireErrorCode,
 import { SyncSession } from '../sync/index.js';
 import { DEFAULT_BROKER_LIMITS, TokenBucket, type BrokerLimits } from './limits.js';
 import { StreamSource, TopicIndex } from './topic-index.js';
+import { BROKER_SOFTWARE, MAX_DEFERRED_FRAMES, WANT_REPLY_BYTES, emptyOutput, type BrokerInit, type TopicPolicy, type BrokerOutput, type ChannelId, type ChannelState, type PendingItem, type PendingRequest, type SyncEntry, type TopicSummary } from './broker-types.js';
 
-export type ChannelId = string & { readonly __brand: 'ChannelId' };
-export type TopicPolicy = 'open' | 'allowlist';
+export { BROKER_SOFTWARE, WANT_REPLY_BYTES, emptyOutput, type BrokerInit, type BrokerOutput, type ChannelId, type TopicPolicy, type TopicSummary };
+export type { BrokerNotice, StoreRequest } from './broker-types.js';
 
-export const BROKER_SOFTWARE = 'weft-broker/0.1.0';
-/** A WANT is answered with at most this many bytes of events; the rest can be asked again. */
-export const WANT_REPLY_BYTES = 16 * 1024 * 1024;
-const MAX_DEFERRED_FRAMES = 256;
-
-export interface BrokerInit {
-  policy?: TopicPolicy;
-  /** Topics served in allowlist mode (32-byte topic public keys). */
-  allowlist?: readonly Uint8Array[];
-  limits?: Partial<BrokerLimits>;
-}
-
-export interface StoreRequest {
-  readonly id: number;
-  readonly topic: Uint8Array;
-  readonly topicHex: string;
-  /** Records for the topic's log: commit envelopes (first byte 0x43) or KEYS wire messages (0x4d). */
-  readonly records: Uint8Array[];
-}
-
-export interface BrokerNotice {
-  readonly level: 'info' | 'warn';
-  readonly channel?: ChannelId;
-  readonly text: string;
-}
-
-export interface BrokerOutput {
-  send: Array<{ to: ChannelId; frame: Uint8Array }>;
-  store: StoreRequest[];
-  close: Array<{ channel: ChannelId; reason: string }>;
-  notices: BrokerNotice[];
-}
-
-export interface TopicSummary {
-  readonly topic: string;
-  readonly events: number;
-  readonly bytes: number;
-  readonly subscribers: number;
-}
-
-interface SyncEntry {
-  readonly session: SyncSession;
-  readonly topics: Uint8Array[];
-  readonly topicHexes: Set<string>;
-  needsPoll: boolean;
-}
-
-interface ChannelState {
-  readonly id: ChannelId;
-  role: 'peer' | 'broker' | 'unknown';
-  isBroker: boolean;
-  readonly subs: Set<string>;
-  readonly sessions: Map<string, SyncEntry>;
-  readonly messages: TokenBucket;
-  readonly bytes: TokenBucket;
-  readonly presence: TokenBucket;
-  readonly strikes: TokenBucket;
-  lastRateError: number;
-  pendingStores: number;
-  readonly deferred: Uint8Array[];
-  closing: boolean;
-}
-
-type PendingItem =
-  | { kind: 'commit'; id: CommitId; deps: readonly CommitId[]; bytes: Uint8Array; from: ChannelId; stream?: string }
-  | { kind: 'keys'; member: Uint8Array; message: Uint8Array; from: ChannelId };
-
-interface PendingRequest {
-  readonly topic: Uint8Array;
-  readonly topicHex: string;
-  readonly items: PendingItem[];
-  /** Channels whose pendingStores this request counts in (one count per channel). */
-  readonly channels: Set<ChannelId>;
-}
-
-export function emptyOutput(): BrokerOutput {
-  return { send: [], store: [], close: [], notices: [] };
-}
 
 export class Broker {
   readonly limits: BrokerLimits;

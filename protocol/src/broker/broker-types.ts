@@ -1,0 +1,87 @@
+/** The broker state machine's inputs, outputs and per-channel state (see broker.ts). */
+import type { CommitId } from '../log/ids.js';
+import type { SyncSession } from '../sync/index.js';
+import type { BrokerLimits, TokenBucket } from './limits.js';
+
+export type ChannelId = string & { readonly __brand: 'ChannelId' };
+export type TopicPolicy = 'open' | 'allowlist';
+
+export const BROKER_SOFTWARE = 'weft-broker/0.1.0';
+/** A WANT is answered with at most this many bytes of events; the rest can be asked again. */
+export const WANT_REPLY_BYTES = 16 * 1024 * 1024;
+export const MAX_DEFERRED_FRAMES = 256;
+
+export interface BrokerInit {
+  policy?: TopicPolicy;
+  /** Topics served in allowlist mode (32-byte topic public keys). */
+  allowlist?: readonly Uint8Array[];
+  limits?: Partial<BrokerLimits>;
+}
+
+export interface StoreRequest {
+  readonly id: number;
+  readonly topic: Uint8Array;
+  readonly topicHex: string;
+  /** Records for the topic's log: commit envelopes (first byte 0x43) or KEYS wire messages (0x4d). */
+  readonly records: Uint8Array[];
+}
+
+export interface BrokerNotice {
+  readonly level: 'info' | 'warn';
+  readonly channel?: ChannelId;
+  readonly text: string;
+}
+
+export interface BrokerOutput {
+  send: Array<{ to: ChannelId; frame: Uint8Array }>;
+  store: StoreRequest[];
+  close: Array<{ channel: ChannelId; reason: string }>;
+  notices: BrokerNotice[];
+}
+
+export interface TopicSummary {
+  readonly topic: string;
+  readonly events: number;
+  readonly bytes: number;
+  readonly subscribers: number;
+}
+
+export interface SyncEntry {
+  readonly session: SyncSession;
+  readonly topics: Uint8Array[];
+  readonly topicHexes: Set<string>;
+  needsPoll: boolean;
+}
+
+export interface ChannelState {
+  readonly id: ChannelId;
+  role: 'peer' | 'broker' | 'unknown';
+  isBroker: boolean;
+  readonly subs: Set<string>;
+  readonly sessions: Map<string, SyncEntry>;
+  readonly messages: TokenBucket;
+  readonly bytes: TokenBucket;
+  readonly presence: TokenBucket;
+  readonly strikes: TokenBucket;
+  lastRateError: number;
+  pendingStores: number;
+  readonly deferred: Uint8Array[];
+  closing: boolean;
+}
+
+export type PendingItem =
+  | { kind: 'commit'; id: CommitId; deps: readonly CommitId[]; bytes: Uint8Array; from: ChannelId; stream?: string }
+  | { kind: 'keys'; member: Uint8Array; message: Uint8Array; from: ChannelId };
+
+export interface PendingRequest {
+  readonly topic: Uint8Array;
+  readonly topicHex: string;
+  readonly items: PendingItem[];
+  /** Channels whose pendingStores this request counts in (one count per channel). */
+  readonly channels: Set<ChannelId>;
+}
+
+export function emptyOutput(): BrokerOutput {
+  return { send: [], store: [], close: [], notices: [] };
+}
+

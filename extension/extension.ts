@@ -21,6 +21,7 @@ import { sessionPanelModel } from './ui/panel-model.js';
 let registry: SessionRegistry | undefined;
 
 export function activate(context: vscode.ExtensionContext): WeftTestApi {
+  const started = performance.now();
   const log = vscode.window.createOutputChannel('Weft', { log: true });
   const identity = new Identity(context.secrets);
   const bound = new BoundShares(context.workspaceState, context.globalState);
@@ -54,7 +55,10 @@ export function activate(context: vscode.ExtensionContext): WeftTestApi {
       void vscode.window.showErrorMessage(`Weft: could not resume sharing ${f.name}: ${err instanceof Error ? err.message : String(err)}. Run "Weft: Show Status" for details.`);
     });
   }
-  return testApi(registry, () => vscode.workspace.workspaceFolders?.[0]?.uri, () => status.text, () => notice.lastMessage);
+  const api = testApi(registry, () => vscode.workspace.workspaceFolders?.[0]?.uri, () => status.text, () => notice.lastMessage);
+  // Read by `npm run bench -- editor` (editor.activate_ms) from the Weft log.
+  log.info(`activated in ${(performance.now() - started).toFixed(1)} ms`);
+  return api;
 }
 
 /** Stops every session so logs are closed and teammates see us leave. */

@@ -6,10 +6,14 @@ import * as vscode from 'vscode';
 import { ReadOnlyNotice } from './binding/read-only-notice.js';
 import { registerAccessCommands } from './commands/access.js';
 import { registerCopyPublicKey } from './commands/copy-public-key.js';
+import { registerFollow } from './commands/follow.js';
 import { registerJoin } from './commands/join.js';
 import { registerShareFolder } from './commands/share-folder.js';
 import { registerStopAndStatus } from './commands/stop-and-status.js';
 import { Identity } from './identity.js';
+import { FollowMode } from './presence/follow-mode.js';
+import { PresenceSender } from './presence/presence-sender.js';
+import { RemoteCursors } from './presence/remote-cursors.js';
 import { BoundShares } from './session/bound-shares.js';
 import { SessionLauncher } from './session/session-launcher.js';
 import { SessionRegistry } from './session/session-registry.js';
@@ -29,7 +33,13 @@ export function activate(context: vscode.ExtensionContext): WeftTestApi {
   const notice = new ReadOnlyNotice(registry);
   const launcher = new SessionLauncher({ identity, bound, registry, globalStorage: context.globalStorageUri, log, refused: (doc) => notice.refused(doc) });
   const status = new WeftStatusBar(registry);
+  const cursors = new RemoteCursors(registry);
+  const follow = new FollowMode(registry);
   context.subscriptions.push(
+    cursors,
+    follow,
+    new PresenceSender(registry),
+    ...registerFollow(registry, follow, log),
     log,
     registry,
     notice,
@@ -45,7 +55,7 @@ export function activate(context: vscode.ExtensionContext): WeftTestApi {
         void vscode.window.showInformationMessage('Weft: this folder is not shared. Run "Weft: Share This Folder" or "Weft: Join…".');
         return;
       }
-      WeftPanel.show(context.extensionUri, sessionPanelModel(session));
+      WeftPanel.show(context.extensionUri, sessionPanelModel(session, follow));
     }),
   );
   // Resume the shares this workspace's folders are bound to.
@@ -55,7 +65,13 @@ export function activate(context: vscode.ExtensionContext): WeftTestApi {
       void vscode.window.showErrorMessage(`Weft: could not resume sharing ${f.name}: ${err instanceof Error ? err.message : String(err)}. Run "Weft: Show Status" for details.`);
     });
   }
-  const api = testApi(registry, () => vscode.workspace.workspaceFolders?.[0]?.uri, () => status.text, () => notice.lastMessage);
+  const api = testApi(registry, () => vscode.workspace.workspaceFolders?.[0]?.uri, () => status.text, () => notice.lastMessage, {
+    remoteCursors: () => cursors.rendered(),
+    following: () => {
+      const f = follow.following;
+      return f && { member: f.member, name: f.name, statusText: follow.statusText };
+    },
+  });
   // Read by `npm run bench -- editor` (editor.activate_ms) from the Weft log.
   log.info(`activated in ${(performance.now() - started).toFixed(1)} ms`);
   return api;

@@ -1,5 +1,6 @@
 /** What activate() returns: a small handle for tests and the scenario harness. */
 import type * as vscode from 'vscode';
+import type { RenderedPresence } from './presence/remote-cursors.js';
 import type { SessionRegistry } from './session/session-registry.js';
 import type { ShareSession } from './session/share-session.js';
 
@@ -12,9 +13,16 @@ export interface WeftTestApi {
   statusText(): string;
   /** The last read-only warning shown to a reader. */
   lastReadOnlyMessage(): string;
+  /** Teammates' cursors and selections as rendered in the visible editors (VS Code cannot read decorations back). */
+  remoteCursors(): RenderedPresence[];
+  /** Whom "Weft: Follow…" follows (hex key and name), and the status bar hint. */
+  following(): { member: string; name: string; statusText: string } | undefined;
 }
 
-export function testApi(registry: SessionRegistry, defaultFolder: () => vscode.Uri | undefined, statusText: () => string, lastReadOnlyMessage: () => string): WeftTestApi {
+/** The presence parts of the test API, given by activate(). */
+export type PresenceTestView = Pick<WeftTestApi, 'remoteCursors' | 'following'>;
+
+export function testApi(registry: SessionRegistry, defaultFolder: () => vscode.Uri | undefined, statusText: () => string, lastReadOnlyMessage: () => string, presence: PresenceTestView): WeftTestApi {
   return {
     session: (folder) => {
       const f = folder ?? defaultFolder();
@@ -23,5 +31,7 @@ export function testApi(registry: SessionRegistry, defaultFolder: () => vscode.U
     sessions: () => registry.all(),
     statusText,
     lastReadOnlyMessage,
+    remoteCursors: () => presence.remoteCursors(),
+    following: () => presence.following(),
   };
 }

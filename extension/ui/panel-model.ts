@@ -6,10 +6,12 @@
 import * as vscode from 'vscode';
 import { fingerprint, fromHex, publicKeyFromText, publicKeyToText, toHex } from '../../protocol/src/index.js';
 import type { GrantableRole, MemberView, PanelState } from '../../webview/shared/messages.js';
+import type { FollowMode } from '../presence/follow-mode.js';
+import { presenceLocation } from '../presence/presence-location.js';
 import type { ShareSession } from '../session/share-session.js';
 import type { PanelModel } from './panel.js';
 
-export function sessionPanelModel(session: ShareSession): PanelModel {
+export function sessionPanelModel(session: ShareSession, followMode: FollowMode): PanelModel {
   const replica = session.replica;
   return {
     state(): PanelState {
@@ -20,7 +22,9 @@ export function sessionPanelModel(session: ShareSession): PanelModel {
         const p = here.get(hex);
         const you = hex === replica.meHex;
         const view: MemberView = { key: publicKeyToText(key), fingerprint: fingerprint(key), name: m.name || fingerprint(key), role: m.role, you, online: you || p !== undefined };
-        if (p?.presence.file) view.location = { path: p.presence.file, line: 0 };
+        // line is 0-based here; the panel shows it 1-based.
+        const at = p && presenceLocation(replica, p.presence);
+        if (at) view.location = { path: at.path, line: at.line };
         if (p) view.via = status.peers > 0 ? 'direct' : 'broker';
         return view;
       });
@@ -44,13 +48,7 @@ export function sessionPanelModel(session: ShareSession): PanelModel {
       await session.commits.flush();
     },
     async follow(keyText: string) {
-      const hex = toHex(publicKeyFromText(keyText));
-      const p = session.runtime.presence().find((e) => e.memberHex === hex);
-      if (!p?.presence.file) {
-        void vscode.window.showInformationMessage('Weft: that teammate has no file open right now.');
-        return;
-      }
-      await vscode.window.showTextDocument(vscode.Uri.joinPath(session.folder, ...p.presence.file.split('/')), { preview: true });
+      await followMode.start(session, toHex(publicKeyFromText(keyText)));
     },
     async copyInvitation() {
       await vscode.env.clipboard.writeText(session.invitation());

@@ -10,6 +10,7 @@ import { registerFollow } from './commands/follow.js';
 import { registerJoin } from './commands/join.js';
 import { registerShareFolder } from './commands/share-folder.js';
 import { registerStopAndStatus } from './commands/stop-and-status.js';
+import { registerUndo } from './commands/undo.js';
 import { Identity } from './identity.js';
 import { FollowMode } from './presence/follow-mode.js';
 import { PresenceSender } from './presence/presence-sender.js';
@@ -49,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): WeftTestApi {
     ...registerAccessCommands(registry, log),
     registerJoin(launcher, bound, identity, log),
     ...registerStopAndStatus(launcher, registry, log),
+    ...registerUndo(registry),
     vscode.commands.registerCommand('weft.showPanel', () => {
       const session = registry?.all()[0];
       if (!session) {

@@ -20,6 +20,7 @@
 import * as vscode from 'vscode';
 import type { FileId, ShareReplica } from '../../protocol/src/index.js';
 import { diffOp, toHunks, xform, type Op } from './text-ops.js';
+import { UndoStack } from './undo-stack.js';
 
 export interface DocumentBindingHost {
   readonly replica: ShareReplica;
@@ -39,7 +40,9 @@ interface QueuedEvent {
   ops: Op[];
 }
 
-const MAX_APPLY_RETRIES = 50;
+/** A refused apply (the user typed meanwhile) is retried on the next change event, or after this back-off. */
+const RETRY_BASE_MS = 10;
+const RETRY_MAX_MS = 500;
 
 export class DocumentBinding implements vscode.Disposable {
   private pending: Op[] = [];
@@ -48,10 +51,13 @@ export class DocumentBinding implements vscode.Disposable {
   private echoVersion: number | undefined;
   private queue: QueuedEvent[] = [];
   private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
   private readerRevert = false;
   private repairs = 0;
   private disposed = false;
   private idleWaiters: Array<() => void> = [];
+  /** One's own edits, to undo without undoing teammates' (replica coordinates). */
+  private readonly history = new UndoStack();
 
   constructor(
     readonly doc: vscode.TextDocument,
@@ -73,6 +79,7 @@ export class DocumentBinding implements vscode.Disposable {
       const d = diffOp(target, text);
       if (d) {
         this.host.replica.edit(this.file, d.offset, d.deleteCount, d.insert);
+        this.history.remote([d]);
         this.host.edited();
       }
       this.pending = [];
@@ -82,7 +89,40 @@ export class DocumentBinding implements vscode.Disposable {
   /** Remote changes to this file, already merged into the replica. */
   remote(changes: readonly Op[]): void {
     this.pending.push(...changes);
+    this.history.remote(changes);
     this.pump();
+  }
+
+  /** Undoes one's own latest edit group (teammates' edits stay). False if there is none. */
+  undo(): boolean {
+    return this.travel(true);
+  }
+
+  /** Redoes the latest undone group. False if there is none. */
+  redo(): boolean {
+    return this.travel(false);
+  }
+
+  private travel(undo: boolean): boolean {
+    if (!this.host.canWrite()) return false;
+    const replica = this.host.replica;
+    const applied: Op[] = [];
+    const apply = (op: Op): string => {
+      const text = replica.text(this.file);
+      const offset = Math.min(op.offset, text.length);
+      const deleteCount = Math.min(op.deleteCount, text.length - offset);
+      replica.edit(this.file, offset, deleteCount, op.insert);
+      applied.push({ offset, deleteCount, insert: op.insert });
+      return text.slice(offset, offset + deleteCount);
+    };
+    const done = undo ? this.history.undo(apply) : this.history.redo(apply);
+    if (applied.length) {
+      // The replica changed first; the document follows like it does for remote changes.
+      this.pending.push(...applied);
+      this.host.edited();
+      this.pump();
+    }
+    return done;
   }
 
   /** A change event of this document (from onDidChangeTextDocument). */
@@ -135,16 +175,23 @@ export class DocumentBinding implements vscode.Disposable {
     const [mine, pendingAfter] = xform(ops, this.pending);
     this.pending = pendingAfter;
     const replica = this.host.replica;
+    const now = Date.now();
     for (const o of mine) {
-      const len = replica.text(this.file).length;
-      const offset = Math.min(o.offset, len);
-      replica.edit(this.file, offset, Math.min(o.deleteCount, len - offset), o.insert);
+      const before = replica.text(this.file);
+      const offset = Math.min(o.offset, before.length);
+      const op = { offset, deleteCount: Math.min(o.deleteCount, before.length - offset), insert: o.insert };
+      replica.edit(this.file, op.offset, op.deleteCount, op.insert);
+      this.history.local(op, before, now);
     }
     if (mine.length) this.host.edited();
   }
 
   private pump(): void {
     if (this.disposed || this.applying || this.queue.length || this.echoVersion !== undefined) return;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
     if (this.pending.length === 0) {
       this.checkIdle();
       return;
@@ -175,26 +222,43 @@ export class DocumentBinding implements vscode.Disposable {
       this.pending = this.pending.slice(applying.count);
       this.echoVersion = applying.version + 1;
       if (!wasDirty) this.host.cleanAfterRemote(doc);
-    } else if (++this.failures > MAX_APPLY_RETRIES) {
-      this.host.log(`giving up applying remote changes to ${doc.uri.fsPath} after ${MAX_APPLY_RETRIES} tries`);
-      this.pending = [];
+      this.drain();
+      return;
     }
-    // The queue may hold our echo and the user's keystrokes; a refused apply is simply rebuilt.
-    this.drain();
+    // Refused: the document changed meanwhile (the user typed; their change events are on
+    // their way or queued). The pending changes are never dropped: the next change event
+    // retries at once, and a back-off timer retries if none comes.
+    this.failures++;
+    if (this.failures % 100 === 0) this.host.log(`${doc.uri.fsPath}: remote changes still waiting after ${this.failures} refused applies`);
+    if (this.queue.length) {
+      this.drain();
+      return;
+    }
+    const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(6, this.failures - 1));
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.drain();
+    }, delay);
   }
 
   private checkIdle(): void {
     const docText = this.doc.getText();
     const replicaText = this.host.replica.text(this.file);
     if (docText !== replicaText) {
-      // VS Code normalised something (line ends): make both agree.
+      // VS Code normalised line ends: the share takes the document's. Any other difference
+      // would be a binding fault: the document follows the share, which holds every local
+      // change event and every remote change.
+      const onlyLineEnds = docText.replace(/\r\n?/g, '\n') === replicaText.replace(/\r\n?/g, '\n');
       if (++this.repairs > 20) {
         this.host.log(`${this.doc.uri.fsPath}: the editor keeps differing from the share; stopped repairing`);
-      } else if (this.host.canWrite()) {
+      } else if (this.host.canWrite() && onlyLineEnds) {
         const d = diffOp(replicaText, docText)!;
         this.host.replica.edit(this.file, d.offset, d.deleteCount, d.insert);
+        this.history.remote([d]);
         this.host.edited();
       } else {
+        if (this.host.canWrite()) this.host.log(`${this.doc.uri.fsPath}: the editor differed from the share; it takes the share's text`);
         this.pending = [diffOp(docText, replicaText)!];
         void this.applyPending();
         return;
@@ -207,6 +271,7 @@ export class DocumentBinding implements vscode.Disposable {
 
   dispose(): void {
     this.disposed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const w of this.idleWaiters) w();
     this.idleWaiters = [];
   }

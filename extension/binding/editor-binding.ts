@@ -56,6 +56,11 @@ export class EditorBinding implements vscode.Disposable {
     return undefined;
   }
 
+  /** The binding of an open document, if it is a shared file. */
+  bindingOfDocument(doc: vscode.TextDocument): DocumentBinding | undefined {
+    return this.byUri.get(doc.uri.toString());
+  }
+
   /** Remote changes: to the open document if there is one. Returns false if the file is not open. */
   remoteText(file: FileId, changes: readonly TextChange[]): boolean {
     const b = this.bindingOf(file);

@@ -12,6 +12,7 @@ import { FileLogStore } from '../../protocol/storage/file-log-store.js';
 import { createTransport, type Transport } from '../../protocol/transport/index.js';
 import { EditorBinding } from '../binding/editor-binding.js';
 import type { WeftSettings } from '../config.js';
+import { DiskBase } from '../workspace/disk-base.js';
 import { FolderSync } from '../workspace/folder-sync.js';
 import type { IgnoreRules } from '../workspace/ignore-rules.js';
 import { sharePathOf } from '../workspace/paths.js';
@@ -47,6 +48,7 @@ export class ShareSession implements vscode.Disposable {
     readonly node: ShareNode,
     readonly transport: Transport,
     readonly runtime: PeerRuntime,
+    private readonly diskBase: DiskBase,
   ) {
     this.commits = new CommitScheduler(
       () => this.runtime.commit().then(() => this.editors?.bindAll()),
@@ -68,7 +70,8 @@ export class ShareSession implements vscode.Disposable {
       name: init.settings.displayName || userInfo().username,
       invitationTopics: init.bound.topics.map(fromHex),
     });
-    return new ShareSession(init, node, transport, runtime);
+    const diskBase = await DiskBase.load(init.storageDir.fsPath, (l) => init.log.warn(l));
+    return new ShareSession(init, node, transport, runtime, diskBase);
   }
 
   get folder(): vscode.Uri {
@@ -93,7 +96,25 @@ export class ShareSession implements vscode.Disposable {
     const log = this.init.log;
     const replica = this.replica;
     const canWrite = () => replica.myRole() !== undefined && replica.myRole() !== 'reader';
-    this.editors = new EditorBinding({
+    const pathOf = (d: vscode.TextDocument) => sharePathOf(this.init.folder, d.uri);
+    let editors: EditorBinding | undefined;
+    const files = new FolderSync({
+      folder: this.init.folder,
+      replica,
+      base: this.diskBase,
+      rules: () => this.init.rules,
+      canWrite,
+      // Before the editors are bound (while starting), any open document counts.
+      isOpen: (file: FileId) => (editors ? editors.bindingOf(file) !== undefined : vscode.workspace.textDocuments.some((d) => !d.isClosed && pathOf(d) === replica.pathOf(file))),
+      edited: () => this.commits.noteEdit(),
+      log: (l) => log.info(l),
+    });
+    this.files = files;
+    // Disk first: edits made while VS Code was closed (open editors show the disk too) are
+    // merged against the text disk and share last agreed on, before any remote change
+    // arrives; only then do open documents take the share's text.
+    await files.start();
+    editors = new EditorBinding({
       folder: this.init.folder,
       replica,
       canWrite,
@@ -101,40 +122,45 @@ export class ShareSession implements vscode.Disposable {
       refused: (doc) => this.init.refused(doc),
       log: (l) => log.info(l),
     });
-    const editors = this.editors;
-    this.files = new FolderSync({
-      folder: this.init.folder,
-      replica,
-      rules: () => this.init.rules,
-      canWrite,
-      isOpen: (file: FileId) => editors.bindingOf(file) !== undefined,
-      edited: () => this.commits.noteEdit(),
-      log: (l) => log.info(l),
-    });
-    const files = this.files;
+    this.editors = editors;
+    const bound = editors;
     this.unsubscribe.push(
       this.runtime.on('changes', (changes) => {
-        routeChanges(changes, editors, files, () => this.changed.fire());
-        editors.bindAll();
+        routeChanges(changes, bound, files, () => this.changed.fire());
+        bound.bindAll();
       }),
       this.runtime.on('status', () => this.changed.fire()),
       this.runtime.on('presence', () => this.changed.fire()),
       this.runtime.on('log', (l) => log.info(l)),
     );
     const closed = vscode.workspace.onDidCloseTextDocument((d) => {
-      const path = sharePathOf(this.init.folder, d.uri);
+      const path = pathOf(d);
       const f = path === undefined ? undefined : replica.fileAt(path);
       if (f) files.closed(f);
     });
-    this.unsubscribe.push(() => closed.dispose());
-    // Disk first: edits made while VS Code was closed are diffed against the share as it
-    // was last synced (the stored log), before any remote change is merged; otherwise a
-    // remote insertion would look like a local deletion and the two would be garbled.
-    await files.start();
+    const saved = vscode.workspace.onDidSaveTextDocument((d) => {
+      const path = pathOf(d);
+      if (path !== undefined && replica.fileAt(path)) files.saved(path, d.getText());
+    });
+    this.unsubscribe.push(
+      () => closed.dispose(),
+      () => saved.dispose(),
+    );
     await this.transport.start();
     for (const a of this.transport.addresses()) log.info(`listening on ${a}`);
     this.runtime.start();
     this.changed.fire();
+  }
+
+  /** Is `doc` an open file of this share (bound to its document)? */
+  binds(doc: vscode.TextDocument): boolean {
+    return this.editors?.bindingOfDocument(doc) !== undefined;
+  }
+
+  /** Undoes (or redoes) one's own latest edit in `doc`; undefined if `doc` is not a file of this share. */
+  undo(doc: vscode.TextDocument, redo = false): boolean | undefined {
+    const b = this.editors?.bindingOfDocument(doc);
+    return b ? (redo ? b.redo() : b.undo()) : undefined;
   }
 
   /** The invitation text: share id, name, topics, brokers, and our own addresses. */
@@ -173,6 +199,7 @@ export class ShareSession implements vscode.Disposable {
       await this.runtime.stop().catch(() => undefined);
       await this.transport.stop().catch(() => undefined);
     }
+    await this.diskBase.flush();
     await this.node.close().catch(() => undefined);
     this.changed.fire();
     this.changed.dispose();

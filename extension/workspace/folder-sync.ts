@@ -2,9 +2,10 @@
  * Files on disk <-> the share's manifest and documents, for files not open in an
  * editor (open documents belong to the editor binding; VS Code's save writes them).
  *
- * `known` remembers, per path, the text disk and share last agreed on. A disk change
- * is the difference known -> disk, moved past the share's changes since (known ->
- * share) and applied to the replica; then the share's text is written back. What we
+ * `known` (a DiskBase, kept across sessions) remembers, per path, the text disk and
+ * share last agreed on. A disk change is the difference known -> disk, moved past the
+ * share's changes since (known -> share) and applied to the replica; then the share's
+ * text is written back. On start this also merges edits made while VS Code was closed. What we
  * write is recorded, so the watcher's echo of our own writes changes nothing. A
  * delete followed within RENAME_WINDOW_MS by a create of the same text is a rename.
  * Readers' disk changes are overwritten with the share's text.
@@ -12,6 +13,7 @@
 import * as vscode from 'vscode';
 import type { FileId, ManifestChange, ShareReplica } from '../../protocol/src/index.js';
 import { diffOp, xform } from '../binding/text-ops.js';
+import type { DiskBase } from './disk-base.js';
 import type { IgnoreRules } from './ignore-rules.js';
 import { readText, writeText } from './folder-files.js';
 import { sharePathOf, uriOf } from './paths.js';
@@ -22,6 +24,8 @@ const WRITE_DELAY_MS = 30;
 export interface FolderSyncInit {
   folder: vscode.Uri;
   replica: ShareReplica;
+  /** What disk and share last agreed on, per path (persisted). */
+  base: DiskBase;
   rules(): IgnoreRules;
   canWrite(): boolean;
   /** Is this file open in an editor (bound)? */
@@ -32,16 +36,23 @@ export interface FolderSyncInit {
 }
 
 export class FolderSync implements vscode.Disposable {
-  private readonly known = new Map<string, string>();
+  private readonly known: DiskBase;
   private readonly deleting = new Map<string, { text: string | undefined; timer: NodeJS.Timeout; file: FileId }>();
   private readonly writeTimers = new Map<FileId, NodeJS.Timeout>();
   private readonly subscriptions: vscode.Disposable[] = [];
   private work: Promise<void> = Promise.resolve();
   private disposed = false;
 
-  constructor(private readonly init: FolderSyncInit) {}
+  constructor(private readonly init: FolderSyncInit) {
+    this.known = init.base;
+  }
 
-  /** Reconciles disk and share (disk edits made while we were away win), then watches the folder. */
+  /**
+   * Merges disk edits made while we were away into the share (before any remote change
+   * arrives), writes the share's text to files no editor has open, then watches the
+   * folder. Call before binding editors: an open, unsaved-free document shows the disk,
+   * so it then simply takes the merged text from the share.
+   */
   async start(): Promise<void> {
     const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(this.init.folder, '**/*'));
     this.subscriptions.push(
@@ -51,7 +62,12 @@ export class FolderSync implements vscode.Disposable {
       w.onDidDelete((u) => this.onDisk(u, 'delete')),
     );
     await this.enqueue(async () => {
-      for (const e of this.init.replica.files()) if (e.kind === 'text' && !this.init.isOpen(e.file as FileId)) await this.syncPath(e.path);
+      for (const e of this.init.replica.files()) {
+        if (e.kind !== 'text') continue;
+        const doc = vscode.workspace.textDocuments.find((d) => !d.isClosed && sharePathOf(this.init.folder, d.uri) === e.path);
+        if (doc?.isDirty) continue; // unsaved edits: the editor binding makes them the share's
+        await this.syncPath(e.path, false, doc !== undefined);
+      }
       if (this.init.replica.stagedCount) this.init.edited();
     });
   }
@@ -64,6 +80,11 @@ export class FolderSync implements vscode.Disposable {
       await last;
       if (this.writeTimers.size || this.deleting.size) await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /** An open document was saved: disk and share agree on `text` at `path` as far as the disk goes. */
+  saved(path: string, text: string): void {
+    this.known.set(path, text);
   }
 
   /** An editor closed a document of `file`: the disk takes the share's text. */
@@ -144,8 +165,10 @@ export class FolderSync implements vscode.Disposable {
   /**
    * Makes disk and share agree on `path`. `shareWins`: the share's text is written
    * even if this path was never synced (a remote change), else a first-seen disk text wins.
+   * `editorOpen`: an editor shows this file; the disk's edits reach the share but the
+   * share's text is left to the editor (which saves it).
    */
-  private async syncPath(path: string, shareWins = false): Promise<void> {
+  private async syncPath(path: string, shareWins = false, editorOpen = false): Promise<void> {
     const replica = this.init.replica;
     const uri = uriOf(this.init.folder, path);
     const disk = await readText(uri);
@@ -167,6 +190,10 @@ export class FolderSync implements vscode.Disposable {
         replica.edit(file, d.offset, d.deleteCount, d.insert);
       }
       share = replica.text(file);
+    }
+    if (editorOpen) {
+      if (disk !== undefined) this.known.set(path, disk);
+      return;
     }
     if (disk !== share) {
       this.known.set(path, share);

@@ -62,11 +62,17 @@ export class ShareNode {
     return env;
   }
 
-  /** Merges a received commit and stores whatever became part of the DAG. */
-  async receive(bytes: Uint8Array): Promise<ReceiveOutcome> {
+  /**
+   * Merges a received commit and stores whatever became part of the DAG. `merged` is
+   * called synchronously, before the write: the changes' offsets are those of the
+   * replica's text right now, and a local edit made while the write is under way would
+   * make them wrong if they were reported after it.
+   */
+  async receive(bytes: Uint8Array, merged?: (out: ReceiveOutcome) => void): Promise<ReceiveOutcome> {
     const out = this.replica.receive(bytes);
-    const merged = out.results.filter((r) => r.status === 'merged').map((r) => this.replica.commitBytes(r.id)!);
-    if (merged.length) await this.store.append(merged);
+    merged?.(out);
+    const stored = out.results.filter((r) => r.status === 'merged').map((r) => this.replica.commitBytes(r.id)!);
+    if (stored.length) await this.store.append(stored);
     return out;
   }
 

@@ -389,19 +389,21 @@ export class PeerRuntime {
       else if (o.msg.type === 'error') this.log(`${o.from} says ${o.msg.code}: ${o.msg.reason}`);
     }
     if (out.deliver.length) {
-      const changes: ReplicaChange[] = [];
       const merged: CommitId[] = [];
       for (const d of out.deliver) {
         try {
-          const r = await this.node.receive(d.commit);
-          changes.push(...r.changes);
-          for (const x of r.results) if (x.status === 'merged') merged.push(x.id);
+          // The changes go out at once, in the replica's current coordinates: a local edit
+          // made while the commit is being stored must come after them, not before.
+          await this.node.receive(d.commit, (r) => {
+            if (r.changes.length) this.emit('changes', r.changes);
+          }).then((r) => {
+            for (const x of r.results) if (x.status === 'merged') merged.push(x.id);
+          });
         } catch (err) {
           this.log(`could not merge a commit from ${d.from}: ${message(err)}`);
         }
       }
       if (merged.length) this.emit('merged', merged);
-      if (changes.length) this.emit('changes', changes);
       this.afterStateChange();
       await this.handle(this.mc.merged(Date.now()));
     }

@@ -39,13 +39,17 @@ export interface CodeServer {
   extensionsDir: string;
   /** The folder holding config and data: pass it back as `reuse` to restart the same VS Code. */
   base: string;
-  stop(): Promise<void>;
+  /** The server's process id, which is also its process group id (it runs in its own session). */
+  pid: number;
+  /** Kills the server's process group; with `graceMs`, asks it to stop (SIGTERM) first and waits up to that long. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Starts code-server on `folder` (loopback, no auth); resolves once /healthz answers. */
-export async function startCodeServer(folder: string, opts: { extensionsDir?: string; env?: NodeJS.ProcessEnv; reuse?: CodeServer } = {}): Promise<CodeServer> {
+export async function startCodeServer(folder: string, opts: { extensionsDir?: string; env?: NodeJS.ProcessEnv; reuse?: CodeServer; base?: string } = {}): Promise<CodeServer> {
   const port = opts.reuse?.port ?? (await freePort());
-  const base = opts.reuse?.base ?? mkdtempSync(join(tmpdir(), 'weft-cs-'));
+  // `base`: a folder of one's own for config and data (default: a new temporary folder).
+  const base = opts.reuse?.base ?? opts.base ?? mkdtempSync(join(tmpdir(), 'weft-cs-'));
   const userDataDir = join(base, 'data');
   const extensionsDir = opts.reuse?.extensionsDir ?? opts.extensionsDir ?? join(base, 'ext');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
@@ -91,12 +95,22 @@ export async function startCodeServer(folder: string, opts: { extensionsDir?: st
     userDataDir,
     extensionsDir,
     base,
-    async stop() {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
+    pid: child.pid!,
+    async stop(graceMs = 0) {
+      const kill = (signal: NodeJS.Signals | 0): boolean => {
+        try {
+          process.kill(-child.pid!, signal);
+          return true;
+        } catch {
+          return false; // already gone
+        }
+      };
+      if (graceMs > 0 && kill('SIGTERM')) {
+        const deadline = Date.now() + graceMs;
+        // The group is gone once signal 0 fails (the watcher child can outlive the wrapper).
+        while (Date.now() < deadline && kill(0)) await new Promise((r) => setTimeout(r, 100));
       }
+      kill('SIGKILL');
     },
   };
 }

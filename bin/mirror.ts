@@ -3,7 +3,9 @@
  *
  * One serialized pass, run on file-system events (debounced), on remote changes, and
  * every second as a fallback:
- *  1. read the folder's text files (skipping .weft/, .git/, node_modules/, binaries);
+ *  1. read the folder's text files (skipping .weft/, .git/, node_modules/) and list its
+ *     binary files (NUL in the first 8000 bytes or not UTF-8; mirror-binary.ts syncs
+ *     those: chunked, encrypted, fetched, concurrent versions kept as conflict copies);
  *  2. local changes become share operations: a file whose text differs from what we
  *     last synced (the shadow) is edited by the difference (common prefix and suffix),
  *     rebased over remote changes merged since (a 3-way step against the shadow); new
@@ -13,18 +15,31 @@
  *     and becomes the shadow, so our own writes are not read back as edits.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { FileId } from '../protocol/src/share/manifest.js';
 import { diffText as diffChange } from '../protocol/src/text/diff.js';
 import type { PeerRuntime } from '../protocol/src/runtime/peer-runtime.js';
+import { BinaryMirror, CONFLICT_COPY, type FileStat } from './mirror-binary.js';
 
 const SKIP = new Set(['.weft', '.git', 'node_modules']);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The folder's text files: relative path ('/' separated) -> text. */
-export async function readTextFiles(root: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+export interface FolderScan {
+  /** Text files: relative path ('/' separated) -> text. */
+  readonly texts: Map<string, string>;
+  /** Binary files: relative path -> size and modification time. */
+  readonly binaries: Map<string, FileStat>;
+}
+
+/**
+ * Reads the folder's text files and lists its binary ones. `knownBinary` lets a caller
+ * skip reading a file it already knows as binary and unchanged (large files).
+ * Conflict copies (mirror-binary.ts) are views of the share, not files of it: skipped.
+ */
+export async function scanFolder(root: string, knownBinary?: (path: string, st: FileStat) => boolean): Promise<FolderScan> {
+  const texts = new Map<string, string>();
+  const binaries = new Map<string, FileStat>();
   const walk = async (dir: string): Promise<void> => {
     let entries;
     try {
@@ -33,27 +48,56 @@ export async function readTextFiles(root: string): Promise<Map<string, string>> 
       return;
     }
     for (const e of entries) {
-      if (SKIP.has(e.name) || e.name.includes('.weft-tmp-')) continue;
+      if (SKIP.has(e.name) || e.name.includes('.weft-tmp-') || CONFLICT_COPY.test(e.name)) continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) await walk(p);
       else if (e.isFile()) {
-        const text = await readText(p);
-        if (text !== undefined) out.set(relative(root, p).split(sep).join('/'), text);
+        const rel = relative(root, p).split(sep).join('/');
+        let st: FileStat;
+        try {
+          const s = await stat(p);
+          st = { size: s.size, mtimeMs: s.mtimeMs };
+        } catch {
+          continue;
+        }
+        if (knownBinary?.(rel, st)) {
+          binaries.set(rel, st);
+          continue;
+        }
+        const read = await readFileKind(p);
+        if (read === 'binary') binaries.set(rel, st);
+        else if (read !== undefined) texts.set(rel, read);
       }
     }
   };
   await walk(root);
-  return out;
+  return { texts, binaries };
 }
 
-async function readText(p: string): Promise<string | undefined> {
+/** The folder's text files: relative path ('/' separated) -> text. */
+export async function readTextFiles(root: string): Promise<Map<string, string>> {
+  return (await scanFolder(root)).texts;
+}
+
+/** A file's text, 'binary' (NUL in the first 8000 bytes, or not UTF-8), or undefined (unreadable). */
+async function readFileKind(p: string): Promise<string | 'binary' | undefined> {
+  let b: Buffer;
   try {
-    const b = await readFile(p);
-    if (b.subarray(0, 8000).includes(0)) return undefined;
-    return utf8.decode(b);
+    b = await readFile(p);
   } catch {
     return undefined;
   }
+  if (b.subarray(0, 8000).includes(0)) return 'binary';
+  try {
+    return utf8.decode(b);
+  } catch {
+    return 'binary';
+  }
+}
+
+async function readText(p: string): Promise<string | undefined> {
+  const r = await readFileKind(p);
+  return r === 'binary' ? undefined : r;
 }
 
 export interface TextDiff {
@@ -84,12 +128,15 @@ export class FolderMirror {
   private interval: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly binary: BinaryMirror;
 
   constructor(
     private readonly root: string,
     private readonly runtime: PeerRuntime,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.binary = new BinaryMirror(root, runtime, log, (ms) => this.schedule(ms));
+  }
 
   async start(): Promise<void> {
     this.runtime.on('changes', () => this.schedule(5));
@@ -107,6 +154,7 @@ export class FolderMirror {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.binary.stop();
     this.watcher?.close();
     if (this.interval) clearInterval(this.interval);
     if (this.debounce) clearTimeout(this.debounce);
@@ -131,8 +179,10 @@ export class FolderMirror {
       this.queued = false;
       if (this.stopped) return;
       try {
-        await this.ingest(await readTextFiles(this.root));
+        const scan = await scanFolder(this.root, (path, st) => this.binary.knownBinary(path, st));
+        await this.ingest(scan);
         await this.writeOut();
+        await this.binary.writeOut();
       } catch (err) {
         this.log(`mirror: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -140,10 +190,12 @@ export class FolderMirror {
     return this.running;
   }
 
-  private async ingest(disk: Map<string, string>): Promise<void> {
+  private async ingest(scan: FolderScan): Promise<void> {
     const replica = this.runtime.node.replica;
     if (replica.myRole() === undefined) return;
     if (replica.myRole() === 'reader') return;
+    const disk = scan.texts;
+    await this.binary.ingest(scan.binaries);
     const created: string[] = [];
     const gone: string[] = [];
     for (const [path, text] of disk) {

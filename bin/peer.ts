@@ -10,7 +10,8 @@
  *   weft peer invite --dir F [--address ADDR]...   prints the invitation again
  *   weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N]
  *        mirrors the share to F both ways until SIGTERM
- * Files in F/.weft/: identity (hex seed, 0600), share.json, log/ (the share's log).
+ * Files in F/.weft/: identity (hex seed, 0600), share.json, log/ (the share's log),
+ * chunks/ (encrypted chunks of binary files, a PackChunkStore).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { PeerRuntime, type PeerAddress } from '../protocol/src/runtime/peer-runt
 import { invitationFromText, invitationToText } from '../protocol/src/share/invitation.js';
 import type { GrantableRole } from '../protocol/src/share/roles.js';
 import { FileLogStore } from '../protocol/storage/file-log-store.js';
+import { PackChunkStore } from '../protocol/storage/chunk-store-pack.js';
 import { createTransport } from '../protocol/transport/index.js';
 import { peerIdFromWeftKey } from '../protocol/transport/peer-key.js';
 import { FolderMirror, readTextFiles } from './mirror.js';
@@ -192,8 +194,12 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
   for (const a of transport.addresses()) out(`listening ${a}`);
   const myId = peerIdFromWeftKey(me.publicKey).toString();
   const addresses = [...share.addresses, ...brokers.map((addr) => ({ role: 'broker' as const, addr }))].filter((a) => !a.addr.endsWith(`/p2p/${myId}`));
-  const runtime = new PeerRuntime({ node, transport, addresses, mdns, name: name ?? share.name, invitationTopics: share.topics.map(fromHex) });
+  const chunks = await PackChunkStore.open(join(dir, '.weft', 'chunks'));
+  const runtime = new PeerRuntime({ node, transport, addresses, mdns, name: name ?? share.name, invitationTopics: share.topics.map(fromHex), chunks });
   runtime.on('log', out);
+  runtime.on('transfer', (t) => {
+    if (t.direction === 'upload' && t.done) out(`uploaded object ${t.object.slice(0, 12)} (${t.bytesTotal} bytes) to broker ${t.broker?.slice(0, 12)}`);
+  });
   runtime.on('merged', (ids) => out(`merged ${ids.length} commit${ids.length === 1 ? '' : 's'}`));
   let last = '';
   runtime.on('status', (s) => {
@@ -215,6 +221,7 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
   await mirror.stop();
   await runtime.stop();
   await transport.stop();
+  await chunks.close();
   await node.close();
   return 0;
 }

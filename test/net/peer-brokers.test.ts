@@ -5,18 +5,10 @@
  *  - with 20% of data frames dropped (WEFT_TEST_DROP) everything still converges.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
-import { append, killPeers, makeShare, prepend, PeerProc, waitConverged } from './peer-procs.js';
-
-function folders(root: string, names: string[]): string[] {
-  return names.map((n) => {
-    const d = join(root, n);
-    mkdirSync(d, { recursive: true });
-    return d;
-  });
-}
+import { append, folders, killPeers, makeShare, prepend, PeerProc, waitConverged } from './peer-procs.js';
 
 describe('net/peer with brokers (separate processes)', function () {
   this.timeout(90_000);

@@ -1,6 +1,6 @@
 /** Helpers for tests that run `weft peer` as real processes on loopback. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -47,6 +47,15 @@ export class PeerProc {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGTERM');
     return this.exited;
   }
+}
+
+/** Creates (if needed) one folder per name under root; returns their paths. */
+export function folders(root: string, names: string[]): string[] {
+  return names.map((n) => {
+    const d = join(root, n);
+    mkdirSync(d, { recursive: true });
+    return d;
+  });
 }
 
 /** Kills every peer process still running (after() hooks). */

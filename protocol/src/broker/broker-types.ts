@@ -32,9 +32,22 @@ export interface BrokerNotice {
   readonly text: string;
 }
 
+/**
+ * Chunk messages for the runtime, which holds the per-topic chunk stores (I/O): checked
+ * here (topic policy, the offer's topic signature), stored and served there.
+ */
+export type ChunkWork =
+  /** A writer offers these chunks for `topic` (signature verified): want the missing ones. */
+  | { readonly kind: 'offer'; readonly channel: ChannelId; readonly topic: Uint8Array; readonly topicHex: string; readonly ids: Uint8Array[] }
+  /** Serve these chunks from the stores of the topics the channel subscribes to. */
+  | { readonly kind: 'want'; readonly channel: ChannelId; readonly ids: Uint8Array[]; readonly topicHexes: string[] }
+  /** A chunk sent to us: the runtime stores it if it answers one of its wants, else refuses it (refuseChunk). */
+  | { readonly kind: 'chunk'; readonly channel: ChannelId; readonly id: Uint8Array; readonly bytes: Uint8Array };
+
 export interface BrokerOutput {
   send: Array<{ to: ChannelId; frame: Uint8Array }>;
   store: StoreRequest[];
+  chunks: ChunkWork[];
   close: Array<{ channel: ChannelId; reason: string }>;
   notices: BrokerNotice[];
 }
@@ -82,6 +95,6 @@ export interface PendingRequest {
 }
 
 export function emptyOutput(): BrokerOutput {
-  return { send: [], store: [], close: [], notices: [] };
+  return { send: [], store: [], chunks: [], close: [], notices: [] };
 }
 

@@ -19,6 +19,9 @@
  *  - WANT: the stored events among the ids, as EVENTs (at most WANT_REPLY_BYTES).
  *  - KEYS: topic signature checked, stored durably (latest per member), forwarded to
  *    peer brokers; KEYREQ answers with the stored KEYS message.
+ *  - CHUNKOFFER (topic policy and signature checked), CHUNKWANT, CHUNK: handed to the
+ *    runtime, which holds the chunk stores (BrokerOutput.chunks). A CHUNK skips the rate
+ *    buckets (the runtime asked for it and paces them); an unasked one costs a strike.
  *  - HELLO role broker (or a channel we opened to a peer broker): we subscribe it to
  *    every topic we carry and start a SYNC per topic, so brokers catch up on (re)connect.
  *
@@ -38,14 +41,14 @@ import { bytesEqual, toHex, verify } from '../crypto/index.js';
 import { DecodeError } from '../codec/errors.js';
 import { decodeCommitEnvelope, verifyTopicSignature, COMMIT_KIND } from '../log/commit.js';
 import type { CommitId } from '../log/ids.js';
-import { decodeWire, encodeWire, keysSignedBytes, WIRE_KIND, type WireErrorCode, type WireMessage } from '../multicast/wire.js';
+import { CHUNK_TYPE_BYTE, chunkOfferSignedBytes, decodeWire, encodeWire, keysSignedBytes, WIRE_KIND, type WireErrorCode, type WireMessage } from '../multicast/wire.js';
 import { SyncSession } from '../sync/index.js';
 import { DEFAULT_BROKER_LIMITS, TokenBucket, type BrokerLimits } from './limits.js';
 import { StreamSource, TopicIndex } from './topic-index.js';
 import { BROKER_SOFTWARE, MAX_DEFERRED_FRAMES, WANT_REPLY_BYTES, emptyOutput, type BrokerInit, type TopicPolicy, type BrokerOutput, type ChannelId, type ChannelState, type PendingItem, type PendingRequest, type SyncEntry, type TopicSummary } from './broker-types.js';
 
 export { BROKER_SOFTWARE, WANT_REPLY_BYTES, emptyOutput, type BrokerInit, type BrokerOutput, type ChannelId, type TopicPolicy, type TopicSummary };
-export type { BrokerNotice, StoreRequest } from './broker-types.js';
+export type { BrokerNotice, ChunkWork, StoreRequest } from './broker-types.js';
 
 
 export class Broker {
@@ -150,6 +153,10 @@ export class Broker {
     const out = emptyOutput();
     const c = this.channels.get(channel);
     if (!c || c.closing) return out;
+    if (frame[0] === WIRE_KIND && frame[2] === CHUNK_TYPE_BYTE) {
+      this.handle(c, frame, now, out); // paced by the runtime's own CHUNKWANTs
+      return out;
+    }
     if (!c.messages.take(now) || !c.bytes.drain(now, frame.length)) {
       if (now - c.lastRateError >= 1000) {
         c.lastRateError = now;
@@ -216,6 +223,17 @@ export class Broker {
         if (k) out.send.push({ to: c.id, frame: k.message });
         return;
       }
+      case 'chunkoffer':
+        this.chunkOffer(c, msg, now, out);
+        return;
+      case 'chunkwant':
+        out.chunks.push({ kind: 'want', channel: c.id, ids: msg.ids, topicHexes: [...c.subs] });
+        return;
+      case 'chunk':
+        out.chunks.push({ kind: 'chunk', channel: c.id, id: msg.id, bytes: msg.bytes });
+        return;
+      case 'chunkhave':
+        return;
       case 'error':
         out.notices.push({ level: 'warn', channel: c.id, text: `remote error ${msg.code}: ${msg.reason}` });
         return;
@@ -529,6 +547,27 @@ export class Broker {
     }
     const record = frame.slice();
     this.queueStore(out, c, msg.topic, hex, { kind: 'keys', member: msg.member, message: record, from: c.id }, record);
+  }
+
+  private chunkOffer(c: ChannelState, msg: Extract<WireMessage, { type: 'chunkoffer' }>, now: number, out: BrokerOutput): void {
+    const hex = toHex(msg.topic);
+    if (!this.allowed(hex)) {
+      this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', msg.topic);
+      return;
+    }
+    if (!verify(msg.topic, chunkOfferSignedBytes(msg.topic, msg.ids), msg.signature)) {
+      this.refuse(out, c, now, 'bad-signature', 'chunk offer not signed by the topic key; dropped', msg.topic);
+      return;
+    }
+    out.chunks.push({ kind: 'offer', channel: c.id, topic: msg.topic, topicHex: hex, ids: msg.ids });
+  }
+
+  /** The runtime refuses chunk input (unasked for, over quota, tampered): ERROR to the sender and a strike. */
+  refuseChunk(channel: ChannelId, code: WireErrorCode, reason: string, now: number, topic?: Uint8Array): BrokerOutput {
+    const out = emptyOutput();
+    const c = this.channels.get(channel);
+    if (c && !c.closing) this.refuse(out, c, now, code, reason, topic);
+    return out;
   }
 
   // ---- helpers ----

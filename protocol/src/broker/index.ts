@@ -8,6 +8,7 @@ export {
   type BrokerNotice,
   type BrokerOutput,
   type ChannelId,
+  type ChunkWork,
   type StoreRequest,
   type TopicPolicy,
   type TopicSummary,

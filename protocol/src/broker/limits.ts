@@ -8,6 +8,10 @@ export interface BrokerLimits {
   maxEventBytes: number;
   /** Stored bytes per topic (events and key boxes); ERROR quota above. */
   topicQuotaBytes: number;
+  /** Chunk bytes (binary files' ciphertext) stored per topic; chunks beyond are refused with ERROR quota. */
+  topicChunkQuotaBytes: number;
+  /** Largest chunk accepted (writers cut at most 64 KiB plus a little overhead). */
+  maxChunkBytes: number;
   /** Topics the broker stores at most; a new topic beyond it is refused with ERROR quota. */
   maxTopics: number;
   /** Topics one connection may be subscribed to at once. */
@@ -27,6 +31,8 @@ export interface BrokerLimits {
 export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   maxEventBytes: 1 << 20,
   topicQuotaBytes: 256 * 1024 * 1024,
+  topicChunkQuotaBytes: 4 * 1024 * 1024 * 1024,
+  maxChunkBytes: 1 << 20,
   maxTopics: 10_000,
   maxSubscriptionsPerChannel: 1024,
   messagesPerSecond: 2000,

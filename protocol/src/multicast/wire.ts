@@ -29,6 +29,13 @@
  *                  in the order asked; empty bytes mean "not here" (a real chunk is never
  *                  empty: it holds at least a nonce and a tag). The receiver checks the
  *                  bytes against the id. Served by protocol/src/runtime/chunk-transfer.ts.
+ *  15 CHUNKOFFER   32-byte topic, var n, n x 32-byte chunk ids, 64-byte topic signature over
+ *                  "weft/chunk-offer/1" || topic || ids: a writer offers a broker the chunks
+ *                  of objects it committed (only topic-key holders can make a broker store
+ *                  chunks). The broker answers CHUNKWANT for the ids it lacks, the offerer
+ *                  answers with CHUNKs, and the broker ends with CHUNKHAVE.
+ *  16 CHUNKHAVE    var n, n x 32-byte chunk ids: "these offered chunks are stored here durably"
+ *                  (offered ids left out were refused: quota, tampered, not sent)
  * Limits: one message at most MAX_WIRE_BYTES; at most MAX_TOPICS topics per stream;
  * at most MAX_WANT ids per WANT or CHUNKWANT.
  */
@@ -70,15 +77,34 @@ export type WireMessage =
   | { type: 'keys'; topic: Uint8Array; member: Uint8Array; boxes: Uint8Array[]; signature: Uint8Array }
   | { type: 'keyreq'; topic: Uint8Array; member: Uint8Array }
   | { type: 'chunkwant'; ids: Uint8Array[] }
-  | { type: 'chunk'; id: Uint8Array; bytes: Uint8Array };
+  | { type: 'chunk'; id: Uint8Array; bytes: Uint8Array }
+  | { type: 'chunkoffer'; topic: Uint8Array; ids: Uint8Array[]; signature: Uint8Array }
+  | { type: 'chunkhave'; ids: Uint8Array[] };
 
-const TYPES = ['hello', 'subscribe', 'subscribed', 'unsubscribe', 'event', 'ack', 'sync', 'presence', 'want', 'error', 'keys', 'keyreq', 'chunkwant', 'chunk'] as const;
+const TYPES = ['hello', 'subscribe', 'subscribed', 'unsubscribe', 'event', 'ack', 'sync', 'presence', 'want', 'error', 'keys', 'keyreq', 'chunkwant', 'chunk', 'chunkoffer', 'chunkhave'] as const;
+/** The type byte of a CHUNK frame (frame[2]), for runtimes that route chunk frames without decoding. */
+export const CHUNK_TYPE_BYTE = TYPES.indexOf('chunk') + 1;
 const MAX_BOXES = 256;
 const KEYS_DOMAIN = new TextEncoder().encode('weft/keys/1');
+
+const CHUNK_OFFER_DOMAIN = new TextEncoder().encode('weft/chunk-offer/1');
+
+/** The bytes a CHUNKOFFER's topic signature covers. */
+export function chunkOfferSignedBytes(topic: Uint8Array, ids: readonly Uint8Array[]): Uint8Array {
+  return concatBytes([CHUNK_OFFER_DOMAIN, topic, ...ids]);
+}
 
 /** The bytes a KEYS message's topic signature covers. */
 export function keysSignedBytes(member: Uint8Array, boxes: readonly Uint8Array[]): Uint8Array {
   return concatBytes([KEYS_DOMAIN, member, ...boxes]);
+}
+
+function writeChunkIds(w: ByteWriter, ids: readonly Uint8Array[]): void {
+  w.writeVarUint(ids.length);
+  for (const id of ids) {
+    if (id.length !== CHUNK_ID_BYTES) throw new RangeError(`chunk ids are ${CHUNK_ID_BYTES} bytes`);
+    w.writeFixed(id);
+  }
 }
 
 function writeTopics(w: ByteWriter, topics: readonly Uint8Array[]): void {
@@ -143,12 +169,21 @@ export function encodeWire(m: WireMessage): Uint8Array {
       break;
     case 'chunkwant':
       if (m.ids.length > MAX_WANT) throw new RangeError(`at most ${MAX_WANT} ids per chunkwant`);
-      w.writeVarUint(m.ids.length);
-      for (const id of m.ids) w.writeFixed(id);
+      writeChunkIds(w, m.ids);
       break;
     case 'chunk':
       w.writeFixed(m.id);
       w.writeBytes(m.bytes);
+      break;
+    case 'chunkoffer':
+      if (m.ids.length > MAX_WANT) throw new RangeError(`at most ${MAX_WANT} ids per chunkoffer`);
+      w.writeFixed(m.topic);
+      writeChunkIds(w, m.ids);
+      w.writeFixed(m.signature);
+      break;
+    case 'chunkhave':
+      if (m.ids.length > MAX_WANT) throw new RangeError(`at most ${MAX_WANT} ids per chunkhave`);
+      writeChunkIds(w, m.ids);
       break;
   }
   const out = w.finish();
@@ -170,6 +205,12 @@ export function decodeWire(bytes: Uint8Array): WireMessage {
         const out: Uint8Array[] = [];
         for (let i = 0; i < n; i++) out.push(r.readFixed(TOPIC_BYTES).slice());
         return out;
+      };
+      const chunkIds = (): Uint8Array[] => {
+        const n = r.readCount(MAX_WANT, CHUNK_ID_BYTES, 'chunk ids');
+        const ids: Uint8Array[] = [];
+        for (let i = 0; i < n; i++) ids.push(r.readFixed(CHUNK_ID_BYTES).slice());
+        return ids;
       };
       switch (type) {
         case 'hello': {
@@ -214,12 +255,14 @@ export function decodeWire(bytes: Uint8Array): WireMessage {
         }
         case 'keyreq':
           return { type, topic: r.readFixed(TOPIC_BYTES).slice(), member: r.readFixed(32).slice() };
-        case 'chunkwant': {
-          const n = r.readCount(MAX_WANT, CHUNK_ID_BYTES, 'wanted chunk ids');
-          const ids: Uint8Array[] = [];
-          for (let i = 0; i < n; i++) ids.push(r.readFixed(CHUNK_ID_BYTES).slice());
-          return { type, ids };
+        case 'chunkwant':
+          return { type, ids: chunkIds() };
+        case 'chunkoffer': {
+          const topic = r.readFixed(TOPIC_BYTES).slice();
+          return { type, topic, ids: chunkIds(), signature: r.readFixed(64).slice() };
         }
+        case 'chunkhave':
+          return { type, ids: chunkIds() };
         case 'chunk':
           return { type, id: r.readFixed(CHUNK_ID_BYTES).slice(), bytes: r.readBytes(MAX_WIRE_BYTES, 'chunk').slice() };
         default:

@@ -8,6 +8,7 @@
  *   <data>/broker.json   written at start: pid, peer key, listen addresses
  *   <data>/status.json   rewritten every few seconds: topics, events, bytes, clients
  *   <data>/topics/<hex>/ one crash-safe log per topic (protocol/storage/broker-store.ts)
+ *   <data>/chunks/<hex>/ the topic's encrypted chunks (broker-chunks.ts)
  *
  * Each channel has a write queue; a reader that lets more than maxQueuedBytes pile up
  * is closed, so a slow client cannot stall others or grow memory without bound.
@@ -21,6 +22,7 @@ import { DirectoryLock } from '../../storage/file-lock.js';
 import { Broker, type BrokerLimits, type BrokerOutput, type ChannelId, type TopicPolicy } from '../broker/index.js';
 import { fromHex, publicKeyToText, randomBytes, toHex } from '../crypto/index.js';
 import { PUBSUB_PROTOCOL } from '../multicast/wire.js';
+import { BrokerChunks, type ChunkTopicSummary } from './broker-chunks.js';
 
 export interface BrokerServerInit {
   dataDir: string;
@@ -47,6 +49,10 @@ export interface BrokerStatus {
   topics: Array<{ topic: string; events: number; bytes: number; subscribers: number }>;
   events: number;
   bytes: number;
+  /** Encrypted chunks of binary files, per topic. */
+  chunkTopics: ChunkTopicSummary[];
+  chunks: number;
+  chunkBytes: number;
   updatedAt: string;
 }
 
@@ -108,6 +114,7 @@ export class BrokerServer {
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly wakeups = new Set<() => void>();
   private readonly peerLoops: Promise<void>[] = [];
+  private readonly chunks: BrokerChunks;
 
   private constructor(
     private readonly init: BrokerServerInit,
@@ -115,13 +122,21 @@ export class BrokerServer {
     private readonly store: BrokerStore,
     private readonly transport: Transport,
     private readonly lock: DirectoryLock,
-  ) {}
+  ) {
+    this.chunks = new BrokerChunks(init.dataDir, broker.limits, {
+      send: (to, frame) => this.enqueue(to, frame),
+      channel: (id) => this.channels.get(id)?.channel,
+      refuse: (channel, code, reason, topic) => this.apply(this.broker.refuseChunk(channel, code, reason, Date.now(), topic)),
+      log: (level, text) => this.log(level, text),
+    });
+  }
 
   static async start(init: BrokerServerInit): Promise<BrokerServer> {
     const log = init.log ?? (() => {});
     await mkdir(init.dataDir, { recursive: true });
     const lock = await DirectoryLock.acquire(init.dataDir);
     let store: BrokerStore | undefined;
+    let started: BrokerServer | undefined;
     try {
       const seed = await loadOrCreateIdentity(init.dataDir);
       const broker = new Broker({ policy: init.policy ?? 'open', allowlist: init.allowlist ?? [], limits: init.limits ?? {} });
@@ -133,6 +148,8 @@ export class BrokerServer {
       }
       const transport = createTransport({ identitySeed: seed, listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'], ...(init.maxFrameBytes ? { maxFrameBytes: init.maxFrameBytes } : {}) });
       const server = new BrokerServer(init, broker, store, transport, lock);
+      started = server;
+      await server.chunks.open();
       server.unhandle = transport.handle(PUBSUB_PROTOCOL, (ch) => server.accept(ch, false));
       transport.on('channel:error', (info) => log('warn', `channel from ${publicKeyToText(info.remote).slice(0, 16)} closed: ${info.error.message}`));
       await transport.start();
@@ -145,6 +162,7 @@ export class BrokerServer {
       return server;
     } catch (err) {
       await store?.close().catch(() => {});
+      await started?.chunks.close().catch(() => {});
       await lock.release();
       throw err;
     }
@@ -164,6 +182,7 @@ export class BrokerServer {
 
   status(): BrokerStatus {
     const topics = this.broker.topicSummaries();
+    const chunkTopics = this.chunks.summaries();
     return {
       running: !this.stopping,
       pid: process.pid,
@@ -175,6 +194,9 @@ export class BrokerServer {
       topics,
       events: topics.reduce((a, t) => a + t.events, 0),
       bytes: topics.reduce((a, t) => a + t.bytes, 0),
+      chunkTopics,
+      chunks: chunkTopics.reduce((a, t) => a + t.chunks, 0),
+      chunkBytes: chunkTopics.reduce((a, t) => a + t.bytes, 0),
       updatedAt: new Date().toISOString(),
     };
   }
@@ -211,6 +233,7 @@ export class BrokerServer {
       } finally {
         this.channels.delete(id);
         this.broker.disconnect(id);
+        this.chunks.disconnect(id);
         void channel.close().catch(() => {});
         this.log('info', `${id} disconnected${channel.closeReason ? `: ${channel.closeReason.message}` : ''}`);
       }
@@ -221,6 +244,7 @@ export class BrokerServer {
   private apply(out: BrokerOutput): void {
     for (const n of out.notices) this.log(n.level, n.channel ? `${n.channel}: ${n.text}` : n.text);
     for (const s of out.send) this.enqueue(s.to, s.frame);
+    for (const w of out.chunks) this.chunks.handle(w);
     for (const req of out.store) {
       // Group commit: every request of this turn for a topic goes into one append (one
       // write + one fdatasync); each request is reported stored() only once it is durable.
@@ -377,6 +401,7 @@ export class BrokerServer {
     await Promise.allSettled(this.peerLoops);
     await this.settleStores();
     await this.store.close();
+    await this.chunks.close();
     await this.writeStatus().catch(() => {});
     await this.lock.release();
     this.log('info', 'stopped');

@@ -41,7 +41,7 @@ const MAX_UNSENT_BYTES = 1024 * 1024;
  * chunks ahead and lets sends made together batch into one write, but never has more
  * than MAX_UNSENT_BYTES waiting on a slow reader.
  */
-export async function answerChunkWant(channel: FrameChannel, store: ChunkStore, ids: readonly Uint8Array[]): Promise<{ chunks: number; missing: number }> {
+export async function answerChunkWant(channel: Pick<FrameChannel, 'send'>, store: Pick<ChunkStore, 'get'>, ids: readonly Uint8Array[]): Promise<{ chunks: number; missing: number }> {
   let chunks = 0;
   let missing = 0;
   const read = (raw: Uint8Array) => {
@@ -98,17 +98,21 @@ interface Waiting {
   reject: (err: Error) => void;
 }
 
-/** A ChunkSource over one channel to a peer or broker that runs serveChunks / answerChunkWant. */
-export class ChannelChunkSource implements ChunkSource {
+/**
+ * The requesting side of CHUNKWANT/CHUNK on one channel, whoever reads its frames:
+ * fetch() calls made in the same tick go out as one CHUNKWANT (through `send`); the
+ * channel's reader hands each CHUNK to deliver(), which matches it to the oldest
+ * request (answers come in order). A runtime that multiplexes other messages on the
+ * channel (PeerRuntime) feeds it from its own dispatch; ChannelChunkSource from a
+ * read loop of its own.
+ */
+export class ChunkRequester implements ChunkSource {
   private readonly waiting: Waiting[] = [];
   private head = 0;
   private unsent: ChunkId[] = [];
   private closedError: Error | undefined;
-  private readonly reading: Promise<void>;
 
-  constructor(private readonly channel: FrameChannel) {
-    this.reading = this.readLoop();
-  }
+  constructor(private readonly send: (frame: Uint8Array) => Promise<void>) {}
 
   fetch(id: ChunkId): Promise<Uint8Array | undefined> {
     if (this.closedError) return Promise.reject(this.closedError);
@@ -118,10 +122,36 @@ export class ChannelChunkSource implements ChunkSource {
     });
   }
 
-  /** Closes the channel; pending fetches reject. */
-  async close(): Promise<void> {
-    await this.channel.close();
-    await this.reading;
+  /** Requests sent and not answered yet. */
+  get pending(): number {
+    return this.waiting.length - this.head;
+  }
+
+  /**
+   * One CHUNK from the channel. Returns false (and fails every request) when it does
+   * not answer the oldest request: the remote broke the protocol; close the channel.
+   */
+  deliver(id: Uint8Array, bytes: Uint8Array): boolean {
+    const w = this.waiting[this.head];
+    if (w === undefined || toHex(id) !== w.id) {
+      this.fail(new Error('chunk source answered out of order'));
+      return false;
+    }
+    this.waiting[this.head++] = undefined as unknown as Waiting;
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.head);
+      this.head = 0;
+    }
+    w.resolve(bytes.length === 0 ? undefined : bytes);
+    return true;
+  }
+
+  /** The channel ended: every pending and later fetch rejects with `err`. */
+  fail(err: Error): void {
+    this.closedError ??= err;
+    for (let i = this.head; i < this.waiting.length; i++) this.waiting[i]!.reject(err);
+    this.waiting.length = 0;
+    this.head = 0;
   }
 
   private sendWants(): void {
@@ -129,8 +159,29 @@ export class ChannelChunkSource implements ChunkSource {
     this.unsent = [];
     for (let at = 0; at < ids.length; at += MAX_WANT) {
       const frame = encodeWire({ type: 'chunkwant', ids: ids.slice(at, at + MAX_WANT).map((id) => fromHex(id)) });
-      this.channel.send(frame).catch((err: Error) => this.fail(err));
+      this.send(frame).catch((err: Error) => this.fail(err));
     }
+  }
+}
+
+/** A ChunkSource over one channel to a peer or broker that runs serveChunks / answerChunkWant. */
+export class ChannelChunkSource implements ChunkSource {
+  private readonly requester: ChunkRequester;
+  private readonly reading: Promise<void>;
+
+  constructor(private readonly channel: FrameChannel) {
+    this.requester = new ChunkRequester((frame) => channel.send(frame));
+    this.reading = this.readLoop();
+  }
+
+  fetch(id: ChunkId): Promise<Uint8Array | undefined> {
+    return this.requester.fetch(id);
+  }
+
+  /** Closes the channel; pending fetches reject. */
+  async close(): Promise<void> {
+    await this.channel.close();
+    await this.reading;
   }
 
   private async readLoop(): Promise<void> {
@@ -143,30 +194,15 @@ export class ChannelChunkSource implements ChunkSource {
           continue; // not ours to judge here; a lying answer is caught by the id check
         }
         if (m.type !== 'chunk') continue;
-        const w = this.waiting[this.head];
-        if (w === undefined || toHex(m.id) !== w.id) {
-          this.fail(new Error('chunk source answered out of order'));
+        if (!this.requester.deliver(m.id, m.bytes)) {
           void this.channel.close();
           return;
         }
-        this.waiting[this.head++] = undefined as unknown as Waiting;
-        if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-          this.waiting.splice(0, this.head);
-          this.head = 0;
-        }
-        w.resolve(m.bytes.length === 0 ? undefined : m.bytes);
       }
-      this.fail(new Error(`chunk source closed${this.channel.closeReason ? `: ${this.channel.closeReason.message}` : ''}`));
+      this.requester.fail(new Error(`chunk source closed${this.channel.closeReason ? `: ${this.channel.closeReason.message}` : ''}`));
     } catch (err) {
-      this.fail(err as Error);
+      this.requester.fail(err as Error);
     }
-  }
-
-  private fail(err: Error): void {
-    this.closedError ??= err;
-    for (let i = this.head; i < this.waiting.length; i++) this.waiting[i]!.reject(err);
-    this.waiting.length = 0;
-    this.head = 0;
   }
 }
 

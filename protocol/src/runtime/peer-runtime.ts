@@ -14,7 +14,10 @@
  * - KEYREQ from anyone is answered with the member's sealed key boxes, signed with the
  *   current topic key; an admin publishes KEYS for every member to its brokers, so a
  *   joiner can fetch them while the granter is offline.
- * - Events for the UI: 'changes', 'status', 'presence', 'merged', 'log'.
+ * - Binary objects (peer-objects.ts): storeObject / fetchObject / saveObject over a local
+ *   ChunkStore; CHUNKWANT from any link is answered from it; CHUNK answers and CHUNKHAVE
+ *   are handled as they arrive (not behind merges in the work queue).
+ * - Events for the UI: 'changes', 'status', 'presence', 'merged', 'log', 'transfer'.
  *
  * Test hook: `dropRate` (or WEFT_TEST_DROP=0.2 in the environment) drops that fraction
  * of outgoing data frames (EVENT, ACK, WANT, PRESENCE) to exercise repair. Handshake
@@ -31,6 +34,12 @@ import { topicHex } from '../share/keys.js';
 import type { ReplicaChange } from '../share/replica.js';
 import { canAdminister } from '../share/roles.js';
 import type { FrameChannel, Transport } from '../../transport/types.js';
+import type { ObjectRef } from '../chunks/index.js';
+import { MemoryChunkStore, type ChunkStore } from '../../storage/chunk-store.js';
+import { ChunkRequester } from './chunk-transfer.js';
+import { PeerObjects, type FetchObjectOptions, type ObjectFetchReport, type TransferEvent } from './peer-objects.js';
+
+export { ShareKeysMissingError, ObjectUnavailableError, FetchAbortedError, type FetchObjectOptions, type ObjectFetchReport, type TransferEvent } from './peer-objects.js';
 
 export const PEER_SOFTWARE = 'weft/0.1.0';
 const PRESENCE_REFRESH_MS = 10_000;
@@ -55,6 +64,8 @@ export interface PeerRuntimeInit {
   gapDelayMs?: number;
   /** Test hook: fraction of outgoing data frames to drop. Default: WEFT_TEST_DROP or 0. */
   dropRate?: number;
+  /** Where binary objects' encrypted chunks live (default: in memory). */
+  chunks?: ChunkStore;
 }
 
 export interface PeerStatus {
@@ -73,6 +84,7 @@ export interface PeerRuntimeEvents {
   presence: PresenceEntry[];
   merged: CommitId[];
   log: string;
+  transfer: TransferEvent;
 }
 
 interface Link {
@@ -84,6 +96,8 @@ interface Link {
   joined: boolean;
   /** Its SUBSCRIBE, kept until we can connect it. */
   subscribe?: WireMessage;
+  /** Our CHUNKWANTs to it and their answers. */
+  readonly requester: ChunkRequester;
 }
 
 type Listeners = { [K in keyof PeerRuntimeEvents]: Set<(v: PeerRuntimeEvents[K]) => void> };
@@ -96,7 +110,7 @@ export class PeerRuntime {
   private readonly links = new Map<string, Link>();
   private readonly dialling = new Set<string>();
   private readonly presenceTable = new PresenceTable();
-  private readonly listeners: Listeners = { changes: new Set(), status: new Set(), presence: new Set(), merged: new Set(), log: new Set() };
+  private readonly listeners: Listeners = { changes: new Set(), status: new Set(), presence: new Set(), merged: new Set(), log: new Set(), transfer: new Set() };
   private readonly invitationTopics: Uint8Array[];
   private readonly dropRate: number;
   private readonly name: string;
@@ -114,9 +128,19 @@ export class PeerRuntime {
   private presenceCounter = Date.now();
   private myPresence: { file: string; selections: PresenceSelection[] } = { file: '', selections: [] };
   private readonly sleepers = new Set<() => void>();
+  private readonly objects: PeerObjects;
 
   constructor(init: PeerRuntimeInit) {
     this.node = init.node;
+    this.objects = new PeerObjects({
+      replica: init.node.replica,
+      store: init.chunks ?? new MemoryChunkStore(),
+      links: () => this.links.values(),
+      emit: (e) => this.emit('transfer', e),
+      log: (line) => this.log(line),
+      sleep: (ms) => this.sleep(ms),
+      stopped: () => this.stopped,
+    });
     this.transport = init.transport;
     this.addresses = init.addresses ?? [];
     this.invitationTopics = init.invitationTopics ?? [];
@@ -231,6 +255,50 @@ export class PeerRuntime {
     return this.enqueue(async () => this.sendPresence(false));
   }
 
+  // ---------------------------------------------------------------- binary objects
+
+  /**
+   * Chunks, encrypts and stores `input` (bytes, or a file path read as a stream) in the
+   * local chunk store and offers its chunks to the brokers. Returns the reference to
+   * commit with replica.setBinary(file, encodeObjectRef(ref)).
+   * Throws ShareKeysMissingError before this node holds the share's keys.
+   */
+  storeObject(input: Uint8Array | string): Promise<ObjectRef> {
+    return this.objects.storeObject(input);
+  }
+
+  /**
+   * Makes every chunk of `ref` local, fetching the missing ones from connected peers and
+   * brokers (many in flight, each verified; tampered ones fetched elsewhere). Progress:
+   * `opts.onProgress` and 'transfer' events. Retries as links come and go until
+   * `opts.timeoutMs` (default 120 s), then ObjectUnavailableError; FetchAbortedError on
+   * `opts.signal` or stop(); CorruptObjectError when the reference itself is wrong.
+   */
+  fetchObject(ref: ObjectRef, opts?: FetchObjectOptions): Promise<ObjectFetchReport> {
+    return this.objects.fetchObject(ref, opts);
+  }
+
+  /** True when every chunk of `ref` is stored locally. */
+  hasObject(ref: ObjectRef): Promise<boolean> {
+    return this.objects.hasObject(ref);
+  }
+
+  /** The object's bytes from the local store, one chunk at a time (MissingChunkError: fetch first). */
+  readObject(ref: ObjectRef): AsyncGenerator<Uint8Array> {
+    return this.objects.readObject(ref);
+  }
+
+  /** Writes a locally stored object to `path` atomically (temp + rename); `beforeReplace` may veto. */
+  saveObject(ref: ObjectRef, path: string, beforeReplace?: () => Promise<boolean>): Promise<boolean> {
+    return this.objects.saveObject(ref, path, beforeReplace);
+  }
+
+  /** fetchObject, then saveObject. */
+  async fetchObjectToFile(ref: ObjectRef, path: string, opts?: FetchObjectOptions & { beforeReplace?: () => Promise<boolean> }): Promise<ObjectFetchReport & { written: boolean }> {
+    const report = await this.fetchObject(ref, opts);
+    return { ...report, written: await this.saveObject(ref, path, opts?.beforeReplace) };
+  }
+
   // ---------------------------------------------------------------- connections
 
   private topics(): Uint8Array[] {
@@ -287,7 +355,7 @@ export class PeerRuntime {
   /** Runs a channel until it ends: handshake, then every frame through the work queue. */
   private async attach(channel: FrameChannel, role: NeighbourRole | undefined): Promise<void> {
     const remoteHex = toHex(channel.remote);
-    const link: Link = { id: `${remoteHex.slice(0, 12)}#${++this.linkSeq}`, channel, remoteHex, role, joined: false };
+    const link: Link = { id: `${remoteHex.slice(0, 12)}#${++this.linkSeq}`, channel, remoteHex, role, joined: false, requester: new ChunkRequester((f) => channel.send(f)) };
     this.links.set(link.id, link);
     await this.enqueue(async () => {
       this.sendRaw(link, { type: 'hello', role: 'peer', software: PEER_SOFTWARE });
@@ -306,11 +374,20 @@ export class PeerRuntime {
           this.log(`dropped a malformed frame from ${link.id}: ${message(err)}`);
           continue;
         }
-        void this.enqueue(() => this.onMessage(link, msg));
+        if (msg.type === 'chunk') {
+          if (!link.requester.deliver(msg.id, msg.bytes)) {
+            this.log(`${link.id} answered chunks out of order: closing the channel`);
+            void channel.close().catch(() => undefined);
+          }
+        } else if (msg.type === 'chunkwant') this.objects.serve(link, msg.ids);
+        else if (msg.type === 'chunkhave') this.objects.confirm(link, msg.ids);
+        else void this.enqueue(() => this.onMessage(link, msg));
       }
     } catch (err) {
       this.log(`channel ${link.id} failed: ${message(err)}`);
     }
+    link.requester.fail(new Error(`channel ${link.id} closed`));
+    this.objects.linkClosed(link);
     await this.enqueue(async () => {
       this.links.delete(link.id);
       if (link.joined) this.mc.disconnected(link.id);
@@ -330,7 +407,10 @@ export class PeerRuntime {
     link.joined = true;
     await this.handle(this.mc.connected(link.id, link.role, Date.now()));
     if (link.subscribe) await this.handle(this.mc.receive(link.id, link.subscribe, Date.now()));
-    if (link.role === 'broker') this.publishKeys(link, true);
+    if (link.role === 'broker') {
+      this.publishKeys(link, true);
+      void this.objects.brokerJoined(link).catch((err: unknown) => this.log(`could not offer chunks to ${link.id}: ${message(err)}`));
+    }
     this.sendPresence(false);
     this.emitStatus();
   }

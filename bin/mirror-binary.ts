@@ -1,0 +1,261 @@
+/**
+ * The folder mirror's binary files (bin/mirror.ts runs it inside each pass).
+ *
+ * A file is binary when it has a NUL byte in its first 8000 bytes or is not valid
+ * UTF-8 (the rule the mirror and the extension's folder sync already use for "not
+ * text").
+ *
+ * Local to share: a binary file whose size or modification time differs from what we
+ * last synced is chunked, encrypted and stored (PeerRuntime.storeObject; equal bytes
+ * give the same reference, so re-reading an unchanged file commits nothing), created
+ * as a 'binary' entry if new, and its reference committed with setBinary. A deleted
+ * binary file is deleted from the share.
+ *
+ * Share to local: the main version (replica.binaryVersions()[0]) is written at the
+ * path; a version not stored here yet is fetched in the background (progress logged)
+ * and written when complete, atomically (temp + rename, vetoed if the file changed
+ * meanwhile).
+ *
+ * Concurrent versions (no silent last-writer-wins): every replica orders them the same
+ * way (greatest commit id first). The first is written at the path; each other one as
+ * `name (conflict <first 8 hex digits of its commit id>).ext` next to it. These copies
+ * are views of the share, not shared files: the mirror never uploads them. The
+ * conflict ends when someone saves the file at the path again (the new version
+ * supersedes all of them) or deletes a conflict copy (the main version is committed
+ * again, which supersedes the others); copies of versions no longer concurrent are
+ * removed unless they were edited.
+ */
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeObjectRef, encodeObjectRef, type ObjectRef } from '../protocol/src/chunks/index.js';
+import { bytesEqual, toHex } from '../protocol/src/crypto/index.js';
+import type { PeerRuntime } from '../protocol/src/runtime/peer-runtime.js';
+import type { FileId } from '../protocol/src/share/manifest.js';
+
+export interface FileStat {
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+interface Synced extends FileStat {
+  /** Hex of the encoded ObjectRef on disk. */
+  readonly ref: string;
+}
+
+/** `dir/name (conflict 1a2b3c4d).ext` */
+export const CONFLICT_COPY = / \(conflict [0-9a-f]{8}\)(\.[^./]*)?$/;
+
+export function conflictCopyPath(path: string, commit: string): string {
+  const slash = path.lastIndexOf('/');
+  const dot = path.lastIndexOf('.');
+  const tag = ` (conflict ${commit.slice(0, 8)})`;
+  return dot > slash + 1 ? `${path.slice(0, dot)}${tag}${path.slice(dot)}` : `${path}${tag}`;
+}
+
+/** Both exist with the same size and modification time. */
+function sameStat(a: FileStat | undefined, b: FileStat | undefined): boolean {
+  return a !== undefined && b !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+async function statOf(full: string): Promise<FileStat | undefined> {
+  try {
+    const s = await stat(full);
+    return s.isFile() ? { size: s.size, mtimeMs: s.mtimeMs } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class BinaryMirror {
+  /** Files at their paths as last synced. */
+  private readonly shadow = new Map<string, Synced>();
+  /** Conflict copies we wrote, by their paths. */
+  private readonly copies = new Map<string, Synced & { file: FileId }>();
+  private readonly fetching = new Set<string>();
+  private readonly retryAt = new Map<string, number>();
+  private readonly warned = new Set<string>();
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly root: string,
+    private readonly runtime: PeerRuntime,
+    private readonly log: (line: string) => void,
+    /** Asks the mirror for another pass soon (a fetch completed, a local edit must come first). */
+    private readonly reschedule: (ms: number) => void,
+  ) {}
+
+  /** True when the scan may take this path as binary without reading it (unchanged since synced). */
+  knownBinary(path: string, st: FileStat): boolean {
+    return sameStat(this.shadow.get(path), st);
+  }
+
+  stop(): void {
+    this.abort.abort();
+  }
+
+  private full(path: string): string {
+    return join(this.root, ...path.split('/'));
+  }
+
+  /** Local changes to share operations (the caller commits). */
+  async ingest(disk: Map<string, FileStat>): Promise<void> {
+    const replica = this.runtime.node.replica;
+    for (const [path, st] of disk) {
+      const synced = this.shadow.get(path);
+      if (sameStat(synced, st)) continue;
+      let file = replica.fileAt(path);
+      const kind = file && replica.files().find((e) => e.file === file)?.kind;
+      if (file && kind !== 'binary') {
+        this.warnOnce(`kind:${path}`, `${path} is ${kind} in the share but binary here: left alone`);
+        continue;
+      }
+      const ref = await this.runtime.storeObject(this.full(path));
+      const enc = encodeObjectRef(ref);
+      const versions = file ? replica.binaryVersions(file) : [];
+      const unchanged = versions.length === 1 ? bytesEqual(versions[0]!.ref, enc) : synced === undefined && versions.some((v) => bytesEqual(v.ref, enc));
+      if (!file) {
+        file = replica.createFile(path, 'binary');
+        replica.setBinary(file, enc);
+        this.log(`added ${path} (binary, ${ref.size} bytes)`);
+      } else if (!unchanged) {
+        replica.setBinary(file, enc);
+        this.log(`changed ${path} (binary, ${ref.size} bytes)`);
+      }
+      this.shadow.set(path, { ...st, ref: toHex(enc) });
+    }
+    for (const [path] of [...this.shadow]) {
+      if (disk.has(path)) continue;
+      const file = replica.fileAt(path);
+      if (file) {
+        replica.deleteFile(file);
+        this.log(`deleted ${path}`);
+      }
+      this.shadow.delete(path);
+    }
+    for (const [copy, c] of [...this.copies]) {
+      if (await statOf(this.full(copy))) continue;
+      this.copies.delete(copy);
+      const main = replica.binaryVersions(c.file)[0];
+      if (main && replica.binaryVersions(c.file).length > 1) {
+        replica.setBinary(c.file, main.ref);
+        this.log(`conflict copy ${copy} deleted: kept the main version of ${replica.pathOf(c.file) ?? '?'}`);
+      }
+    }
+  }
+
+  /** The share's binary files to the folder. */
+  async writeOut(): Promise<void> {
+    const replica = this.runtime.node.replica;
+    const live = new Set<string>();
+    const liveCopies = new Set<string>();
+    for (const entry of replica.files()) {
+      if (entry.kind !== 'binary') continue;
+      const versions = replica.binaryVersions(entry.file as FileId);
+      if (versions.length === 0) continue;
+      live.add(entry.path);
+      await this.place(entry.path, versions[0]!.ref, undefined);
+      for (const v of versions.slice(1)) {
+        const copy = conflictCopyPath(entry.path, v.commit);
+        liveCopies.add(copy);
+        await this.place(copy, v.ref, entry.file as FileId);
+      }
+    }
+    for (const [path, synced] of [...this.shadow]) {
+      if (live.has(path)) continue;
+      if (sameStat(await statOf(this.full(path)), synced)) {
+        await rm(this.full(path), { force: true });
+        this.log(`removed ${path}`);
+      }
+      this.shadow.delete(path);
+    }
+    for (const [copy, synced] of [...this.copies]) {
+      if (liveCopies.has(copy)) continue;
+      if (sameStat(await statOf(this.full(copy)), synced)) {
+        await rm(this.full(copy), { force: true });
+        this.log(`removed conflict copy ${copy}`);
+      }
+      this.copies.delete(copy);
+    }
+  }
+
+  /** Writes one version at `path` (a conflict copy when `copyOf` is set) once its chunks are here. */
+  private async place(path: string, enc: Uint8Array, copyOf: FileId | undefined): Promise<void> {
+    const table = copyOf ? this.copies : this.shadow;
+    const synced = table.get(path);
+    const hex = toHex(enc);
+    if (synced?.ref === hex) return;
+    let ref: ObjectRef;
+    try {
+      ref = decodeObjectRef(enc);
+    } catch (err) {
+      this.warnOnce(`ref:${hex}`, `${path}: unreadable object reference (${err instanceof Error ? err.message : String(err)})`);
+      return;
+    }
+    if (!(await this.runtime.hasObject(ref))) {
+      this.fetch(path, ref);
+      return;
+    }
+    const full = this.full(path);
+    const before = await statOf(full);
+    if (!copyOf && before && !sameStat(before, synced)) {
+      // Changed here since we synced it (or never synced): take that in first, unless it already holds these bytes.
+      const mine = await this.runtime.storeObject(full);
+      if (!bytesEqual(encodeObjectRef(mine), enc)) {
+        this.reschedule(0);
+        return;
+      }
+      this.shadow.set(path, { ...before, ref: hex });
+      return;
+    }
+    await mkdir(join(full, '..'), { recursive: true });
+    const untouched = async (): Promise<boolean> => {
+      const now = await statOf(full);
+      return before === undefined ? now === undefined : sameStat(now, before);
+    };
+    const written = await this.runtime.saveObject(ref, full, untouched);
+    if (!written) {
+      this.reschedule(0);
+      return;
+    }
+    const after = await statOf(full);
+    if (!after) return;
+    if (copyOf) this.copies.set(path, { ...after, ref: hex, file: copyOf });
+    else this.shadow.set(path, { ...after, ref: hex });
+    this.log(`wrote ${path} (binary, ${ref.size} bytes${copyOf ? ', a concurrent version' : ''})`);
+  }
+
+  private fetch(path: string, ref: ObjectRef): void {
+    if (this.fetching.has(ref.id) || (this.retryAt.get(ref.id) ?? 0) > Date.now()) return;
+    this.fetching.add(ref.id);
+    this.log(`fetching ${path}: ${ref.size} bytes`);
+    let lastLog = 0;
+    this.runtime
+      .fetchObject(ref, {
+        signal: this.abort.signal,
+        timeoutMs: 60_000,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - lastLog < 200) return;
+          lastLog = now;
+          this.log(`fetching ${path}: ${p.bytesDone} of ${p.bytesTotal} bytes`);
+        },
+      })
+      .then((r) => {
+        this.retryAt.delete(ref.id);
+        this.log(`fetched ${path}: ${r.bytesFetched} bytes in ${r.chunksFetched} chunks over the network, ${r.rejected} rejected`);
+        this.reschedule(0);
+      })
+      .catch((err: unknown) => {
+        this.retryAt.set(ref.id, Date.now() + 2000);
+        if (!this.abort.signal.aborted) this.log(`cannot fetch ${path} yet: ${err instanceof Error ? err.message : String(err)}`);
+        this.reschedule(2100);
+      })
+      .finally(() => this.fetching.delete(ref.id));
+  }
+
+  private warnOnce(key: string, line: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log(line);
+  }
+}

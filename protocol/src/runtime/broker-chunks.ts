@@ -1,0 +1,274 @@
+/**
+ * The broker's chunk stores and chunk traffic (binary files' encrypted chunks). The
+ * broker only ever holds ciphertext and ids: it cannot open a chunk or a commit.
+ *
+ *   <data>/chunks/<topic hex>/   one PackChunkStore per topic, durable (one fdatasync per
+ *                                batch of writes), opened on start or on first upload
+ *
+ * Upload (a writer pushes the chunks of objects it committed):
+ *   peer -> CHUNKOFFER topic, ids, topic signature (checked by the sans-I/O Broker)
+ *   broker -> CHUNKWANT the ids it lacks, WINDOW ids at a time, two windows in flight;
+ *   peer -> one CHUNK per wanted id, in order; each is checked against its id, the
+ *           topic's chunk quota and maxChunkBytes, and stored;
+ *   broker -> CHUNKHAVE the offered ids it now holds durably (left out: refused ones).
+ * Offers on one channel are handled one after another. A CHUNK the broker did not ask
+ * for (or out of order) is refused with a strike, like any other bad input.
+ *
+ * Serving: CHUNKWANT is answered from the stores of the topics the channel subscribes
+ * to, in order, empty bytes for a chunk not here (chunk-transfer.ts answerChunkWant).
+ *
+ * Test hook: WEFT_TEST_TAMPER_CHUNKS=1 in the environment makes this broker flip one
+ * byte of every chunk it serves (a hostile source for the process tests).
+ */
+import { join } from 'node:path';
+import { mkdir, readdir } from 'node:fs/promises';
+import { TamperedChunkError, type ChunkId } from '../chunks/index.js';
+import { fromHex, toHex } from '../crypto/index.js';
+import { encodeWire, type WireErrorCode } from '../multicast/wire.js';
+import type { BrokerLimits, ChannelId, ChunkWork } from '../broker/index.js';
+import type { FrameChannel } from '../../transport/index.js';
+import { PackChunkStore } from '../../storage/chunk-store-pack.js';
+import { answerChunkWant } from './chunk-transfer.js';
+
+/** Ids asked for in one CHUNKWANT of an upload. */
+const WINDOW = 128;
+const TOPIC_DIR = /^[0-9a-f]{64}$/;
+
+export interface BrokerChunksIO {
+  /** Queues a frame to a channel (the server's write queue). */
+  send(channel: ChannelId, frame: Uint8Array): void;
+  channel(channel: ChannelId): FrameChannel | undefined;
+  /** ERROR to the channel plus a strike (Broker.refuseChunk). */
+  refuse(channel: ChannelId, code: WireErrorCode, reason: string, topic?: Uint8Array): void;
+  log(level: 'info' | 'warn', text: string): void;
+}
+
+interface Expected {
+  readonly id: ChunkId;
+  readonly offer: Offer;
+  readonly arrived: () => void;
+}
+
+interface Offer {
+  readonly topic: Uint8Array;
+  readonly topicHex: string;
+  readonly ids: Uint8Array[];
+  readonly held: Uint8Array[];
+  readonly puts: Promise<void>[];
+  refused: boolean;
+}
+
+interface ChannelChunks {
+  /** Chunks asked for on this channel and not received yet, oldest first. */
+  readonly expected: Expected[];
+  /** Offers run one after another. */
+  offers: Promise<void>;
+  /** CHUNKWANTs answered one after another (answers go out in the order asked). */
+  serving: Promise<void>;
+  closed: boolean;
+}
+
+export interface ChunkTopicSummary {
+  readonly topic: string;
+  readonly chunks: number;
+  readonly bytes: number;
+}
+
+export class BrokerChunks {
+  private readonly stores = new Map<string, PackChunkStore>();
+  private readonly opening = new Map<string, Promise<PackChunkStore>>();
+  /** Stored plus reserved (being written) chunk bytes per topic. */
+  private readonly used = new Map<string, number>();
+  private readonly chunkCount = new Map<string, number>();
+  private readonly channels = new Map<ChannelId, ChannelChunks>();
+  private readonly tamper = process.env.WEFT_TEST_TAMPER_CHUNKS === '1';
+  private closed = false;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly limits: Pick<BrokerLimits, 'topicChunkQuotaBytes' | 'maxChunkBytes' | 'maxTopics'>,
+    private readonly io: BrokerChunksIO,
+  ) {}
+
+  private get dir(): string {
+    return join(this.dataDir, 'chunks');
+  }
+
+  /** Opens every stored topic's chunk store. */
+  async open(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    for (const name of (await readdir(this.dir)).sort()) if (TOPIC_DIR.test(name)) await this.storeFor(name);
+    if (this.tamper) this.io.log('warn', 'WEFT_TEST_TAMPER_CHUNKS=1: serving damaged chunks (test hook)');
+  }
+
+  summaries(): ChunkTopicSummary[] {
+    return [...this.stores.keys()].map((topic) => ({ topic, chunks: this.chunkCount.get(topic) ?? 0, bytes: this.used.get(topic) ?? 0 }));
+  }
+
+  /** Runs one item of chunk work from the Broker. Never throws: failures are refusals and logs. */
+  handle(work: ChunkWork): void {
+    const ch = this.stateOf(work.channel);
+    if (ch.closed) return;
+    switch (work.kind) {
+      case 'offer':
+        ch.offers = ch.offers.then(() => this.runOffer(work.channel, ch, work)).catch((err: unknown) => this.io.log('warn', `${work.channel}: chunk offer failed: ${message(err)}`));
+        return;
+      case 'want':
+        ch.serving = ch.serving.then(() => this.serve(work.channel, work.ids, work.topicHexes)).catch(() => undefined);
+        return;
+      case 'chunk':
+        this.receive(work.channel, ch, work.id, work.bytes);
+        return;
+    }
+  }
+
+  /** The channel closed: pending uploads on it end (nothing more will arrive). */
+  disconnect(channel: ChannelId): void {
+    const ch = this.channels.get(channel);
+    if (!ch) return;
+    ch.closed = true;
+    for (const e of ch.expected.splice(0)) e.arrived();
+    this.channels.delete(channel);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of [...this.channels.keys()]) this.disconnect(c);
+    await Promise.allSettled([...this.opening.values()]);
+    await Promise.all([...this.stores.values()].map((s) => s.close().catch(() => undefined)));
+    this.stores.clear();
+  }
+
+  // ---- upload ----
+
+  private async runOffer(channel: ChannelId, ch: ChannelChunks, work: Extract<ChunkWork, { kind: 'offer' }>): Promise<void> {
+    const offer: Offer = { topic: work.topic, topicHex: work.topicHex, ids: work.ids, held: [], puts: [], refused: false };
+    let store: PackChunkStore;
+    try {
+      store = await this.storeFor(work.topicHex);
+    } catch (err) {
+      this.io.refuse(channel, 'quota', message(err), work.topic);
+      return;
+    }
+    const missing: ChunkId[] = [];
+    for (const raw of work.ids) {
+      const id = toHex(raw) as ChunkId;
+      if (await store.has(id)) offer.held.push(raw);
+      else missing.push(id);
+    }
+    if (missing.length > 0 && (this.used.get(work.topicHex) ?? 0) >= this.limits.topicChunkQuotaBytes) {
+      this.refuseQuota(channel, offer);
+      missing.length = 0;
+    }
+    const windows: Promise<void>[] = [];
+    for (let at = 0; at < missing.length && !ch.closed; at += WINDOW) {
+      const batch = missing.slice(at, at + WINDOW);
+      windows.push(Promise.all(batch.map((id) => new Promise<void>((arrived) => ch.expected.push({ id, offer, arrived })))).then(() => undefined));
+      this.io.send(channel, encodeWire({ type: 'chunkwant', ids: batch.map((id) => fromHex(id)) }));
+      if (windows.length >= 2) await windows[windows.length - 2];
+    }
+    await Promise.all(windows);
+    await Promise.all(offer.puts);
+    if (!ch.closed) this.io.send(channel, encodeWire({ type: 'chunkhave', ids: offer.held }));
+  }
+
+  private receive(channel: ChannelId, ch: ChannelChunks, raw: Uint8Array, bytes: Uint8Array): void {
+    const head = ch.expected[0];
+    const id = toHex(raw) as ChunkId;
+    if (!head || head.id !== id) {
+      this.io.refuse(channel, 'malformed', 'a chunk this broker did not ask for (or out of order); dropped');
+      return;
+    }
+    ch.expected.shift();
+    head.arrived();
+    const offer = head.offer;
+    if (bytes.length === 0) return; // the offerer no longer has it
+    if (bytes.length > this.limits.maxChunkBytes) {
+      this.io.refuse(channel, 'too-large', `chunk of ${bytes.length} bytes exceeds the ${this.limits.maxChunkBytes}-byte limit`, offer.topic);
+      return;
+    }
+    const used = this.used.get(offer.topicHex) ?? 0;
+    if (used + bytes.length > this.limits.topicChunkQuotaBytes) {
+      this.refuseQuota(channel, offer);
+      return;
+    }
+    this.used.set(offer.topicHex, used + bytes.length); // reserved until the put says how much was new
+    const store = this.stores.get(offer.topicHex);
+    const put = (async () => {
+      try {
+        if (!store) throw new Error('chunk store closed');
+        const r = await store.put(id, bytes);
+        this.used.set(offer.topicHex, (this.used.get(offer.topicHex) ?? 0) - bytes.length + r.bytesStored);
+        if (r.bytesStored > 0) this.chunkCount.set(offer.topicHex, (this.chunkCount.get(offer.topicHex) ?? 0) + 1);
+        offer.held.push(raw);
+      } catch (err) {
+        this.used.set(offer.topicHex, (this.used.get(offer.topicHex) ?? 0) - bytes.length);
+        if (err instanceof TamperedChunkError) this.io.refuse(channel, 'malformed', 'a chunk does not match its id; dropped', offer.topic);
+        else this.io.log('warn', `${channel}: storing chunk ${id.slice(0, 16)} failed: ${message(err)}`);
+      }
+    })();
+    offer.puts.push(put);
+  }
+
+  private refuseQuota(channel: ChannelId, offer: Offer): void {
+    if (offer.refused) return;
+    offer.refused = true;
+    this.io.refuse(channel, 'quota', `the topic's chunk quota of ${this.limits.topicChunkQuotaBytes} bytes is full`, offer.topic);
+  }
+
+  // ---- serving ----
+
+  private async serve(channel: ChannelId, ids: Uint8Array[], topicHexes: string[]): Promise<void> {
+    const ch = this.io.channel(channel);
+    if (!ch) return;
+    const stores = topicHexes.map((h) => this.stores.get(h)).filter((s): s is PackChunkStore => s !== undefined);
+    const get = async (id: ChunkId): Promise<Uint8Array | undefined> => {
+      for (const s of stores) {
+        const b = await s.get(id);
+        if (b) {
+          if (!this.tamper) return b;
+          const copy = b.slice();
+          copy[copy.length >> 1]! ^= 1;
+          return copy;
+        }
+      }
+      return undefined;
+    };
+    await answerChunkWant(ch, { get }, ids);
+  }
+
+  // ---- stores ----
+
+  private stateOf(channel: ChannelId): ChannelChunks {
+    let ch = this.channels.get(channel);
+    if (!ch) this.channels.set(channel, (ch = { expected: [], offers: Promise.resolve(), serving: Promise.resolve(), closed: this.closed }));
+    return ch;
+  }
+
+  private storeFor(topicHex: string): Promise<PackChunkStore> {
+    const have = this.stores.get(topicHex);
+    if (have) return Promise.resolve(have);
+    let p = this.opening.get(topicHex);
+    if (!p) {
+      p = (async () => {
+        if (this.closed) throw new Error('the broker is stopping');
+        if (!TOPIC_DIR.test(topicHex)) throw new RangeError(`not a topic: ${topicHex}`);
+        if (this.stores.size >= this.limits.maxTopics) throw new Error(`this broker already stores chunks of its maximum of ${this.limits.maxTopics} topics`);
+        const store = await PackChunkStore.open(join(this.dir, topicHex), { durable: true });
+        const st = await store.stats();
+        this.used.set(topicHex, st.bytes);
+        this.chunkCount.set(topicHex, st.chunks);
+        this.stores.set(topicHex, store);
+        for (const r of store.recovered) this.io.log('warn', `chunks of topic ${topicHex.slice(0, 16)}: ${r}`);
+        return store;
+      })();
+      p.catch(() => undefined).finally(() => this.opening.delete(topicHex));
+      this.opening.set(topicHex, p);
+    }
+    return p;
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,330 @@
+/**
+ * Binary objects for a PeerRuntime: store a file as encrypted chunks, fetch an object's
+ * missing chunks from connected peers and brokers, upload our objects' chunks to brokers.
+ *
+ * - storeObject: content-defined chunks, convergent encryption with the share's
+ *   convergence secret, a Merkle tree (chunks/object-writer.ts), stored in the local
+ *   ChunkStore. The object is then offered to every broker (below).
+ * - fetchObject: ChunkFetcher (through storage/chunk-fetch.ts) over every link that has
+ *   said HELLO (brokers and peers): many chunks in flight, every chunk checked against
+ *   its id (a tampered one is rejected and asked of another source), progress reported.
+ *   When a round ends incomplete (sources lacked chunks or went away), it waits and
+ *   tries again with the links of that moment until `timeoutMs`. Interrupted (even by a
+ *   crash), a later call fetches only what the store still lacks.
+ * - Uploads: on each broker connection and after each storeObject, the chunk ids of
+ *   our objects (stored here, or named by the share's binary files and held here) that
+ *   this broker has not confirmed go out in signed CHUNKOFFERs; the broker wants what it
+ *   lacks, we answer from the store, it confirms with CHUNKHAVE. Confirmations are
+ *   remembered per broker key for this run; a restart offers again (the broker
+ *   answers with an empty want for what it holds).
+ */
+import { createReadStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import {
+  CorruptObjectError,
+  ObjectWriter,
+  convergenceKeys,
+  decodeObjectRef,
+  objectChunkIds,
+  readObject,
+  type ChunkId,
+  type ConvergenceKeys,
+  type FetchProgress,
+  type ObjectRef,
+  type SourceId,
+} from '../chunks/index.js';
+import { fromHex, sign, toHex } from '../crypto/index.js';
+import { chunkOfferSignedBytes, encodeWire, MAX_WANT } from '../multicast/wire.js';
+import type { ShareReplica } from '../share/replica.js';
+import type { FrameChannel } from '../../transport/types.js';
+import type { ChunkStore } from '../../storage/chunk-store.js';
+import { fetchObject, type ChunkSource } from '../../storage/chunk-fetch.js';
+import { answerChunkWant, ChunkRequester } from './chunk-transfer.js';
+
+/** The share's keys are not here yet (a joiner before KEYS): objects cannot be stored or read. */
+export class ShareKeysMissingError extends Error {
+  override readonly name = 'ShareKeysMissingError';
+  constructor() {
+    super('this node holds no key of the share yet: wait until it has joined');
+  }
+}
+
+/** No connected peer or broker delivered every chunk in time. Try again once others are online. */
+export class ObjectUnavailableError extends Error {
+  override readonly name = 'ObjectUnavailableError';
+  constructor(
+    readonly missingChunks: number,
+    readonly progress: FetchProgress,
+  ) {
+    super(`${missingChunks} chunk(s) of the object could not be fetched from any connected peer or broker (${progress.bytesDone} of ${progress.bytesTotal} bytes here); retry when its author or a broker holding it is online`);
+  }
+}
+
+export class FetchAbortedError extends Error {
+  override readonly name = 'FetchAbortedError';
+  constructor() {
+    super('the fetch was cancelled');
+  }
+}
+
+/** Progress of a transfer, for the UI ('transfer' events). */
+export interface TransferEvent {
+  readonly direction: 'download' | 'upload';
+  /** The object's root chunk id. */
+  readonly object: ChunkId;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly done: boolean;
+  /** Upload: the broker (public key hex) that confirmed the object. */
+  readonly broker?: string;
+}
+
+export interface FetchObjectOptions {
+  readonly onProgress?: (p: FetchProgress) => void;
+  readonly signal?: AbortSignal;
+  /** Give up (ObjectUnavailableError) after this long without completing. Default 120 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface ObjectFetchReport extends FetchProgress {
+  /** Chunks sources sent that did not match their ids (rejected and fetched elsewhere). */
+  readonly rejected: number;
+  /** Fetch rounds (a round ends when the connected sources could not deliver everything). */
+  readonly rounds: number;
+}
+
+/** What PeerObjects needs of a link (PeerRuntime's Link). */
+export interface ObjectLink {
+  readonly id: string;
+  readonly remoteHex: string;
+  readonly channel: FrameChannel;
+  readonly role: 'peer' | 'broker' | undefined;
+  readonly requester: ChunkRequester;
+}
+
+export interface PeerObjectsComponents {
+  readonly replica: ShareReplica;
+  readonly store: ChunkStore;
+  links(): Iterable<ObjectLink>;
+  emit(e: TransferEvent): void;
+  log(line: string): void;
+  sleep(ms: number): Promise<void>;
+  stopped(): boolean;
+}
+
+interface Upload {
+  readonly ref: ObjectRef;
+  readonly ids: ChunkId[];
+}
+
+const PIECE_BYTES = 1 << 20;
+/** Store writes in flight while storing a file (bounds memory). */
+const MAX_PENDING_PUTS = 256;
+
+export class PeerObjects {
+  private keysFor: { secretHex: string; keys: ConvergenceKeys } | undefined;
+  private readonly uploads = new Map<ChunkId, Upload>();
+  /** Per broker key: ids it confirmed (CHUNKHAVE); per link: ids offered and not answered. */
+  private readonly confirmed = new Map<string, Set<ChunkId>>();
+  private readonly offered = new Map<string, Set<ChunkId>>();
+  private readonly announced = new Set<string>();
+  private readonly serving = new Map<string, Promise<void>>();
+
+  constructor(private readonly c: PeerObjectsComponents) {}
+
+  private keys(): ConvergenceKeys {
+    const secret = this.c.replica.convergenceSecret();
+    if (!secret) throw new ShareKeysMissingError();
+    const hex = toHex(secret);
+    if (this.keysFor?.secretHex !== hex) this.keysFor = { secretHex: hex, keys: convergenceKeys(secret) };
+    return this.keysFor.keys;
+  }
+
+  /** Chunks, encrypts and stores bytes or a file's contents; offers the object to brokers. */
+  async storeObject(input: Uint8Array | string): Promise<ObjectRef> {
+    const writer = new ObjectWriter(this.keys());
+    const ids: ChunkId[] = [];
+    let puts: Promise<unknown>[] = [];
+    const put = async (chunks: ReturnType<ObjectWriter['write']>) => {
+      for (const ch of chunks) {
+        ids.push(ch.ref.id);
+        puts.push(this.c.store.putSealed(ch.ref.id, ch.ciphertext));
+      }
+      if (puts.length >= MAX_PENDING_PUTS) {
+        await Promise.all(puts);
+        puts = [];
+      }
+    };
+    if (typeof input === 'string') {
+      for await (const piece of createReadStream(input, { highWaterMark: PIECE_BYTES })) await put(writer.write(piece as Buffer));
+    } else {
+      for (let at = 0; at < input.length; at += PIECE_BYTES) await put(writer.write(input.subarray(at, at + PIECE_BYTES)));
+    }
+    const last = writer.finish();
+    await put(last.chunks);
+    await Promise.all(puts);
+    this.uploads.set(last.root.id, { ref: last.root, ids: [...new Set(ids)] });
+    for (const l of this.c.links()) if (l.role === 'broker') this.offerTo(l);
+    return last.root;
+  }
+
+  /** True when every chunk of the object is stored here. */
+  async hasObject(ref: ObjectRef): Promise<boolean> {
+    return (await fetchObject(ref, this.c.store, new Map())).complete;
+  }
+
+  /** The object's bytes, one data chunk at a time, from the local store (MissingChunkError: fetch first). */
+  readObject(ref: ObjectRef): AsyncGenerator<Uint8Array> {
+    return readObject(ref, (id) => this.c.store.get(id));
+  }
+
+  /**
+   * Writes the object (all chunks stored here) to `path` atomically: a temporary file
+   * next to it, then a rename. `beforeReplace` may veto the rename (e.g. the file was
+   * edited meanwhile): false leaves `path` untouched and returns false.
+   */
+  async saveObject(ref: ObjectRef, path: string, beforeReplace?: () => Promise<boolean>): Promise<boolean> {
+    const tmp = `${path}.weft-tmp-${process.pid}-${ref.id.slice(0, 8)}`;
+    const fh = await open(tmp, 'w');
+    try {
+      let written = 0;
+      for await (const piece of this.readObject(ref)) {
+        await fh.write(piece, 0, piece.length, written);
+        written += piece.length;
+      }
+      if (written !== ref.size) throw new CorruptObjectError(`object holds ${written} bytes, its reference says ${ref.size}`);
+    } catch (err) {
+      await fh.close();
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await fh.close();
+    if (beforeReplace && !(await beforeReplace())) {
+      await rm(tmp, { force: true });
+      return false;
+    }
+    await rename(tmp, path);
+    return true;
+  }
+
+  /** Makes every chunk of `ref` local, fetching from the links. See the file comment. */
+  async fetchObject(ref: ObjectRef, opts: FetchObjectOptions = {}): Promise<ObjectFetchReport> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+    let rejected = 0;
+    let chunksFetched = 0;
+    let bytesFetched = 0;
+    let lastEmit = 0;
+    const onProgress = (p: FetchProgress) => {
+      opts.onProgress?.(p);
+      const now = Date.now();
+      if (now - lastEmit >= 100) {
+        lastEmit = now;
+        this.c.emit({ direction: 'download', object: ref.id, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, done: false });
+      }
+    };
+    for (let rounds = 1; ; rounds++) {
+      if (opts.signal?.aborted || this.c.stopped()) throw new FetchAbortedError();
+      const sources = new Map<SourceId, ChunkSource>();
+      for (const l of this.c.links()) if (l.role && !l.channel.closed) sources.set(l.id, l.requester);
+      const r = await fetchObject(ref, this.c.store, sources, { maxInFlight: 128, maxPerSource: 64, onProgress, ...(opts.signal ? { signal: opts.signal } : {}) });
+      rejected += r.rejected;
+      chunksFetched += r.chunksFetched;
+      bytesFetched += r.bytesFetched;
+      if (r.rejected > 0) this.c.log(`rejected ${r.rejected} chunk(s) that did not match their ids; fetched them from other sources`);
+      const report = { ...r, chunksFetched, bytesFetched, rejected, rounds };
+      if (r.complete) {
+        this.c.emit({ direction: 'download', object: ref.id, bytesDone: r.bytesTotal, bytesTotal: r.bytesTotal, done: true });
+        return report;
+      }
+      if (r.corrupt.length > 0) throw new CorruptObjectError(`object ${ref.id.slice(0, 16)}…: ${r.corrupt.length} tree node(s) do not open with their keys: the reference is wrong`);
+      if (Date.now() >= deadline) throw new ObjectUnavailableError(r.unavailable.length, report);
+      await this.c.sleep(sources.size === 0 ? 250 : 1000);
+    }
+  }
+
+  // ---- serving and uploads ----
+
+  /** A CHUNKWANT on a link: answered from the store, in order, after earlier ones. */
+  serve(link: ObjectLink, ids: Uint8Array[]): void {
+    const prev = this.serving.get(link.id) ?? Promise.resolve();
+    const next = prev.then(() => answerChunkWant(link.channel, this.c.store, ids).then(() => undefined)).catch(() => undefined);
+    this.serving.set(link.id, next);
+  }
+
+  /** A broker confirmed these chunks. */
+  confirm(link: ObjectLink, raw: Uint8Array[]): void {
+    const have = this.confirmedBy(link.remoteHex);
+    const offered = this.offered.get(link.id);
+    for (const r of raw) {
+      const id = toHex(r) as ChunkId;
+      have.add(id);
+      offered?.delete(id);
+    }
+    for (const u of this.uploads.values()) {
+      const key = `${link.remoteHex}/${u.ref.id}`;
+      if (this.announced.has(key) || !u.ids.every((id) => have.has(id))) continue;
+      this.announced.add(key);
+      this.c.emit({ direction: 'upload', object: u.ref.id, bytesDone: u.ref.size, bytesTotal: u.ref.size, done: true, broker: link.remoteHex });
+    }
+    if (offered?.size === 0) this.offered.delete(link.id);
+  }
+
+  linkClosed(link: ObjectLink): void {
+    this.offered.delete(link.id);
+    this.serving.delete(link.id);
+  }
+
+  /** A broker link joined: offer it every object we hold that the share names, and ours. */
+  async brokerJoined(link: ObjectLink): Promise<void> {
+    const replica = this.c.replica;
+    if (!replica.currentEpoch()?.topicSecret || !replica.convergenceSecret()) return;
+    for (const entry of replica.files()) {
+      if (entry.kind !== 'binary') continue;
+      for (const v of replica.binaryVersions(entry.file)) {
+        let ref: ObjectRef;
+        try {
+          ref = decodeObjectRef(v.ref);
+        } catch {
+          continue;
+        }
+        if (this.uploads.has(ref.id)) continue;
+        const ids: ChunkId[] = [];
+        try {
+          for await (const id of objectChunkIds(ref, (i) => this.c.store.get(i))) ids.push(id);
+        } catch {
+          continue; // not (entirely) here: nothing of ours to upload
+        }
+        this.uploads.set(ref.id, { ref, ids: [...new Set(ids)] });
+      }
+    }
+    this.offerTo(link);
+  }
+
+  /** Offers a broker the ids of our objects it has not confirmed and we have not offered on this link. */
+  private offerTo(link: ObjectLink): void {
+    const epoch = this.c.replica.currentEpoch();
+    if (!epoch?.topicSecret || link.channel.closed) return;
+    const have = this.confirmedBy(link.remoteHex);
+    let offered = this.offered.get(link.id);
+    if (!offered) this.offered.set(link.id, (offered = new Set()));
+    const ids: Uint8Array[] = [];
+    for (const u of this.uploads.values()) {
+      for (const id of u.ids) {
+        if (have.has(id) || offered.has(id)) continue;
+        offered.add(id);
+        ids.push(fromHex(id));
+      }
+    }
+    for (let at = 0; at < ids.length; at += MAX_WANT) {
+      const batch = ids.slice(at, at + MAX_WANT);
+      const signature = sign(epoch.topicSecret, chunkOfferSignedBytes(epoch.topic, batch));
+      link.channel.send(encodeWire({ type: 'chunkoffer', topic: epoch.topic, ids: batch, signature })).catch(() => undefined);
+    }
+  }
+
+  private confirmedBy(remoteHex: string): Set<ChunkId> {
+    let s = this.confirmed.get(remoteHex);
+    if (!s) this.confirmed.set(remoteHex, (s = new Set()));
+    return s;
+  }
+}

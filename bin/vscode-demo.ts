@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BrowserContext } from 'playwright-core';
 import { repoRoot } from '../test/e2e/code-server.js';
-import { checkCoEditing, closeWindows, ensureEditorTools, launchProfile, openWindows, packageVsix, shareGrantJoin, startEditorServers, type CoEditingWindows } from '../test/e2e/co-editing-windows.js';
+import { checkCoEditing, closeWindows, ensureEditorTools, launchProfile, openWindows, packageVsix, setUpShare, startEditorServers, type CoEditingWindows } from '../test/e2e/co-editing-windows.js';
 
 const DEMO_FILES: Record<string, string> = {
   'notes.md': '# Weft demo\n\nThis file is open in two VS Code windows: Alice\'s and Bob\'s.\nType here in one and watch the other.\n\n',
@@ -63,14 +63,8 @@ async function main(): Promise<void> {
   windows = await startEditorServers({ root, files: DEMO_FILES, vsix, settings: { 'files.autoSave': 'afterDelay', 'files.autoSaveDelay': 500 }, say });
   const profile = join(root, 'browser');
   say('setting the share up through the UI in headless Chromium (about a minute)');
-  browser = await launchProfile(profile);
-  const setup = await openWindows(browser, windows);
-  await shareGrantJoin(windows, setup.alice, setup.bob, say);
-  // Let VS Code flush its state (IndexedDB) and the share settle, then close the profile
-  // so the person's browser can open it.
-  await new Promise((r) => setTimeout(r, 2000));
-  await closeWindows(browser, windows);
-  browser = undefined;
+  // Closed afterwards, so the person's browser can open the profile.
+  await setUpShare(windows, profile, say, (b) => (browser = b));
   if (!opts['no-check']) {
     say('checking: a new browser on the same profile opens both windows, and typing in Alice\'s shows in Bob\'s');
     browser = await launchProfile(profile);

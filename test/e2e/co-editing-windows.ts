@@ -273,3 +273,18 @@ export async function closeWindows(context: BrowserContext, w: CoEditingWindows)
   await waitUntil('the closed windows\' extension hosts to exit', () => extensionHosts(w.alice.server) + extensionHosts(w.bob.server) === 0, 30_000);
   await context.close();
 }
+
+/**
+ * The whole set-up in the browser, on the profile in `profileDir`: opens both windows,
+ * shares, grants and joins through the UI, lets VS Code store its state, and closes the
+ * windows again (see closeWindows). `track` learns the open browser, to close it on a signal.
+ */
+export async function setUpShare(w: CoEditingWindows, profileDir: string, say: Say, track: (browser: BrowserContext | undefined) => void): Promise<void> {
+  const browser = await launchProfile(profileDir);
+  track(browser);
+  const { alice, bob } = await openWindows(browser, w);
+  await shareGrantJoin(w, alice, bob, say);
+  await new Promise((r) => setTimeout(r, 2000));
+  await closeWindows(browser, w);
+  track(undefined);
+}

@@ -132,6 +132,11 @@ export async function launchBrowser(): Promise<Browser> {
  */
 export async function runInExtensionHost(browser: Browser, server: CodeServer, extensionPath: string, suitePath: string, timeoutMs = 180_000): Promise<{ code: number; page: Page }> {
   const page = await browser.newPage();
+  // What the extension host logs to its console (the suite's failures among it) reaches the browser console.
+  page.on('console', (m) => {
+    const t = m.text();
+    if (t.includes('[Extension Host]') || /^\s*(Error|✘)/.test(t)) process.stdout.write(`      [host] ${t.replace(/%c/g, '').replace(/ color: [^ ]+$/, '')}\n`);
+  });
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));
   await page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));

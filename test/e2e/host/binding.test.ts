@@ -92,7 +92,7 @@ export function bindingSuite(): void {
             await editor.edit((e) => e.delete(new vscode.Range(pos(at), pos(Math.min(text.length, at + 1 + r(30))))));
             break;
           case 4:
-            await vscode.commands.executeCommand('undo');
+            await vscode.commands.executeCommand(r(3) === 0 ? 'weft.redo' : 'weft.undo');
             break;
           case 5: {
             const we = new vscode.WorkspaceEdit();
@@ -148,6 +148,31 @@ export function bindingSuite(): void {
       const seed = Number(process.env.WEFT_FUZZ_SEED) || Date.now() % 1_000_000;
       console.log(`      binding fuzz seed: ${seed} (replay with WEFT_FUZZ_SEED=${seed})`);
       await fuzz('fuzz.txt', seed, 30);
+    });
+
+    it('undo and redo take back only one\'s own edits, around a teammate\'s', async () => {
+      const path = 'fuzz.txt';
+      const folder = vscode.workspace.workspaceFolders![0]!.uri;
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder, path));
+      const editor = await vscode.window.showTextDocument(doc);
+      const file = session.replica.fileAt(path)!;
+      const remote = mate!.node.replica;
+      await editor.edit((e) => e.replace(new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), 'start end\n'));
+      await converged(session, mate!, doc, path);
+      await sleep(1000); // a new undo group
+      // We type a word in the middle; the teammate then types right inside our word.
+      for (const ch of 'MINE') await editor.edit((e) => e.insert(doc.positionAt(doc.getText().indexOf(' end')), ch));
+      await converged(session, mate!, doc, path);
+      assert.equal(doc.getText(), 'startMINE end\n');
+      remote.edit(file, remote.text(file).indexOf('NE'), 0, 'mate');
+      await mate!.runtime.commit();
+      await until('the teammate\'s edit in our document', () => doc.getText() === 'startMImateNE end\n');
+      assert.equal(await vscode.commands.executeCommand('weft.undo'), true);
+      await converged(session, mate!, doc, path);
+      assert.equal(doc.getText(), 'startmate end\n', 'undo removed our word and kept the teammate\'s');
+      assert.equal(await vscode.commands.executeCommand('weft.redo'), true);
+      await converged(session, mate!, doc, path);
+      assert.equal(doc.getText(), 'startMImateNE end\n');
     });
 
     it('files created, renamed, edited and deleted on either side follow on the other', async () => {

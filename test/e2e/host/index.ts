@@ -16,8 +16,16 @@ export function run(): Promise<void> {
   identitySuite();
   shareSuite();
   bindingSuite();
+  presenceSuite();
   readerSuite();
+  // The host's console reaches the browser console, which the e2e harness prints.
+  const failed: string[] = [];
   return new Promise((resolve, reject) => {
-    mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} extension host test(s) failed`)) : resolve()));
+    const runner = mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} extension host test(s) failed:\n${failed.join('\n')}`)) : resolve()));
+    runner.on('pass', (t) => console.log(`✔ ${t.fullTitle()} (${t.duration ?? 0} ms)`));
+    runner.on('fail', (t, err: Error) => {
+      failed.push(`✘ ${t.fullTitle()}: ${err.stack ?? err.message}`);
+      console.log(failed[failed.length - 1]);
+    });
   });
 }

@@ -10,10 +10,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
-import { folders, killPeers, makeShare, PeerProc, waitConverged, waitUntil } from './peer-procs.js';
+import { folders, freePort, killPeers, makeShare, PeerProc, waitConverged, waitUntil } from './peer-procs.js';
 
 const MB = 1024 * 1024;
 
@@ -24,9 +24,9 @@ function randomFile(size: number): Buffer {
   return b;
 }
 
-/** Writes atomically, as an editor saving a file would (the mirror never sees half a file). */
+/** Writes atomically, by a rename from outside the folder (the mirror never sees half a file). */
 function save(dir: string, name: string, bytes: Uint8Array): void {
-  const tmp = join(dir, `.${name}.partial`);
+  const tmp = join(dir, '..', `${name}.partial`);
   writeFileSync(tmp, bytes);
   renameSync(tmp, join(dir, name));
 }
@@ -37,6 +37,11 @@ function sameBytes(path: string, expected: Uint8Array): boolean {
 
 function logs(procs: PeerProc[]): string {
   return procs.map((p) => `[${p.dir}]\n${p.out.split('\n').slice(-25).join('\n')}`).join('\n');
+}
+
+/** Waits until `p` has reported `n` object uploads to brokers. */
+async function waitUploads(p: PeerProc, n: number): Promise<void> {
+  await waitUntil(() => [...p.out.matchAll(/^uploaded object /gm)].length >= n, 30_000, () => `${n} upload(s) never confirmed:\n${p.out}`);
 }
 
 async function waitForFile(path: string, bytes: Uint8Array, timeoutMs: number, procs: PeerProc[]): Promise<void> {
@@ -96,6 +101,109 @@ describe('net/binary files between peer processes via a broker', function () {
     await waitForFile(join(a, 'photo.raw'), edited, 30_000, [pa, pb]);
     // only the changed chunks crossed the network the second time
     assert.ok((await fetchReport(pa, 'photo.raw')).bytes < 1 * MB, pa.out);
+    assert.equal(await pa.stop(), 0);
+    assert.equal(await pb.stop(), 0);
+  });
+
+  it('(b) A adds a file and stops; B, started later, gets it from the broker alone', async () => {
+    const [a, b] = await share('binary-b');
+    const pa = await PeerProc.run(a);
+    const bytes = randomFile(3 * MB);
+    save(a, 'scan.pdf', bytes);
+    await waitUploads(pa, 1);
+    assert.equal(await pa.stop(), 0);
+    const pb = await PeerProc.run(b);
+    await waitForFile(join(b, 'scan.pdf'), bytes, 40_000, [pb]);
+    assert.equal((await fetchReport(pb, 'scan.pdf')).rejected, 0);
+    assert.equal(await pb.stop(), 0);
+  });
+
+  it('(c) chunks damaged by a hostile broker are rejected and fetched from an honest one', async () => {
+    const root = tempDir('binary-c-brokers');
+    dirs.push(root);
+    const port = await freePort();
+    const honestArgs = ['--listen', `/ip4/127.0.0.1/tcp/${port}`, '--listen', '/ip4/127.0.0.1/tcp/0/ws'];
+    let honest = await startBroker(join(root, 'honest'), honestArgs);
+    const hostile = await startBroker(join(root, 'hostile'), [], { WEFT_TEST_TAMPER_CHUNKS: '1' });
+    const [a, b] = await share('binary-c', [honest, hostile]);
+    const pa = await PeerProc.run(a);
+    const bytes = randomFile(2 * MB);
+    save(a, 'font.ttf', bytes);
+    await waitUploads(pa, 2); // both brokers hold every chunk
+    assert.equal(await pa.stop(), 0);
+    // Only the hostile broker online: everything it sends is rejected, nothing is written.
+    assert.equal(await honest.kill(), 0);
+    const pb = await PeerProc.run(b);
+    await waitUntil(() => /^rejected \d+ chunk\(s\)/m.test(pb.out), 30_000, () => `no rejection:\n${pb.out}`);
+    assert.equal(existsSync(join(b, 'font.ttf')), false);
+    // The honest broker returns (same identity, same port): the file completes from it.
+    honest = await startBroker(join(root, 'honest'), honestArgs);
+    await waitForFile(join(b, 'font.ttf'), bytes, 40_000, [pb]);
+    assert.equal(await pb.stop(), 0);
+    await honest.kill();
+    await hostile.kill();
+  });
+
+  it('(d) a fetcher killed mid-transfer resumes and fetches only what it lacks', async () => {
+    const [a, b] = await share('binary-d');
+    const pa = await PeerProc.run(a);
+    let pb = await PeerProc.run(b);
+    await waitConverged([a, b], 30_000, (f) => f.has('readme.md'), [pa, pb]);
+    const size = 40 * MB;
+    const bytes = randomFile(size);
+    let doneBeforeKill = 0;
+    const first = pb;
+    first.proc.stdout!.on('data', () => {
+      const m = [...first.out.matchAll(/^fetching big\.bin: (\d+) of \d+ bytes$/gm)].at(-1);
+      if (m && Number(m[1]) > 0 && doneBeforeKill === 0) {
+        doneBeforeKill = Number(m[1]);
+        first.proc.kill('SIGKILL');
+      }
+    });
+    save(a, 'big.bin', bytes);
+    await waitUntil(() => first.proc.signalCode !== null || first.proc.exitCode !== null, 40_000, () => `B was never caught mid-transfer:\n${logs([pa, first])}`);
+    assert.ok(doneBeforeKill > 0 && doneBeforeKill < size, `killed at ${doneBeforeKill}\n${first.out}`);
+    assert.equal(existsSync(join(b, 'big.bin')), false, 'nothing written before the object was complete');
+    pb = await PeerProc.run(b);
+    await waitForFile(join(b, 'big.bin'), bytes, 50_000, [pa, pb]);
+    const second = await fetchReport(pb, 'big.bin');
+    // What the first run stored was not fetched again (ciphertext adds ~40 bytes per 16 KiB chunk).
+    assert.ok(second.bytes <= size - doneBeforeKill + MB, `second run fetched ${second.bytes} of ${size} (first stored ${doneBeforeKill})`);
+    assert.equal(await pa.stop(), 0);
+    assert.equal(await pb.stop(), 0);
+  });
+
+  it('(e) concurrent changes to one binary file on two peers both stay visible', async () => {
+    const [a, b] = await share('binary-e');
+    const v0 = randomFile(256 * 1024);
+    save(a, 'logo.png', v0);
+    const pa = await PeerProc.run(a);
+    let pb = await PeerProc.run(b);
+    await waitForFile(join(b, 'logo.png'), v0, 30_000, [pa, pb]);
+    assert.equal(await pb.stop(), 0);
+    const v1 = randomFile(300 * 1024);
+    const v2 = randomFile(200 * 1024);
+    save(a, 'logo.png', v1); // A, online
+    await waitUntil(() => /^changed logo\.png/m.test(pa.out), 20_000, () => pa.out);
+    save(b, 'logo.png', v2); // B, offline: neither has seen the other's change
+    pb = await PeerProc.run(b);
+    const copyOf = (dir: string) => readdirSync(dir).find((n) => /^logo \(conflict [0-9a-f]{8}\)\.png$/.test(n));
+    const view = (dir: string) => {
+      const copy = copyOf(dir);
+      return copy && existsSync(join(dir, 'logo.png')) ? { main: readFileSync(join(dir, 'logo.png')), copy, other: readFileSync(join(dir, copy)) } : undefined;
+    };
+    await waitUntil(
+      () => {
+        const va = view(a);
+        const vb = view(b);
+        return !!va && !!vb && va.copy === vb.copy && va.main.equals(vb.main) && va.other.equals(vb.other);
+      },
+      40_000,
+      () => `no shared conflict view: a ${readdirSync(a).join(',')} b ${readdirSync(b).join(',')}\n${logs([pa, pb])}`,
+    );
+    const v = view(a)!;
+    const pair = [v.main, v.other];
+    assert.ok(pair.some((x) => x.equals(v1)) && pair.some((x) => x.equals(v2)), 'both versions are kept, one at the path and one as a conflict copy');
     assert.equal(await pa.stop(), 0);
     assert.equal(await pb.stop(), 0);
   });

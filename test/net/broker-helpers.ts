@@ -38,8 +38,8 @@ export function killAll(): void {
   running.clear();
 }
 
-export function startBroker(dataDir: string, args: string[] = []): Promise<BrokerProcess> {
-  const proc = spawn(process.execPath, [WEFT, 'broker', '--data', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startBroker(dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<BrokerProcess> {
+  const proc = spawn(process.execPath, [WEFT, 'broker', '--data', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   running.add(proc);
   let err = '';
   let out = '';

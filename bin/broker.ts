@@ -4,11 +4,14 @@
  *               [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
  *               [--max-event-bytes N] [--topic-quota-bytes N] [--max-topics N]
  *               [--max-subscriptions N] [--rate-messages N] [--rate-bytes N]
+ *               [--chunk-quota-bytes N] [--max-chunk-bytes N]
  *   weft broker status [--data DIR]
  * The config file is JSON with the same settings:
  *   { "listen": [...], "peerBrokers": [...], "topics": "open", "allowTopics": [hex...],
  *     "maxFrameBytes": N, "maxEventBytes": N, "topicQuotaBytes": N, "maxTopics": N,
- *     "maxSubscriptions": N, "rateMessages": N, "rateBytes": N }
+ *     "maxSubscriptions": N, "rateMessages": N, "rateBytes": N,
+ *     "chunkQuotaBytes": N, "maxChunkBytes": N }
+ * Chunks of binary files are stored per topic under DIR/chunks/ (chunk quota per topic).
  * Flags override the file; repeatable flags replace the file's list.
  * On start it prints one line per address: "listening <multiaddr with /p2p/ id>".
  */
@@ -23,6 +26,7 @@ const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]..
                    [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
                    [--max-event-bytes N] [--topic-quota-bytes N] [--max-topics N]
                    [--max-subscriptions N] [--rate-messages N] [--rate-bytes N]
+                   [--chunk-quota-bytes N] [--max-chunk-bytes N]
        weft broker status [--data DIR]`;
 
 const DEFAULT_DATA = 'weft-broker-data';
@@ -40,6 +44,8 @@ interface BrokerFileConfig {
   maxSubscriptions?: number;
   rateMessages?: number;
   rateBytes?: number;
+  chunkQuotaBytes?: number;
+  maxChunkBytes?: number;
 }
 
 class UsageError extends Error {}
@@ -90,6 +96,8 @@ async function run(args: string[]): Promise<number> {
       'max-subscriptions': { type: 'string' },
       'rate-messages': { type: 'string' },
       'rate-bytes': { type: 'string' },
+      'chunk-quota-bytes': { type: 'string' },
+      'max-chunk-bytes': { type: 'string' },
     },
   });
   let file: BrokerFileConfig = {};
@@ -118,6 +126,8 @@ async function run(args: string[]): Promise<number> {
   set('maxSubscriptionsPerChannel', 'max-subscriptions', values['max-subscriptions'] ?? file.maxSubscriptions);
   set('messagesPerSecond', 'rate-messages', values['rate-messages'] ?? file.rateMessages);
   set('bytesPerSecond', 'rate-bytes', values['rate-bytes'] ?? file.rateBytes);
+  set('topicChunkQuotaBytes', 'chunk-quota-bytes', values['chunk-quota-bytes'] ?? file.chunkQuotaBytes);
+  set('maxChunkBytes', 'max-chunk-bytes', values['max-chunk-bytes'] ?? file.maxChunkBytes);
   const maxFrameBytes = positiveInt('max-frame-bytes', values['max-frame-bytes'] ?? file.maxFrameBytes);
   const dataDir = resolve(values.data ?? file.dataDir ?? DEFAULT_DATA);
 
@@ -192,6 +202,8 @@ async function status(args: string[]): Promise<number> {
   for (const p of st.peerBrokers) console.log(`peer broker: ${p.addr} ${running && p.connected ? 'connected' : 'not connected'}`);
   console.log(`topics:    ${st.topics.length}, events stored: ${st.events}, bytes: ${st.bytes}`);
   for (const t of st.topics) console.log(`  ${t.topic.slice(0, 16)}  events ${t.events}  bytes ${t.bytes}  subscribers ${running ? t.subscribers : 0}`);
+  console.log(`chunks:    ${st.chunks ?? 0} stored, bytes: ${st.chunkBytes ?? 0}`);
+  for (const t of st.chunkTopics ?? []) console.log(`  ${t.topic.slice(0, 16)}  chunks ${t.chunks}  bytes ${t.bytes}`);
   console.log(`as of:     ${st.updatedAt}`);
   return running ? 0 : 3;
 }

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   // Only the marker file is written before the servers: a half-made demo is removed on the next run.
   mkdirSync(root, { recursive: true });
   writeFileSync(join(root, MARK), 'made by npm start (bin/vscode-demo.ts); removed and remade on each run\n');
-  windows = await startEditorServers({ root, files: DEMO_FILES, vsix, settings: { 'files.autoSave': 'afterDelay', 'files.autoSaveDelay': 500 }, say });
+  windows = await startEditorServers({ root, files: DEMO_FILES, vsix, settings: { 'files.autoSave': 'afterDelay', 'files.autoSaveDelay': 500, 'git.openRepositoryInParentFolders': 'never' }, say });
   const profile = join(root, 'browser');
   say('setting the share up through the UI in headless Chromium (about a minute)');
   // Closed afterwards, so the person's browser can open the profile.

@@ -2,13 +2,13 @@
  * Two `weft peer` processes, no broker, on loopback: the owner inits a share of its
  * folder, grants the other's key, the other joins by invitation (the owner's address is
  * in it), and both edit files on disk at the same time: the folders end identical and
- * hold every edit.
+ * hold every edit; a binary file comes over bit-identical, from the peer directly.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeDir, tempDir } from './broker-helpers.js';
-import { append, freePort, killPeers, makeShare, prepend, PeerProc, waitConverged } from './peer-procs.js';
+import { append, freePort, killPeers, makeShare, prepend, PeerProc, waitConverged, waitUntil } from './peer-procs.js';
 
 describe('net/peer direct (two processes, no broker)', function () {
   this.timeout(60_000);
@@ -34,7 +34,9 @@ describe('net/peer direct (two processes, no broker)', function () {
     const pa = await PeerProc.run(a, ['--listen', addr]);
     const pb = await PeerProc.run(b);
     await waitConverged([a, b], 20_000, (f) => f.has('src/main.ts') && f.has('README.md'), [pa, pb]);
-    assert.ok(!(await import('node:fs')).existsSync(join(b, 'logo.bin')), 'binary files are not shared as text');
+    // The binary file comes over too, from A directly (no broker here), bit-identical.
+    await waitUntil(() => existsSync(join(b, 'logo.bin')), 20_000, () => pb.out);
+    assert.deepEqual(readFileSync(join(b, 'logo.bin')), Buffer.from([0, 1, 2, 0, 255]));
 
     for (let i = 0; i < 8; i++) {
       append(a, 'README.md', `a line ${i}\n`);

@@ -6,6 +6,7 @@ import Mocha from 'mocha';
 import { bindingSuite } from './binding.test.js';
 import { commandsSuite } from './commands.test.js';
 import { identitySuite } from './identity.test.js';
+import { presenceSuite } from './presence.test.js';
 import { readerSuite } from './reader.test.js';
 import { shareSuite } from './share.test.js';
 

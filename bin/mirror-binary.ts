@@ -191,6 +191,7 @@ export class BinaryMirror {
       this.warnOnce(`ref:${hex}`, `${path}: unreadable object reference (${err instanceof Error ? err.message : String(err)})`);
       return;
     }
+    if (this.fetching.has(ref.id)) return; // written when the fetch completes
     if (!(await this.runtime.hasObject(ref))) {
       this.fetch(path, ref);
       return;

@@ -32,6 +32,8 @@ import { answerChunkWant } from './chunk-transfer.js';
 
 /** Ids asked for in one CHUNKWANT of an upload. */
 const WINDOW = 128;
+/** Offers waiting on one channel; more are refused (rate-limited) until these are done. */
+const MAX_QUEUED_OFFERS = 64;
 const TOPIC_DIR = /^[0-9a-f]{64}$/;
 
 export interface BrokerChunksIO {
@@ -63,6 +65,7 @@ interface ChannelChunks {
   readonly expected: Expected[];
   /** Offers run one after another. */
   offers: Promise<void>;
+  queuedOffers: number;
   /** CHUNKWANTs answered one after another (answers go out in the order asked). */
   serving: Promise<void>;
   closed: boolean;
@@ -111,7 +114,15 @@ export class BrokerChunks {
     if (ch.closed) return;
     switch (work.kind) {
       case 'offer':
-        ch.offers = ch.offers.then(() => this.runOffer(work.channel, ch, work)).catch((err: unknown) => this.io.log('warn', `${work.channel}: chunk offer failed: ${message(err)}`));
+        if (ch.queuedOffers >= MAX_QUEUED_OFFERS) {
+          this.io.refuse(work.channel, 'rate-limited', `at most ${MAX_QUEUED_OFFERS} chunk offers may wait on one connection`, work.topic);
+          return;
+        }
+        ch.queuedOffers++;
+        ch.offers = ch.offers
+          .then(() => this.runOffer(work.channel, ch, work))
+          .catch((err: unknown) => this.io.log('warn', `${work.channel}: chunk offer failed: ${message(err)}`))
+          .finally(() => ch.queuedOffers--);
         return;
       case 'want':
         ch.serving = ch.serving.then(() => this.serve(work.channel, work.ids, work.topicHexes)).catch(() => undefined);
@@ -241,7 +252,7 @@ export class BrokerChunks {
 
   private stateOf(channel: ChannelId): ChannelChunks {
     let ch = this.channels.get(channel);
-    if (!ch) this.channels.set(channel, (ch = { expected: [], offers: Promise.resolve(), serving: Promise.resolve(), closed: this.closed }));
+    if (!ch) this.channels.set(channel, (ch = { expected: [], offers: Promise.resolve(), queuedOffers: 0, serving: Promise.resolve(), closed: this.closed }));
     return ch;
   }
 

@@ -1,25 +1,28 @@
 /**
  * One open TextDocument bound to one CRDT document (a file of the share).
  *
- * Invariant: the replica's text == the document's text with `pending` applied, where
- * `pending` holds remote changes (already merged into the replica) not yet in the
- * document. Local edits are transformed past `pending` (text-ops.ts xform) before they
- * reach the replica, so keystrokes typed while a remote change is on its way are
- * neither lost nor misplaced.
+ * Invariant: the replica's text == the document's text (as far as its change events
+ * have been processed) with `flight.ops` (our edit on its way to the editor, if any)
+ * and then `pending` (remote changes, undo steps) applied. Local edits are transformed
+ * past both (text-ops.ts xform) before they reach the replica, so keystrokes typed while
+ * a remote change is on its way are neither lost nor misplaced.
  *
- * Applying remote changes: a WorkspaceEdit of simultaneous hunks built against the
- * document's current version (VS Code refuses it if the document changed meanwhile;
- * then it is rebuilt from `pending` and retried). While an apply is unresolved, local
- * change events are queued; once it resolves, the event that carries the version our
- * edit produced is our own echo and is dropped, the others are the user's.
+ * Applying remote changes: one WorkspaceEdit at a time (the flight), of simultaneous
+ * hunks built on the document's current text. VS Code may refuse it (then it is retried)
+ * or apply it to a newer text than it was built on, by line and character: so versions
+ * cannot tell our edit's change event from the user's. Instead, each change event that
+ * arrives while the flight is out is compared with what our hunks would make of the text
+ * before it (applyLineHunks): that one is our echo; every other event is the user's. If
+ * our edit landed elsewhere than intended (the user's edits moved lines meanwhile), the
+ * difference goes to the front of `pending` and is corrected by the next apply.
  *
  * Line ends: the replica keeps the text as on disk; VS Code's offsets count "\r\n" as
- * two, so they agree. An insert whose line ends VS Code normalises to the document's
- * EOL leaves the texts different: the idle check then edits the replica to match.
+ * two, so they agree. An insert whose line ends are normalised to the document's EOL
+ * leaves the texts different: the idle check then edits the replica to match.
  */
 import * as vscode from 'vscode';
 import type { FileId, ShareReplica } from '../../protocol/src/index.js';
-import { diffOp, toHunks, xform, type Op } from './text-ops.js';
+import { applyLineHunks, applyOps, diffOp, toHunks, toLineHunks, xform, type LineHunk, type Op } from './text-ops.js';
 import { UndoStack } from './undo-stack.js';
 
 export interface DocumentBindingHost {
@@ -35,27 +38,48 @@ export interface DocumentBindingHost {
   log(line: string): void;
 }
 
-interface QueuedEvent {
-  version: number;
+/** Our edit on its way to the editor. */
+interface Flight {
+  /** The change, as a sequence on `prev` (kept transformed past the user's edits that come first). */
   ops: Op[];
+  /** What we sent: line/character hunks on the text we built them on. */
+  readonly hunks: LineHunk[];
+  /** The document's text as far as processed (before our echo). */
+  prev: string;
+  /** Our echo arrived. */
+  landed: boolean;
+  wasDirty: boolean;
 }
 
 /** A refused apply (the user typed meanwhile) is retried on the next change event, or after this back-off. */
 const RETRY_BASE_MS = 10;
 const RETRY_MAX_MS = 500;
+/** An apply VS Code reported done whose change event never came: the document is resynchronised. */
+const ECHO_TIMEOUT_MS = 3000;
+
+/** Equal but for line ends (which a document with one EOL cannot always show as the share has them). */
+function sameButLineEnds(a: string, b: string): boolean {
+  return a.replace(/\r\n?/g, '\n') === b.replace(/\r\n?/g, '\n');
+}
+
+function fmt(ops: readonly Op[]): string {
+  return `[${ops.map((o) => `${o.offset}-${o.deleteCount}+${JSON.stringify(o.insert.length > 24 ? `${o.insert.slice(0, 24)}…${o.insert.length}` : o.insert)}`).join(' ')}]`;
+}
 
 export class DocumentBinding implements vscode.Disposable {
   private pending: Op[] = [];
-  private applying: { version: number; count: number } | undefined;
-  /** The version our last successful apply produced, until its change event is seen. */
-  private echoVersion: number | undefined;
-  private queue: QueuedEvent[] = [];
+  private flight: Flight | undefined;
+  /** The flight's applyEdit has not resolved yet (no new apply until it has). */
+  private unresolved = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private echoTimer: NodeJS.Timeout | undefined;
   private readerRevert = false;
   private repairs = 0;
   private disposed = false;
   private idleWaiters: Array<() => void> = [];
+  /** The last steps taken, for the log when the document and the share disagree. */
+  private readonly trail: string[] = [];
   /** One's own edits, to undo without undoing teammates' (replica coordinates). */
   private readonly history = new UndoStack();
 
@@ -69,14 +93,15 @@ export class DocumentBinding implements vscode.Disposable {
 
   /** Brings document and replica together: the replica wins when `replicaWins` (or we are a reader), else the document. */
   reconcile(replicaWins: boolean): void {
-    const text = this.doc.getText();
     const target = this.host.replica.text(this.file);
     if (replicaWins || !this.host.canWrite()) {
-      const d = diffOp(text, target);
+      // The document will read as the flight leaves it; from there to the replica.
+      const from = this.flight && !this.flight.landed ? applyOps(this.flight.prev, this.flight.ops) : this.doc.getText();
+      const d = diffOp(from, target);
       this.pending = d ? [d] : [];
       this.pump();
     } else {
-      const d = diffOp(target, text);
+      const d = diffOp(target, this.doc.getText());
       if (d) {
         this.host.replica.edit(this.file, d.offset, d.deleteCount, d.insert);
         this.history.remote([d]);
@@ -88,6 +113,7 @@ export class DocumentBinding implements vscode.Disposable {
 
   /** Remote changes to this file, already merged into the replica. */
   remote(changes: readonly Op[]): void {
+    this.note(`remote ${fmt(changes)}`);
     this.pending.push(...changes);
     this.history.remote(changes);
     this.pump();
@@ -116,6 +142,7 @@ export class DocumentBinding implements vscode.Disposable {
       return text.slice(offset, offset + deleteCount);
     };
     const done = undo ? this.history.undo(apply) : this.history.redo(apply);
+    this.note(`${undo ? 'undo' : 'redo'} ${fmt(applied)}`);
     if (applied.length) {
       // The replica changed first; the document follows like it does for remote changes.
       this.pending.push(...applied);
@@ -130,12 +157,22 @@ export class DocumentBinding implements vscode.Disposable {
     if (e.contentChanges.length === 0) return; // dirty-state or metadata only
     // Change events within one VS Code event refer to the text before it; applied from the end backwards they are sequential.
     const ops = [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset).map((c) => ({ offset: c.rangeOffset, deleteCount: c.rangeLength, insert: c.text }));
-    this.queue.push({ version: e.document.version, ops });
-    this.drain();
+    this.note(`event v${e.document.version} ${fmt(ops)}`);
+    const f = this.flight;
+    if (f && !f.landed) {
+      const after = e.document.getText();
+      if (applyLineHunks(f.prev, f.hunks) === after) {
+        this.landed(f, after);
+        return;
+      }
+      this.local(ops);
+      f.prev = after;
+    } else this.local(ops);
+    this.afterLocal();
   }
 
   get idle(): boolean {
-    return !this.applying && this.pending.length === 0 && this.queue.length === 0 && this.echoVersion === undefined;
+    return !this.flight && !this.unresolved && this.pending.length === 0;
   }
 
   /** Resolves once no remote change waits and no apply is under way. */
@@ -144,21 +181,25 @@ export class DocumentBinding implements vscode.Disposable {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  private drain(): void {
-    if (this.applying) return; // decided once the apply resolves
-    while (this.queue.length) {
-      const ev = this.queue.shift()!;
-      if (this.echoVersion !== undefined && ev.version >= this.echoVersion) {
-        const ours = ev.version === this.echoVersion;
-        this.echoVersion = undefined;
-        if (ours) continue;
-      }
-      this.local(ev.ops);
-    }
-    // The document reached our version without a (non-empty) event: nothing more to wait for.
-    if (this.echoVersion !== undefined && this.doc.version >= this.echoVersion) this.echoVersion = undefined;
-    if (this.echoVersion !== undefined) return; // wait for our echo
-    if (this.readerRevert) {
+  /** Our echo: the document went from `flight.prev` to `after`. */
+  private landed(f: Flight, after: string): void {
+    f.landed = true;
+    const eol = this.doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
+    const intended = applyOps(f.prev, toHunks(f.prev.length, f.ops).map((h) => ({ ...h, insert: h.insert.replace(/\r\n|\r|\n/g, eol) })).reverse());
+    if (after !== intended && !sameButLineEnds(after, intended)) {
+      // It landed by line and character on a text the user had changed: put it right.
+      // (Line ends alone are left to the idle check, which gives the share the document's.)
+      const d = diffOp(after, intended);
+      if (d) this.pending.unshift(d);
+      this.note(`echo landed off; correcting ${fmt(d ? [d] : [])}`);
+    } else this.note('echo');
+    if (!f.wasDirty) this.host.cleanAfterRemote(this.doc);
+    if (!this.unresolved) this.flight = undefined;
+    this.pump();
+  }
+
+  private afterLocal(): void {
+    if (this.readerRevert && !this.flight) {
       this.readerRevert = false;
       const d = diffOp(this.doc.getText(), this.host.replica.text(this.file));
       this.pending = d ? [d] : [];
@@ -172,14 +213,18 @@ export class DocumentBinding implements vscode.Disposable {
       this.readerRevert = true;
       return;
     }
-    const [mine, pendingAfter] = xform(ops, this.pending);
+    let o = ops;
+    const f = this.flight;
+    if (f && !f.landed) [o, f.ops] = xform(o, f.ops);
+    const [mine, pendingAfter] = xform(o, this.pending);
+    this.note(`local ${fmt(ops)} past ${f && !f.landed ? `${fmt(f.ops)} + ` : ''}${fmt(this.pending)} -> ${fmt(mine)}`);
     this.pending = pendingAfter;
     const replica = this.host.replica;
     const now = Date.now();
-    for (const o of mine) {
+    for (const x of mine) {
       const before = replica.text(this.file);
-      const offset = Math.min(o.offset, before.length);
-      const op = { offset, deleteCount: Math.min(o.deleteCount, before.length - offset), insert: o.insert };
+      const offset = Math.min(x.offset, before.length);
+      const op = { offset, deleteCount: Math.min(x.deleteCount, before.length - offset), insert: x.insert };
       replica.edit(this.file, op.offset, op.deleteCount, op.insert);
       this.history.local(op, before, now);
     }
@@ -187,11 +232,12 @@ export class DocumentBinding implements vscode.Disposable {
   }
 
   private pump(): void {
-    if (this.disposed || this.applying || this.queue.length || this.echoVersion !== undefined) return;
+    if (this.disposed || this.flight || this.unresolved) return;
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
     }
+    if (this.readerRevert) return this.afterLocal();
     if (this.pending.length === 0) {
       this.checkIdle();
       return;
@@ -201,44 +247,64 @@ export class DocumentBinding implements vscode.Disposable {
 
   private async applyPending(): Promise<void> {
     const doc = this.doc;
-    const text = doc.getText();
+    const prev = doc.getText();
     const eol = doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
-    const hunks = toHunks(text.length, this.pending).map((h) => ({ ...h, insert: h.insert.replace(/\r\n|\r|\n/g, eol) }));
+    const ops = this.pending;
+    this.pending = [];
+    const hunks = toHunks(prev.length, ops).map((h) => ({ ...h, insert: h.insert.replace(/\r\n|\r|\n/g, eol) }));
     const edit = new vscode.WorkspaceEdit();
     for (const h of hunks) edit.replace(doc.uri, new vscode.Range(doc.positionAt(h.offset), doc.positionAt(h.offset + h.deleteCount)), h.insert);
-    const wasDirty = doc.isDirty;
-    const applying = { version: doc.version, count: this.pending.length };
-    this.applying = applying;
+    const flight: Flight = { ops, hunks: toLineHunks(prev, hunks), prev, landed: false, wasDirty: doc.isDirty };
+    if (applyLineHunks(prev, flight.hunks) === prev) {
+      // Nothing the document can show (e.g. half of a "\r\n"): no edit, no echo to wait for.
+      this.note(`nothing to apply for ${fmt(hunks)}`);
+      this.checkIdle();
+      return;
+    }
+    this.flight = flight;
+    this.unresolved = true;
+    this.note(`apply v${doc.version} ${fmt(hunks)}`);
     let ok = false;
     try {
       ok = await vscode.workspace.applyEdit(edit);
     } catch (err) {
       this.host.log(`applying remote changes to ${doc.uri.fsPath} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    this.applying = undefined;
+    this.unresolved = false;
+    this.note(`apply ${ok ? 'done' : 'refused'}${flight.landed ? ', echo seen' : ''} (now v${doc.version})`);
     if (this.disposed) return;
-    if (ok) {
+    if (flight.landed) {
       this.failures = 0;
-      this.pending = this.pending.slice(applying.count);
-      this.echoVersion = applying.version + 1;
-      if (!wasDirty) this.host.cleanAfterRemote(doc);
-      this.drain();
+      this.flight = undefined;
+      this.pump();
       return;
     }
-    // Refused: the document changed meanwhile (the user typed; their change events are on
-    // their way or queued). The pending changes are never dropped: the next change event
-    // retries at once, and a back-off timer retries if none comes.
+    if (ok) {
+      // Done, and its change event still to come: wait for it (events meanwhile are the user's).
+      this.echoTimer = setTimeout(() => {
+        this.echoTimer = undefined;
+        if (this.flight !== flight || flight.landed) return;
+        this.host.log(`${doc.uri.fsPath}: the editor never reported our last change; resynchronising with the share`);
+        this.flight = undefined;
+        const text = doc.getText();
+        const target = this.host.replica.text(this.file);
+        const d = sameButLineEnds(text, target) ? undefined : diffOp(text, target);
+        this.pending = d ? [d] : [];
+        this.pump();
+      }, ECHO_TIMEOUT_MS);
+      return;
+    }
+    // Refused: the document changed meanwhile (the user typed). The changes are never
+    // dropped: they go back in front of `pending` (transformed past the user's edits),
+    // and the next change event retries at once; a back-off timer retries if none comes.
+    this.flight = undefined;
+    this.pending = [...flight.ops, ...this.pending];
     this.failures++;
     if (this.failures % 100 === 0) this.host.log(`${doc.uri.fsPath}: remote changes still waiting after ${this.failures} refused applies`);
-    if (this.queue.length) {
-      this.drain();
-      return;
-    }
     const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(6, this.failures - 1));
-    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.drain();
+      this.pump();
     }, delay);
   }
 
@@ -249,7 +315,7 @@ export class DocumentBinding implements vscode.Disposable {
       // VS Code normalised line ends: the share takes the document's. Any other difference
       // would be a binding fault: the document follows the share, which holds every local
       // change event and every remote change.
-      const onlyLineEnds = docText.replace(/\r\n?/g, '\n') === replicaText.replace(/\r\n?/g, '\n');
+      const onlyLineEnds = sameButLineEnds(docText, replicaText);
       if (++this.repairs > 20) {
         this.host.log(`${this.doc.uri.fsPath}: the editor keeps differing from the share; stopped repairing`);
       } else if (this.host.canWrite() && onlyLineEnds) {
@@ -258,7 +324,10 @@ export class DocumentBinding implements vscode.Disposable {
         this.history.remote([d]);
         this.host.edited();
       } else {
-        if (this.host.canWrite()) this.host.log(`${this.doc.uri.fsPath}: the editor differed from the share; it takes the share's text`);
+        if (this.host.canWrite()) {
+          const d = diffOp(docText, replicaText)!;
+          this.host.log(`${this.doc.uri.fsPath}: the editor differed from the share at ${d.offset} (editor ${JSON.stringify(docText.slice(d.offset, d.offset + d.deleteCount).slice(0, 80))}, share ${JSON.stringify(d.insert.slice(0, 80))}); it takes the share's text. Last steps:\n  ${this.trail.join('\n  ')}`);
+        }
         this.pending = [diffOp(docText, replicaText)!];
         void this.applyPending();
         return;
@@ -269,9 +338,15 @@ export class DocumentBinding implements vscode.Disposable {
     for (const w of waiters) w();
   }
 
+  private note(step: string): void {
+    this.trail.push(step.length > 300 ? `${step.slice(0, 300)}…` : step);
+    if (this.trail.length > 40) this.trail.shift();
+  }
+
   dispose(): void {
     this.disposed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.echoTimer) clearTimeout(this.echoTimer);
     for (const w of this.idleWaiters) w();
     this.idleWaiters = [];
   }

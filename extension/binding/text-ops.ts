@@ -122,3 +122,63 @@ export function toHunks(baseLength: number, ops: readonly Op[]): Op[] {
 function cut(p: { base: true; from: number; to: number } | { base: false; text: string }, from: number, to: number) {
   return p.base ? { base: true as const, from: p.from + from, to: p.from + to } : { base: false as const, text: p.text.slice(from, to) };
 }
+
+/** A replace given by line and character positions, as a WorkspaceEdit carries it. */
+export interface LineHunk {
+  readonly startLine: number;
+  readonly startChar: number;
+  readonly endLine: number;
+  readonly endChar: number;
+  readonly insert: string;
+}
+
+/** Line starts of `text` (VS Code splits lines at "\r\n", "\r" and "\n"), and each line's length without its end. */
+function lines(text: string): { starts: number[]; lengths: number[] } {
+  const starts = [0];
+  const lengths: number[] = [];
+  const re = /\r\n|\r|\n/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    lengths.push(m.index - starts[starts.length - 1]!);
+    starts.push(m.index + m[0].length);
+  }
+  lengths.push(text.length - starts[starts.length - 1]!);
+  return { starts, lengths };
+}
+
+/** Converts offset hunks of `text` to line/character hunks. */
+export function toLineHunks(text: string, hunks: readonly Op[]): LineHunk[] {
+  const { starts } = lines(text);
+  const at = (offset: number): [number, number] => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return [lo, offset - starts[lo]!];
+  };
+  return hunks.map((h) => {
+    const [startLine, startChar] = at(h.offset);
+    const [endLine, endChar] = at(h.offset + h.deleteCount);
+    return { startLine, startChar, endLine, endChar, insert: h.insert };
+  });
+}
+
+/**
+ * What VS Code makes of line/character hunks applied to `text` (which may have changed
+ * since they were built): positions are clamped to the text's lines, and the hunks are
+ * applied simultaneously. Used to recognise our own edit among a document's changes.
+ */
+export function applyLineHunks(text: string, hunks: readonly LineHunk[]): string {
+  const { starts, lengths } = lines(text);
+  const offset = (line: number, char: number): number => {
+    if (line < 0) return 0;
+    if (line >= starts.length) return text.length;
+    return starts[line]! + Math.max(0, Math.min(char, lengths[line]!));
+  };
+  const spans = hunks.map((h) => ({ from: offset(h.startLine, h.startChar), to: offset(h.endLine, h.endChar), insert: h.insert })).sort((a, b) => b.from - a.from);
+  let t = text;
+  for (const s of spans) t = t.slice(0, s.from) + s.insert + t.slice(Math.max(s.from, s.to));
+  return t;
+}

@@ -207,6 +207,30 @@ describe('e2e: two users co-edit through a broker in two real VS Codes', functio
     }
   });
 
+  it('Bob\'s cursor and name show in Alice\'s editor when he moves it in notes.md', async () => {
+    await openFile(alice, 'notes.md');
+    await openFile(bob, 'notes.md');
+    await focusEditor(bob);
+    await bob.keyboard.press('Control+End');
+    await bob.keyboard.press('ArrowUp');
+    // The label is a decoration's ::after content (extension/presence/remote-cursors.ts).
+    const labelShown = () =>
+      alice.evaluate((name) => {
+        // Runs in the browser.
+        type El = object;
+        const g = globalThis as unknown as {
+          document: { querySelectorAll(s: string): ArrayLike<El> };
+          getComputedStyle(e: El, pseudo: string): { content: string; display: string; visibility: string };
+        };
+        return Array.from(g.document.querySelectorAll('.editor-group-container.active .monaco-editor .view-lines span')).some((s) => {
+          const st = g.getComputedStyle(s, '::after');
+          return st.content.includes(name) && st.display !== 'none' && st.visibility !== 'hidden';
+        });
+      }, 'Bob');
+    await waitFor('Bob\'s name label in Alice\'s editor', labelShown, 30_000);
+    await alice.screenshot({ path: join(artifacts, 'two-users-alice-sees-bob-cursor.png') });
+  });
+
   // Bob's offline disk edit is merged against the text disk and share last agreed on
   // (extension/workspace/disk-base.ts), even though VS Code restores notes.md in an editor.
   it('Bob closes VS Code and edits the file with another tool while Alice types; on return everything merges', async () => {

@@ -1,12 +1,12 @@
 /**
  * Batches local edits into commits with the log's CommitBatcher: a commit closes
- * ~40 ms after the first edit of a batch (or at maxOps), then PeerRuntime.commit()
+ * ~10 ms after the first edit of a batch (or at maxOps), then PeerRuntime.commit()
  * stores and publishes it.
  */
 import { CommitBatcher } from '../../protocol/src/index.js';
 
 export class CommitScheduler {
-  private readonly batcher = new CommitBatcher<true>({ maxDelayMs: 40, maxOps: 500 });
+  private readonly batcher = new CommitBatcher<true>({ maxDelayMs: 10, maxOps: 500 });
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private disposed = false;

@@ -4,7 +4,7 @@
  * One serialized pass, run on file-system events (debounced), on remote changes, and
  * every second as a fallback:
  *  1. read the folder's text files (skipping .weft/, .git/, node_modules/) and list its
- *     binary files (NUL in the first 8000 bytes or not UTF-8; mirror-binary.ts syncs
+ *     binary files (NUL in the first 8000 bytes or not UTF-8; extension/workspace/binary-mirror.ts syncs
  *     those: chunked, encrypted, fetched, concurrent versions kept as conflict copies);
  *  2. local changes become share operations: a file whose text differs from what we
  *     last synced (the shadow) is edited by the difference (common prefix and suffix),
@@ -20,7 +20,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import type { FileId } from '../protocol/src/share/manifest.js';
 import { diffText as diffChange } from '../protocol/src/text/diff.js';
 import type { PeerRuntime } from '../protocol/src/runtime/peer-runtime.js';
-import { BinaryMirror, CONFLICT_COPY, type FileStat } from './mirror-binary.js';
+import { BinaryMirror, CONFLICT_COPY, type FileStat } from '../extension/workspace/binary-mirror.js';
 
 const SKIP = new Set(['.weft', '.git', 'node_modules']);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -35,7 +35,7 @@ export interface FolderScan {
 /**
  * Reads the folder's text files and lists its binary ones. `knownBinary` lets a caller
  * skip reading a file it already knows as binary and unchanged (large files).
- * Conflict copies (mirror-binary.ts) are views of the share, not files of it: skipped.
+ * Conflict copies (binary-mirror.ts) are views of the share, not files of it: skipped.
  */
 export async function scanFolder(root: string, knownBinary?: (path: string, st: FileStat) => boolean): Promise<FolderScan> {
   const texts = new Map<string, string>();
@@ -135,7 +135,7 @@ export class FolderMirror {
     private readonly runtime: PeerRuntime,
     private readonly log: (line: string) => void,
   ) {
-    this.binary = new BinaryMirror(root, runtime, log, (ms) => this.schedule(ms));
+    this.binary = new BinaryMirror({ root, runtime, log, reschedule: (ms) => this.schedule(ms) });
   }
 
   async start(): Promise<void> {

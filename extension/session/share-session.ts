@@ -1,17 +1,20 @@
 /**
  * A share bound to one workspace folder: its durable node (FileLogStore under the
- * extension's global storage), the libp2p transport, the peer runtime, and the two
- * bindings (open documents, files on disk). start() / stop(); dispose() stops.
+ * extension's global storage, binary files' chunks in a PackChunkStore beside it), the
+ * libp2p transport, the peer runtime, and the bindings (open documents, text files on
+ * disk, binary files). start() / stop(); dispose() stops.
  */
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import { fromHex, ShareNode, type FileId, type SigningKeyPair } from '../../protocol/src/index.js';
 import { PeerRuntime, type PeerStatus } from '../../protocol/src/runtime/peer-runtime.js';
 import { invitationToText } from '../../protocol/src/share/invitation.js';
+import { PackChunkStore } from '../../protocol/storage/chunk-store-pack.js';
 import { FileLogStore } from '../../protocol/storage/file-log-store.js';
 import { createTransport, type Transport } from '../../protocol/transport/index.js';
 import { EditorBinding } from '../binding/editor-binding.js';
 import type { WeftSettings } from '../config.js';
+import { BinarySync } from '../workspace/binary-sync.js';
 import { DiskBase } from '../workspace/disk-base.js';
 import { FolderSync } from '../workspace/folder-sync.js';
 import type { IgnoreRules } from '../workspace/ignore-rules.js';
@@ -24,7 +27,7 @@ export interface ShareSessionInit {
   folder: vscode.Uri;
   bound: BoundShare;
   me: SigningKeyPair;
-  /** This share's folder in global storage (holds log/). */
+  /** This share's folder in global storage (holds log/ and chunks/). */
   storageDir: vscode.Uri;
   settings: WeftSettings;
   rules: IgnoreRules;
@@ -40,6 +43,7 @@ export class ShareSession implements vscode.Disposable {
   readonly commits: CommitScheduler;
   private editors: EditorBinding | undefined;
   private files: FolderSync | undefined;
+  private binaryFiles: BinarySync | undefined;
   private readonly unsubscribe: Array<() => void> = [];
   private state: 'new' | 'running' | 'stopped' = 'new';
 
@@ -49,6 +53,7 @@ export class ShareSession implements vscode.Disposable {
     readonly transport: Transport,
     readonly runtime: PeerRuntime,
     private readonly diskBase: DiskBase,
+    private readonly chunks: PackChunkStore,
   ) {
     this.commits = new CommitScheduler(
       () => this.runtime.commit().then(() => this.editors?.bindAll()),
@@ -61,6 +66,7 @@ export class ShareSession implements vscode.Disposable {
     const store = new FileLogStore(vscode.Uri.joinPath(init.storageDir, 'log').fsPath);
     const { node, recovered } = await ShareNode.open({ store, shareId: fromHex(init.bound.shareId), me: init.me });
     if (recovered) init.log.warn(`recovered the share's log: ${recovered}`);
+    const chunks = await PackChunkStore.open(vscode.Uri.joinPath(init.storageDir, 'chunks').fsPath);
     const transport = createTransport({ identitySeed: init.me.secretKey, listen: init.settings.listen, mdns: init.settings.lan });
     const runtime = new PeerRuntime({
       node,
@@ -69,9 +75,10 @@ export class ShareSession implements vscode.Disposable {
       mdns: init.settings.lan,
       name: init.settings.displayName || userInfo().username,
       invitationTopics: init.bound.topics.map(fromHex),
+      chunks,
     });
     const diskBase = await DiskBase.load(init.storageDir.fsPath, (l) => init.log.warn(l));
-    return new ShareSession(init, node, transport, runtime, diskBase);
+    return new ShareSession(init, node, transport, runtime, diskBase, chunks);
   }
 
   get folder(): vscode.Uri {
@@ -86,6 +93,10 @@ export class ShareSession implements vscode.Disposable {
   get running(): boolean {
     return this.state === 'running';
   }
+  /** Binary files' sync (progress reports), once started. */
+  get binaries(): BinarySync | undefined {
+    return this.binaryFiles;
+  }
   status(): PeerStatus {
     return this.runtime.status();
   }
@@ -98,6 +109,15 @@ export class ShareSession implements vscode.Disposable {
     const canWrite = () => replica.myRole() !== undefined && replica.myRole() !== 'reader';
     const pathOf = (d: vscode.TextDocument) => sharePathOf(this.init.folder, d.uri);
     let editors: EditorBinding | undefined;
+    const binaries = new BinarySync({
+      folder: this.init.folder,
+      runtime: this.runtime,
+      rules: () => this.init.rules,
+      canWrite,
+      commit: () => this.commits.flush(),
+      log: (l) => log.info(l),
+    });
+    this.binaryFiles = binaries;
     const files = new FolderSync({
       folder: this.init.folder,
       replica,
@@ -107,6 +127,7 @@ export class ShareSession implements vscode.Disposable {
       // Before the editors are bound (while starting), any open document counts.
       isOpen: (file: FileId) => (editors ? editors.bindingOf(file) !== undefined : vscode.workspace.textDocuments.some((d) => !d.isClosed && pathOf(d) === replica.pathOf(file))),
       edited: () => this.commits.noteEdit(),
+      nonText: (path, event) => binaries.diskEvent(path, event),
       log: (l) => log.info(l),
     });
     this.files = files;
@@ -114,6 +135,7 @@ export class ShareSession implements vscode.Disposable {
     // merged against the text disk and share last agreed on, before any remote change
     // arrives; only then do open documents take the share's text.
     await files.start();
+    await binaries.start();
     editors = new EditorBinding({
       folder: this.init.folder,
       replica,
@@ -126,7 +148,7 @@ export class ShareSession implements vscode.Disposable {
     const bound = editors;
     this.unsubscribe.push(
       this.runtime.on('changes', (changes) => {
-        routeChanges(changes, bound, files, () => this.changed.fire());
+        routeChanges(changes, bound, files, () => this.changed.fire(), binaries);
         bound.bindAll();
       }),
       this.runtime.on('status', () => this.changed.fire()),
@@ -183,6 +205,7 @@ export class ShareSession implements vscode.Disposable {
       await this.editors?.whenIdle();
       await this.commits.flush();
       await this.files?.settled();
+      await this.binaryFiles?.settled();
       if ((this.editors === undefined || this.commits.idle) && this.replica.stagedCount === 0) return;
     }
   }
@@ -194,11 +217,13 @@ export class ShareSession implements vscode.Disposable {
     await this.commits.dispose();
     this.editors?.dispose();
     this.files?.dispose();
+    this.binaryFiles?.dispose();
     for (const u of this.unsubscribe) u();
     if (wasRunning) {
       await this.runtime.stop().catch(() => undefined);
       await this.transport.stop().catch(() => undefined);
     }
+    await this.chunks.close().catch(() => undefined);
     await this.diskBase.flush();
     await this.node.close().catch(() => undefined);
     this.changed.fire();

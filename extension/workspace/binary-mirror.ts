@@ -1,19 +1,22 @@
 /**
- * The folder mirror's binary files (bin/mirror.ts runs it inside each pass).
+ * A folder's binary files <-> a share's binary entries, shared by the headless peer's
+ * folder mirror (bin/mirror.ts runs it inside each pass) and the VS Code extension
+ * (extension/workspace/binary-sync.ts). No `vscode` here: plain node:fs on a root path.
  *
- * A file is binary when it has a NUL byte in its first 8000 bytes or is not valid
- * UTF-8 (the rule the mirror and the extension's folder sync already use for "not
- * text").
+ * Which files are binary is the caller's choice (the `disk` map given to ingest): the
+ * mirror takes files with a NUL byte in their first 8000 bytes or not valid UTF-8; the
+ * extension also takes text files too large to share as text.
  *
- * Local to share: a binary file whose size or modification time differs from what we
+ * Local to share (writers only: a reader's changed file is overwritten with the share's version): a binary file whose size or modification time differs from what we
  * last synced is chunked, encrypted and stored (PeerRuntime.storeObject; equal bytes
  * give the same reference, so re-reading an unchanged file commits nothing), created
  * as a 'binary' entry if new, and its reference committed with setBinary. A deleted
- * binary file is deleted from the share.
+ * binary file is deleted from the share, unless a new path holds the same bytes in the
+ * same pass: then it is a rename.
  *
  * Share to local: the main version (replica.binaryVersions()[0]) is written at the
- * path; a version not stored here yet is fetched in the background (progress logged)
- * and written when complete, atomically (temp + rename, vetoed if the file changed
+ * path; a version not stored here yet is fetched in the background (progress logged
+ * and given to `observe`) and written when complete, atomically (temp + rename, vetoed if the file changed
  * meanwhile).
  *
  * Concurrent versions (no silent last-writer-wins): every replica orders them the same
@@ -27,10 +30,10 @@
  */
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeObjectRef, encodeObjectRef, type ObjectRef } from '../protocol/src/chunks/index.js';
-import { bytesEqual, toHex } from '../protocol/src/crypto/index.js';
-import type { PeerRuntime } from '../protocol/src/runtime/peer-runtime.js';
-import type { FileId } from '../protocol/src/share/manifest.js';
+import { decodeObjectRef, encodeObjectRef, type ObjectRef } from '../../protocol/src/chunks/index.js';
+import { bytesEqual, toHex } from '../../protocol/src/crypto/index.js';
+import type { PeerRuntime } from '../../protocol/src/runtime/peer-runtime.js';
+import type { FileId } from '../../protocol/src/share/manifest.js';
 
 export interface FileStat {
   readonly size: number;
@@ -57,13 +60,40 @@ function sameStat(a: FileStat | undefined, b: FileStat | undefined): boolean {
   return a !== undefined && b !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
-async function statOf(full: string): Promise<FileStat | undefined> {
+export async function statOf(full: string): Promise<FileStat | undefined> {
   try {
     const s = await stat(full);
     return s.isFile() ? { size: s.size, mtimeMs: s.mtimeMs } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** A fetch of one version of a binary file, for progress and error reports. */
+export interface BinaryFetchEvent {
+  /** Where it will be written (a conflict copy's path for a concurrent version). */
+  readonly path: string;
+  readonly ref: ObjectRef;
+  readonly state: 'start' | 'progress' | 'done' | 'failed';
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  /** state 'failed': why (ObjectUnavailableError, ShareKeysMissingError, FetchAbortedError...). Retried later. */
+  readonly error?: unknown;
+}
+
+export interface BinaryMirrorInit {
+  /** The folder, a local path. */
+  readonly root: string;
+  readonly runtime: PeerRuntime;
+  log(line: string): void;
+  /** Asks for another pass soon (a fetch completed, a local edit must come first). */
+  reschedule(ms: number): void;
+  /** May local changes go to the share? Default: yes. A reader's changed files are overwritten. */
+  canWrite?(): boolean;
+  /** Fetch progress and failures. */
+  observe?(e: BinaryFetchEvent): void;
+  /** One fetch attempt gives up after this long (then retried). Default 60 s. */
+  readonly fetchTimeoutMs?: number;
 }
 
 export class BinaryMirror {
@@ -76,13 +106,22 @@ export class BinaryMirror {
   private readonly warned = new Set<string>();
   private readonly abort = new AbortController();
 
-  constructor(
-    private readonly root: string,
-    private readonly runtime: PeerRuntime,
-    private readonly log: (line: string) => void,
-    /** Asks the mirror for another pass soon (a fetch completed, a local edit must come first). */
-    private readonly reschedule: (ms: number) => void,
-  ) {}
+  private readonly root: string;
+  private readonly runtime: PeerRuntime;
+  private readonly log: (line: string) => void;
+  private readonly reschedule: (ms: number) => void;
+
+  constructor(private readonly init: BinaryMirrorInit) {
+    this.root = init.root;
+    this.runtime = init.runtime;
+    this.log = (l) => init.log(l);
+    this.reschedule = (ms) => init.reschedule(ms);
+  }
+
+  /** The paths of the binary files last synced (not conflict copies). */
+  syncedPaths(): string[] {
+    return [...this.shadow.keys()];
+  }
 
   /** True when the scan may take this path as binary without reading it (unchanged since synced). */
   knownBinary(path: string, st: FileStat): boolean {
@@ -98,8 +137,11 @@ export class BinaryMirror {
   }
 
   /** Local changes to share operations (the caller commits). */
-  async ingest(disk: Map<string, FileStat>): Promise<void> {
+  async ingest(disk: ReadonlyMap<string, FileStat>): Promise<void> {
     const replica = this.runtime.node.replica;
+    // Synced paths gone from disk, by the bytes they held: a new path with those bytes is a rename.
+    const gone = new Map<string, string>();
+    for (const [path, synced] of this.shadow) if (!disk.has(path) && !gone.has(synced.ref)) gone.set(synced.ref, path);
     for (const [path, st] of disk) {
       const synced = this.shadow.get(path);
       if (sameStat(synced, st)) continue;
@@ -113,7 +155,14 @@ export class BinaryMirror {
       const enc = encodeObjectRef(ref);
       const versions = file ? replica.binaryVersions(file) : [];
       const unchanged = versions.length === 1 ? bytesEqual(versions[0]!.ref, enc) : synced === undefined && versions.some((v) => bytesEqual(v.ref, enc));
-      if (!file) {
+      const was = file ? undefined : gone.get(toHex(enc));
+      const moving = was === undefined ? undefined : replica.fileAt(was);
+      if (was !== undefined && moving) {
+        replica.renameFile(moving, path);
+        gone.delete(toHex(enc));
+        this.shadow.delete(was);
+        this.log(`renamed ${was} -> ${path}`);
+      } else if (!file) {
         file = replica.createFile(path, 'binary');
         replica.setBinary(file, enc);
         this.log(`added ${path} (binary, ${ref.size} bytes)`);
@@ -151,8 +200,8 @@ export class BinaryMirror {
     for (const entry of replica.files()) {
       if (entry.kind !== 'binary') continue;
       const versions = replica.binaryVersions(entry.file as FileId);
+      live.add(entry.path); // also without versions yet (staged, not committed): never removed
       if (versions.length === 0) continue;
-      live.add(entry.path);
       await this.place(entry.path, versions[0]!.ref, undefined);
       for (const v of versions.slice(1)) {
         const copy = conflictCopyPath(entry.path, v.commit);
@@ -198,7 +247,7 @@ export class BinaryMirror {
     }
     const full = this.full(path);
     const before = await statOf(full);
-    if (!copyOf && before && !sameStat(before, synced)) {
+    if (!copyOf && before && !sameStat(before, synced) && (this.init.canWrite?.() ?? true)) {
       // Changed here since we synced it (or never synced): take that in first, unless it already holds these bytes.
       const mine = await this.runtime.storeObject(full);
       if (!bytesEqual(encodeObjectRef(mine), enc)) {
@@ -229,12 +278,21 @@ export class BinaryMirror {
     if (this.fetching.has(ref.id) || (this.retryAt.get(ref.id) ?? 0) > Date.now()) return;
     this.fetching.add(ref.id);
     this.log(`fetching ${path}: ${ref.size} bytes`);
+    const observe = (state: BinaryFetchEvent['state'], bytesDone: number, error?: unknown) => {
+      try {
+        this.init.observe?.({ path, ref, state, bytesDone, bytesTotal: ref.size, ...(error === undefined ? {} : { error }) });
+      } catch (err) {
+        this.log(`fetch observer: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    observe('start', 0);
     let lastLog = 0;
     this.runtime
       .fetchObject(ref, {
         signal: this.abort.signal,
-        timeoutMs: 60_000,
+        timeoutMs: this.init.fetchTimeoutMs ?? 60_000,
         onProgress: (p) => {
+          observe('progress', p.bytesDone);
           const now = Date.now();
           if (now - lastLog < 200) return;
           lastLog = now;
@@ -244,10 +302,12 @@ export class BinaryMirror {
       .then((r) => {
         this.retryAt.delete(ref.id);
         this.log(`fetched ${path}: ${r.bytesFetched} bytes in ${r.chunksFetched} chunks over the network, ${r.rejected} rejected`);
+        observe('done', ref.size);
         this.reschedule(0);
       })
       .catch((err: unknown) => {
         this.retryAt.set(ref.id, Date.now() + 2000);
+        observe('failed', 0, err);
         if (!this.abort.signal.aborted) this.log(`cannot fetch ${path} yet: ${err instanceof Error ? err.message : String(err)}`);
         this.reschedule(2100);
       })

@@ -1,5 +1,6 @@
 /** Reading a shared folder's text files through vscode.workspace.fs (works for any file system provider). */
 import * as vscode from 'vscode';
+import { CONFLICT_COPY } from './binary-mirror.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { uriOf } from './paths.js';
 
@@ -37,7 +38,17 @@ export async function writeText(uri: vscode.Uri, text: string): Promise<void> {
 
 /** Every shared text file of the folder: path -> text. */
 export async function scanTextFiles(folder: vscode.Uri, rules: IgnoreRules, log: (line: string) => void): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+  return (await scanFolderFiles(folder, rules, log)).texts;
+}
+
+/**
+ * Every shared file of the folder: text files (path -> text) and the others (binary, or
+ * larger than MAX_TEXT_FILE_BYTES), which are shared as binary files (binary-sync.ts).
+ * Conflict copies and temporary files of binary sync are left out (views, not files).
+ */
+export async function scanFolderFiles(folder: vscode.Uri, rules: IgnoreRules, log: (line: string) => void): Promise<{ texts: Map<string, string>; others: string[] }> {
+  const texts = new Map<string, string>();
+  const others: string[] = [];
   const walk = async (rel: string): Promise<void> => {
     let entries: [string, vscode.FileType][];
     try {
@@ -51,12 +62,21 @@ export async function scanTextFiles(folder: vscode.Uri, rules: IgnoreRules, log:
       if (rules.ignores(path, isDir) || type & vscode.FileType.SymbolicLink) continue;
       if (isDir) await walk(path);
       else if (type & vscode.FileType.File) {
+        if (isBinarySyncView(name)) continue;
         const text = await readText(uriOf(folder, path));
-        if (text === undefined) log(`not shared (binary or larger than ${MAX_TEXT_FILE_BYTES / 1024} KiB): ${path}`);
-        else out.set(path, text);
+        if (text !== undefined) texts.set(path, text);
+        else {
+          others.push(path);
+          log(`shared as a binary file (binary or larger than ${MAX_TEXT_FILE_BYTES / 1024} KiB): ${path}`);
+        }
       }
     }
   };
   await walk('');
-  return out;
+  return { texts, others };
+}
+
+/** A conflict copy or a temporary file written by binary sync (binary-mirror.ts): never shared. */
+export function isBinarySyncView(name: string): boolean {
+  return name.includes('.weft-tmp-') || CONFLICT_COPY.test(name);
 }

@@ -15,7 +15,7 @@ import type { FileId, ManifestChange, ShareReplica } from '../../protocol/src/in
 import { diffOp, xform } from '../binding/text-ops.js';
 import type { DiskBase } from './disk-base.js';
 import type { IgnoreRules } from './ignore-rules.js';
-import { readText, writeText } from './folder-files.js';
+import { isBinarySyncView, readText, writeText } from './folder-files.js';
 import { sharePathOf, uriOf } from './paths.js';
 
 const RENAME_WINDOW_MS = 400;
@@ -32,6 +32,11 @@ export interface FolderSyncInit {
   isOpen(file: FileId): boolean;
   /** Local changes were staged: commit. */
   edited(): void;
+  /**
+   * Disk events of files that are not text (binary, or too large) and of every
+   * delete: binary-sync.ts takes them. Paths of the share's binary entries are left to it.
+   */
+  nonText?(path: string, event: 'create' | 'change' | 'delete'): void;
   log(line: string): void;
 }
 
@@ -150,12 +155,18 @@ export class FolderSync implements vscode.Disposable {
 
   private onDisk(uri: vscode.Uri, kind: 'create' | 'change' | 'delete'): void {
     const path = sharePathOf(this.init.folder, uri);
-    if (path === undefined || path.includes('.weft-move-') || this.init.rules().ignores(path)) return;
+    if (path === undefined || path.includes('.weft-move-') || isBinarySyncView(path) || this.init.rules().ignores(path)) return;
     void this.enqueue(async () => {
-      if (kind === 'delete') await this.diskDeleted(path);
-      else {
+      if (kind === 'delete') {
+        this.init.nonText?.(path, kind);
+        await this.diskDeleted(path);
+      } else {
         const file = this.init.replica.fileAt(path);
         if (file && this.init.isOpen(file)) return;
+        if (file ? this.kindOf(file) === 'binary' : (await readText(uriOf(this.init.folder, path))) === undefined) {
+          this.init.nonText?.(path, kind);
+          return;
+        }
         await this.syncPath(path);
       }
       if (this.init.replica.stagedCount) this.init.edited();
@@ -173,6 +184,7 @@ export class FolderSync implements vscode.Disposable {
     const uri = uriOf(this.init.folder, path);
     const disk = await readText(uri);
     const file = replica.fileAt(path);
+    if (file && this.kindOf(file) !== 'text') return; // binary-sync.ts's
     if (!file) {
       if (disk !== undefined && this.init.canWrite() && !shareWins) await this.diskCreated(path, disk);
       return;
@@ -231,7 +243,7 @@ export class FolderSync implements vscode.Disposable {
   private async diskDeleted(path: string): Promise<void> {
     const replica = this.init.replica;
     if (await readText(uriOf(this.init.folder, path)) !== undefined) return; // back already (atomic save)
-    const under = replica.files().filter((e) => e.kind !== 'folder' && (e.path === path || e.path.startsWith(`${path}/`)));
+    const under = replica.files().filter((e) => e.kind === 'text' && (e.path === path || e.path.startsWith(`${path}/`)));
     if (!this.init.canWrite()) {
       for (const e of under) this.scheduleWrite(e.file as FileId);
       return;
@@ -252,6 +264,10 @@ export class FolderSync implements vscode.Disposable {
       }, RENAME_WINDOW_MS);
       this.deleting.set(e.path, { text, timer, file });
     }
+  }
+
+  private kindOf(file: FileId): string | undefined {
+    return this.init.replica.files().find((e) => e.file === file)?.kind;
   }
 
   private async remove(path: string): Promise<void> {

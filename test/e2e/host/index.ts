@@ -3,6 +3,7 @@
  * dist/test-host/index.cjs by esbuild.mjs). VS Code calls run(); a rejection is a failure.
  */
 import Mocha from 'mocha';
+import { binarySuite } from './binary.test.js';
 import { bindingSuite } from './binding.test.js';
 import { commandsSuite } from './commands.test.js';
 import { identitySuite } from './identity.test.js';
@@ -19,6 +20,7 @@ export function run(): Promise<void> {
   bindingSuite();
   presenceSuite();
   readerSuite();
+  binarySuite();
   // The host's console reaches the browser console, which the e2e harness prints.
   const failed: string[] = [];
   return new Promise((resolve, reject) => {

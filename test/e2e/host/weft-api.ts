@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { WeftTestApi } from '../../../extension/test-api.js';
 import { ShareNode, signingKeyPairFromSeed, type SigningKeyPair } from '../../../protocol/src/index.js';
 import { PeerRuntime, type PeerAddress } from '../../../protocol/src/runtime/peer-runtime.js';
+import type { ChunkStore } from '../../../protocol/storage/chunk-store.js';
 import { MemoryLogStore } from '../../../protocol/storage/memory-log-store.js';
 import { createTransport, type Transport } from '../../../protocol/transport/index.js';
 
@@ -34,10 +35,11 @@ export function newKey(): SigningKeyPair {
   return signingKeyPairFromSeed(new Uint8Array(randomBytes(32)));
 }
 
-export async function startTeammate(me: SigningKeyPair, node: ShareNode, addresses: PeerAddress[], invitationTopics: Uint8Array[] = []): Promise<Teammate> {
+/** `chunks`: where its binary objects live (memory if not given; pass one to keep them across a restart). */
+export async function startTeammate(me: SigningKeyPair, node: ShareNode, addresses: PeerAddress[], invitationTopics: Uint8Array[] = [], chunks?: ChunkStore): Promise<Teammate> {
   const transport = createTransport({ identitySeed: me.secretKey, listen: ['/ip4/127.0.0.1/tcp/0'] });
   await transport.start();
-  const runtime = new PeerRuntime({ node, transport, addresses, name: 'teammate', invitationTopics, gapDelayMs: 50 });
+  const runtime = new PeerRuntime({ node, transport, addresses, name: 'teammate', invitationTopics, gapDelayMs: 50, ...(chunks ? { chunks } : {}) });
   runtime.start();
   return {
     me,

@@ -67,6 +67,8 @@ export class BinarySync implements vscode.Disposable {
   /** Files whose versions no connected peer or broker had, by object id. */
   private readonly waiting = new Map<string, string>();
   private readonly warned = new Set<string>();
+  /** Synced paths found missing from disk, since when (see renameWindowOpen). */
+  private readonly missingSince = new Map<string, number>();
   private readonly transferred = new vscode.EventEmitter<BinaryTransferReport>();
   /** Every fetch step (start, progress, done, failed). */
   readonly onDidTransfer = this.transferred.event;
@@ -177,6 +179,7 @@ export class BinarySync implements vscode.Disposable {
           if (st && !this.init.rules().ignores(path)) this.disk.set(path, st);
           else this.disk.delete(path);
         }
+        if (this.renameWindowOpen(mirror.syncedPaths())) return;
         if (this.init.canWrite() && replica.convergenceSecret()) {
           await mirror.ingest(this.disk);
           // Committed before writing out: the share's versions then include ours.
@@ -188,6 +191,27 @@ export class BinarySync implements vscode.Disposable {
       }
     });
     return this.running;
+  }
+
+  /**
+   * A synced file gone from disk for less than RENAME_WINDOW_MS may be half of a rename
+   * whose create the watcher has not reported yet: the pass waits (else the rename would
+   * be a delete and an add, and a writer elsewhere would see the file vanish).
+   */
+  private renameWindowOpen(synced: readonly string[]): boolean {
+    if (!this.init.canWrite()) return false;
+    const now = Date.now();
+    const missing = new Set(synced.filter((p) => !this.disk.has(p)));
+    for (const p of [...this.missingSince.keys()]) if (!missing.has(p)) this.missingSince.delete(p);
+    let wait = 0;
+    for (const p of missing) {
+      const since = this.missingSince.get(p) ?? now;
+      this.missingSince.set(p, since);
+      wait = Math.max(wait, since + RENAME_WINDOW_MS - now);
+    }
+    if (wait <= 0) return false;
+    this.schedule(wait);
+    return true;
   }
 
   // ---- progress and errors ----

@@ -96,9 +96,15 @@ export function binarySuite(): void {
       const bytes = binaryBytes(200_000);
       await mateWrites('from-mate.bin', bytes);
       await until('from-mate.bin on disk', () => disk('from-mate.bin')?.equals(bytes) === true, 30_000);
-      // Our rename and delete on disk reach the teammate.
+      // Our rename (the same file, moved) and delete on disk reach the teammate.
+      await until('from-mate.bin synced here', async () => {
+        await session.settled();
+        return session.replica.fileAt('from-mate.bin') !== undefined;
+      });
+      const id = mate!.node.replica.fileAt('from-mate.bin');
       await vscode.workspace.fs.rename(vscode.Uri.joinPath(folder, 'from-mate.bin'), vscode.Uri.joinPath(folder, 'moved.bin'));
       await until('the teammate to see the rename', () => mate!.node.replica.fileAt('moved.bin') !== undefined && mate!.node.replica.fileAt('from-mate.bin') === undefined, 30_000);
+      assert.equal(mate!.node.replica.fileAt('moved.bin'), id, 'a rename, not a delete and an add');
       assert.ok((await mateBytes('moved.bin')).equals(bytes));
       await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder, 'moved.bin'));
       await until('the teammate to see the delete', () => mate!.node.replica.fileAt('moved.bin') === undefined, 30_000);

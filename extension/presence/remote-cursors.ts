@@ -16,7 +16,7 @@ import type { SessionRegistry } from '../session/session-registry.js';
 import type { ShareSession } from '../session/share-session.js';
 import { memberColour, type MemberColour } from './member-colour.js';
 import { memberName } from './presence-location.js';
-import { resolvePresenceSelections, type OffsetSelection } from './presence-ranges.js';
+import { resolvePresenceSelections, type AnchorSource, type OffsetSelection } from './presence-ranges.js';
 import { sharedFileOf } from './shared-file.js';
 import { TrailingThrottle } from './trailing-throttle.js';
 
@@ -145,20 +145,18 @@ export class RemoteCursors implements vscode.Disposable {
     const next = new Map<vscode.TextEditor, Map<string, RenderedPresence>>();
     for (const editor of vscode.window.visibleTextEditors) {
       const at = sharedFileOf(this.registry, editor.document.uri);
-      if (!at) continue;
       const here = new Map<string, RenderedPresence>();
-      next.set(editor, here);
-      for (const entry of at.session.runtime.presence()) {
-        if (entry.presence.file !== at.path) continue;
-        const name = memberName(at.session.replica, entry);
+      for (const entry of at?.session.runtime.presence() ?? []) {
+        if (entry.presence.file !== at!.path) continue;
+        const name = memberName(at!.session.replica, entry);
         const deco = this.decorationsOf(entry, name);
-        const shown = this.renderOne(editor, at.path, entry, deco, at.doc);
+        const shown = this.renderOne(editor, at!.path, entry, deco, at!.doc);
         if (shown) here.set(entry.memberHex, shown);
       }
-      // Teammates no longer in this file: clear what they showed in this editor.
-      for (const [member, was] of this.shown.get(editor) ?? []) {
-        if (here.has(member) || was.uri !== editor.document.uri.toString()) continue;
-        const d = this.members.get(member);
+      if (at) next.set(editor, here);
+      // Teammates no longer here (they moved, or the share stopped): clear what they showed in this editor.
+      for (const member of this.shown.get(editor)?.keys() ?? []) {
+        const d = here.has(member) ? undefined : this.members.get(member);
         if (d) for (const t of [d.cursor, d.selection, d.labelAbove, d.labelBelow]) editor.setDecorations(t, []);
       }
     }
@@ -173,7 +171,7 @@ export class RemoteCursors implements vscode.Disposable {
     this.shown = next;
   }
 
-  private renderOne(editor: vscode.TextEditor, path: string, entry: PresenceEntry, d: MemberDecorations, source: Parameters<typeof resolvePresenceSelections>[0]): RenderedPresence | undefined {
+  private renderOne(editor: vscode.TextEditor, path: string, entry: PresenceEntry, d: MemberDecorations, source: AnchorSource): RenderedPresence | undefined {
     const doc = editor.document;
     const length = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
     const { selections, missing } = resolvePresenceSelections(source, entry.presence.selections, length);

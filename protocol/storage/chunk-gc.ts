@@ -45,7 +45,8 @@ export async function collectGarbage(store: ChunkStore, init: GarbageCollectionI
       keptYoung++;
       continue;
     }
-    if (await store.delete(c.id)) {
+    // The store checks the time again as it deletes: a chunk re-put since list() saw it stays.
+    if (await store.delete(c.id, Number.isFinite(cutoff) ? cutoff : undefined)) {
       deleted++;
       bytesDeleted += c.bytes;
     }

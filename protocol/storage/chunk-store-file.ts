@@ -121,9 +121,12 @@ export class FileChunkStore implements ChunkStore {
     }
   }
 
-  async delete(id: ChunkId): Promise<boolean> {
+  /** With `ifStoredBefore`, the file's time is checked just before the unlink (not atomically). */
+  async delete(id: ChunkId, ifStoredBefore?: number): Promise<boolean> {
+    const { file } = this.pathOf(id);
     try {
-      await unlink(this.pathOf(id).file);
+      if (ifStoredBefore !== undefined && (await stat(file)).mtimeMs > ifStoredBefore) return false;
+      await unlink(file);
       return true;
     } catch (err) {
       if (errorCode(err) === 'ENOENT') return false;

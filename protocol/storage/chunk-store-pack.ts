@@ -232,11 +232,25 @@ export class PackChunkStore implements ChunkStore {
     return tracked;
   }
 
-  async delete(id: ChunkId): Promise<boolean> {
+  async delete(id: ChunkId, ifStoredBefore = Infinity): Promise<boolean> {
+    await this.pendingPuts.get(id)?.catch(() => undefined);
+    const e = this.entries.get(id);
+    if (e === undefined || e.storedAt > ifStoredBefore) return false;
+    await this.kill(id, e);
+    return true;
+  }
+
+  /**
+   * Refreshes a stored chunk's storedAt (as a put of it would) when it is at or before
+   * `ifStoredBefore` (default: always), without its bytes: a broker keeps a chunk that
+   * is offered again from expiring. False when the chunk is not stored.
+   */
+  async refresh(id: ChunkId, ifStoredBefore = Infinity): Promise<boolean> {
+    if (this.closed) throw new StoreClosedError('the chunk store was closed');
     await this.pendingPuts.get(id)?.catch(() => undefined);
     const e = this.entries.get(id);
     if (e === undefined) return false;
-    await this.kill(id, e);
+    if (e.storedAt <= ifStoredBefore) await this.touch(id);
     return true;
   }
 

@@ -14,6 +14,10 @@
  *   from anyone else (the network).
  * - list() gives each chunk's id, size and storedAt (the last put, ms since the epoch)
  *   for garbage collection (chunk-gc.ts).
+ * - delete(id, ifStoredBefore) deletes only a chunk whose storedAt is at or before that
+ *   time, checked and deleted in one step (the memory and pack stores; the file store
+ *   checks the file's time just before unlinking it): a chunk re-put while a garbage
+ *   collection sweeps is not deleted under the new upload.
  * - compact(), where a store has it, reclaims the space of deleted chunks (chunk-gc.ts
  *   calls it after sweeping).
  *
@@ -49,8 +53,11 @@ export interface ChunkStore {
   put(id: ChunkId, bytes: Uint8Array): Promise<PutResult>;
   /** Trusted path: the caller computed `id` from these bytes (ObjectWriter); not re-hashed. */
   putSealed(id: ChunkId, bytes: Uint8Array): Promise<PutResult>;
-  /** True when the chunk was there. */
-  delete(id: ChunkId): Promise<boolean>;
+  /**
+   * True when the chunk was there and is now deleted. With `ifStoredBefore`, a chunk
+   * put (or re-put) after that time is kept (false).
+   */
+  delete(id: ChunkId, ifStoredBefore?: number): Promise<boolean>;
   list(): AsyncIterable<StoredChunkInfo>;
   stats(): Promise<ChunkStoreStats>;
   /** Reclaims the space of deleted chunks (stores that leave dead space behind). */
@@ -98,7 +105,9 @@ export class MemoryChunkStore implements ChunkStore {
     return { bytesStored: bytes.length };
   }
 
-  async delete(id: ChunkId): Promise<boolean> {
+  async delete(id: ChunkId, ifStoredBefore = Infinity): Promise<boolean> {
+    const c = this.chunks.get(id);
+    if (c === undefined || c.storedAt > ifStoredBefore) return false;
     return this.chunks.delete(id);
   }
 

@@ -97,5 +97,19 @@ export function chunkStoreAcceptance(name: string, make: (now: () => number) => 
       assert.equal(r2.deleted, young.chunks.length - 1);
       assert.equal((await h.store.stats()).chunks, 1);
     });
+
+    it('delete(id, ifStoredBefore) keeps a chunk put after that time (a sweep racing a re-put)', async () => {
+      const o = writeObject(keys, patternBytes(8, 20_000));
+      const [a, b] = o.chunks;
+      await putAll(h.store, [a!, b!]);
+      const cutoff = clock + 500;
+      clock += 1000;
+      await h.store.put(b!.ref.id, b!.ciphertext); // re-put after the sweep listed it
+      assert.equal(await h.store.delete(a!.ref.id, cutoff), true);
+      assert.equal(await h.store.delete(b!.ref.id, cutoff), false);
+      assert.equal(await h.store.has(a!.ref.id), false);
+      assert.equal(await h.store.has(b!.ref.id), true);
+      assert.equal(await h.store.delete(b!.ref.id), true, 'without a time: unconditional');
+    });
   });
 }

@@ -24,6 +24,26 @@ describe('PackChunkStore', function () {
   beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'weft-pack-'))));
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
+  it('refresh(id, ifStoredBefore) renews an old chunk without its bytes, leaves a young one, survives a reopen', async () => {
+    let clock = 1000;
+    const a = writeObject(keys, patternBytes(4, 60_000));
+    const [old, young] = a.chunks;
+    const s1 = await PackChunkStore.open(dir, { now: () => clock });
+    await putAll(s1, [old!]);
+    clock = 5000;
+    await putAll(s1, [young!]);
+    clock = 9000;
+    assert.equal(await s1.refresh(old!.ref.id, 4000), true);
+    assert.equal(await s1.refresh(young!.ref.id, 4000), true, 'held, not old enough to renew');
+    assert.equal(await s1.refresh(a.chunks[2]!.ref.id), false, 'not stored');
+    await s1.close();
+    const s2 = await PackChunkStore.open(dir);
+    const times = new Map<string, number>();
+    for await (const c of s2.list()) times.set(c.id, c.storedAt);
+    assert.deepEqual([times.get(old!.ref.id), times.get(young!.ref.id)], [9000, 5000]);
+    await s2.close();
+  });
+
   it('reopens with every chunk, storedAt and deletion intact, across several packs', async () => {
     let clock = 1000;
     const a = writeObject(keys, patternBytes(1, 300_000));

@@ -9,7 +9,11 @@
  *   weft peer join INVITATION --dir F   records the share to join (keys come on run)
  *   weft peer invite --dir F [--address ADDR]...   prints the invitation again
  *   weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N]
- *        mirrors the share to F both ways until SIGTERM
+ *        mirrors the share to F both ways until SIGTERM; collects unreferenced chunks at
+ *        start and every hour
+ *   weft peer gc --dir F [--grace-hours H]
+ *        deletes the chunks no kept version of a listed binary file needs and older than
+ *        H hours (default 1), while the peer is not running
  * Files in F/.weft/: identity (hex seed, 0600), share.json, log/ (the share's log),
  * chunks/ (encrypted chunks of binary files, a PackChunkStore).
  */
@@ -20,7 +24,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fromHex, publicKeyFromText, publicKeyToText, signingKeyPairFromSeed, toHex, type SigningKeyPair } from '../protocol/src/crypto/index.js';
 import { ShareNode } from '../protocol/src/node/share-node.js';
-import { PeerRuntime, type PeerAddress } from '../protocol/src/runtime/peer-runtime.js';
+import { PeerRuntime, describeGarbageCollection, type PeerAddress } from '../protocol/src/runtime/peer-runtime.js';
+import { collectShareGarbage } from '../protocol/src/runtime/peer-gc.js';
 import { invitationFromText, invitationToText } from '../protocol/src/share/invitation.js';
 import type { GrantableRole } from '../protocol/src/share/roles.js';
 import { FileLogStore } from '../protocol/storage/file-log-store.js';
@@ -34,7 +39,8 @@ export const PEER_USAGE = `usage: weft peer init --dir F [--name N] [--broker AD
        weft peer grant KEY --role writer|reader|admin --dir F [--name N]
        weft peer join INVITATION --dir F
        weft peer invite --dir F [--address ADDR]...
-       weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N]`;
+       weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N]
+       weft peer gc --dir F [--grace-hours H]`;
 
 class UsageError extends Error {}
 
@@ -56,7 +62,10 @@ const OPTIONS = {
   listen: { type: 'string', multiple: true },
   role: { type: 'string' },
   mdns: { type: 'boolean' },
+  'grace-hours': { type: 'string' },
 } as const;
+
+const HOUR_MS = 60 * 60 * 1000;
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -85,6 +94,8 @@ export async function runPeerCommand(args: string[]): Promise<number> {
       }
       case 'run':
         return await run(dir, values.broker ?? [], values.listen ?? [], values.mdns ?? false, values.name);
+      case 'gc':
+        return await gc(dir, values['grace-hours']);
       default:
         out(PEER_USAGE);
         return sub === undefined || sub === 'help' ? 0 : 2;
@@ -213,15 +224,47 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
   await mirror.start();
   runtime.start();
   out(`mirroring ${dir}`);
+  // Chunks of replaced versions and deleted files: at start, then hourly (one run at a time).
+  let collecting: Promise<void> = Promise.resolve();
+  const collect = (): void => {
+    collecting = runtime.collectGarbage().then(
+      (r) => out(`gc: ${describeGarbageCollection(r)}`),
+      (err: unknown) => out(`gc: skipped: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  };
+  collect();
+  const gcTimer = setInterval(collect, HOUR_MS);
+  gcTimer.unref();
   await new Promise<void>((resolveStop) => {
     process.once('SIGTERM', resolveStop);
     process.once('SIGINT', resolveStop);
   });
   out('stopping');
+  clearInterval(gcTimer);
   await mirror.stop();
   await runtime.stop();
+  await collecting;
   await transport.stop();
   await chunks.close();
   await node.close();
+  return 0;
+}
+
+async function gc(dir: string, graceHours: string | undefined): Promise<number> {
+  const hours = graceHours === undefined ? 1 : Number(graceHours);
+  if (!Number.isFinite(hours) || hours < 0) throw new UsageError(`--grace-hours must be a number of hours (0 or more), got "${graceHours}"`);
+  const share = await readShare(dir);
+  const node = await openNode(dir, share, await identity(dir));
+  try {
+    // Locked per process: fails while "weft peer run" holds the store (it collects by itself).
+    const chunks = await PackChunkStore.open(join(dir, '.weft', 'chunks'));
+    try {
+      out(`gc: ${describeGarbageCollection(await collectShareGarbage(node.replica, chunks, { graceMs: hours * HOUR_MS }))}`);
+    } finally {
+      await chunks.close();
+    }
+  } finally {
+    await node.close();
+  }
   return 0;
 }

@@ -40,14 +40,10 @@ import type { FrameChannel } from '../../transport/types.js';
 import type { ChunkStore } from '../../storage/chunk-store.js';
 import { fetchObject, type ChunkSource } from '../../storage/chunk-fetch.js';
 import { answerChunkWant, ChunkRequester } from './chunk-transfer.js';
+import { ShareKeysMissingError } from './share-keys-missing.js';
+import { collectShareGarbage, type PeerGarbageCollectionOptions, type PeerGarbageCollectionReport } from './peer-gc.js';
 
-/** The share's keys are not here yet (a joiner before KEYS): objects cannot be stored or read. */
-export class ShareKeysMissingError extends Error {
-  override readonly name = 'ShareKeysMissingError';
-  constructor() {
-    super('this node holds no key of the share yet: wait until it has joined');
-  }
-}
+export { ShareKeysMissingError };
 
 /** No connected peer or broker delivered every chunk in time. Try again once others are online. */
 export class ObjectUnavailableError extends Error {
@@ -129,6 +125,7 @@ export class PeerObjects {
   private readonly offered = new Map<string, Set<ChunkId>>();
   private readonly announced = new Set<string>();
   private readonly serving = new Map<string, Promise<void>>();
+  private collecting: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly c: PeerObjectsComponents) {}
 
@@ -240,6 +237,21 @@ export class PeerObjects {
       if (Date.now() >= deadline) throw new ObjectUnavailableError(r.unavailable.length, report);
       await this.c.sleep(sources.size === 0 ? 250 : 1000);
     }
+  }
+
+  /**
+   * Deletes the chunks no kept version of a listed file reaches, older than the grace
+   * period (peer-gc.ts); objects whose chunks went are no longer offered to brokers.
+   * One collection at a time: a call during another waits for it and runs after.
+   */
+  collectGarbage(opts: PeerGarbageCollectionOptions = {}): Promise<PeerGarbageCollectionReport> {
+    const run = this.collecting.catch(() => undefined).then(async () => {
+      const report = await collectShareGarbage(this.c.replica, this.c.store, opts);
+      if (report.deleted > 0) for (const [id] of this.uploads) if (!(await this.c.store.has(id))) this.uploads.delete(id);
+      return report;
+    });
+    this.collecting = run;
+    return run;
   }
 
   // ---- serving and uploads ----

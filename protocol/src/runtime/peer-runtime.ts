@@ -16,7 +16,8 @@
  *   joiner can fetch them while the granter is offline.
  * - Binary objects (peer-objects.ts): storeObject / fetchObject / saveObject over a local
  *   ChunkStore; CHUNKWANT from any link is answered from it; CHUNK answers and CHUNKHAVE
- *   are handled as they arrive (not behind merges in the work queue).
+ *   are handled as they arrive (not behind merges in the work queue). collectGarbage
+ *   deletes chunks no kept version of a listed file needs (peer-gc.ts); the caller runs it.
  * - Events for the UI: 'changes', 'status', 'presence', 'merged', 'log', 'transfer'.
  *
  * Test hook: `dropRate` (or WEFT_TEST_DROP=0.2 in the environment) drops that fraction
@@ -37,8 +38,10 @@ import type { FrameChannel, Transport } from '../../transport/types.js';
 import type { ObjectRef } from '../chunks/index.js';
 import { MemoryChunkStore, type ChunkStore } from '../../storage/chunk-store.js';
 import { ChunkRequester } from './chunk-transfer.js';
+import type { PeerGarbageCollectionOptions, PeerGarbageCollectionReport } from './peer-gc.js';
 import { PeerObjects, type FetchObjectOptions, type ObjectFetchReport, type TransferEvent } from './peer-objects.js';
 
+export { DEFAULT_PEER_GC_GRACE_MS, describeGarbageCollection, type PeerGarbageCollectionOptions, type PeerGarbageCollectionReport } from './peer-gc.js';
 export { ShareKeysMissingError, ObjectUnavailableError, FetchAbortedError, type FetchObjectOptions, type ObjectFetchReport, type TransferEvent } from './peer-objects.js';
 
 export const PEER_SOFTWARE = 'weft/0.1.0';
@@ -297,6 +300,15 @@ export class PeerRuntime {
   async fetchObjectToFile(ref: ObjectRef, path: string, opts?: FetchObjectOptions & { beforeReplace?: () => Promise<boolean> }): Promise<ObjectFetchReport & { written: boolean }> {
     const report = await this.fetchObject(ref, opts);
     return { ...report, written: await this.saveObject(ref, path, opts?.beforeReplace) };
+  }
+
+  /**
+   * Deletes the local chunks that no kept version of a listed binary file reaches and
+   * that are older than `opts.graceMs` (default 1 hour, so an object stored and not
+   * committed yet survives). See peer-gc.ts. ShareKeysMissingError before joining.
+   */
+  collectGarbage(opts?: PeerGarbageCollectionOptions): Promise<PeerGarbageCollectionReport> {
+    return this.objects.collectGarbage(opts);
   }
 
   // ---------------------------------------------------------------- connections

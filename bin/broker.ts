@@ -4,14 +4,18 @@
  *               [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
  *               [--max-event-bytes N] [--topic-quota-bytes N] [--max-topics N]
  *               [--max-subscriptions N] [--rate-messages N] [--rate-bytes N]
- *               [--chunk-quota-bytes N] [--max-chunk-bytes N]
+ *               [--chunk-quota-bytes N] [--max-chunk-bytes N] [--chunk-expiry-days N]
  *   weft broker status [--data DIR]
  * The config file is JSON with the same settings:
  *   { "listen": [...], "peerBrokers": [...], "topics": "open", "allowTopics": [hex...],
  *     "maxFrameBytes": N, "maxEventBytes": N, "topicQuotaBytes": N, "maxTopics": N,
  *     "maxSubscriptions": N, "rateMessages": N, "rateBytes": N,
- *     "chunkQuotaBytes": N, "maxChunkBytes": N }
+ *     "chunkQuotaBytes": N, "maxChunkBytes": N, "chunkExpiryDays": N }
  * Chunks of binary files are stored per topic under DIR/chunks/ (chunk quota per topic).
+ * --chunk-expiry-days N: chunks nobody uploaded or offered again for N days are deleted
+ * (at start, then hourly); default: chunks are kept forever.
+ * Test hook: WEFT_TEST_CHUNK_EXPIRY_MS=M (with --chunk-expiry-days) makes the age M
+ * milliseconds instead, swept every M/2 ms.
  * Flags override the file; repeatable flags replace the file's list.
  * On start it prints one line per address: "listening <multiaddr with /p2p/ id>".
  */
@@ -26,8 +30,13 @@ const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]..
                    [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
                    [--max-event-bytes N] [--topic-quota-bytes N] [--max-topics N]
                    [--max-subscriptions N] [--rate-messages N] [--rate-bytes N]
-                   [--chunk-quota-bytes N] [--max-chunk-bytes N]
-       weft broker status [--data DIR]`;
+                   [--chunk-quota-bytes N] [--max-chunk-bytes N] [--chunk-expiry-days N]
+       weft broker status [--data DIR]
+  --chunk-expiry-days N   delete stored chunks of binary files that no member uploaded or
+                          offered again for N days (N may be fractional; checked at start,
+                          then every hour). Members offer what they hold each time they
+                          connect, so a file stays while someone holding it comes online.
+                          Default: no expiry, chunks are kept forever.`;
 
 const DEFAULT_DATA = 'weft-broker-data';
 
@@ -46,6 +55,7 @@ interface BrokerFileConfig {
   rateBytes?: number;
   chunkQuotaBytes?: number;
   maxChunkBytes?: number;
+  chunkExpiryDays?: number;
 }
 
 class UsageError extends Error {}
@@ -59,6 +69,20 @@ function positiveInt(name: string, v: string | number | undefined): number | und
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got "${v}"`);
   return n;
+}
+
+/** --chunk-expiry-days in milliseconds (WEFT_TEST_CHUNK_EXPIRY_MS replaces it in tests); undefined: no expiry. */
+function chunkExpiry(days: string | number | undefined): number | undefined {
+  if (days === undefined) return undefined;
+  const n = Number(days);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--chunk-expiry-days must be a positive number of days, got "${days}"`);
+  const testMs = process.env.WEFT_TEST_CHUNK_EXPIRY_MS;
+  if (testMs !== undefined) {
+    const ms = Number(testMs);
+    if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`WEFT_TEST_CHUNK_EXPIRY_MS must be a positive number, got "${testMs}"`);
+    return ms;
+  }
+  return n * 24 * 60 * 60 * 1000;
 }
 
 export async function runBrokerCommand(args: string[]): Promise<number> {
@@ -98,6 +122,7 @@ async function run(args: string[]): Promise<number> {
       'rate-bytes': { type: 'string' },
       'chunk-quota-bytes': { type: 'string' },
       'max-chunk-bytes': { type: 'string' },
+      'chunk-expiry-days': { type: 'string' },
     },
   });
   let file: BrokerFileConfig = {};
@@ -130,6 +155,7 @@ async function run(args: string[]): Promise<number> {
   set('maxChunkBytes', 'max-chunk-bytes', values['max-chunk-bytes'] ?? file.maxChunkBytes);
   const maxFrameBytes = positiveInt('max-frame-bytes', values['max-frame-bytes'] ?? file.maxFrameBytes);
   const dataDir = resolve(values.data ?? file.dataDir ?? DEFAULT_DATA);
+  const chunkExpiryMs = chunkExpiry(values['chunk-expiry-days'] ?? file.chunkExpiryDays);
 
   const server = await BrokerServer.start({
     dataDir,
@@ -139,6 +165,7 @@ async function run(args: string[]): Promise<number> {
     allowlist,
     limits,
     ...(maxFrameBytes ? { maxFrameBytes } : {}),
+    ...(chunkExpiryMs !== undefined ? { chunkExpiryMs } : {}),
     log: stamp,
   });
   // A bug must not take the broker down for everyone: log it and keep serving.
@@ -146,7 +173,7 @@ async function run(args: string[]): Promise<number> {
   process.on('unhandledRejection', onUnexpected);
   process.on('uncaughtException', onUnexpected);
   for (const a of server.addresses()) console.log(`listening ${a}`);
-  stamp('info', `broker running (data ${dataDir}, topics ${policy}); SIGTERM or Ctrl-C stops it`);
+  stamp('info', `broker running (data ${dataDir}, topics ${policy}, chunk expiry ${chunkExpiryMs === undefined ? 'off' : `after ${chunkExpiryMs} ms`}); SIGTERM or Ctrl-C stops it`);
 
   await new Promise<void>((resolveSignal) => {
     const onSignal = (sig: string): void => {

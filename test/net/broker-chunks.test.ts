@@ -9,13 +9,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { convergenceKeys, writeObject } from '../../protocol/src/chunks/index.js';
 import { fromHex, generateSigningKeyPair, randomBytes, sign, toHex } from '../../protocol/src/crypto/index.js';
-import { chunkOfferSignedBytes, type WireMessage } from '../../protocol/src/multicast/wire.js';
-import { killAll, removeDir, startBroker, tempDir, WireClient, type BrokerProcess } from './broker-helpers.js';
-
-const isType =
-  <T extends WireMessage['type']>(t: T) =>
-  (m: WireMessage): m is Extract<WireMessage, { type: T }> =>
-    m.type === t;
+import { chunkOfferSignedBytes } from '../../protocol/src/multicast/wire.js';
+import { killAll, removeDir, startBroker, tempDir, WireClient, isType, type BrokerProcess } from './broker-helpers.js';
 
 describe('net/broker chunk store (separate process, raw wire client)', function () {
   this.timeout(30_000);

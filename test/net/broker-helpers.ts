@@ -69,6 +69,12 @@ export function startBroker(dataDir: string, args: string[] = [], env: Record<st
   });
 }
 
+/** A predicate for WireClient.next: messages of type `t`, narrowed. */
+export const isType =
+  <T extends WireMessage['type']>(t: T) =>
+  (m: WireMessage): m is Extract<WireMessage, { type: T }> =>
+    m.type === t;
+
 /** A peer speaking the wire protocol to one broker. */
 export class WireClient {
   private readonly inbox: WireMessage[] = [];

@@ -17,6 +17,13 @@
  * Serving: CHUNKWANT is answered from the stores of the topics the channel subscribes
  * to, in order, empty bytes for a chunk not here (chunk-transfer.ts answerChunkWant).
  *
+ * Expiry (optional, `expiryMs`): the broker cannot open tree nodes, so it cannot tell
+ * which chunks an object still needs; it deletes chunks nobody stored or offered for
+ * expiryMs instead (storage/chunk-gc.ts with graceMs = expiryMs, then compaction). An
+ * offer of a chunk the broker holds refreshes its time (at most once per eighth of the
+ * expiry, to spare the disk), and peers offer their objects again on every connection,
+ * so what a member still holds and connects with stays.
+ *
  * Test hook: WEFT_TEST_TAMPER_CHUNKS=1 in the environment makes this broker flip one
  * byte of every chunk it serves (a hostile source for the process tests).
  */
@@ -28,6 +35,7 @@ import { encodeWire, type WireErrorCode } from '../multicast/wire.js';
 import type { BrokerLimits, ChannelId, ChunkWork } from '../broker/index.js';
 import type { FrameChannel } from '../../transport/index.js';
 import { PackChunkStore } from '../../storage/chunk-store-pack.js';
+import { collectGarbage } from '../../storage/chunk-gc.js';
 import { answerChunkWant } from './chunk-transfer.js';
 
 /** Ids asked for in one CHUNKWANT of an upload. */
@@ -77,6 +85,23 @@ export interface ChunkTopicSummary {
   readonly bytes: number;
 }
 
+export interface BrokerChunksOptions {
+  /** Delete chunks not stored or offered for this long (expire()). Default: keep forever. */
+  readonly expiryMs?: number;
+  /** Milliseconds since the epoch (default Date.now); the stores use it too. */
+  readonly now?: () => number;
+}
+
+/** What expire() did to one topic's chunks. */
+export interface ChunkExpiryReport {
+  readonly topic: string;
+  readonly deleted: number;
+  readonly bytesDeleted: number;
+  /** Dead bytes removed from disk by compaction. */
+  readonly bytesFreed: number;
+  readonly kept: number;
+}
+
 export class BrokerChunks {
   private readonly stores = new Map<string, PackChunkStore>();
   private readonly opening = new Map<string, Promise<PackChunkStore>>();
@@ -86,12 +111,17 @@ export class BrokerChunks {
   private readonly channels = new Map<ChannelId, ChannelChunks>();
   private readonly tamper = process.env.WEFT_TEST_TAMPER_CHUNKS === '1';
   private closed = false;
+  private expiring: Promise<ChunkExpiryReport[]> | undefined;
+  private readonly now: () => number;
 
   constructor(
     private readonly dataDir: string,
     private readonly limits: Pick<BrokerLimits, 'topicChunkQuotaBytes' | 'maxChunkBytes' | 'maxTopics'>,
     private readonly io: BrokerChunksIO,
-  ) {}
+    private readonly options: BrokerChunksOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   private get dir(): string {
     return join(this.dataDir, 'chunks');
@@ -142,9 +172,33 @@ export class BrokerChunks {
     this.channels.delete(channel);
   }
 
+  /**
+   * Deletes, in every topic's store, the chunks stored or offered longer than expiryMs
+   * ago (nothing without expiryMs). One run at a time: a call during a run gets that run.
+   */
+  expire(): Promise<ChunkExpiryReport[]> {
+    const expiryMs = this.options.expiryMs;
+    if (expiryMs === undefined || this.closed) return Promise.resolve([]);
+    this.expiring ??= this.expireAll(expiryMs).finally(() => (this.expiring = undefined));
+    return this.expiring;
+  }
+
+  private async expireAll(expiryMs: number): Promise<ChunkExpiryReport[]> {
+    const reports: ChunkExpiryReport[] = [];
+    for (const [topic, store] of [...this.stores]) {
+      if (this.closed) break;
+      const r = await collectGarbage(store, { now: this.now(), graceMs: expiryMs });
+      this.used.set(topic, Math.max(0, (this.used.get(topic) ?? 0) - r.bytesDeleted));
+      this.chunkCount.set(topic, Math.max(0, (this.chunkCount.get(topic) ?? 0) - r.deleted));
+      reports.push({ topic, deleted: r.deleted, bytesDeleted: r.bytesDeleted, bytesFreed: r.compaction?.bytesFreed ?? 0, kept: r.keptYoung });
+    }
+    return reports;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const c of [...this.channels.keys()]) this.disconnect(c);
+    await this.expiring?.catch(() => undefined);
     await Promise.allSettled([...this.opening.values()]);
     await Promise.all([...this.stores.values()].map((s) => s.close().catch(() => undefined)));
     this.stores.clear();
@@ -162,9 +216,13 @@ export class BrokerChunks {
       return;
     }
     const missing: ChunkId[] = [];
+    const expiryMs = this.options.expiryMs;
+    // With expiry, holding an offered chunk and refreshing it is one step, so a sweep
+    // cannot delete it between this answer and the CHUNKHAVE.
+    const refreshBefore = expiryMs === undefined ? undefined : this.now() - expiryMs / 8;
     for (const raw of work.ids) {
       const id = toHex(raw) as ChunkId;
-      if (await store.has(id)) offer.held.push(raw);
+      if (await (refreshBefore === undefined ? store.has(id) : store.refresh(id, refreshBefore))) offer.held.push(raw);
       else missing.push(id);
     }
     if (missing.length > 0 && (this.used.get(work.topicHex) ?? 0) >= this.limits.topicChunkQuotaBytes) {
@@ -265,7 +323,7 @@ export class BrokerChunks {
         if (this.closed) throw new Error('the broker is stopping');
         if (!TOPIC_DIR.test(topicHex)) throw new RangeError(`not a topic: ${topicHex}`);
         if (this.stores.size >= this.limits.maxTopics) throw new Error(`this broker already stores chunks of its maximum of ${this.limits.maxTopics} topics`);
-        const store = await PackChunkStore.open(join(this.dir, topicHex), { durable: true });
+        const store = await PackChunkStore.open(join(this.dir, topicHex), { durable: true, now: this.now });
         const st = await store.stats();
         this.used.set(topicHex, st.bytes);
         this.chunkCount.set(topicHex, st.chunks);

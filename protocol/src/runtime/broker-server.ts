@@ -35,6 +35,10 @@ export interface BrokerServerInit {
   /** Outgoing bytes queued for one slow reader before its connection is closed. Default 64 MiB. */
   maxQueuedBytes?: number;
   statusIntervalMs?: number;
+  /** Delete chunks nobody stored or offered for this long (broker-chunks.ts). Default: keep forever. */
+  chunkExpiryMs?: number;
+  /** How often expired chunks are swept (the first sweep runs at start). Default: hourly, or expiry/2 if shorter. */
+  chunkExpiryIntervalMs?: number;
   log?: (level: 'info' | 'warn', text: string) => void;
 }
 
@@ -74,6 +78,7 @@ interface TopicBatch {
 }
 
 const IDENTITY_FILE = 'identity';
+const HOUR_MS = 60 * 60 * 1000;
 
 /** Reads the broker's identity seed, creating it (0600) on first use. */
 export async function loadOrCreateIdentity(dataDir: string): Promise<Uint8Array> {
@@ -112,6 +117,7 @@ export class BrokerServer {
   private stopping = false;
   private unhandle: (() => void) | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private readonly wakeups = new Set<() => void>();
   private readonly peerLoops: Promise<void>[] = [];
   private readonly chunks: BrokerChunks;
@@ -128,7 +134,7 @@ export class BrokerServer {
       channel: (id) => this.channels.get(id)?.channel,
       refuse: (channel, code, reason, topic) => this.apply(this.broker.refuseChunk(channel, code, reason, Date.now(), topic)),
       log: (level, text) => this.log(level, text),
-    });
+    }, init.chunkExpiryMs !== undefined ? { expiryMs: init.chunkExpiryMs } : {});
   }
 
   static async start(init: BrokerServerInit): Promise<BrokerServer> {
@@ -159,12 +165,29 @@ export class BrokerServer {
       server.statusTimer = setInterval(() => void server.writeStatus().catch(() => {}), init.statusIntervalMs ?? 2000);
       server.statusTimer.unref();
       for (const addr of init.peerBrokers ?? []) server.peerLoops.push(server.peerLoop(addr));
+      if (init.chunkExpiryMs !== undefined) {
+        void server.expireChunks();
+        server.expiryTimer = setInterval(() => void server.expireChunks(), init.chunkExpiryIntervalMs ?? Math.max(1, Math.min(HOUR_MS, init.chunkExpiryMs / 2)));
+        server.expiryTimer.unref();
+      }
       return server;
     } catch (err) {
       await store?.close().catch(() => {});
       await started?.chunks.close().catch(() => {});
       await lock.release();
       throw err;
+    }
+  }
+
+  /** One sweep of expired chunks, logged per topic (broker-chunks.ts expire()). */
+  private async expireChunks(): Promise<void> {
+    try {
+      for (const r of await this.chunks.expire()) {
+        if (r.deleted === 0) continue;
+        this.log('info', `chunk expiry: topic ${r.topic.slice(0, 16)}: deleted ${r.deleted} expired chunk(s), ${r.bytesDeleted} bytes (${r.bytesFreed} bytes of disk freed by compaction); ${r.kept} unexpired kept`);
+      }
+    } catch (err) {
+      if (!this.stopping) this.log('warn', `chunk expiry failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -393,6 +416,7 @@ export class BrokerServer {
     this.stopping = true;
     this.log('info', 'shutting down');
     clearInterval(this.statusTimer);
+    clearInterval(this.expiryTimer);
     this.unhandle?.();
     for (const w of [...this.wakeups]) w();
     for (const rt of this.channels.values()) void rt.channel.close().catch(() => {});

@@ -77,7 +77,9 @@ export class FollowMode implements vscode.Disposable {
     this.stop();
     const name = memberName(session.replica, entry);
     const target: FollowTarget = { session, member, name, last: undefined, unsubscribe: () => undefined };
-    target.unsubscribe = session.runtime.on('presence', () => this.update(target));
+    // 'changes' too: their cursor may name characters whose commit arrives after their presence.
+    const off = [session.runtime.on('presence', () => this.update(target)), session.runtime.on('changes', () => this.update(target))];
+    target.unsubscribe = () => off.forEach((u) => u());
     this.target = target;
     this.item.text = `$(eye) Following ${name}`;
     this.item.show();
@@ -106,6 +108,7 @@ export class FollowMode implements vscode.Disposable {
     }
     const loc = presenceLocation(t.session.replica, entry.presence);
     if (!loc) return; // no file open: stay where we are until they open one
+    if (loc.offset === undefined && entry.presence.selections.length > 0) return; // their cursor's commit is on the way
     const key = `${loc.path}:${loc.offset ?? -1}`;
     if (key === t.last) return;
     t.last = key;

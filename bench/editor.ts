@@ -162,7 +162,8 @@ export async function run(): Promise<void> {
   } finally {
     await browser?.close().catch(() => undefined);
     await w?.stop();
-    rmSync(root, { recursive: true, force: true });
+    if (process.env.WEFT_BENCH_KEEP) say(`kept ${root} (WEFT_BENCH_KEEP): both windows' logs are under it`);
+    else rmSync(root, { recursive: true, force: true });
   }
 }
 

@@ -134,9 +134,25 @@ export function presenceSuite(): void {
       await until('our presence to say no file', () => ours()?.presence.file === '');
     });
 
+    it('a cursor on characters whose commit has not arrived keeps its place until the commit does', async () => {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder, PATH));
+      await vscode.window.showTextDocument(doc);
+      const remote = mate!.node.replica;
+      const file = remote.fileAt(PATH)!;
+      await mateAt(PATH, [{ anchor: 0, active: 0 }]);
+      await until('their cursor at the start', () => mateShown().some((c) => c.cursor.offset === 0));
+      remote.edit(file, 0, 0, 'new words '); // typed, not committed yet
+      await mateAt(PATH, [{ anchor: 10, active: 10 }]); // after the new words
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(mateShown().map((c) => c.cursor.offset), [0], 'the last rendering stays meanwhile');
+      await mate!.runtime.commit();
+      await until('their cursor after the new words', () => doc.getText().startsWith('new words ') && mateShown().some((c) => c.cursor.offset === 10));
+    });
+
     it('"Weft: Follow…" opens the teammate\'s file and follows their cursor; typing stops it; so does "Stop Following"', async () => {
       const text = (p: string) => mate!.node.replica.text(mate!.node.replica.fileAt(p)!);
       await mateAt(PATH, [{ anchor: text(PATH).indexOf('charlie'), active: text(PATH).indexOf('charlie') }]);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: 'elsewhere' }));
       assert.notEqual(vscode.window.activeTextEditor?.document.uri.path.endsWith(PATH), true, 'another editor is active');
       assert.equal(await vscode.commands.executeCommand('weft.follow', publicKeyToText(mate!.me.publicKey)), true);
       await until('the followed file to be active', () => vscode.window.activeTextEditor?.document.uri.path.endsWith(`/${PATH}`) === true);

@@ -24,20 +24,20 @@
  * of outgoing data frames (EVENT, ACK, WANT, PRESENCE) to exercise repair. Handshake
  * and catch-up frames are exempt: on TCP a loss is a broken connection, not a frame.
  */
-import { bytesEqual, fromHex, sign, toHex, verify } from '../crypto/index.js';
+import { bytesEqual, toHex } from '../crypto/index.js';
 import type { CommitEnvelope } from '../log/commit.js';
 import type { CommitId } from '../log/ids.js';
 import { CausalMulticast, type MulticastOutput, type NeighbourRole } from '../multicast/causal-multicast.js';
 import { openPresence, PresenceError, PresenceTable, sealPresence, type PresenceEntry, type PresenceSelection } from '../multicast/presence.js';
-import { decodeWire, encodeWire, keysSignedBytes, PUBSUB_PROTOCOL, type WireMessage } from '../multicast/wire.js';
+import { decodeWire, encodeWire, PUBSUB_PROTOCOL, type WireMessage } from '../multicast/wire.js';
 import type { ShareNode } from '../node/share-node.js';
 import { topicHex } from '../share/keys.js';
 import type { ReplicaChange } from '../share/replica.js';
-import { canAdminister } from '../share/roles.js';
 import type { FrameChannel, Transport } from '../../transport/types.js';
 import type { ObjectRef } from '../chunks/index.js';
 import { MemoryChunkStore, type ChunkStore } from '../../storage/chunk-store.js';
 import { ChunkRequester } from './chunk-transfer.js';
+import { keysAreForUs, keysMessageFor, keysToPublish } from './peer-keys.js';
 import type { PeerGarbageCollectionOptions, PeerGarbageCollectionReport } from './peer-gc.js';
 import { PeerObjects, type FetchObjectOptions, type ObjectFetchReport, type TransferEvent } from './peer-objects.js';
 
@@ -423,7 +423,7 @@ export class PeerRuntime {
       this.publishKeys(link, true);
       void this.objects.brokerJoined(link).catch((err: unknown) => this.log(`could not offer chunks to ${link.id}: ${message(err)}`));
     }
-    this.sendPresence(false);
+    void this.sendPresence(false);
     this.emitStatus();
   }
 
@@ -533,13 +533,12 @@ export class PeerRuntime {
   private async onKeys(link: Link, msg: WireMessage): Promise<void> {
     const replica = this.node.replica;
     if (msg.type === 'keyreq') {
-      const reply = this.keysFor(msg.member);
+      const reply = keysMessageFor(replica, msg.member);
       if (reply) this.sendRaw(link, reply);
       return;
     }
     if (msg.type !== 'keys' || !bytesEqual(msg.member, replica.me.publicKey)) return;
-    const known = this.topics().some((t) => bytesEqual(t, msg.topic));
-    if (!known || !verify(msg.topic, keysSignedBytes(msg.member, msg.boxes), msg.signature)) {
+    if (!keysAreForUs(replica, this.topics(), msg)) {
       this.log(`ignored key boxes from ${link.id}: not signed by a topic of this share`);
       return;
     }
@@ -551,28 +550,9 @@ export class PeerRuntime {
     }
   }
 
-  /** A signed KEYS message with the member's boxes, if we can sign for the current topic. */
-  private keysFor(member: Uint8Array): WireMessage | undefined {
-    const replica = this.node.replica;
-    const epoch = replica.currentEpoch();
-    const boxes = replica.keyBoxesFor(member);
-    if (!epoch?.topicSecret || boxes.length === 0) return undefined;
-    return { type: 'keys', topic: epoch.topic, member, boxes, signature: sign(epoch.topicSecret, keysSignedBytes(member, boxes)) };
-  }
-
   /** Admins hand every member's key boxes to a broker, once per (broker link, member, box count). */
   private publishKeys(link: Link, fresh: boolean): void {
-    const replica = this.node.replica;
-    if (!canAdminister(replica.myRole())) return;
-    for (const [memberHex] of replica.members()) {
-      if (memberHex === this.meHex) continue;
-      const member = fromHex(memberHex);
-      const k = `${link.id}/${memberHex}/${replica.keyBoxesFor(member).length}`;
-      if (!fresh && this.keysPublished.has(k)) continue;
-      this.keysPublished.add(k);
-      const msg = this.keysFor(member);
-      if (msg) this.sendRaw(link, msg);
-    }
+    for (const msg of keysToPublish(this.node.replica, link.id, this.keysPublished, fresh)) this.sendRaw(link, msg);
   }
 
   // ---------------------------------------------------------------- presence
@@ -592,22 +572,23 @@ export class PeerRuntime {
     }
   }
 
-  private sendPresence(leaving: boolean): void {
+  /** Resolves once the frames are handed to the channels (stop() waits for its goodbye). */
+  private sendPresence(leaving: boolean): Promise<void> {
     const replica = this.node.replica;
     const epoch = replica.currentEpoch() ?? replica.heldEpochs()[0];
-    if (!epoch || replica.myRole() === undefined) return;
+    if (!epoch || replica.myRole() === undefined) return Promise.resolve();
     const topic = this.topics()[0];
-    if (!topic || !bytesEqual(topic, epoch.topic)) return;
+    if (!topic || !bytesEqual(topic, epoch.topic)) return Promise.resolve();
     const payload = sealPresence(
       { member: replica.me.publicKey, name: this.name, file: this.myPresence.file, selections: this.myPresence.selections, counter: ++this.presenceCounter, leaving },
       replica.me,
       epoch,
     );
-    void this.handle(this.mc.localPresence(topic, payload, Date.now()));
+    return this.handle(this.mc.localPresence(topic, payload, Date.now()));
   }
 
   private refreshPresence(): void {
-    this.sendPresence(false);
+    void this.sendPresence(false);
     if (this.presenceTable.expire(Date.now()).length) this.emit('presence', this.presenceTable.list());
   }
 }

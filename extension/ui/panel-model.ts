@@ -21,7 +21,9 @@ export function sessionPanelModel(session: ShareSession, followMode: FollowMode)
         const key = fromHex(hex);
         const p = here.get(hex);
         const you = hex === replica.meHex;
-        const view: MemberView = { key: publicKeyToText(key), fingerprint: fingerprint(key), name: m.name || fingerprint(key), role: m.role, you, online: you || p !== undefined };
+        // A name an admin gave wins; the owner (whom nobody names) shows the display name of their signed presence.
+        const named = m.name && !(m.role === 'owner' && m.name === 'owner') ? m.name : p?.presence.name || m.name;
+        const view: MemberView = { key: publicKeyToText(key), fingerprint: fingerprint(key), name: named || fingerprint(key), role: m.role, you, online: you || p !== undefined };
         // line is 0-based here; the panel shows it 1-based.
         const at = p && presenceLocation(replica, p.presence);
         if (at) view.location = { path: at.path, line: at.line };

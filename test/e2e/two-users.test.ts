@@ -209,10 +209,10 @@ describe('e2e: two users co-edit through a broker in two real VS Codes', functio
   });
 
   it('each sees the other in the presence and access panel', async () => {
-    // Alice sees Bob by the name she granted him; Bob sees the owner (who named nobody).
+    // Alice sees Bob by the name she granted him; Bob sees the owner by her display name (from her signed presence).
     for (const [page, other] of [
       [alice, 'Bob'],
-      [bob, 'owner'],
+      [bob, 'Alice'],
     ] as const) {
       await runCommand(page, 'Weft: Show Teammates and Access');
       const panel = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');

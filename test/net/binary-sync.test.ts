@@ -155,7 +155,8 @@ describe('net/binary files between peer processes via a broker', function () {
     const first = pb;
     first.proc.stdout!.on('data', () => {
       const m = [...first.out.matchAll(/^fetching big\.bin: (\d+) of \d+ bytes$/gm)].at(-1);
-      if (m && Number(m[1]) > 0 && doneBeforeKill === 0) {
+      // Killed once well into the transfer, so that resuming has something to save.
+      if (m && Number(m[1]) >= 0.4 * size && doneBeforeKill === 0) {
         doneBeforeKill = Number(m[1]);
         first.proc.kill('SIGKILL');
       }
@@ -167,8 +168,10 @@ describe('net/binary files between peer processes via a broker', function () {
     pb = await PeerProc.run(b);
     await waitForFile(join(b, 'big.bin'), bytes, 50_000, [pa, pb]);
     const second = await fetchReport(pb, 'big.bin');
-    // What the first run stored was not fetched again (ciphertext adds ~40 bytes per 16 KiB chunk).
-    assert.ok(second.bytes <= size - doneBeforeKill + MB, `second run fetched ${second.bytes} of ${size} (first stored ${doneBeforeKill})`);
+    // What the first run stored was not fetched again. Slack: the chunks in flight when it was
+    // killed (up to 128 of at most 64 KiB, reported but not yet durable) and ~40 bytes of
+    // ciphertext overhead per chunk.
+    assert.ok(second.bytes <= size - doneBeforeKill + 9 * MB, `second run fetched ${second.bytes} of ${size} (first had ${doneBeforeKill})`);
     assert.equal(await pa.stop(), 0);
     assert.equal(await pb.stop(), 0);
   });

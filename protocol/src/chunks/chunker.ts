@@ -95,25 +95,43 @@ export class Chunker {
 
   push(piece: Uint8Array): Uint8Array[] {
     if (piece.length === 0) return [];
-    let data = piece;
-    if (this.carry.length > 0) {
-      data = new Uint8Array(this.carry.length + piece.length);
-      data.set(this.carry, 0);
-      data.set(piece, this.carry.length);
+    const carry = this.carry;
+    if (carry.length === 0) return this.cutAll(piece, 0, false);
+    // Only chunks that start in the carry (shorter than `max`) need joined bytes, and
+    // they end within `max` bytes of their start: join the carry with at most `max`
+    // bytes of the piece, not the whole piece, then go on in the piece itself.
+    const max = this.boundaries.sizes.max;
+    const take = piece.length < max ? piece.length : max;
+    const head = new Uint8Array(carry.length + take);
+    head.set(carry, 0);
+    head.set(piece.subarray(0, take), carry.length);
+    const out: Uint8Array[] = [];
+    let at = 0;
+    while (at < carry.length) {
+      // with `take` = max, at least `max` bytes follow `at`: the cut is the one the whole input gives
+      const len = this.boundaries.cut(head, at, head.length, false);
+      if (len === 0) {
+        // only when the piece was shorter than `max`, so `head` is all the input there is
+        this.carry = head.slice(at);
+        return out;
+      }
+      out.push(head.subarray(at, at + len));
+      at += len;
     }
-    return this.cutAll(data, false);
+    for (const c of this.cutAll(piece, at - carry.length, false)) out.push(c);
+    return out;
   }
 
   /** The last chunk(s); the chunker is empty afterwards. */
   finish(): Uint8Array[] {
     const data = this.carry;
     this.carry = new Uint8Array(0);
-    return this.cutAll(data, true);
+    return this.cutAll(data, 0, true);
   }
 
-  private cutAll(data: Uint8Array, final: boolean): Uint8Array[] {
+  private cutAll(data: Uint8Array, from: number, final: boolean): Uint8Array[] {
     const out: Uint8Array[] = [];
-    let at = 0;
+    let at = from;
     for (;;) {
       if (at >= data.length) break;
       const len = this.boundaries.cut(data, at, data.length, final);

@@ -6,7 +6,7 @@
 export { type RandomSource, defaultRandom, randomBytes } from './random.js';
 export { type SigningKeyPair, generateSigningKeyPair, signingKeyPairFromSeed, sign, verify } from './sign.js';
 export { hash, keyedHash, deriveKey } from './hash.js';
-export { SHA256_BYTES, sha256, hmacSha256 } from './sha256.js';
+export { SHA256_BYTES, sha256, sha256Hex, hmacSha256 } from './sha256.js';
 export { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, encrypt, encryptWithNonce, decrypt } from './aead.js';
 export { sealTo, openSealed } from './seal.js';
 export { publicKeyToText, publicKeyFromText, fingerprint } from './key-text.js';

@@ -17,6 +17,18 @@ export function sha256(data: Uint8Array | readonly Uint8Array[]): Uint8Array {
   return toPlain(h.digest());
 }
 
+const oneShot = typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined;
+
+/**
+ * SHA-256 as 64 lowercase hex characters: `toHex(sha256(data))` in one native call
+ * (crypto.hash, Node >= 20.12; createHash before), without the digest Buffer and the
+ * JS hex loop. Chunk ids are this, once per chunk.
+ */
+export function sha256Hex(data: Uint8Array): string {
+  if (oneShot) return oneShot('sha256', data, 'hex');
+  return nodeCrypto.createHash('sha256').update(data).digest('hex');
+}
+
 /** HMAC-SHA-256 with a 32-byte key (a PRF / MAC). */
 export function hmacSha256(key: Uint8Array, data: Uint8Array | readonly Uint8Array[]): Uint8Array {
   requireLength('hmacSha256 key', key, 32);

@@ -67,6 +67,7 @@ describe('chunks: objects', function () {
     const whole = cut(bytes.length);
     assert.deepEqual(cut(1000), whole);
     assert.deepEqual(cut(65_537), whole);
+    for (const piece of [4095, min, max - 1, max, max + 1, 2 * max + 3, 1 << 20]) assert.deepEqual(cut(piece), whole, `pieces of ${piece}`);
     assert.equal(whole.reduce((a, b) => a + b, 0), bytes.length);
     for (const s of whole.slice(0, -1)) assert.ok(s >= min && s <= max, `chunk size ${s}`);
   });

@@ -36,10 +36,22 @@ export interface ShareSessionInit {
   refused(doc: vscode.TextDocument): void;
 }
 
+/**
+ * The runtime's 'status' and 'presence' events come with every commit, merge and cursor
+ * move: many a second while someone types. Each onDidChange sends messages to the window
+ * (status bar, context keys, panel) that it handles between keystrokes. What shows at
+ * once (connections, sync, joining, who is online in which file) fires now; commit counts
+ * and cursor moves fire at most this often.
+ */
+const CHANGE_COALESCE_MS = 250;
+
 export class ShareSession implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
-  /** Status, members or presence changed. */
+  /** Status, members or presence changed (commit counts and cursor moves: within CHANGE_COALESCE_MS). */
   readonly onDidChange = this.changed.event;
+  private changeTimer: NodeJS.Timeout | undefined;
+  private lastStatus = '';
+  private lastPresence = '';
   readonly commits: CommitScheduler;
   private editors: EditorBinding | undefined;
   private files: FolderSync | undefined;
@@ -151,8 +163,21 @@ export class ShareSession implements vscode.Disposable {
         routeChanges(changes, bound, files, () => this.changed.fire(), binaries);
         bound.bindAll();
       }),
-      this.runtime.on('status', () => this.changed.fire()),
-      this.runtime.on('presence', () => this.changed.fire()),
+      this.runtime.on('status', (st) => {
+        const key = `${st.brokers}/${st.peers}/${st.syncing}/${st.joined}`;
+        if (key === this.lastStatus) return this.changedSoon();
+        this.lastStatus = key;
+        this.changedNow();
+      }),
+      this.runtime.on('presence', (list) => {
+        const key = list
+          .map((p) => `${p.memberHex} ${p.presence.name} ${p.presence.file}`)
+          .sort()
+          .join('\n');
+        if (key === this.lastPresence) return this.changedSoon();
+        this.lastPresence = key;
+        this.changedNow();
+      }),
       this.runtime.on('log', (l) => log.info(l)),
     );
     const closed = vscode.workspace.onDidCloseTextDocument((d) => {
@@ -172,6 +197,19 @@ export class ShareSession implements vscode.Disposable {
     for (const a of this.transport.addresses()) log.info(`listening on ${a}`);
     this.runtime.start();
     this.changed.fire();
+  }
+
+  private changedNow(): void {
+    if (this.changeTimer) clearTimeout(this.changeTimer);
+    this.changeTimer = undefined;
+    this.changed.fire();
+  }
+
+  private changedSoon(): void {
+    this.changeTimer ??= setTimeout(() => {
+      this.changeTimer = undefined;
+      if (this.state !== 'stopped') this.changed.fire();
+    }, CHANGE_COALESCE_MS);
   }
 
   /** Is `doc` an open file of this share (bound to its document)? */
@@ -219,6 +257,8 @@ export class ShareSession implements vscode.Disposable {
     this.files?.dispose();
     this.binaryFiles?.dispose();
     for (const u of this.unsubscribe) u();
+    if (this.changeTimer) clearTimeout(this.changeTimer);
+    this.changeTimer = undefined;
     if (wasRunning) {
       await this.runtime.stop().catch(() => undefined);
       await this.transport.stop().catch(() => undefined);

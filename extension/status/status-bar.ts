@@ -22,8 +22,7 @@ export class WeftStatusBar implements vscode.Disposable {
   private render(): void {
     const sessions = this.registry.all();
     if (sessions.length === 0) {
-      this.item.text = '$(broadcast) Weft';
-      this.item.tooltip = 'Weft: not sharing. Click for status.';
+      this.show('$(broadcast) Weft', 'Weft: not sharing. Click for status.');
       return;
     }
     let online = 0;
@@ -43,8 +42,16 @@ export class WeftStatusBar implements vscode.Disposable {
     const parts = [waiting ? 'waiting for access' : `${online} online`];
     if (brokers) parts.push(`${brokers} broker${brokers === 1 ? '' : 's'}`);
     if (reader) parts.push('read-only');
-    this.item.text = `${icon} Weft: ${parts.join(' · ')}`;
-    this.item.tooltip = sessions.map((s) => `${s.replica.name || s.bound.name}: ${s.status().peers} peer(s), ${s.status().brokers} broker(s), ${s.status().commits} commits`).join('\n');
+    this.show(
+      `${icon} Weft: ${parts.join(' · ')}`,
+      sessions.map((s) => `${s.replica.name || s.bound.name}: ${s.status().peers} peer(s), ${s.status().brokers} broker(s), ${s.status().commits} commits`).join('\n'),
+    );
+  }
+
+  /** Each property set is a message to the window: only what changed. */
+  private show(text: string, tooltip: string): void {
+    if (this.item.text !== text) this.item.text = text;
+    if (this.item.tooltip !== tooltip) this.item.tooltip = tooltip;
   }
 
   dispose(): void {

@@ -161,7 +161,8 @@ export class DocumentBinding implements vscode.Disposable {
     const f = this.flight;
     if (f && !f.landed) {
       const after = e.document.getText();
-      if (applyLineHunks(f.prev, f.hunks) === after) {
+      // Line ends aside: the document's EOL normalisation may differ from our simulation's.
+      if (sameButLineEnds(applyLineHunks(f.prev, f.hunks), after)) {
         this.landed(f, after);
         return;
       }
@@ -284,7 +285,7 @@ export class DocumentBinding implements vscode.Disposable {
       this.echoTimer = setTimeout(() => {
         this.echoTimer = undefined;
         if (this.flight !== flight || flight.landed) return;
-        this.host.log(`${doc.uri.fsPath}: the editor never reported our last change; resynchronising with the share`);
+        this.host.log(`${doc.uri.fsPath}: the editor never reported our last change; resynchronising with the share. Last steps:\n  ${this.trail.join('\n  ')}`);
         this.flight = undefined;
         const text = doc.getText();
         const target = this.host.replica.text(this.file);

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { SessionRegistry } from '../session/session-registry.js';
+import { sharePathOf } from '../workspace/paths.js';
 
 const WARN_EVERY_MS = 5000;
 
@@ -30,8 +31,8 @@ export class ReadOnlyNotice implements vscode.Disposable {
   }
 
   private async lockIfReader(doc: vscode.TextDocument): Promise<void> {
-    const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
-    const session = folder && this.registry.get(folder.uri);
+    // The share's folder, which need not be a workspace folder (a join into another folder).
+    const session = this.registry.all().find((s) => sharePathOf(s.folder, doc.uri) !== undefined);
     if (!session || session.replica.myRole() !== 'reader') return;
     if (vscode.window.activeTextEditor?.document !== doc) return;
     try {

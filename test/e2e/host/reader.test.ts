@@ -45,7 +45,16 @@ export function readerSuite(): void {
       assert.equal(session.replica.myRole(), 'reader');
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder, 'r.txt'));
       const editor = await vscode.window.showTextDocument(doc);
-      await editor.edit((e) => e.insert(new vscode.Position(0, 0), 'HACK '));
+      // The editor is made read-only for a reader as it becomes active: typing changes
+      // nothing and needs no revert.
+      await new Promise((r) => setTimeout(r, 1500));
+      await vscode.commands.executeCommand('type', { text: 'X' });
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(doc.getText(), 'read me\n', 'typing went into a reader\'s editor');
+      assert.equal(api.lastReadOnlyMessage(), '', 'the typed character reached the document and had to be reverted');
+      // If the user makes the editor writable again, an edit is reverted, with a message.
+      await vscode.commands.executeCommand('workbench.action.files.resetActiveEditorReadonlyInSession');
+      await until('an edit to get into the writable editor', async () => await editor.edit((e) => e.insert(new vscode.Position(0, 0), 'HACK ')));
       await until('the edit to be reverted', () => doc.getText() === 'read me\n');
       assert.match(api.lastReadOnlyMessage(), /read-only access/);
       assert.equal(owner.node.replica.text(owner.node.replica.fileAt('r.txt')!), 'read me\n');

@@ -251,10 +251,7 @@ export class Broker {
 
   private subscribe(c: ChannelState, topic: Uint8Array, now: number, out: BrokerOutput): void {
     const hex = toHex(topic);
-    if (!this.allowed(hex)) {
-      this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', topic);
-      return;
-    }
+    if (!this.admits(c, topic, hex, now, out)) return;
     if (!c.subs.has(hex)) {
       if (c.subs.size >= this.limits.maxSubscriptionsPerChannel) {
         this.refuse(out, c, now, 'quota', `at most ${this.limits.maxSubscriptionsPerChannel} subscriptions per connection`, topic);
@@ -329,10 +326,7 @@ export class Broker {
       return;
     }
     const hex = toHex(env.topic);
-    if (!this.allowed(hex)) {
-      this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', env.topic);
-      return;
-    }
+    if (!this.admits(c, env.topic, hex, now, out)) return;
     if (stream && !stream.topicHexes.has(hex)) {
       this.refuse(out, c, now, 'malformed', 'a commit sent by sync belongs to a topic outside the stream', env.topic);
       return;
@@ -475,10 +469,7 @@ export class Broker {
       return;
     }
     for (const t of topics) {
-      if (!this.allowed(toHex(t))) {
-        this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', t);
-        return;
-      }
+      if (!this.admits(c, t, toHex(t), now, out)) return;
     }
     const entry = this.sessionFor(c, topics);
     if (!entry) {
@@ -508,10 +499,7 @@ export class Broker {
       return;
     }
     const hex = toHex(topic);
-    if (!this.allowed(hex)) {
-      this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', topic);
-      return;
-    }
+    if (!this.admits(c, topic, hex, now, out)) return;
     for (const s of this.subscribers.get(hex) ?? []) if (s !== c.id) out.send.push({ to: s, frame });
   }
 
@@ -530,14 +518,7 @@ export class Broker {
 
   private keys(c: ChannelState, msg: Extract<WireMessage, { type: 'keys' }>, frame: Uint8Array, now: number, out: BrokerOutput): void {
     const hex = toHex(msg.topic);
-    if (!this.allowed(hex)) {
-      this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', msg.topic);
-      return;
-    }
-    if (!verify(msg.topic, keysSignedBytes(msg.member, msg.boxes), msg.signature)) {
-      this.refuse(out, c, now, 'bad-signature', 'key boxes not signed by the topic key; dropped', msg.topic);
-      return;
-    }
+    if (!this.topicSigned(c, msg.topic, hex, keysSignedBytes(msg.member, msg.boxes), msg.signature, 'key boxes', now, out)) return;
     const current = this.topics.get(hex)?.keysFor(msg.member);
     if (current && bytesEqual(current.message, frame)) return;
     const room = this.roomFor(hex, frame.length);
@@ -551,14 +532,7 @@ export class Broker {
 
   private chunkOffer(c: ChannelState, msg: Extract<WireMessage, { type: 'chunkoffer' }>, now: number, out: BrokerOutput): void {
     const hex = toHex(msg.topic);
-    if (!this.allowed(hex)) {
-      this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', msg.topic);
-      return;
-    }
-    if (!verify(msg.topic, chunkOfferSignedBytes(msg.topic, msg.ids), msg.signature)) {
-      this.refuse(out, c, now, 'bad-signature', 'chunk offer not signed by the topic key; dropped', msg.topic);
-      return;
-    }
+    if (!this.topicSigned(c, msg.topic, hex, chunkOfferSignedBytes(msg.topic, msg.ids), msg.signature, 'chunk offer', now, out)) return;
     out.chunks.push({ kind: 'offer', channel: c.id, topic: msg.topic, topicHex: hex, ids: msg.ids });
   }
 
@@ -571,6 +545,21 @@ export class Broker {
   }
 
   // ---- helpers ----
+
+  /** Is `topicHex` served here? If not (allowlist mode), refuses the sender. */
+  private admits(c: ChannelState, topic: Uint8Array, topicHex: string, now: number, out: BrokerOutput): boolean {
+    if (this.allowed(topicHex)) return true;
+    this.refuse(out, c, now, 'unknown-topic', 'this broker serves only its configured topics (allowlist mode)', topic);
+    return false;
+  }
+
+  /** Served here and signed by the topic key (KEYS, CHUNKOFFER)? If not, refuses the sender. */
+  private topicSigned(c: ChannelState, topic: Uint8Array, topicHex: string, signed: Uint8Array, signature: Uint8Array, what: string, now: number, out: BrokerOutput): boolean {
+    if (!this.admits(c, topic, topicHex, now, out)) return false;
+    if (verify(topic, signed, signature)) return true;
+    this.refuse(out, c, now, 'bad-signature', `${what} not signed by the topic key; dropped`, topic);
+    return false;
+  }
 
   private sendTo(out: BrokerOutput, to: ChannelId, m: WireMessage): void {
     out.send.push({ to, frame: encodeWire(m) });

@@ -486,11 +486,10 @@ export class PeerRuntime {
         try {
           // The changes go out at once, in the replica's current coordinates: a local edit
           // made while the commit is being stored must come after them, not before.
-          await this.node.receive(d.commit, (r) => {
-            if (r.changes.length) this.emit('changes', r.changes);
-          }).then((r) => {
-            for (const x of r.results) if (x.status === 'merged') merged.push(x.id);
+          const r = await this.node.receive(d.commit, (o) => {
+            if (o.changes.length) this.emit('changes', o.changes);
           });
+          for (const x of r.results) if (x.status === 'merged') merged.push(x.id);
         } catch (err) {
           this.log(`could not merge a commit from ${d.from}: ${message(err)}`);
         }

@@ -185,8 +185,7 @@ export class DocumentBinding implements vscode.Disposable {
   /** Our echo: the document went from `flight.prev` to `after`. */
   private landed(f: Flight, after: string): void {
     f.landed = true;
-    const eol = this.doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
-    const intended = applyOps(f.prev, toHunks(f.prev.length, f.ops).map((h) => ({ ...h, insert: h.insert.replace(/\r\n|\r|\n/g, eol) })).reverse());
+    const intended = applyOps(f.prev, this.hunksAsShown(f.prev, f.ops).reverse());
     if (after !== intended && !sameButLineEnds(after, intended)) {
       // It landed by line and character on a text the user had changed: put it right.
       // (Line ends alone are left to the idle check, which gives the share the document's.)
@@ -249,10 +248,9 @@ export class DocumentBinding implements vscode.Disposable {
   private async applyPending(): Promise<void> {
     const doc = this.doc;
     const prev = doc.getText();
-    const eol = doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
     const ops = this.pending;
     this.pending = [];
-    const hunks = toHunks(prev.length, ops).map((h) => ({ ...h, insert: h.insert.replace(/\r\n|\r|\n/g, eol) }));
+    const hunks = this.hunksAsShown(prev, ops);
     const edit = new vscode.WorkspaceEdit();
     for (const h of hunks) edit.replace(doc.uri, new vscode.Range(doc.positionAt(h.offset), doc.positionAt(h.offset + h.deleteCount)), h.insert);
     const flight: Flight = { ops, hunks: toLineHunks(prev, hunks), prev, landed: false, wasDirty: doc.isDirty };
@@ -307,6 +305,12 @@ export class DocumentBinding implements vscode.Disposable {
       this.retryTimer = undefined;
       this.pump();
     }, delay);
+  }
+
+  /** `ops` on `text` as simultaneous hunks, their line ends those of the document (as VS Code will insert them). */
+  private hunksAsShown(text: string, ops: readonly Op[]): Op[] {
+    const eol = this.doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
+    return toHunks(text.length, ops).map((h) => ({ ...h, insert: h.insert.replace(/\r\n|\r|\n/g, eol) }));
   }
 
   private checkIdle(): void {

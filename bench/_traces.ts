@@ -1,7 +1,8 @@
 /**
- * Loads the editing traces of ../shared/traces (see ../shared/BENCH.md), shared by the
- * text benchmark and the text tests. The folder is looked up beside the repository:
- * from the working directory, then from this module's location (out/bench/ or bench/).
+ * Loads the editing traces of bench/traces (see bench/traces/README.md for their source
+ * and licence), shared by the text benchmark and the text tests. The folder is found from
+ * this module's location, compiled (out/bench/) or not (bench/), never outside the
+ * repository.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -25,7 +26,7 @@ export interface ConcurrentTrace {
 
 export function tracesDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [resolve(process.cwd(), '../shared/traces'), resolve(here, '../../../shared/traces'), resolve(here, '../../shared/traces')];
+  const candidates = [resolve(here, 'traces'), resolve(here, '../../bench/traces')];
   for (const c of candidates) if (existsSync(join(c, 'automerge-paper.json.gz'))) return c;
   throw new Error(`editing traces not found; looked in ${candidates.join(', ')}`);
 }

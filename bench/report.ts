@@ -1,5 +1,5 @@
 /**
- * Benchmark reporting (../shared/BENCH.md): a readable table on stdout and one JSON
+ * Benchmark reporting (docs/BENCHMARKS.md): a readable table on stdout and one JSON
  * object per figure appended to bench/results.jsonl.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * Text CRDT benchmark against Yjs on the automerge-paper trace (259,778 edits, one
- * transaction per edit), same process, same input. Figures (../shared/BENCH.md):
+ * transaction per edit), same process, same input. Figures (docs/BENCHMARKS.md):
  *   text.apply_ms         replay every edit locally
  *   text.encoded_bytes    the whole document encoded (Yjs: encodeStateAsUpdateV2)
  *   text.load_ms          decode that into a fresh replica (Yjs: applyUpdateV2 into a new doc)

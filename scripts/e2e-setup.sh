@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the real-VS-Code tests need, offline (see ../shared/ENVIRONMENT.md):
+# Installs what the real-VS-Code tests need, offline (see docs/TESTING.md):
 # Debian's chromium, ripgrep and Kerberos headers, then code-server 4.100.3 from npm into
 # .e2e/ (ignored by git). Idempotent: skips what is already there.
 set -euo pipefail

@@ -1,7 +1,7 @@
 /**
  * Runs a real VS Code (code-server 4.100.3 from .e2e/, see scripts/e2e-setup.sh) and
  * drives it from Debian's Chromium with playwright-core. Recipe and selectors:
- * ../shared/ENVIRONMENT.md.
+ * docs/TESTING.md ("A real VS Code").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * Driving the VS Code workbench in the browser like a person: command palette, input
- * boxes, quick picks, notifications, editors. Selectors from ../shared/ENVIRONMENT.md
+ * boxes, quick picks, notifications, editors. Selectors from docs/TESTING.md
  * (VS Code 1.100.3).
  */
 import type { Page } from 'playwright-core';

@@ -30,6 +30,8 @@ export class TopicIndex {
   private readonly entries = new Map<CommitId, Entry>();
   private readonly referenced = new Set<CommitId>();
   private readonly headSet = new Set<CommitId>();
+  /** Referenced ids not stored here. */
+  private readonly absent = new Set<CommitId>();
   private readonly keyBoxes = new Map<string, StoredKeys>();
   /** Bytes stored for this topic (commits and key messages, including superseded ones: the log keeps them). */
   storedBytes = 0;
@@ -51,9 +53,11 @@ export class TopicIndex {
   addCommit(id: CommitId, deps: readonly CommitId[], bytes: Uint8Array): boolean {
     if (this.entries.has(id)) return false;
     this.entries.set(id, { deps, bytes });
+    this.absent.delete(id);
     for (const d of deps) {
       this.referenced.add(d);
       this.headSet.delete(d);
+      if (!this.entries.has(d)) this.absent.add(d);
     }
     if (!this.referenced.has(id)) this.headSet.add(id);
     this.storedBytes += bytes.length;
@@ -91,6 +95,11 @@ export class TopicIndex {
     return this.referenced.has(id);
   }
 
+  /** Ids this topic's commits depend on that it does not hold (stored out of order, or in another topic). */
+  missingDependencies(): Iterable<CommitId> {
+    return this.absent;
+  }
+
   ids(): Iterable<CommitId> {
     return this.entries.keys();
   }
@@ -123,6 +132,12 @@ export class StreamSource implements SyncSource {
 
   has(id: CommitId): boolean {
     return this.find(id) !== undefined;
+  }
+
+  missingDependencies(): CommitId[] {
+    const out: CommitId[] = [];
+    for (const t of this.topics) for (const id of t.missingDependencies()) if (!this.has(id)) out.push(id);
+    return out.sort();
   }
 
   deps(id: CommitId): readonly CommitId[] {

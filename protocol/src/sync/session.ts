@@ -16,7 +16,10 @@
  *     served so far.
  *  3. After merging (poll()), once all our requests are answered: if we still lack any
  *     of their heads, a Bloom false positive made them skip something. We ask for those
- *     heads ("need"); they reply with every commit in the past of those heads that is
+ *     heads ("need"). A source that stores commits before their dependencies (a broker)
+ *     can have every head and still lack a commit that a false positive skipped: it
+ *     also asks, once per session, for the dependencies it lacks (missingDependencies);
+ *     the peer answers those it has and ignores the rest; they reply with every commit in the past of those heads that is
  *     not provably ours and not already sent to us (the ones sent wait in our replica's
  *     buffer for exactly these). That reply is exact, so one repair round closes any gap:
  *     false positives cost a round trip, never a missing commit. If the same ids are
@@ -105,6 +108,8 @@ export class SyncSession {
   /** The latest message said more parts follow. */
   private inBatch = false;
   private stalledRepairs = 0;
+  /** Missing dependencies already asked for in this session (a peer may not have them either). */
+  private readonly askedDependencies = new Set<CommitId>();
   private lastRepairKey: string | undefined;
   private failure: SyncProtocolError | undefined;
   private readonly stats: SyncStats = {
@@ -183,23 +188,37 @@ export class SyncSession {
     if (!this.started || this.inBatch || this.failure) return this.step([], []);
     const heads = this.ourHeads();
     const missing = (this.theirHeads ?? []).filter((h) => !this.source.has(h));
+    const dependencies = this.unaskedMissingDependencies(SYNC_LIMITS.maxIds - missing.length);
     let send: Uint8Array[] = [];
-    if (missing.length > 0) {
+    if (missing.length > 0 || dependencies.length > 0) {
       // Wait while a request is still being answered: its reply may hold them.
       if (this.theirAnswered < this.myRequests) return this.step([], []);
-      const key = heads.join();
-      this.stalledRepairs = key === this.lastRepairKey ? this.stalledRepairs + 1 : 0;
-      this.lastRepairKey = key;
-      if (this.stalledRepairs >= this.maxStalledRepairs) {
-        this.failure = new SyncProtocolError('incomplete', `peer advertised ${missing.length} heads it does not deliver`);
-        return this.step([], [], this.failure);
+      if (missing.length > 0) {
+        const key = heads.join();
+        this.stalledRepairs = key === this.lastRepairKey ? this.stalledRepairs + 1 : 0;
+        this.lastRepairKey = key;
+        if (this.stalledRepairs >= this.maxStalledRepairs) {
+          this.failure = new SyncProtocolError('incomplete', `peer advertised ${missing.length} heads it does not deliver`);
+          return this.step([], [], this.failure);
+        }
       }
+      for (const id of dependencies) this.askedDependencies.add(id);
       this.stats.repairRequests++;
-      send = this.pack({ need: missing }, []);
+      send = this.pack({ need: [...missing, ...dependencies] }, []);
     } else if (!this.sentHeads || !sameIds(heads, this.sentHeads)) {
       send = this.pack({}, []);
     }
     return this.step(send, []);
+  }
+
+  private unaskedMissingDependencies(limit: number): CommitId[] {
+    if (!this.source.missingDependencies || this.theirHeads === undefined) return [];
+    const out: CommitId[] = [];
+    for (const id of this.source.missingDependencies()) {
+      if (out.length >= limit) break;
+      if (!this.askedDependencies.has(id)) out.push(id);
+    }
+    return out;
   }
 
   /** True when both sides are known to have the same heads. */
@@ -253,10 +272,13 @@ export class SyncSession {
       const resendAll = msg.need.some((id) => this.needAnswered.has(id));
       for (const id of msg.need) this.needAnswered.add(id);
       const seen = new Set<CommitId>();
+      // An id the peer names is one it lacks, even where its heads say otherwise (a
+      // broker stores commits before their dependencies).
+      const named = new Set(msg.need);
       const stack = msg.need.filter((id) => this.source.has(id));
       while (stack.length > 0) {
         const id = stack.pop()!;
-        if (seen.has(id) || provable.has(id)) continue;
+        if (seen.has(id) || (provable.has(id) && !named.has(id))) continue;
         seen.add(id);
         if (resendAll || !this.sent.has(id)) chosen.add(id);
         for (const d of this.source.deps(id)) stack.push(d);

@@ -16,6 +16,12 @@ export interface SyncSource {
   commitBytes(id: CommitId): Uint8Array | undefined;
   /** Every id the source has, dependencies first. */
   topological(): readonly CommitId[];
+  /**
+   * Ids that commits of the source depend on but the source lacks. Only a source that
+   * stores commits before their dependencies has any (a broker's index); a replica
+   * buffers such commits outside the source and leaves this out.
+   */
+  missingDependencies?(): Iterable<CommitId>;
 }
 
 /** A replica a driver can hand received commits to (tests and benchmarks). */

@@ -218,6 +218,23 @@ describe('broker/state machine', () => {
     assert.deepEqual(fresh.source.heads(), log.source.heads());
   });
 
+  it('learns every commit a late client holds, whatever Bloom false positives skip (100 streams)', () => {
+    // A broker stores commits before their dependencies; when a false positive made the
+    // client skip one, the broker has every head and still lacks it. It must ask.
+    for (let seed = 1; seed <= 100; seed++) {
+      const s = makeStream(8, 'fp.md', seed);
+      const d = new Driver();
+      d.connect('pub');
+      for (const c of s.commits.slice(0, 3)) d.send('pub', { type: 'event', commit: c });
+      d.connect('late');
+      d.take('late');
+      const log = new ClientLog(s.topic);
+      for (const c of s.commits) log.merge(c);
+      syncWithBroker(d, 'late', s.topic, log);
+      assert.equal(d.broker.topicSummaries()[0]!.events, 8, `seed ${seed}: the broker lacks a commit the client held`);
+    }
+  });
+
   it('defers a SYNC message until the channel\'s pending stores are durable', () => {
     const d = new Driver();
     d.connect('a');

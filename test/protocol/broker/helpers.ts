@@ -2,7 +2,7 @@
 import { sign, signingKeyPairFromSeed, type SigningKeyPair } from '../../../protocol/src/crypto/index.js';
 import { Broker, type BrokerInit, type BrokerOutput, type ChannelId, type StoreRequest } from '../../../protocol/src/broker/index.js';
 import { decodeWire, encodeWire, keysSignedBytes, type WireMessage } from '../../../protocol/src/multicast/wire.js';
-import { makeTeam } from '../share/harness.js';
+import { makeTeam, rng, seededRandom } from '../share/harness.js';
 import { decodeCommitEnvelope } from '../../../protocol/src/log/commit.js';
 import { StreamSource, TopicIndex } from '../../../protocol/src/broker/index.js';
 import { SyncSession } from '../../../protocol/src/sync/index.js';
@@ -16,9 +16,12 @@ export interface Stream {
   more(n: number): Uint8Array[];
 }
 
-/** A share with `n` commits on its one topic (genesis, grant, then edits). */
-export function makeStream(n: number, name = 'notes.md'): Stream {
-  const { net, owner } = makeTeam([['bob', 'writer']]);
+/**
+ * A share with `n` commits on its one topic (genesis, grant, then edits). Seeded: the
+ * same seed gives the same keys, commits and ids, so a broker test has fixed inputs.
+ */
+export function makeStream(n: number, name = 'notes.md', seed = seedOf(name)): Stream {
+  const { net, owner } = makeTeam([['bob', 'writer']], seededRandom(rng(seed)));
   const file = owner.createFile(name, 'text', 'start');
   net.publish(owner.flush());
   const more = (k: number): Uint8Array[] => {
@@ -34,6 +37,12 @@ export function makeStream(n: number, name = 'notes.md'): Stream {
   if (commits.length < n) commits.push(...more(n - commits.length));
   const epoch = owner.heldEpochs()[0]!;
   return { topic: epoch.topic, topicKey: signingKeyPairFromSeed(epoch.topicSecret!), commits: commits.slice(0, n), more };
+}
+
+function seedOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
 }
 
 export function keysMessage(stream: Stream, member: Uint8Array, boxes: Uint8Array[]): WireMessage {

@@ -1,5 +1,5 @@
 /**
- * Replays of real editing traces (../shared/traces, see bench/_traces.ts): the two
+ * Replays of real editing traces (bench/traces, see bench/traces/README.md): the two
  * sequential ones locally, and `friendsforever` with its real concurrency, one replica
  * per agent, each txn applied on a replica that has merged exactly its parents' causal
  * history.

@@ -69,6 +69,22 @@ export function startBroker(dataDir: string, args: string[] = [], env: Record<st
   });
 }
 
+export interface CpuBurner {
+  stop(): void;
+}
+
+/** A child process that keeps one core busy, so a test runs on a loaded machine. */
+export function startCpuBurner(): CpuBurner {
+  const proc = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  running.add(proc);
+  return {
+    stop: () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      running.delete(proc);
+    },
+  };
+}
+
 /** A predicate for WireClient.next: messages of type `t`, narrowed. */
 export const isType =
   <T extends WireMessage['type']>(t: T) =>

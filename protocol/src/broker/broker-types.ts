@@ -78,6 +78,9 @@ export interface ChannelState {
   readonly strikes: TokenBucket;
   lastRateError: number;
   pendingStores: number;
+  /** Events (and key messages) this channel sent that wait to be durable: its publish window in use. */
+  windowEvents: number;
+  windowBytes: number;
   readonly deferred: Uint8Array[];
   closing: boolean;
 }

@@ -33,15 +33,24 @@
  *  - allowlist: only the configured topics; anything else is refused with ERROR
  *    unknown-topic naming the topic.
  *
- * Abuse: every message costs tokens from per-connection buckets (messages, bytes;
- * PRESENCE has its own); over the limit -> ERROR rate-limited and dropped. Every
- * refusal is a strike; a connection out of strikes is closed.
+ * Flow control: a new, valid event (or KEYS) waits in the channel's publish window
+ * until it is durable; readable() is false while the window is full, and the runtime
+ * then stops reading the channel (the transport's flow control pushes back on the
+ * sender) until stored() frees room. So an honest member publishing a burst faster than
+ * the disk is slowed, never refused or disconnected, and the broker holds at most a
+ * window of unstored events per connection.
+ *
+ * Abuse: everything that takes no window (duplicates of stored events, subscriptions,
+ * sync, wants, presence, invalid input) costs tokens from per-connection buckets
+ * (messages, bytes; PRESENCE has its own); over the limit -> ERROR rate-limited and
+ * dropped. Every refusal is a strike; a connection out of strikes is closed with the
+ * reason.
  */
 import { bytesEqual, toHex, verify } from '../crypto/index.js';
 import { DecodeError } from '../codec/errors.js';
 import { decodeCommitEnvelope, verifyTopicSignature, COMMIT_KIND } from '../log/commit.js';
 import type { CommitId } from '../log/ids.js';
-import { CHUNK_TYPE_BYTE, chunkOfferSignedBytes, decodeWire, encodeWire, keysSignedBytes, WIRE_KIND, type WireErrorCode, type WireMessage } from '../multicast/wire.js';
+import { CHUNK_TYPE_BYTE, EVENT_TYPE_BYTE, chunkOfferSignedBytes, decodeWire, encodeWire, keysSignedBytes, WIRE_KIND, type WireErrorCode, type WireMessage } from '../multicast/wire.js';
 import { SyncSession } from '../sync/index.js';
 import { DEFAULT_BROKER_LIMITS, TokenBucket, type BrokerLimits } from './limits.js';
 import { StreamSource, TopicIndex } from './topic-index.js';
@@ -128,6 +137,8 @@ export class Broker {
       strikes: new TokenBucket(1, l.maxStrikes),
       lastRateError: -Infinity,
       pendingStores: 0,
+      windowEvents: 0,
+      windowBytes: 0,
       deferred: [],
       closing: false,
     };
@@ -153,20 +164,29 @@ export class Broker {
     const out = emptyOutput();
     const c = this.channels.get(channel);
     if (!c || c.closing) return out;
-    if (frame[0] === WIRE_KIND && frame[2] === CHUNK_TYPE_BYTE) {
-      this.handle(c, frame, now, out); // paced by the runtime's own CHUNKWANTs
-      return out;
-    }
-    if (!c.messages.take(now) || !c.bytes.drain(now, frame.length)) {
-      if (now - c.lastRateError >= 1000) {
-        c.lastRateError = now;
-        this.error(out, c, 'rate-limited', 'too many messages or bytes on this connection; slow down');
-      }
-      this.strike(c, now, out, 'rate limit');
-      return out;
-    }
-    this.handle(c, frame, now, out);
+    // A CHUNK is paced by the runtime's own CHUNKWANTs; an EVENT by the publish window
+    // (acceptCommit charges the rate buckets for one that takes no window).
+    const paced = frame[0] === WIRE_KIND && (frame[2] === CHUNK_TYPE_BYTE || frame[2] === EVENT_TYPE_BYTE);
+    if (paced || this.withinRate(c, frame.length, now, out)) this.handle(c, frame, now, out);
     return out;
+  }
+
+  /** May the runtime read the channel's next frame? False while its publish window is full. */
+  readable(channel: ChannelId): boolean {
+    const c = this.channels.get(channel);
+    if (!c || c.closing) return true;
+    return c.windowEvents < this.limits.publishWindowEvents && c.windowBytes < this.limits.publishWindowBytes;
+  }
+
+  /** Takes a message's tokens; over the limit: ERROR rate-limited (once a second), a strike, false. */
+  private withinRate(c: ChannelState, bytes: number, now: number, out: BrokerOutput): boolean {
+    if (c.messages.take(now) && c.bytes.drain(now, bytes)) return true;
+    if (now - c.lastRateError >= 1000) {
+      c.lastRateError = now;
+      this.error(out, c, 'rate-limited', 'too many messages or bytes on this connection; slow down');
+    }
+    this.strike(c, now, out, 'rate limit');
+    return false;
   }
 
   private handle(c: ChannelState, frame: Uint8Array, now: number, out: BrokerOutput): void {
@@ -332,12 +352,12 @@ export class Broker {
       return;
     }
     if (this.topics.get(hex)?.has(env.id)) {
-      if (!stream) this.sendTo(out, c.id, { type: 'ack', id: env.id });
+      if (!stream && this.withinRate(c, bytes.length, now, out)) this.sendTo(out, c.id, { type: 'ack', id: env.id });
       return;
     }
     const pending = this.pendingIds.get(env.id);
     if (pending) {
-      if (!stream) pending.ackers.add(c.id);
+      if (!stream && this.withinRate(c, bytes.length, now, out)) pending.ackers.add(c.id);
       return;
     }
     if (!verifyTopicSignature(env)) {
@@ -355,6 +375,8 @@ export class Broker {
 
   private queueStore(out: BrokerOutput, c: ChannelState, topic: Uint8Array, hex: string, item: PendingItem, record: Uint8Array): void {
     this.pendingBytes.set(hex, (this.pendingBytes.get(hex) ?? 0) + record.length);
+    c.windowEvents++;
+    c.windowBytes += record.length;
     if (!this.topics.has(hex)) this.pendingNewTopics.add(hex);
     // One request per topic per input: the store group-commits them anyway.
     let req = out.store.find((r) => r.topicHex === hex && this.requests.get(r.id)?.channels.has(c.id));
@@ -380,6 +402,7 @@ export class Broker {
     for (const item of req.items) {
       const size = item.kind === 'commit' ? item.bytes.length : item.message.length;
       this.pendingBytes.set(req.topicHex, Math.max(0, (this.pendingBytes.get(req.topicHex) ?? 0) - size));
+      this.freeWindow(item.from, size);
       if (item.kind === 'commit') {
         const pending = this.pendingIds.get(item.id);
         this.pendingIds.delete(item.id);
@@ -412,6 +435,7 @@ export class Broker {
     if (!this.topics.has(req.topicHex)) this.pendingNewTopics.delete(req.topicHex);
     this.pendingBytes.delete(req.topicHex);
     for (const item of req.items) {
+      this.freeWindow(item.from, item.kind === 'commit' ? item.bytes.length : item.message.length);
       if (item.kind !== 'commit') continue;
       const pending = this.pendingIds.get(item.id);
       this.pendingIds.delete(item.id);
@@ -423,6 +447,13 @@ export class Broker {
     out.notices.push({ level: 'warn', text: `store of topic ${req.topicHex.slice(0, 16)} failed: ${reason}` });
     this.release(req, now, out);
     return out;
+  }
+
+  private freeWindow(channel: ChannelId, bytes: number): void {
+    const c = this.channels.get(channel);
+    if (!c) return;
+    c.windowEvents--;
+    c.windowBytes -= bytes;
   }
 
   private release(req: PendingRequest, now: number, out: BrokerOutput): void {

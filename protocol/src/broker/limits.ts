@@ -16,7 +16,18 @@ export interface BrokerLimits {
   maxTopics: number;
   /** Topics one connection may be subscribed to at once. */
   maxSubscriptionsPerChannel: number;
-  /** Sustained messages per second per connection (burst: twice this). */
+  /**
+   * Publish window: events (and key messages) one connection may have waiting to be
+   * durable. While it is full the runtime stops reading that connection, so a member
+   * that publishes faster than the disk is slowed by flow control, never cut off.
+   */
+  publishWindowEvents: number;
+  /** The same window in bytes. */
+  publishWindowBytes: number;
+  /**
+   * Sustained messages per second per connection (burst: twice this), for everything
+   * that takes no window: new valid events are paced by the window instead.
+   */
   messagesPerSecond: number;
   /** Sustained bytes per second per connection (burst: twice this). */
   bytesPerSecond: number;
@@ -35,6 +46,8 @@ export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   maxChunkBytes: 1 << 20,
   maxTopics: 10_000,
   maxSubscriptionsPerChannel: 1024,
+  publishWindowEvents: 512,
+  publishWindowBytes: 8 * 1024 * 1024,
   messagesPerSecond: 2000,
   bytesPerSecond: 16 * 1024 * 1024,
   presencePerSecond: 30,

@@ -12,6 +12,9 @@
  *
  * Each channel has a write queue; a reader that lets more than maxQueuedBytes pile up
  * is closed, so a slow client cannot stall others or grow memory without bound.
+ * Reading is paced by the broker's publish window: while a channel's events wait for
+ * the disk and its window is full, its next frame is not read (the transport then
+ * pushes back on the sender) until a store completes.
  * Peer brokers are dialled with exponential backoff (0.5 s .. 30 s) until stop().
  */
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -119,6 +122,8 @@ export class BrokerServer {
   private statusTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private readonly wakeups = new Set<() => void>();
+  /** Channels whose reader waits for room in their publish window. */
+  private readonly windowWaiters = new Map<ChannelId, () => void>();
   private readonly peerLoops: Promise<void>[] = [];
   private readonly chunks: BrokerChunks;
 
@@ -250,6 +255,7 @@ export class BrokerServer {
           } catch (err) {
             this.log('warn', `${id}: internal error on input: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
           }
+          if (!this.broker.readable(id)) await this.windowRoom(id, channel);
         }
       } catch (err) {
         this.log('warn', `${id}: read failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -262,6 +268,24 @@ export class BrokerServer {
       }
     })();
     return done;
+  }
+
+  /** Resolves once the channel's publish window has room again (or the channel or broker stops). */
+  private windowRoom(id: ChannelId, channel: FrameChannel): Promise<void> {
+    return new Promise((resolve) => {
+      const stopWatching = channel.onClose(() => wake());
+      const wake = (): void => {
+        this.windowWaiters.delete(id);
+        stopWatching();
+        resolve();
+      };
+      this.windowWaiters.set(id, wake);
+    });
+  }
+
+  /** After stores complete: readers waiting for their window read on. */
+  private wakeReaders(): void {
+    for (const [id, wake] of [...this.windowWaiters]) if (this.stopping || this.broker.readable(id)) wake();
   }
 
   private apply(out: BrokerOutput): void {
@@ -298,11 +322,13 @@ export class BrokerServer {
           () => {
             const now = Date.now();
             for (const id of b.ids) this.apply(this.broker.stored(id, now));
+            this.wakeReaders();
           },
           (err: unknown) => {
             const reason = err instanceof Error ? err.message : String(err);
             const now = Date.now();
             for (const id of b.ids) this.apply(this.broker.storeFailed(id, reason, now));
+            this.wakeReaders();
           },
         )
         .catch((err: unknown) => this.log('warn', `internal error after a store: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
@@ -419,6 +445,7 @@ export class BrokerServer {
     clearInterval(this.expiryTimer);
     this.unhandle?.();
     for (const w of [...this.wakeups]) w();
+    this.wakeReaders();
     for (const rt of this.channels.values()) void rt.channel.close().catch(() => {});
     await this.settleStores();
     await this.transport.stop().catch(() => {});

@@ -3,6 +3,7 @@ import { generateSigningKeyPair, toHex } from '../../../protocol/src/crypto/inde
 import { decodeCommitEnvelope } from '../../../protocol/src/log/commit.js';
 import { encodeWire } from '../../../protocol/src/multicast/wire.js';
 import { SyncSession } from '../../../protocol/src/sync/index.js';
+import type { ChannelId } from '../../../protocol/src/broker/index.js';
 import { ClientLog, Driver, keysMessage, makeStream, syncWithBroker, types } from './helpers.js';
 
 function idOf(bytes: Uint8Array): string {
@@ -135,6 +136,35 @@ describe('broker/state machine', () => {
     d.now += 5000;
     d.send('a', { type: 'subscribe', topics: [stream.topic] });
     assert.deepEqual(types(d.take('a')), ['subscribed']);
+  });
+
+  it('paces new events by a publish window instead of the rate limit: readable() is false while it is full', () => {
+    const d = new Driver({ limits: { messagesPerSecond: 5, publishWindowEvents: 4, maxStrikes: 3 } });
+    d.connect('pub');
+    d.take('pub');
+    d.holdStores = true;
+    const burst = stream.more(10);
+    for (const c of burst.slice(0, 4)) d.send('pub', { type: 'event', commit: c });
+    assert.equal(d.broker.readable('pub' as ChannelId), false, 'four events wait for the disk: the window is full');
+    assert.deepEqual(types(d.take('pub')), [], 'no refusal, no ack before the store');
+    d.completeStores();
+    assert.equal(d.broker.readable('pub' as ChannelId), true, 'stored: the window has room again');
+    assert.deepEqual(types(d.take('pub')), ['ack', 'ack', 'ack', 'ack']);
+    d.holdStores = false;
+    for (const c of burst.slice(4)) d.send('pub', { type: 'event', commit: c });
+    assert.deepEqual(types(d.take('pub')), ['ack', 'ack', 'ack', 'ack', 'ack', 'ack'], 'ten new events at once: all acked, none rate-limited');
+    assert.deepEqual(d.closed, []);
+  });
+
+  it('charges events that take no window (duplicates) to the rate limit, and cuts off a client that floods them', () => {
+    const d = new Driver({ limits: { messagesPerSecond: 5, maxStrikes: 3 } });
+    d.connect('pub');
+    d.take('pub');
+    d.send('pub', { type: 'event', commit: c0! });
+    assert.deepEqual(types(d.take('pub')), ['ack']);
+    for (let i = 0; i < 40; i++) d.send('pub', { type: 'event', commit: c0! });
+    assert.ok(types(d.take('pub')).includes('error:rate-limited'));
+    assert.deepEqual(d.closed, ['pub'], 'out of strikes: closed');
   });
 
   it('forwards presence to the other subscribers, never stores it, and rate-limits it', () => {

@@ -2,20 +2,15 @@ import assert from 'node:assert/strict';
 import { weftProtocolId, type FrameChannel, type Transport } from '../../../protocol/transport/index.js';
 import {
   TransportPool,
-  echoRoundTrips,
   nextFrame,
   nextInbound,
   patternFrame,
   patternIndex,
-  percentile,
   reader,
-  serveEcho,
   sleep,
-  withTimeout,
 } from './helpers.js';
 
 const BULK = weftProtocolId('test-bulk');
-const ECHO = weftProtocolId('test-echo');
 const FRAME = 64 * 1024;
 const FRAMES = 800; // 52.4 MB
 
@@ -92,38 +87,4 @@ describe('transport/libp2p flow control', function () {
     await pool.stopAll();
     await assert.rejects(sender);
   });
-
-  for (const kind of ['tcp', 'ws'] as const) {
-    it(`loopback figures over ${kind} (for information)`, async () => {
-      const listen = kind === 'tcp' ? ['/ip4/127.0.0.1/tcp/0'] : ['/ip4/127.0.0.1/tcp/0/ws'];
-      const a = await pool.started(`fig-${kind}-a`, { listen });
-      const b = await pool.started(`fig-${kind}-b`, { listen });
-      serveEcho(b, ECHO);
-      await a.dial(b.addresses()[0]!);
-      const ch = await a.openChannel(b.publicKey, ECHO);
-      const it = reader(ch);
-      const rtts = await echoRoundTrips(ch, it, 2000, 200, 100);
-
-      const inbound = nextInbound(b, BULK);
-      const bulk = await a.openChannel(b.publicKey, BULK);
-      const rb = reader(await inbound);
-      const t0 = performance.now();
-      const sender = (async () => {
-        for (let i = 0; i < FRAMES; i++) await bulk.send(patternFrame(i, FRAME));
-      })();
-      for (let i = 0; i < FRAMES; i++) await nextFrame(rb);
-      await sender;
-      const mbps = (FRAMES * FRAME) / 1e6 / ((performance.now() - t0) / 1000);
-
-      const t1 = performance.now();
-      await Promise.all(Array.from({ length: 10_000 }, (_, i) => bulk.send(patternFrame(i, 100))));
-      for (let i = 0; i < 10_000; i++) await nextFrame(rb);
-      const smallMs = performance.now() - t1;
-      console.log(
-        `      ${kind}: round trip p50 ${percentile(rtts, 50).toFixed(3)} ms, p99 ${percentile(rtts, 99).toFixed(3)} ms; ` +
-          `52 MB at ${mbps.toFixed(0)} MB/s; 10,000 x 100 B in ${smallMs.toFixed(0)} ms`,
-      );
-      await withTimeout(bulk.close(), 5000, 'close');
-    });
-  }
 });

@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BrowserContext } from 'playwright-core';
 import { repoRoot } from '../test/e2e/code-server.js';
-import { checkCoEditing, closeWindows, ensureEditorTools, launchProfile, openWindows, packageVsix, setUpShare, startEditorServers, type CoEditingWindows } from '../test/e2e/co-editing-windows.js';
+import { DEMO_SETTINGS, checkCoEditing, closeWindows, ensureEditorTools, launchProfile, openWindows, packageVsix, setUpShare, startEditorServers, type CoEditingWindows } from '../test/e2e/co-editing-windows.js';
 
 const DEMO_FILES: Record<string, string> = {
   'notes.md': '# Weft demo\n\nThis file is open in two VS Code windows: Alice\'s and Bob\'s.\nType here in one and watch the other.\n\n',
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   // Only the marker file is written before the servers: a half-made demo is removed on the next run.
   mkdirSync(root, { recursive: true });
   writeFileSync(join(root, MARK), 'made by npm start (bin/vscode-demo.ts); removed and remade on each run\n');
-  windows = await startEditorServers({ root, files: DEMO_FILES, vsix, settings: { 'files.autoSave': 'afterDelay', 'files.autoSaveDelay': 500, 'git.openRepositoryInParentFolders': 'never' }, say });
+  windows = await startEditorServers({ root, files: DEMO_FILES, vsix, settings: DEMO_SETTINGS, say });
   const profile = join(root, 'browser');
   say('setting the share up through the UI in headless Chromium (about a minute)');
   // Closed afterwards, so the person's browser can open the profile.

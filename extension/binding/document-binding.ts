@@ -25,6 +25,9 @@ import type { FileId, ShareReplica } from '../../protocol/src/index.js';
 import { applyLineHunks, applyOps, diffOp, toHunks, toLineHunks, xform, type LineHunk, type Op } from './text-ops.js';
 import { UndoStack } from './undo-stack.js';
 
+/** WEFT_TRACE=1: log each local change event and each remote apply, to follow a keystroke end to end. */
+const TRACING = process.env.WEFT_TRACE === '1';
+
 export interface DocumentBindingHost {
   readonly replica: ShareReplica;
   /** May this member edit? (Readers' edits are reverted.) */
@@ -155,6 +158,7 @@ export class DocumentBinding implements vscode.Disposable {
   /** A change event of this document (from onDidChangeTextDocument). */
   changed(e: vscode.TextDocumentChangeEvent): void {
     if (e.contentChanges.length === 0) return; // dirty-state or metadata only
+    if (TRACING) this.host.log(`trace local-change v${e.document.version} ${Date.now()}`);
     // Change events within one VS Code event refer to the text before it; applied from the end backwards they are sequential.
     const ops = [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset).map((c) => ({ offset: c.rangeOffset, deleteCount: c.rangeLength, insert: c.text }));
     this.note(`event v${e.document.version} ${fmt(ops)}`);
@@ -263,6 +267,7 @@ export class DocumentBinding implements vscode.Disposable {
     this.flight = flight;
     this.unresolved = true;
     this.note(`apply v${doc.version} ${fmt(hunks)}`);
+    if (TRACING) this.host.log(`trace apply-start v${doc.version} ${Date.now()}`);
     let ok = false;
     try {
       ok = await vscode.workspace.applyEdit(edit);
@@ -270,6 +275,7 @@ export class DocumentBinding implements vscode.Disposable {
       this.host.log(`applying remote changes to ${doc.uri.fsPath} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
     this.unresolved = false;
+    if (TRACING) this.host.log(`trace apply-${ok ? 'done' : 'refused'} v${doc.version} ${Date.now()}`);
     this.note(`apply ${ok ? 'done' : 'refused'}${flight.landed ? ', echo seen' : ''} (now v${doc.version})`);
     if (this.disposed) return;
     if (flight.landed) {

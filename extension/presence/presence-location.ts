@@ -33,7 +33,11 @@ export function presenceLocation(replica: ReplicaView, p: Pick<Presence, 'file' 
   return primary ? { path: p.file, line: lineOfOffset(text, primary.active), offset: primary.active } : { path: p.file, line: 0 };
 }
 
-/** A teammate's name as this share knows it: the name they were granted, else the one they announce, else their fingerprint. */
+/**
+ * The name on a teammate's cursor: the display name they announce in their signed
+ * presence (what they call themselves, "Alice"), else the name they were granted under
+ * (the owner of a share has none but 'owner'), else their key's fingerprint.
+ */
 export function memberName(replica: Pick<ShareReplica, 'members'>, entry: Pick<PresenceEntry, 'memberHex'> & { presence: Pick<Presence, 'name'> }): string {
-  return replica.members().get(entry.memberHex)?.name || entry.presence.name || fingerprint(fromHex(entry.memberHex));
+  return entry.presence.name.trim() || replica.members().get(entry.memberHex)?.name || fingerprint(fromHex(entry.memberHex));
 }

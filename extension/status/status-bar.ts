@@ -26,21 +26,21 @@ export class WeftStatusBar implements vscode.Disposable {
       return;
     }
     let online = 0;
-    let brokers = 0;
+    const brokers = new Set<string>();
     let syncing = 0;
     let waiting = false;
     let reader = false;
     for (const s of sessions) {
       const st = s.status();
       online += s.runtime.presence().length;
-      brokers += st.brokers;
+      for (const key of st.brokerKeys) brokers.add(key);
       syncing += st.syncing;
       waiting ||= !st.joined;
       reader ||= s.replica.myRole() === 'reader';
     }
     const icon = waiting ? '$(key)' : syncing ? '$(sync~spin)' : '$(broadcast)';
     const parts = [waiting ? 'waiting for access' : `${online} online`];
-    if (brokers) parts.push(`${brokers} broker${brokers === 1 ? '' : 's'}`);
+    if (brokers.size) parts.push(`${brokers.size} broker${brokers.size === 1 ? '' : 's'}`);
     if (reader) parts.push('read-only');
     this.show(
       `${icon} Weft: ${parts.join(' · ')}`,

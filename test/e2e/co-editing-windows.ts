@@ -125,6 +125,9 @@ export interface CoEditingInit {
   say: Say;
 }
 
+/** The user settings of `npm start`'s windows (beside Weft's own): the editor bench measures with the same. */
+export const DEMO_SETTINGS: Readonly<Record<string, unknown>> = { 'files.autoSave': 'afterDelay', 'files.autoSaveDelay': 500, 'git.openRepositoryInParentFolders': 'never' };
+
 /** Starts the broker and both code-servers with the .vsix and Weft settings (no browser yet). */
 export async function startEditorServers(init: CoEditingInit): Promise<CoEditingWindows> {
   const { root, say } = init;

@@ -228,26 +228,41 @@ describe('e2e: two users co-edit through a broker in two real VS Codes', functio
     }
   });
 
+  /** Is a cursor label with `name` shown in `page`'s active editor? (a decoration's ::after content, extension/presence/remote-cursors.ts) */
+  const cursorLabelShown = (page: Page, name: string) =>
+    page.evaluate((name) => {
+      // Runs in the browser.
+      type El = object;
+      const g = globalThis as unknown as {
+        document: { querySelectorAll(s: string): ArrayLike<El> };
+        getComputedStyle(e: El, pseudo: string): { content: string; display: string; visibility: string };
+      };
+      return Array.from(g.document.querySelectorAll('.editor-group-container.active .monaco-editor .view-lines span')).some((s) => {
+        const st = g.getComputedStyle(s, '::after');
+        return st.content.includes(name) && st.display !== 'none' && st.visibility !== 'hidden';
+      });
+    }, name);
+
+  it('Bob sees Alice\'s display name on her cursor (not "owner") and one broker in his status bar', async () => {
+    await openFile(alice, 'notes.md');
+    await openFile(bob, 'notes.md');
+    await focusEditor(alice);
+    await alice.keyboard.press('Control+Home');
+    await alice.keyboard.press('ArrowDown');
+    await waitFor('Alice\'s name label in Bob\'s editor', () => cursorLabelShown(bob, 'Alice'), 30_000);
+    assert.equal(await cursorLabelShown(bob, 'owner'), false, 'the label says "owner"');
+    const status = () => bob.locator('.statusbar-item', { hasText: 'Weft:' }).first().textContent();
+    await waitFor('Bob\'s status bar to name the broker', async () => /broker/.test((await status()) ?? ''), 30_000);
+    assert.match((await status()) ?? '', /\b1 broker\b/, 'one broker, reached by the invitation and by the settings, counts once');
+  });
+
   it('Bob\'s cursor and name show in Alice\'s editor when he moves it in notes.md', async () => {
     await openFile(alice, 'notes.md');
     await openFile(bob, 'notes.md');
     await focusEditor(bob);
     await bob.keyboard.press('Control+End');
     await bob.keyboard.press('ArrowUp');
-    // The label is a decoration's ::after content (extension/presence/remote-cursors.ts).
-    const labelShown = () =>
-      alice.evaluate((name) => {
-        // Runs in the browser.
-        type El = object;
-        const g = globalThis as unknown as {
-          document: { querySelectorAll(s: string): ArrayLike<El> };
-          getComputedStyle(e: El, pseudo: string): { content: string; display: string; visibility: string };
-        };
-        return Array.from(g.document.querySelectorAll('.editor-group-container.active .monaco-editor .view-lines span')).some((s) => {
-          const st = g.getComputedStyle(s, '::after');
-          return st.content.includes(name) && st.display !== 'none' && st.visibility !== 'hidden';
-        });
-      }, 'Bob');
+    const labelShown = () => cursorLabelShown(alice, 'Bob');
     await waitFor('Bob\'s name label in Alice\'s editor', labelShown, 30_000);
     await alice.screenshot({ path: join(artifacts, 'two-users-alice-sees-bob-cursor.png') });
   });

@@ -1,6 +1,6 @@
 /** Teammates' presence as offsets: anchors follow edits, clamping, lines, colours, names. Plain mocha (no vscode). */
 import assert from 'node:assert/strict';
-import { TextDoc, toHex } from '../../protocol/src/index.js';
+import { TextDoc, fingerprint, toHex } from '../../protocol/src/index.js';
 import { MAX_SELECTIONS } from '../../protocol/src/multicast/presence.js';
 import { memberColour } from '../../extension/presence/member-colour.js';
 import { memberName, presenceLocation, type ReplicaView } from '../../extension/presence/presence-location.js';
@@ -135,11 +135,13 @@ describe('extension/presence: location, colour, name', () => {
     }
   });
 
-  it('a member\'s name: as granted, else as announced, else the fingerprint', () => {
+  it('a cursor\'s name: the display name announced, else the name granted, else the fingerprint', () => {
     const hex = toHex(new Uint8Array(32).fill(7));
-    const members = (name: string) => ({ members: () => new Map([[hex, { role: 'writer' as const, name }]]) });
-    assert.equal(memberName(members('Bob'), { memberHex: hex, presence: { name: 'bob-laptop' } }), 'Bob');
-    assert.equal(memberName(members(''), { memberHex: hex, presence: { name: 'bob-laptop' } }), 'bob-laptop');
-    assert.match(memberName(members(''), { memberHex: hex, presence: { name: '' } }), /\S/);
+    const members = (name: string, role: 'owner' | 'writer' = 'writer') => ({ members: () => new Map([[hex, { role, name }]]) });
+    // The owner of a share is 'owner' in its member list; her cursor says who she is.
+    assert.equal(memberName(members('owner', 'owner'), { memberHex: hex, presence: { name: 'Alice' } }), 'Alice');
+    assert.equal(memberName(members('Bob'), { memberHex: hex, presence: { name: 'Bob on his laptop' } }), 'Bob on his laptop');
+    assert.equal(memberName(members('Bob'), { memberHex: hex, presence: { name: '  ' } }), 'Bob');
+    assert.equal(memberName(members(''), { memberHex: hex, presence: { name: '' } }), fingerprint(new Uint8Array(32).fill(7)));
   });
 });

@@ -8,7 +8,16 @@
 import assert from 'node:assert/strict';
 import { decodeCommitEnvelope } from '../../protocol/src/log/commit.js';
 import { ClientLog, makeStream } from '../protocol/broker/helpers.js';
-import { WireClient, killAll, removeDir, startBroker, startCpuBurner, tempDir, type CpuBurner } from './broker-helpers.js';
+import { WireClient, killAll, removeDir, startBroker, startCpuBurner, tempDir, type BrokerProcess, type CpuBurner } from './broker-helpers.js';
+
+/** Waits (with a deadline) until the broker's log shows `pattern`: its stderr arrives after the client saw the effect. */
+async function waitForLog(broker: BrokerProcess, pattern: RegExp, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(broker.stderr())) {
+    if (Date.now() > deadline) assert.fail(`the broker never logged ${pattern}:\n${broker.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe('net/broker backpressure', function () {
   this.timeout(300_000);
@@ -83,7 +92,7 @@ describe('net/broker backpressure', function () {
     await flooding;
     assert.equal(flooder.closed, true, 'the flooding client was cut off');
     assert.ok(flooder.drain((m) => m.type === 'error' && m.code === 'rate-limited').length > 0, 'it was told why (rate-limited)');
-    assert.match(broker.stderr(), /closing connection: too many refused messages \(last: rate limit\)/);
+    await waitForLog(broker, /closing connection: too many refused messages \(last: rate limit\)/);
     assert.equal(honest.closed, false);
     assert.equal(await broker.kill('SIGTERM'), 0);
   });

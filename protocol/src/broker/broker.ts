@@ -6,14 +6,18 @@
  *
  * What it does with each wire message (multicast/wire.ts):
  *  - EVENT: size check, decode the envelope, topic policy, topic signature, quota; a
- *    new event becomes a store request; once stored() reports it durable it is ACKed
- *    (to every channel that sent it) and forwarded to every other channel subscribed to
- *    its topic. Already stored: ACK again, nothing forwarded (this dedupe also stops
- *    loops in a broker mesh). Refused: ERROR with the code, nothing changes.
+ *    new event is forwarded at once to every other channel subscribed to its topic and
+ *    becomes a store request; once stored() reports it durable it is ACKed (to every
+ *    channel that sent it). Forwarding does not wait for the disk: a subscriber that
+ *    gets an event the broker then loses in a crash loses nothing (the publisher, never
+ *    acked, sends it again), and a keystroke crosses the broker without an fsync.
+ *    Already stored or already pending: ACK (now or when durable), nothing forwarded
+ *    (this dedupe also stops loops in a broker mesh). Refused: ERROR with the code,
+ *    nothing changes.
  *  - SUBSCRIBE/UNSUBSCRIBE: per topic, SUBSCRIBED or ERROR (unknown-topic, quota).
  *  - SYNC: one SyncSession per (channel, stream = sorted topics) over the stored
  *    envelopes of the stream's topics; commits it delivers are checked like EVENTs,
- *    stored, then forwarded; poll() runs once the channel has nothing pending on disk.
+ *    forwarded and stored; poll() runs once the channel has nothing pending on disk.
  *    A SYNC frame arriving while that channel's stores are pending waits for them.
  *  - PRESENCE: forwarded to the topic's other subscribers, never stored, rate-limited.
  *  - WANT: the stored events among the ids, as EVENTs (at most WANT_REPLY_BYTES).
@@ -370,6 +374,8 @@ export class Broker {
       return;
     }
     this.pendingIds.set(env.id, { ackers: new Set(stream ? [] : [c.id]) });
+    const frame = encodeWire({ type: 'event', commit: bytes });
+    for (const s of this.subscribers.get(hex) ?? []) if (s !== c.id) out.send.push({ to: s, frame });
     this.queueStore(out, c, env.topic, hex, { kind: 'commit', id: env.id, deps: env.deps, bytes, from: c.id, ...(stream ? { stream: stream.key } : {}) }, bytes);
   }
 
@@ -407,10 +413,7 @@ export class Broker {
         const pending = this.pendingIds.get(item.id);
         this.pendingIds.delete(item.id);
         index.addCommit(item.id, item.deps, item.bytes);
-        const ackers = pending?.ackers ?? new Set<ChannelId>();
-        for (const a of ackers) if (this.channels.has(a)) this.sendTo(out, a, { type: 'ack', id: item.id });
-        const frame = encodeWire({ type: 'event', commit: item.bytes });
-        for (const s of this.subscribers.get(req.topicHex) ?? []) if (s !== item.from && !ackers.has(s)) out.send.push({ to: s, frame });
+        for (const a of pending?.ackers ?? []) if (this.channels.has(a)) this.sendTo(out, a, { type: 'ack', id: item.id });
       } else {
         index.setKeys(item.member, item.message);
         for (const s of this.subscribers.get(req.topicHex) ?? []) {

@@ -15,7 +15,8 @@ export type RejectReason =
   | 'revoked' // the author was revoked in the commit's causal past or concurrently with it
   | 'duplicate' // already merged (a replay)
   | 'missing-dependency' // a dependency never arrived (buffer limit or give-up)
-  | 'invalid-payload'; // decrypted content does not decode or is inconsistent
+  | 'invalid-payload' // decrypted content does not decode or is inconsistent
+  | 'protected-path'; // creates or moves a file into Git's or Weft's own folder (share/paths.ts protectedSegment)
 
 export class CommitRejectedError extends Error {
   override readonly name = 'CommitRejectedError';
@@ -23,6 +24,8 @@ export class CommitRejectedError extends Error {
     readonly reason: RejectReason,
     readonly detail: string,
     readonly commitId?: string,
+    /** The author (hex key), when its signature verified before the commit was refused. */
+    readonly author?: string,
   ) {
     super(`commit ${commitId ? commitId.slice(0, 10) + ' ' : ''}rejected (${reason}): ${detail}`);
   }

@@ -24,7 +24,8 @@ import { BrokerStore } from '../../storage/broker-store.js';
 import { DirectoryLock } from '../../storage/file-lock.js';
 import { Broker, type BrokerLimits, type BrokerOutput, type ChannelId, type TopicPolicy } from '../broker/index.js';
 import { fromHex, publicKeyToText, randomBytes, toHex } from '../crypto/index.js';
-import { PUBSUB_PROTOCOL } from '../multicast/wire.js';
+import { decodeWire, PUBSUB_PROTOCOL } from '../multicast/wire.js';
+import { COMMIT_KIND, decodeCommitEnvelope } from '../log/commit.js';
 import { BrokerChunks, type ChunkTopicSummary } from './broker-chunks.js';
 
 export interface BrokerServerInit {
@@ -124,6 +125,7 @@ export class BrokerServer {
   private readonly wakeups = new Set<() => void>();
   /** Channels whose reader waits for room in their publish window. */
   private readonly windowWaiters = new Map<ChannelId, () => void>();
+  private readonly tracing = process.env.WEFT_TRACE === '1';
   private readonly peerLoops: Promise<void>[] = [];
   private readonly chunks: BrokerChunks;
 
@@ -250,6 +252,7 @@ export class BrokerServer {
       try {
         for await (const frame of channel.frames()) {
           if (this.stopping) break;
+          if (this.tracing) this.traceFrame(id, frame);
           try {
             this.apply(this.broker.receive(id, frame, Date.now()));
           } catch (err) {
@@ -268,6 +271,16 @@ export class BrokerServer {
       }
     })();
     return done;
+  }
+
+  /** With WEFT_TRACE=1: when each event arrives, to follow a keystroke end to end. */
+  private traceFrame(channel: ChannelId, frame: Uint8Array): void {
+    try {
+      const msg = decodeWire(frame);
+      if (msg.type === 'event') this.log('info', `trace broker-received ${decodeCommitEnvelope(msg.commit).id.slice(0, 12)} ${Date.now()} from ${channel}`);
+    } catch {
+      // the broker itself reports what does not decode
+    }
   }
 
   /** Resolves once the channel's publish window has room again (or the channel or broker stops). */
@@ -321,6 +334,7 @@ export class BrokerServer {
         .then(
           () => {
             const now = Date.now();
+            if (this.tracing) for (const r of b.records) if (r[0] === COMMIT_KIND) this.log('info', `trace broker-stored ${decodeCommitEnvelope(r).id.slice(0, 12)} ${now}`);
             for (const id of b.ids) this.apply(this.broker.stored(id, now));
             this.wakeReaders();
           },

@@ -25,14 +25,15 @@
  * and catch-up frames are exempt: on TCP a loss is a broken connection, not a frame.
  */
 import { bytesEqual, toHex } from '../crypto/index.js';
-import type { CommitEnvelope } from '../log/commit.js';
+import { decodeCommitEnvelope, type CommitEnvelope } from '../log/commit.js';
 import type { CommitId } from '../log/ids.js';
 import { CausalMulticast, type MulticastOutput, type NeighbourRole } from '../multicast/causal-multicast.js';
 import { openPresence, PresenceError, PresenceTable, sealPresence, type PresenceEntry, type PresenceSelection } from '../multicast/presence.js';
 import { decodeWire, encodeWire, PUBSUB_PROTOCOL, type WireMessage } from '../multicast/wire.js';
 import type { ShareNode } from '../node/share-node.js';
 import { topicHex } from '../share/keys.js';
-import type { ReplicaChange } from '../share/replica.js';
+import type { MergeResult, ReplicaChange } from '../share/replica.js';
+import type { RejectReason } from '../log/errors.js';
 import type { FrameChannel, Transport } from '../../transport/types.js';
 import type { ObjectRef } from '../chunks/index.js';
 import { MemoryChunkStore, type ChunkStore } from '../../storage/chunk-store.js';
@@ -72,7 +73,10 @@ export interface PeerRuntimeInit {
 }
 
 export interface PeerStatus {
+  /** Brokers connected, counted by node (however many addresses reach one). */
   brokers: number;
+  /** Their public keys (hex), so several shares on one broker count it once. */
+  brokerKeys: string[];
   peers: number;
   /** Neighbours with a catch-up under way. */
   syncing: number;
@@ -81,8 +85,20 @@ export interface PeerStatus {
   joined: boolean;
 }
 
+/** A teammate's commit this replica refused (protected path, revoked author, bad signature, ...). */
+export interface RefusedCommit {
+  readonly id: CommitId | undefined;
+  /** Hex key of the author, when its signature verified. */
+  readonly author: string | undefined;
+  /** The author's name as this share knows it, else its key's first characters. */
+  readonly authorName: string;
+  readonly reason: RejectReason;
+  readonly detail: string;
+}
+
 export interface PeerRuntimeEvents {
   changes: ReplicaChange[];
+  refused: RefusedCommit;
   status: PeerStatus;
   presence: PresenceEntry[];
   merged: CommitId[];
@@ -111,9 +127,10 @@ export class PeerRuntime {
   readonly mc: CausalMulticast;
   private readonly addresses: PeerAddress[];
   private readonly links = new Map<string, Link>();
+  private readonly tracing: boolean;
   private readonly dialling = new Set<string>();
   private readonly presenceTable = new PresenceTable();
-  private readonly listeners: Listeners = { changes: new Set(), status: new Set(), presence: new Set(), merged: new Set(), log: new Set(), transfer: new Set() };
+  private readonly listeners: Listeners = { changes: new Set(), refused: new Set(), status: new Set(), presence: new Set(), merged: new Set(), log: new Set(), transfer: new Set() };
   private readonly invitationTopics: Uint8Array[];
   private readonly dropRate: number;
   private readonly name: string;
@@ -145,9 +162,13 @@ export class PeerRuntime {
       stopped: () => this.stopped,
     });
     this.transport = init.transport;
-    this.addresses = init.addresses ?? [];
+    // One dial loop per address: an invitation and the settings often name the same broker.
+    const byAddr = new Map<string, PeerAddress>();
+    for (const a of init.addresses ?? []) if (!byAddr.has(a.addr) || a.role === 'broker') byAddr.set(a.addr, a);
+    this.addresses = [...byAddr.values()];
     this.invitationTopics = init.invitationTopics ?? [];
     this.name = init.name ?? 'peer';
+    this.tracing = process.env.WEFT_TRACE === '1';
     const envDrop = Number(process.env.WEFT_TEST_DROP ?? 0);
     this.dropRate = init.dropRate ?? (Number.isFinite(envDrop) ? envDrop : 0);
     const replica = this.node.replica;
@@ -193,6 +214,18 @@ export class PeerRuntime {
     this.emit('log', line);
   }
 
+  private reportRefused(x: Extract<MergeResult, { status: 'rejected' }>): void {
+    const authorName = x.author ? this.node.replica.members().get(x.author)?.name || x.author.slice(0, 12) : 'an unknown author';
+    const refused: RefusedCommit = { id: x.id, author: x.author, authorName, reason: x.reason, detail: x.detail };
+    this.log(`refused a commit${x.id ? ` ${x.id.slice(0, 12)}` : ''} from ${authorName} (${x.reason}): ${x.detail}`);
+    this.emit('refused', refused);
+  }
+
+  /** With WEFT_TRACE=1: one log line per commit and stage, to follow a keystroke end to end. */
+  private trace(stage: string, id: CommitId): void {
+    if (this.tracing) this.log(`trace ${stage} ${id.slice(0, 12)} ${Date.now()}`);
+  }
+
   /** Serves incoming channels and starts dialling. The transport must be started. */
   start(): void {
     this.transport.handle(PUBSUB_PROTOCOL, (ch) => {
@@ -227,14 +260,14 @@ export class PeerRuntime {
   }
 
   status(): PeerStatus {
-    let brokers = 0;
-    let peers = 0;
+    // Counted by node (public key), not by channel or address.
+    const brokers = new Set<string>();
+    const peers = new Set<string>();
     for (const l of this.links.values()) {
       if (!l.joined) continue;
-      if (l.role === 'broker') brokers++;
-      else peers++;
+      (l.role === 'broker' ? brokers : peers).add(l.remoteHex);
     }
-    return { brokers, peers, syncing: this.mc.syncing(), commits: this.node.replica.graph.size, joined: this.hasKeys() };
+    return { brokers: brokers.size, brokerKeys: [...brokers], peers: peers.size, syncing: this.mc.syncing(), commits: this.node.replica.graph.size, joined: this.hasKeys() };
   }
 
   presence(): PresenceEntry[] {
@@ -246,7 +279,9 @@ export class PeerRuntime {
     return this.enqueue(async () => {
       const env = await this.node.commit();
       if (!env) return undefined;
+      this.trace('stored', env.id);
       await this.handle(this.mc.localCommit(env.bytes, Date.now()));
+      this.trace('sent', env.id);
       this.afterStateChange();
       return env;
     });
@@ -346,11 +381,17 @@ export class PeerRuntime {
       try {
         const info = await this.transport.dial(a.addr);
         if (this.stopped) return;
-        if (a.role === 'peer' && this.connectedTo(toHex(info.publicKey))) {
+        // One channel per node: a broker or peer reached by several addresses (TCP and
+        // WebSockets) would otherwise get every event twice, on two channels that race.
+        if (this.connectedTo(toHex(info.publicKey))) {
           await this.sleep(2000);
           continue;
         }
         const ch = await this.transport.openChannel(info.publicKey, PUBSUB_PROTOCOL);
+        if (this.connectedTo(toHex(info.publicKey))) {
+          void ch.close().catch(() => undefined);
+          continue;
+        }
         backoff = 500;
         this.log(`connected to ${a.role} ${a.addr}`);
         await this.attach(ch, a.role === 'broker' ? 'broker' : undefined);
@@ -386,6 +427,7 @@ export class PeerRuntime {
           this.log(`dropped a malformed frame from ${link.id}: ${message(err)}`);
           continue;
         }
+        if (this.tracing && msg.type === 'event') this.trace(`received-from-${link.role ?? 'unknown'}`, decodeCommitEnvelope(msg.commit).id);
         if (msg.type === 'chunk') {
           if (!link.requester.deliver(msg.id, msg.bytes)) {
             this.log(`${link.id} answered chunks out of order: closing the channel`);
@@ -489,7 +531,11 @@ export class PeerRuntime {
           const r = await this.node.receive(d.commit, (o) => {
             if (o.changes.length) this.emit('changes', o.changes);
           });
-          for (const x of r.results) if (x.status === 'merged') merged.push(x.id);
+          for (const x of r.results) {
+            if (x.status === 'merged') merged.push(x.id);
+            else if (x.status === 'rejected') this.reportRefused(x);
+          }
+          for (const id of merged) this.trace('merged', id);
         } catch (err) {
           this.log(`could not merge a commit from ${d.from}: ${message(err)}`);
         }

@@ -14,7 +14,7 @@
 import { ByteReader, ByteWriter } from '../codec/bytes.js';
 import { DecodeError, decodeSafely } from '../codec/errors.js';
 import { type EntryKind, FILE_ID_BYTES, type ManifestOp, checkManifestOp, fileIdFromBytes, fileIdToBytes } from './manifest-ops.js';
-import { MAX_PATH_BYTES, pathProblem } from './paths.js';
+import { MAX_PATH_BYTES, ProtectedPathError, pathProblem } from './paths.js';
 
 export const MANIFEST_OPS_VERSION = 1;
 
@@ -36,6 +36,7 @@ export function writeManifestOp(w: ByteWriter, op: ManifestOp): void {
 function readPath(r: ByteReader): string {
   const path = r.readString(MAX_PATH_BYTES, 'path');
   const problem = pathProblem(path);
+  if (problem === 'protected') throw new ProtectedPathError(path);
   if (problem) throw new DecodeError('malformed', `path not in normal form (${problem})`);
   return path;
 }

@@ -10,6 +10,8 @@
  * Characters that Windows forbids (`<>:"|?*\`) are allowed here for the same reason.
  */
 
+import { DecodeError } from '../codec/errors.js';
+
 export const MAX_PATH_BYTES = 4096;
 
 export type InvalidPathReason =
@@ -20,7 +22,8 @@ export type InvalidPathReason =
   | 'nul' // contains U+0000
   | 'bad-unicode' // a lone UTF-16 surrogate (it would not survive UTF-8)
   | 'too-long' // more than MAX_PATH_BYTES bytes of UTF-8
-  | 'inside-itself'; // a folder moved into itself (renameFolderOps)
+  | 'inside-itself' // a folder moved into itself (renameFolderOps)
+  | 'protected'; // names Git's or Weft's own folder (protectedSegment): a share never writes there
 
 export class InvalidPathError extends Error {
   override readonly name = 'InvalidPathError';
@@ -40,7 +43,28 @@ function utf8Length(s: string): number {
   return s.length * 3 <= MAX_PATH_BYTES ? s.length : utf8.encode(s).length;
 }
 
-/** Why `path` is not in normal form, or undefined if it is. */
+/**
+ * Folders a share never holds: Git's (its config and hooks run commands, so writing
+ * there is running code on a teammate's machine) and Weft's own. At any depth, so a
+ * nested repository or submodule is covered too. The test is made for every disk a
+ * member may have: case-insensitive (`.GIT` is `.git` on macOS and Windows), without
+ * the trailing dots and spaces Windows drops (`.git.`), without an NTFS stream suffix
+ * (`.git::$INDEX_ALLOCATION` is the folder itself), and Windows' 8.3 short name
+ * `GIT~1`. See docs/FOLDERS.md.
+ */
+export function protectedSegment(segment: string): boolean {
+  const name = segment.toLowerCase().replace(/:.*$/s, '').replace(/[. ]+$/, '');
+  return name === '.git' || name === '.weft' || name === 'git~1' || name === 'weft~1';
+}
+
+/** A received op names a protected path: the commit carrying it is refused whole. */
+export class ProtectedPathError extends DecodeError {
+  constructor(readonly path: string) {
+    super('malformed', `${JSON.stringify(path.length > 80 ? path.slice(0, 80) + '…' : path)} lies inside Git's or Weft's own folder, which a share never holds`);
+  }
+}
+
+/** Why `path` is not in normal form or may not be shared, or undefined if it is fine. */
 export function pathProblem(path: string): InvalidPathReason | undefined {
   if (path === '') return 'empty';
   if (path.includes('\0')) return 'nul';
@@ -50,6 +74,7 @@ export function pathProblem(path: string): InvalidPathReason | undefined {
   for (const seg of path.split('/')) {
     if (seg === '') return 'empty-segment';
     if (seg === '.' || seg === '..') return 'dot-segment';
+    if (protectedSegment(seg)) return 'protected';
   }
   return undefined;
 }

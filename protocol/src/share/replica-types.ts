@@ -21,7 +21,7 @@ export type MergeResult =
   | { status: 'merged'; id: CommitId; effective: boolean; reason?: RejectReason }
   | { status: 'pending'; id: CommitId; missing: CommitId[] }
   | { status: 'duplicate'; id: CommitId }
-  | { status: 'rejected'; id?: CommitId; reason: RejectReason; detail: string };
+  | { status: 'rejected'; id?: CommitId; reason: RejectReason; detail: string; author?: string };
 
 export interface ReceiveOutcome {
   results: MergeResult[];

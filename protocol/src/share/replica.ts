@@ -24,6 +24,8 @@ import { PendingBuffer, type PendingLimits } from '../log/pending.js';
 import { AccessState, type AccessCommit } from './access.js';
 import { openKeyBox, sealKeyBox, topicHex, type EpochKeys } from './keys.js';
 import { Manifest, type FileId, type ManifestEntry, type ManifestOp } from './manifest.js';
+import { checkManifestOp } from './manifest-ops.js';
+import { ProtectedPathError } from './paths.js';
 import { decodePayload, encodePayload, type Action } from './payload.js';
 import { canAdminister, canWrite, type GrantableRole, type Role } from './roles.js';
 import { ShareDocuments } from './documents.js';
@@ -281,7 +283,7 @@ export class ShareReplica {
     } catch (err) {
       if (err instanceof CommitRejectedError) {
         this.rejected.set(env.id, err.reason);
-        return { status: 'rejected', id: env.id, reason: err.reason, detail: err.detail };
+        return { status: 'rejected', id: env.id, reason: err.reason, detail: err.detail, ...(err.author ? { author: err.author } : {}) };
       }
       throw err;
     }
@@ -294,13 +296,14 @@ export class ShareReplica {
     const keys = this.epochs.get(th);
     if (!keys) throw new CommitRejectedError('undecryptable', 'we hold no key for this epoch', env.id);
     const body = openCommitBody(env, keys.key);
+    const author = toHex(body.author);
     let actions: Action[];
     try {
       actions = decodePayload(body.payload);
     } catch (err) {
-      throw new CommitRejectedError('invalid-payload', (err as Error).message, env.id);
+      if (err instanceof ProtectedPathError) throw new CommitRejectedError('protected-path', err.message, env.id, author);
+      throw new CommitRejectedError('invalid-payload', (err as Error).message, env.id, author);
     }
-    const author = toHex(body.author);
     if (genesisCandidate) this.checkGenesis(env, author, actions);
     else if (actions.some((a) => a.type === 'genesis')) throw new CommitRejectedError('invalid-payload', 'genesis action outside the first commit', env.id);
     return { env, author, actions, frontier: this.frontierOf(env.deps), effective: false };
@@ -527,6 +530,7 @@ export class ShareReplica {
   }
   private stageManifest(op: ManifestOp): void {
     this.requireWrite();
+    checkManifestOp(op); // refused now, not at flush: a bad path never reaches the staged commit
     this.staged.push({ type: 'manifest', op });
   }
 

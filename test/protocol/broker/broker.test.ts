@@ -31,7 +31,7 @@ describe('broker/state machine', () => {
     assert.deepEqual(d.take('c'), []);
   });
 
-  it('acks only after the store is durable; a duplicate is acked again, not stored or forwarded', () => {
+  it('forwards a new event at once, acks it only once durable; a duplicate is acked again, not stored or forwarded', () => {
     const d = new Driver();
     d.connect('a');
     d.connect('b');
@@ -43,9 +43,10 @@ describe('broker/state machine', () => {
     d.send('a', { type: 'event', commit: c0! }); // while pending
     assert.deepEqual(d.take('a'), []);
     assert.equal(d.held.length, 1);
+    assert.deepEqual(types(d.take('b')), ['event'], 'forwarded at once, before the disk (once, though sent twice)');
     d.completeStores();
     assert.deepEqual(types(d.take('a')), ['ack']);
-    assert.deepEqual(types(d.take('b')), ['event']);
+    assert.deepEqual(d.take('b'), [], 'not forwarded again when stored');
     d.holdStores = false;
     d.send('a', { type: 'event', commit: c0! });
     d.send('b', { type: 'event', commit: c0! });

@@ -46,6 +46,18 @@ export interface TextChange {
   readonly insert: string;
 }
 
+/**
+ * One edit of a diff between two texts: delete `deleteCount` UTF-16 units at `offset` and
+ * insert `insert` there. Unlike TextChange, every hunk of a list is in the coordinates of
+ * the same old text; a list is sorted ascending and non-overlapping, so applying it from
+ * the last hunk to the first turns the old text into the new one.
+ */
+export interface Hunk {
+  readonly offset: number;
+  readonly deleteCount: number;
+  readonly insert: string;
+}
+
 /** agent -> number of ids of that agent this replica holds (ids 0..n-1). */
 export type VersionVector = ReadonlyMap<string, number>;
 

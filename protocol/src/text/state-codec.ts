@@ -1,7 +1,7 @@
 /**
  * Full-state encoding of a text replica.
  *
- *   byte 0      format version (STATE_VERSION = 1)
+ *   byte 0      format version (STATE_VERSION = 2; 1 is still read)
  *   bytes 1..   raw DEFLATE (RFC 1951) of the body:
  *
  *   body:
@@ -22,10 +22,13 @@
  *     R x right origin                 the same with zigzag(j - i) and u units after the start
  *                                      of run j; 0 = document end
  *     string                           the visible text (UTF-8)
+ *     string                           version 2: the deleted text, in document order (UTF-8)
  *
  * Which characters are deleted is not stored: it follows from the log's delete spans.
- * Deleted text is dropped; `opsSince` on a decoded replica sends U+0000 in its place
- * (never visible, since the receiver also lacks the delete).
+ * Deleted text is kept (version 2) so that a restored replica can still tell the text at
+ * an earlier version (`textAt`) and make edits there (`editAt`). A version 1 state has
+ * none: U+0000 stands in its place, in `opsSince` (never visible, since the receiver also
+ * lacks the delete) and in the text at a version where it was visible.
  *
  * decodeDocState checks everything (runs tile the insert ids exactly, every delete
  * targets characters, every origin is a character causally before its run) and throws
@@ -40,7 +43,7 @@ import { DEL_FWD, INSERT } from './op-log.js';
 import { MAX_AGENT_LENGTH, MAX_SEQ } from './limits.js';
 import { Run, continues } from './run.js';
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 const MAX_AGENTS = 1 << 20;
 const MAX_BODY = 1 << 28;
 
@@ -70,6 +73,7 @@ export function encodeDocState(st: DocState): Uint8Array {
   const enc: Run[] = [];
   const encOf = new Map<Run, number>();
   const visible: string[] = [];
+  const deleted: string[] = [];
   for (const blk of st.list.blocks) {
     for (const r of blk.runs) {
       const c = enc[enc.length - 1];
@@ -79,7 +83,7 @@ export function encodeDocState(st: DocState): Uint8Array {
         enc.push(new Run(r.agent, r.seq, r.len, r.olAgent, r.olSeq, r.orAgent, r.orSeq, false));
       }
       encOf.set(r, enc.length - 1);
-      if (!r.deleted) visible.push(st.textOf(r.agent, r.seq, r.seq + r.len));
+      (r.deleted ? deleted : visible).push(st.textOf(r.agent, r.seq, r.seq + r.len));
     }
   }
   const n = enc.length;
@@ -107,6 +111,7 @@ export function encodeDocState(st: DocState): Uint8Array {
     writeOrigin(j - i, r.orSeq - enc[j]!.seq);
   });
   w.writeString(visible.join(''));
+  w.writeString(deleted.join(''));
   const body = deflateRawSync(w.finish(), { level: 9 });
   const out = new Uint8Array(1 + body.length);
   out[0] = STATE_VERSION;
@@ -135,7 +140,8 @@ function mergeIntervals(flat: number[]): number[] {
 
 function decodeBody(bytes: Uint8Array): DocState {
   if (bytes.length < 1) throw new DecodeError('truncated', 'empty text state');
-  if (bytes[0] !== STATE_VERSION) throw new DecodeError('version', `text state version ${bytes[0]}`);
+  const version = bytes[0]!;
+  if (version !== 1 && version !== STATE_VERSION) throw new DecodeError('version', `text state version ${version}`);
   let body: Uint8Array;
   try {
     body = inflateRawSync(bytes.subarray(1), { maxOutputLength: MAX_BODY });
@@ -230,8 +236,10 @@ function decodeBody(bytes: Uint8Array): DocState {
     }
   }
   const text = rd.readString(body.length, 'text');
+  const deletedText = version === 1 ? undefined : rd.readString(body.length, 'deleted text');
   rd.expectEnd('text state');
   const units = toUnits(text);
+  const deletedUnits = deletedText === undefined ? undefined : toUnits(deletedText);
 
   // Runs of each agent in seq order must tile its insert ids exactly. On the way, note
   // the log span of each run's first id (runLog) and where that span ends (runSpanEnd).
@@ -307,10 +315,11 @@ function decodeBody(bytes: Uint8Array): DocState {
       startDel[i] = c;
     }
   }
-  // Runs split by deleted state, visible ones take their text.
+  // Runs split by deleted state, each takes its text.
   const runs: Run[] = [];
   const pieceStart = new Int32Array(n + 1);
   let tp = 0;
+  let dp = 0;
   for (let i = 0; i < n; i++) {
     const a = ag[i]!;
     const del = deletedIds[a]!;
@@ -333,6 +342,10 @@ function decodeBody(bytes: Uint8Array): DocState {
         if (tp + q - p > text.length) throw new DecodeError('malformed', 'text shorter than the visible runs');
         st.writeText(a, p, units, tp, tp + q - p);
         tp += q - p;
+      } else if (deletedUnits !== undefined) {
+        if (dp + q - p > deletedUnits.length) throw new DecodeError('malformed', 'deleted text shorter than the deleted runs');
+        st.writeText(a, p, deletedUnits, dp, dp + q - p);
+        dp += q - p;
       }
       p = q;
       if (2 * c + 2 < del.length && p >= del[2 * c + 2]!) c++;
@@ -340,6 +353,7 @@ function decodeBody(bytes: Uint8Array): DocState {
     pieceStart[i + 1] = runs.length;
   }
   if (tp !== text.length) throw new DecodeError('malformed', 'text longer than the visible runs');
+  if (deletedUnits !== undefined && dp !== deletedUnits.length) throw new DecodeError('malformed', 'deleted text longer than the deleted runs');
   st.list.load(runs, tp);
   st.loadedText = text;
   for (let a = 0; a < nAgents; a++) {

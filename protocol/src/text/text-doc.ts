@@ -22,7 +22,7 @@ import { DEL_BACK, DEL_FWD, INSERT } from './op-log.js';
 import { Run } from './run.js';
 import { prepareOps } from './prepare-ops.js';
 import { decodeDocState, encodeDocState } from './state-codec.js';
-import { MissingDependencyError, type Anchor, type Id, type TextChange, type TextOp, type VersionVector } from './types.js';
+import { MissingDependencyError, type Anchor, type Hunk, type Id, type TextChange, type TextOp, type VersionVector } from './types.js';
 
 function isHigh(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;
@@ -216,14 +216,27 @@ export class TextDoc {
 
   /** Every op the holder of `v` lacks, in a causal order. */
   opsSince(v: VersionVector): TextOp[] {
+    return this.opsBetween(this.st.agents.map((name) => v.get(name) ?? 0), this.st.vv);
+  }
+
+  /**
+   * Every op of the ids in `v` (agent:0 .. agent:v[agent]-1), in a causal order: what the
+   * holder of exactly `v` had, if this replica once held `v` (see `textAt`).
+   */
+  opsWithin(v: VersionVector): TextOp[] {
+    const st = this.st;
+    return this.opsBetween(st.agents.map(() => 0), st.agents.map((name, a) => Math.min(v.get(name) ?? 0, st.vv[a]!)));
+  }
+
+  /** The ops of ids from[a] .. to[a]-1 of each agent a, in log (causal) order, spans clipped at both edges. */
+  private opsBetween(from: readonly number[], to: readonly number[]): TextOp[] {
     const st = this.st;
     const log = st.log;
-    const from = st.agents.map((name) => v.get(name) ?? 0);
     const out: TextOp[] = [];
     for (let j = 0; j < log.count; j++) {
       const a = log.agent[j]!;
       const s = log.seq[j]!;
-      const e = s + log.len[j]!;
+      const e = Math.min(s + log.len[j]!, to[a]!);
       const f = Math.max(s, from[a]!);
       if (f >= e) continue;
       const kind = log.kind[j];
@@ -264,6 +277,71 @@ export class TextDoc {
     }
   }
 
+  /**
+   * The visible text as it was when this replica held exactly `v`: a version it held once
+   * (an earlier `version()`), or any causally complete set of its ids. Unless `v` is the
+   * current version, this replays the ops within `v` into a fresh replica: O(history).
+   */
+  textAt(v: VersionVector): string {
+    return this.holdsExactly(v) ? this.toString() : this.replicaAt(v).toString();
+  }
+
+  /**
+   * Makes, as this replica's own next ops, the edit that turns `textAt(v)` by `hunks` (in
+   * that text's offsets, ascending, non-overlapping), with the origins the characters had
+   * at `v`; applies them here and returns them (to stage, like insert's and delete's).
+   * The text is what a replica at `v` typing the edit and then merging everything this
+   * one holds would show: concurrent inserts order by the merge rule, a character both
+   * deleted is deleted once, a concurrent insert inside a deleted range stays.
+   */
+  editAt(v: VersionVector, hunks: readonly Hunk[]): TextOp[] {
+    if (this.holdsExactly(v)) return this.applyHunks(hunks);
+    const old = this.replicaAt(v);
+    const ops = renumberOps(old.applyHunks(hunks), this.agent, v.get(this.agent) ?? 0, this.st.vv[this.me]!);
+    this.applyRemote(ops);
+    return ops;
+  }
+
+  /** Applies hunks of the current text as local edits, the last first so that each offset still holds. */
+  private applyHunks(hunks: readonly Hunk[]): TextOp[] {
+    checkHunks(hunks, this.length);
+    const ops: TextOp[] = [];
+    for (let i = hunks.length - 1; i >= 0; i--) {
+      const h = hunks[i]!;
+      for (const op of this.delete(h.offset, h.deleteCount)) ops.push(op);
+      for (const op of this.insert(h.offset, h.insert)) ops.push(op);
+    }
+    return ops;
+  }
+
+  /** True if `v` names exactly the ids this replica holds. */
+  private holdsExactly(v: VersionVector): boolean {
+    let named = 0;
+    for (const [name, n] of v) {
+      if (n === 0) continue;
+      const a = this.st.agentOf(name);
+      if (a === undefined || this.st.vv[a] !== n) return false;
+      named++;
+    }
+    return named === this.st.vv.filter((n) => n > 0).length;
+  }
+
+  /** A fresh replica (same agent) holding exactly the ids of `v`. */
+  private replicaAt(v: VersionVector): TextDoc {
+    for (const [name, n] of v) {
+      const a = this.st.agentOf(name);
+      if (n > (a === undefined ? 0 : this.st.vv[a]!)) throw new RangeError(`the version names ${name}:${n - 1}, which this replica does not hold`);
+    }
+    const old = new TextDoc(this.agent);
+    try {
+      old.applyRemote(this.opsWithin(v));
+    } catch (e) {
+      if (e instanceof MissingDependencyError) throw new RangeError(`not a version this replica held: ${e.message}`);
+      throw e;
+    }
+    return old;
+  }
+
   anchorAt(offset: number, bias: 'before' | 'after'): Anchor {
     this.checkRange(offset, 0);
     const list = this.st.list;
@@ -284,4 +362,29 @@ export class TextDoc {
     if (r.deleted) return off;
     return off + (anchor.id.seq - r.seq) + (anchor.bias === 'before' ? 1 : 0);
   }
+}
+
+/** Throws unless `hunks` are ascending, non-overlapping ranges of a text of `length` units. */
+function checkHunks(hunks: readonly Hunk[], length: number): void {
+  let end = 0;
+  for (const h of hunks) {
+    if (!Number.isInteger(h.offset) || !Number.isInteger(h.deleteCount) || h.offset < end || h.deleteCount < 0 || h.offset + h.deleteCount > length || typeof h.insert !== 'string') {
+      throw new RangeError(`hunk ${h.offset}+${h.deleteCount} is not ascending and inside a text of length ${length}`);
+    }
+    end = h.offset + h.deleteCount;
+  }
+}
+
+/**
+ * Moves ops that `agent` made on a replica whose next id was `from` to ids starting at
+ * `to`; references to ids below `from` (characters both replicas hold) stay.
+ */
+function renumberOps(ops: readonly TextOp[], agent: string, from: number, to: number): TextOp[] {
+  const shift = to - from;
+  const id = (x: Id): Id => (x.agent === agent && x.seq >= from ? { agent, seq: x.seq + shift } : x);
+  return ops.map((op) =>
+    op.kind === 'insert'
+      ? { ...op, seq: op.seq + shift, originLeft: op.originLeft && id(op.originLeft), originRight: op.originRight && id(op.originRight) }
+      : { ...op, seq: op.seq + shift, target: id(op.target) },
+  );
 }

@@ -42,10 +42,12 @@ describe('text/codec', () => {
   it('round-trips the state: same text, version, ops and further merging', () => {
     const a = sample();
     const bytes = a.encodeState();
-    assert.equal(bytes[0], 1);
+    assert.equal(bytes[0], 2);
     const c = TextDoc.decodeState(bytes, 'carol');
     assert.equal(c.toString(), a.toString());
     assert.deepEqual(c.version(), a.version());
+    // Version 2 keeps the deleted text: the decoded replica's ops are the original's.
+    assert.deepEqual(c.opsSince(new Map()), a.opsSince(new Map()));
     assert.equal(decodeState(c.encodeState()).toString(), a.toString());
     // Both replicas accept the same concurrent edit and agree.
     const fresh = new TextDoc('dave');
@@ -90,7 +92,7 @@ describe('text/codec', () => {
     for (let i = 0; i < 3000; i++) {
       const b = Uint8Array.from(body);
       for (let k = 1 + int(r, 2); k > 0; k--) b[int(r, b.length)] = r() < 0.5 ? int(r, 256) : b[int(r, b.length)]! ^ (1 << int(r, 8));
-      const bytes = Uint8Array.from([1, ...deflateRawSync(b)]);
+      const bytes = Uint8Array.from([2, ...deflateRawSync(b)]);
       let doc: TextDoc;
       try {
         doc = TextDoc.decodeState(bytes, 'z');

@@ -6,10 +6,10 @@
  * pseudo-author (`HIDDEN_AGENT`) that never leaves this replica.
  */
 import { compactOps } from '../text/compact-ops.js';
-import { TextDoc, decodeOps, encodeOps, type TextChange, type TextOp } from '../text/index.js';
+import { TextDoc, decodeOps, encodeOps, type Hunk, type TextChange, type TextOp, type VersionVector } from '../text/index.js';
 import type { FileId } from './manifest.js';
 
-export type { TextChange, TextOp };
+export type { Hunk, TextChange, TextOp, VersionVector };
 
 const HIDDEN_AGENT = '~hidden';
 
@@ -30,6 +30,21 @@ export class ShareDocuments {
 
   files(): FileId[] {
     return [...this.docs.keys()];
+  }
+
+  /** The version of a file's text: what `textAt` and `editAt` take (empty for a file with no text yet). */
+  versionOf(file: FileId): VersionVector {
+    return this.docs.get(file)?.version() ?? new Map();
+  }
+
+  /** A file's text as it was at `version`, one `versionOf` gave earlier (see TextDoc.textAt). */
+  textAt(file: FileId, version: VersionVector): string {
+    return (this.docs.get(file) ?? new TextDoc(this.agent)).textAt(version);
+  }
+
+  /** Hunks of the text at `version`, made as our own new ops and merged with all since (see TextDoc.editAt). */
+  editAt(file: FileId, version: VersionVector, hunks: readonly Hunk[]): TextOp[] {
+    return this.get(file).editAt(version, hunks);
   }
 
   localEdit(file: FileId, offset: number, deleteCount: number, insert: string): TextOp[] {

@@ -28,7 +28,7 @@ import { checkManifestOp } from './manifest-ops.js';
 import { ProtectedPathError } from './paths.js';
 import { decodePayload, encodePayload, type Action } from './payload.js';
 import { canAdminister, canWrite, type GrantableRole, type Role } from './roles.js';
-import { ShareDocuments } from './documents.js';
+import { ShareDocuments, type Hunk, type TextOp, type VersionVector } from './documents.js';
 import { encodeStaged, type StagedAction } from './staged.js';
 import { NotAllowedError, type BinaryVersion, type MergeResult, type ReceiveOutcome, type ReplicaChange } from './replica-types.js';
 
@@ -157,6 +157,18 @@ export class ShareReplica {
   }
   text(file: FileId): string {
     return this.docs.text(file);
+  }
+  /** The version of a file's text, for `textAt` and `editAt` later. */
+  versionOf(file: FileId): VersionVector {
+    return this.docs.versionOf(file);
+  }
+  /** A file's text as it was at `version` (one `versionOf` gave). */
+  textAt(file: FileId, version: VersionVector): string {
+    return this.docs.textAt(file, version);
+  }
+  /** Our author id in the text documents. */
+  meAgent(): string {
+    return agentOf(this.meHex);
   }
   document(file: FileId) {
     return this.docs.get(file);
@@ -503,8 +515,27 @@ export class ShareReplica {
   /** A local text edit: applied at once, staged for the next commit. Returns the changes to mirror elsewhere (none: the editor made them). */
   edit(file: FileId, offset: number, deleteCount: number, insert: string): void {
     this.requireWrite();
-    const ops = this.docs.localEdit(file, offset, deleteCount, insert);
+    this.stageText(file, this.docs.localEdit(file, offset, deleteCount, insert));
+  }
+
+  /** Hunks of the current text (ascending, in its offsets), staged like `edit`. Returns the ops. */
+  editHunks(file: FileId, hunks: readonly Hunk[]): TextOp[] {
+    return this.editAt(file, this.versionOf(file), hunks);
+  }
+
+  /**
+   * Hunks of the text at `version` (an earlier `versionOf`), made as our own new ops with
+   * the origins of that version and merged with everything since, as if typed then:
+   * a file changed on disk since the mirror last wrote it. Staged like `edit`; returns the ops.
+   */
+  editAt(file: FileId, version: VersionVector, hunks: readonly Hunk[]): TextOp[] {
+    this.requireWrite();
+    return this.stageText(file, this.docs.editAt(file, version, hunks));
+  }
+
+  private stageText(file: FileId, ops: TextOp[]): TextOp[] {
     if (ops.length) this.staged.push({ type: 'text', file, ops });
+    return ops;
   }
 
   createFile(path: string, kind: 'text' | 'binary' | 'folder' = 'text', initialText = ''): FileId {

@@ -8,6 +8,7 @@
  *                         receiving them would (ours: decodeOps + applyRemote per edit;
  *                         Yjs: applyUpdateV2 of each captured 'updateV2')
  *   text.heap_bytes       heap (heapUsed + arrayBuffers) held by the built document, after GC
+ *   text.diff_*_ms        the diff of a file changed on disk (bench/_text-diff.ts)
  * Timings alternate between the two sides round by round, after a warm-up, and report
  * the median, so that load from other processes hits both alike.
  */
@@ -15,6 +16,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as Y from 'yjs';
 import { TextDoc, decodeOps, encodeOps } from '../protocol/src/text/index.js';
+import { runDiff } from './_text-diff.js';
 import { loadTrace, type Patch } from './_traces.js';
 import { median, record, timeMedian } from './report.js';
 
@@ -151,4 +153,6 @@ export async function run(): Promise<void> {
     heapsY.push(heapOf(gc, () => yjsApply(edits)));
   }
   record({ figure: 'text.heap_bytes', weft: median(heapsW), unit: 'bytes', baseline_value: median(heapsY), runs: 3, ...common, note: 'heapUsed + arrayBuffers growth holding the built document, after GC' });
+
+  await runDiff();
 }

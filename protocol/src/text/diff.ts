@@ -6,30 +6,25 @@
  * deletes and re-inserts the untouched text between two changes, so a teammate's
  * concurrent edit in there is lost or comes back twice when the two merge.
  *
- * How: whole lines common to both ends are cut off first (cheap, and most changes touch
- * a small part of a large file); the rest is diffed line by line with Myers' algorithm
- * (jsdiff's `diffArrays` over lines interned to numbers, so two lines compare in one
- * step); then each block of changed lines is diffed again by characters, so a one-word
- * change in a long line deletes that word, not the line. Character matches too short to
- * mean anything (the "r" that "brown" and "red" share) are absorbed into the edits around
- * them, by diff-match-patch's semantic rule, so unrelated lines are replaced whole rather
- * than shredded. The character hunks are used where they change less than one hunk
- * from the block's first difference to its last.
+ * How: the changed lines first, aligned as git aligns them (line-diff.ts); then each
+ * block of changed lines is diffed again by characters, so a one-word change in a long
+ * line deletes that word, not the line. Character matches too short to mean anything
+ * (the "r" that "brown" and "red" share) are absorbed into the edits around them, by
+ * diff-match-patch's semantic rule, so unrelated lines are replaced whole rather than
+ * shredded. The character hunks are used where they change less than one hunk from the
+ * block's first difference to its last.
  *
  * No hunk boundary splits a surrogate pair or a "\r\n": a line token is the line with
  * its line end, a character token is a code point or a "\r\n".
  *
- * Cost is bounded. Myers takes O((n + m) * d) for d edits, so each diff gives up past a
- * fixed edit length (jsdiff's `maxEditLength`; its `timeout` would read the clock, which
- * the sans-I/O core may not) and that range falls back to one coarse hunk: its common
- * prefix and suffix kept, the middle replaced. A count of the lines both sides hold
- * tells at once when a range is beyond that bound (a file replaced wholesale).
+ * Cost is bounded: past a fixed number of changed lines (or characters in a block) a
+ * diff gives up, and that range falls back to one coarse hunk: its common prefix and
+ * suffix kept, the middle replaced.
  */
 import { diffArrays, type ArrayChange } from 'diff';
+import { changedLines, type LineChanges } from './line-diff.js';
 import type { Hunk, TextChange } from './types.js';
 
-/** The line diff gives up past this many inserted plus deleted lines. */
-const MAX_LINE_EDITS = 2000;
 /** Blocks of changed lines larger than this (UTF-16 units, old plus new) are not diffed by characters. */
 const MAX_CHAR_BLOCK = 20_000;
 /** The character diff of one block gives up past this many inserted plus deleted characters. */
@@ -51,88 +46,35 @@ export function diffHunks(before: string, after: string): Hunk[] {
   if (before === after) return [];
   const a = splitLines(before);
   const b = splitLines(after);
-  let p = 0;
-  let offset = 0;
-  while (p < a.length && p < b.length && a[p] === b[p]) offset += a[p++]!.length;
-  let s = 0;
-  while (s < a.length - p && s < b.length - p && a[a.length - 1 - s] === b[b.length - 1 - s]) s++;
-  const oldLines = a.slice(p, a.length - s);
-  const newLines = b.slice(p, b.length - s);
   const out: Hunk[] = [];
-  const numbers = new Map<string, number>();
-  const intern = (line: string): number => {
-    let n = numbers.get(line);
-    if (n === undefined) numbers.set(line, (n = numbers.size));
-    return n;
-  };
-  const oldIds = oldLines.map(intern);
-  const newIds = newLines.map(intern);
-  const parts = minEdits(oldIds, newIds, numbers.size) <= MAX_LINE_EDITS ? diffArrays(oldIds, newIds, { maxEditLength: MAX_LINE_EDITS }) : undefined;
-  if (parts === undefined) {
-    diffBlock(oldLines.join(''), newLines.join(''), offset, out);
-    return out;
-  }
-  forEachBlock(parts, oldLines, newLines, offset, (from, old, added) => diffBlock(old, added, from, out));
+  const changes = changedLines(a, b);
+  if (changes === undefined) diffBlock(before, after, 0, out);
+  else forEachBlock(a, b, changes, (offset, old, added) => diffBlock(old, added, offset, out));
   return out;
 }
 
-/**
- * A lower bound on the edits between two sequences of line numbers (< `kinds`): every
- * line beyond the ones both hold must be inserted or deleted. A file replaced wholesale
- * is thus known too expensive to diff in linear time, before Myers tries.
- */
-function minEdits(a: readonly number[], b: readonly number[], kinds: number): number {
-  const count = new Int32Array(kinds);
-  for (const x of a) count[x]!++;
-  let common = 0;
-  for (const x of b) {
-    if (count[x]! > 0) {
-      count[x]!--;
-      common++;
-    }
-  }
-  return a.length + b.length - 2 * common;
-}
-
 /** Calls `block` for each run of changed lines, in order: where it starts in the old text, the old lines' text and the new lines'. */
-function forEachBlock(
-  parts: readonly ArrayChange<number>[],
-  oldLines: readonly string[],
-  newLines: readonly string[],
-  offset: number,
-  block: (offset: number, old: string, added: string) => void,
-): void {
+function forEachBlock(a: readonly string[], b: readonly string[], changes: LineChanges, block: (offset: number, old: string, added: string) => void): void {
   let i = 0;
   let j = 0;
-  let start = offset;
-  let end = offset;
-  let old = '';
-  let added = '';
-  const flush = (): void => {
-    if (old.length > 0 || added.length > 0) block(start, old, added);
-    old = '';
-    added = '';
-    start = end;
-  };
-  for (const part of parts) {
-    if (part.removed) {
-      for (let k = 0; k < part.count; k++) {
-        const line = oldLines[i++]!;
-        old += line;
-        end += line.length;
-      }
-    } else if (part.added) {
-      for (let k = 0; k < part.count; k++) added += newLines[j++]!;
-    } else {
-      flush();
-      for (let k = 0; k < part.count; k++) {
-        end += oldLines[i++]!.length;
-        j++;
-      }
-      start = end;
+  let offset = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && changes.old[i] === 0 && changes.new[j] === 0) {
+      offset += a[i++]!.length;
+      j++;
+      continue;
     }
+    const start = offset;
+    let old = '';
+    let added = '';
+    for (; i < a.length && changes.old[i] === 1; i++) {
+      old += a[i];
+      offset += a[i]!.length;
+    }
+    for (; j < b.length && changes.new[j] === 1; j++) added += b[j];
+    if (old.length === 0 && added.length === 0) throw new Error('line diff: unchanged lines do not pair up');
+    block(start, old, added);
   }
-  flush();
 }
 
 /** Appends the hunks that turn `before` (which starts at `offset` in the old text) into `after`. */

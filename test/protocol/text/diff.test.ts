@@ -109,6 +109,22 @@ describe('text/diff', () => {
     );
   });
 
+  it('a change among identical lines sits where git puts it, whatever else changed', () => {
+    // Two members delete the same two lines; with another edit at the top, a plain Myers
+    // diff aligned the deletion one line higher, and the CRDT deleted three lines.
+    const base = 'top\n}\nend\nreturn x;\nend\n';
+    const alone = diffHunks(base, 'top\n}\nend\n');
+    const withOther = diffHunks(base, 'TOP\n}\nend\n');
+    assert.deepEqual(alone, [{ offset: 10, deleteCount: 14, insert: '' }]);
+    assert.deepEqual(withOther.slice(1), alone);
+    // An inserted line among equal ones goes after them (git slides groups down).
+    assert.deepEqual(diffHunks('a\n}\n}\nb\n', 'a\n}\n}\n}\nb\n'), [{ offset: 6, deleteCount: 0, insert: '}\n' }]);
+    assert.deepEqual(diffHunks('a\nx\n}\n}\nb\n', 'A\nx\n}\n}\n}\nb\n'), [
+      { offset: 0, deleteCount: 1, insert: 'A' },
+      { offset: 8, deleteCount: 0, insert: '}\n' },
+    ]);
+  });
+
   it('"\\r\\n" line ends belong to their line', () => {
     const before = 'one\r\ntwo\r\nthree\r\n';
     assert.deepEqual(diffHunks(before, 'one\r\ntwo\r\nfour\r\nthree\r\n'), [{ offset: 10, deleteCount: 0, insert: 'four\r\n' }]);

@@ -13,7 +13,8 @@ import { DecodeError } from './errors.js';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string that starts with U+FEFF (a file's byte-order mark) keeps it; the default would drop it.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class ByteWriter {
   private buf: Uint8Array;

@@ -6,6 +6,7 @@
  * pseudo-author (`HIDDEN_AGENT`) that never leaves this replica.
  */
 import { compactOps } from '../text/compact-ops.js';
+import { findVersionWithText } from '../text/version-search.js';
 import { TextDoc, decodeOps, encodeOps, type Hunk, type TextChange, type TextOp, type VersionVector } from '../text/index.js';
 import type { FileId } from './manifest.js';
 
@@ -40,6 +41,12 @@ export class ShareDocuments {
   /** A file's text as it was at `version`, one `versionOf` gave earlier (see TextDoc.textAt). */
   textAt(file: FileId, version: VersionVector): string {
     return (this.docs.get(file) ?? new TextDoc(this.agent)).textAt(version);
+  }
+
+  /** The newest earlier version of a file whose text was `text`, if any (see text/version-search.ts). */
+  findVersionWithText(file: FileId, text: string): VersionVector | undefined {
+    const doc = this.docs.get(file);
+    return doc ? findVersionWithText(doc, text) : text === '' ? new Map() : undefined;
   }
 
   /** Hunks of the text at `version`, made as our own new ops and merged with all since (see TextDoc.editAt). */

@@ -80,3 +80,29 @@ export function manifestOpKey(op: ManifestOp): string {
       return `d${op.file}`;
   }
 }
+
+/**
+ * A FileId made from `random` that sorts before (or after) `other`: it copies `other` up
+ * to the first hex digit it can lower (or raise), picks a digit below (above) it there,
+ * and keeps the random digits after. Ids stay unique: the random tail is still 100+ bits.
+ */
+export function fileIdBeside(random: Uint8Array, other: FileId, order: 'before' | 'after'): FileId {
+  const digits = toHexDigits(random).split('');
+  for (let i = 0; i < other.length; i++) {
+    const bound = parseInt(other[i]!, 16);
+    if (order === 'before' ? bound === 0 : bound === 15) {
+      digits[i] = other[i]!;
+      continue;
+    }
+    const pick = digits[i]!.charCodeAt(0) % (order === 'before' ? bound : 15 - bound);
+    digits[i] = (order === 'before' ? pick : bound + 1 + pick).toString(16);
+    break;
+  }
+  return digits.join('') as FileId;
+}
+
+function toHexDigits(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}

@@ -24,7 +24,7 @@ import { PendingBuffer, type PendingLimits } from '../log/pending.js';
 import { AccessState, type AccessCommit } from './access.js';
 import { openKeyBox, sealKeyBox, topicHex, type EpochKeys } from './keys.js';
 import { Manifest, type FileId, type ManifestEntry, type ManifestOp } from './manifest.js';
-import { checkManifestOp } from './manifest-ops.js';
+import { checkManifestOp, fileIdBeside } from './manifest-ops.js';
 import { ProtectedPathError } from './paths.js';
 import { decodePayload, encodePayload, type Action } from './payload.js';
 import { canAdminister, canWrite, type GrantableRole, type Role } from './roles.js';
@@ -162,6 +162,11 @@ export class ShareReplica {
   versionOf(file: FileId): VersionVector {
     return this.docs.versionOf(file);
   }
+  /** The newest earlier version of a file whose text was `text`, if any (a file found on disk may be an older copy). */
+  findVersionWithText(file: FileId, text: string): VersionVector | undefined {
+    return this.docs.findVersionWithText(file, text);
+  }
+
   /** A file's text as it was at `version` (one `versionOf` gave). */
   textAt(file: FileId, version: VersionVector): string {
     return this.docs.textAt(file, version);
@@ -538,9 +543,14 @@ export class ShareReplica {
     return ops;
   }
 
-  createFile(path: string, kind: 'text' | 'binary' | 'folder' = 'text', initialText = ''): FileId {
+  /**
+   * A new entry. `beside`: another entry that wants the same path; the manifest shows the
+   * smaller FileId at the path and the other under a conflict name, so the new id is
+   * drawn below it ('before': the new file keeps the path) or above it ('after').
+   */
+  createFile(path: string, kind: 'text' | 'binary' | 'folder' = 'text', initialText = '', beside?: { file: FileId; order: 'before' | 'after' }): FileId {
     this.requireWrite();
-    const file = toHex(randomBytes(16, this.random)) as FileId;
+    const file = beside ? fileIdBeside(randomBytes(16, this.random), beside.file, beside.order) : (toHex(randomBytes(16, this.random)) as FileId);
     this.stageManifest({ type: 'create', file, path, kind });
     if (initialText) this.edit(file, 0, 0, initialText);
     return file;

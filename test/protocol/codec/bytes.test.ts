@@ -20,6 +20,12 @@ describe('codec/bytes', () => {
     r.expectEnd();
   });
 
+  it('keeps a leading U+FEFF (a byte-order mark) in a string', () => {
+    const w = new ByteWriter();
+    w.writeString('\uFEFFfirst line');
+    assert.equal(new ByteReader(w.finish()).readString(100), '\uFEFFfirst line');
+  });
+
   it('refuses truncated, non-minimal, oversized and invalid input with DecodeError', () => {
     const cases: Array<[Uint8Array, (r: ByteReader) => unknown, string]> = [
       [new Uint8Array([0x80]), (r) => r.readVarUint(), 'truncated'],

@@ -1,0 +1,236 @@
+/**
+ * The one mirror between a member's folder and a share, for `weft peer` and the VS Code
+ * extension alike: it runs passes of the text mirror (text-mirror.ts) and the binary
+ * mirror, one at a time, when the disk changes (the caller's watcher reports paths),
+ * when the share changes (remote commits), and every `rescanMs` as a fallback.
+ *
+ * A pass is targeted when it can be: a disk event or a remote change names the paths to
+ * look at, and only those are stat'ed and read. A full pass lists the whole folder (and
+ * reloads the ignore rules); it runs at start, on the periodic rescan, when a folder
+ * (not a file) changed, and when a `.gitignore` changed.
+ */
+import type { FileId } from '../src/share/manifest.js';
+import { UnsafePathError, type FileStat, type Folder } from './folder.js';
+import { textOf } from './file-bytes.js';
+import { IgnoreRules, gitignoreFolders } from './ignore-rules.js';
+import type { MirrorRecords } from './mirror-records.js';
+import { TextMirror, type MirrorReplica } from './text-mirror.js';
+
+/** The binary side (binary-mirror.ts): local binary files to the share, the share's to disk. */
+export interface BinaryFiles {
+  /** Every binary file on disk (called on full passes only: it detects deletes by absence). */
+  ingest(disk: ReadonlyMap<string, FileStat>): Promise<void>;
+  writeOut(): Promise<void>;
+  /** Is this path a binary file synced unchanged (so a scan need not read it)? */
+  knownBinary(path: string, stat: FileStat): boolean;
+  stop(): void;
+}
+
+/** Timers, injectable (the simulator runs the mirror on virtual time). */
+export interface MirrorClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: MirrorClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface FolderMirrorInit {
+  readonly folder: Folder;
+  readonly records: MirrorRecords;
+  readonly replica: MirrorReplica;
+  /** Stores and publishes what the replica staged. */
+  commit(): Promise<unknown>;
+  log(line: string): void;
+  readonly binary?: BinaryFiles;
+  /** The member's own exclude globs (gitignore syntax). */
+  exclude?(): readonly string[];
+  /** Paths an editor has open (its binding owns them). */
+  owned?(path: string): boolean;
+  gitBase?(path: string): Promise<string | undefined>;
+  readonly clock?: MirrorClock;
+  /** Full rescan period. Default 2 s. */
+  readonly rescanMs?: number;
+  readonly commitBudget?: number;
+}
+
+export class FolderMirror {
+  private readonly text: TextMirror;
+  private readonly clock: MirrorClock;
+  private rules = new IgnoreRules(new Map());
+  private dirtyPaths = new Set<string>();
+  private dirtyFiles = new Set<FileId>();
+  private fullPending = true;
+  private running: Promise<void> = Promise.resolve();
+  private queued = false;
+  private timer: unknown;
+  private timerAt = Infinity;
+  private rescan: unknown;
+  private stopped = false;
+
+  constructor(private readonly init: FolderMirrorInit) {
+    this.clock = init.clock ?? realClock;
+    this.text = new TextMirror({
+      folder: init.folder,
+      records: init.records,
+      replica: init.replica,
+      commit: () => init.commit(),
+      log: (l) => init.log(l),
+      now: () => this.clock.now(),
+      ...(init.owned ? { owned: (p: string) => init.owned!(p) } : {}),
+      ...(init.gitBase ? { gitBase: (p: string) => init.gitBase!(p) } : {}),
+      ...(init.commitBudget !== undefined ? { commitBudget: init.commitBudget } : {}),
+    });
+  }
+
+  /** The first (full) pass: edits made while stopped are merged before anything else. */
+  async start(): Promise<void> {
+    this.text.joining = this.init.records.size === 0;
+    await this.pass();
+    this.text.joining = false;
+    this.scheduleRescan();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    if (this.rescan !== undefined) this.clock.clearTimeout(this.rescan);
+    this.init.binary?.stop();
+    await this.running;
+  }
+
+  /** The watcher saw `path` change (undefined: something changed, look everywhere). */
+  diskChanged(path?: string): void {
+    if (path === undefined || path.endsWith('.gitignore') || path === '') this.fullPending = true;
+    else this.dirtyPaths.add(path);
+    this.schedule(30);
+  }
+
+  /** Remote commits changed these entries (their text or path), or anything ('all'). */
+  shareChanged(files: readonly FileId[] | 'all'): void {
+    if (files === 'all') this.fullPending = true;
+    else for (const f of files) this.dirtyFiles.add(f);
+    this.schedule(5);
+  }
+
+  /** Runs a pass now (after the running one); resolves when the folder and the share agree as far as it saw. */
+  pass(): Promise<void> {
+    if (this.queued) return this.running;
+    this.queued = true;
+    this.running = this.running.then(async () => {
+      this.queued = false;
+      if (this.stopped) return;
+      try {
+        await this.runPass();
+      } catch (err) {
+        this.init.log(`mirror: ${err instanceof Error ? err.message : String(err)}`);
+        this.schedule(1000);
+      }
+    });
+    return this.running;
+  }
+
+  /** Resolves once no pass is running or queued (tests). */
+  async settled(): Promise<void> {
+    let last: Promise<void> | undefined;
+    while (last !== this.running) {
+      last = this.running;
+      await last;
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    const at = this.clock.now() + ms;
+    if (this.timer !== undefined && at >= this.timerAt) return;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      void this.pass();
+    }, ms);
+  }
+
+  private scheduleRescan(): void {
+    if (this.stopped) return;
+    this.rescan = this.clock.setTimeout(() => {
+      this.fullPending = true;
+      void this.pass().then(() => this.scheduleRescan());
+    }, this.init.rescanMs ?? 2000);
+  }
+
+  private async runPass(): Promise<void> {
+    let full = this.fullPending;
+    const paths = this.dirtyPaths;
+    const files = this.dirtyFiles;
+    this.fullPending = false;
+    this.dirtyPaths = new Set();
+    this.dirtyFiles = new Set();
+    let listing: Map<string, FileStat> | undefined;
+    let scope: 'all' | Set<string> = 'all';
+    if (!full) {
+      scope = this.scopeOf(paths, files);
+      listing = await this.statPaths(scope);
+      if (!listing) full = true;
+    }
+    if (full) {
+      listing = await this.init.folder.list();
+      scope = 'all';
+      this.rules = await this.loadRules(listing);
+    }
+    const result = await this.text.pass(listing!, scope, this.rules);
+    if (full && this.init.binary) {
+      for (const [path, stat] of listing!) {
+        if (result.binaries.has(path) || this.rules.ignores(path) || this.init.owned?.(path)) continue;
+        if (this.init.binary.knownBinary(path, stat)) result.binaries.set(path, stat);
+      }
+      await this.init.binary.ingest(result.binaries);
+      await this.init.commit();
+    }
+    await this.init.binary?.writeOut();
+    if (result.again !== undefined) this.schedule(result.again);
+  }
+
+  /** The paths a targeted pass looks at: those the watcher named, and where the changed entries are and were. */
+  private scopeOf(paths: ReadonlySet<string>, files: ReadonlySet<FileId>): Set<string> {
+    const scope = new Set(paths);
+    for (const f of files) {
+      const now = this.init.replica.pathOf(f);
+      if (now !== undefined) scope.add(now);
+      const rec = this.init.records.ofFile(f);
+      if (rec) scope.add(rec.path);
+    }
+    return scope;
+  }
+
+  /** Stats of the scope's regular files; undefined when one is a folder (the pass becomes full). */
+  private async statPaths(scope: ReadonlySet<string>): Promise<Map<string, FileStat> | undefined> {
+    const out = new Map<string, FileStat>();
+    for (const path of scope) {
+      try {
+        const stat = await this.init.folder.stat(path);
+        if (stat) out.set(path, stat);
+      } catch (err) {
+        if (err instanceof UnsafePathError && err.reason === 'not-a-file') return undefined;
+        // A link or a protected path: not a file of the share; left out.
+      }
+    }
+    return out;
+  }
+
+  private async loadRules(listing: ReadonlyMap<string, FileStat>): Promise<IgnoreRules> {
+    const gitignores = new Map<string, string>();
+    for (const folder of gitignoreFolders(listing.keys())) {
+      const path = folder ? `${folder}/.gitignore` : '.gitignore';
+      const bytes = await this.init.folder.read(path).catch(() => undefined);
+      const text = bytes && textOf(bytes);
+      if (text !== undefined) gitignores.set(folder, text);
+    }
+    return new IgnoreRules(gitignores, this.init.exclude?.() ?? []);
+  }
+}

@@ -1,0 +1,573 @@
+/**
+ * A member's text files <-> the share's text entries: one pass, run by folder-mirror.ts
+ * on disk events, remote changes and a periodic rescan, the same for `weft peer` and the
+ * VS Code extension (which keeps the files open in editors for its editor binding).
+ *
+ * The rules (docs/FOLDERS.md):
+ * - An edit found on disk is the change from the record's base (the text at the version
+ *   the disk last agreed with) to the disk's text: real hunks (diffHunks), made at that
+ *   version (editAt), so edits in several places merge as `git merge-file` merges them,
+ *   and an edit made while the mirror was stopped merges on restart like any other.
+ * - A change of any size is split into commits under the limit (local-batch.ts), and
+ *   nothing on disk is changed by taking a change in: a failed commit leaves the disk as
+ *   the member left it.
+ * - Never overwrite what was not shared: a file on disk that no record describes is
+ *   taken in (adopted when equal to the share's text, taken as an older copy when equal
+ *   to an earlier version, merged from a common version when one is known, else shared
+ *   as a new entry, which the manifest shows beside the other under a conflict name).
+ * - The share writes only through a Folder (node-folder.ts: never through a link, never
+ *   outside the folder, never `.git/` or `.weft/`).
+ * - A delete is taken in only after the file stayed missing for DELETE_GRACE_MS (an
+ *   editor's save-as-rename is a rename, not a delete and a create); a missing file and
+ *   a new one with the same bytes are a rename.
+ * - A file a teammate deleted while this member edited it comes back, as a new entry
+ *   with the member's text: an edit is never lost to a concurrent delete.
+ * - A reader's edits are never committed: kept beside the file (`name (not shared).ext`),
+ *   and the file takes the share's text again; teammates' edits keep arriving.
+ */
+import type { ShareReplica } from '../src/share/replica.js';
+import type { FileId, ManifestEntry } from '../src/share/manifest.js';
+import { conflictPath } from '../src/share/paths.js';
+import { diffHunks } from '../src/text/diff.js';
+import type { Hunk, Id, TextOp, VersionVector } from '../src/text/types.js';
+import type { IgnoreRules } from './ignore-rules.js';
+import { UnsafePathError, type FileStat, type Folder } from './folder.js';
+import { bytesOf, hashOf, hashOfText, textOf } from './file-bytes.js';
+import { LocalBatch } from './local-batch.js';
+import type { DiskState, MirrorRecord, MirrorRecords, SavedVersion } from './mirror-records.js';
+
+/** A file that vanished is deleted from the share once it stayed missing this long. */
+export const DELETE_GRACE_MS = 400;
+/** A new file larger than this is shared as binary (an existing text entry stays text at any size). */
+export const MAX_NEW_TEXT_BYTES = 8 * 1024 * 1024;
+/** Base texts kept in memory (bytes of UTF-16), so a keystroke saved by another editor needs no replay. */
+const BASE_CACHE_UNITS = 32 * 1024 * 1024;
+
+/** What the mirror needs of a share replica (ShareReplica has it all). */
+export type MirrorReplica = Pick<
+  ShareReplica,
+  'files' | 'fileAt' | 'pathOf' | 'text' | 'document' | 'myRole' | 'meAgent' | 'versionOf' | 'textAt' | 'editAt' | 'edit' | 'createFile' | 'renameFile' | 'deleteFile' | 'findVersionWithText'
+>;
+
+export interface TextMirrorInit {
+  readonly folder: Folder;
+  readonly records: MirrorRecords;
+  readonly replica: MirrorReplica;
+  /** Stores and publishes what the replica staged. */
+  commit(): Promise<unknown>;
+  log(line: string): void;
+  now(): number;
+  /** Paths an editor has open: its binding owns them (neither read nor written here). */
+  owned?(path: string): boolean;
+  /** The text the member's Git checkout holds for `path` at HEAD (a common version for a clone that joins). */
+  gitBase?(path: string): Promise<string | undefined>;
+  /** Bytes of text per commit (tests make it small). */
+  readonly commitBudget?: number;
+}
+
+export interface TextPassResult {
+  /** Files on disk in scope that are not text (for the binary mirror). */
+  readonly binaries: Map<string, FileStat>;
+  /** Run another pass after this many ms (a delete's grace, a file that changed while written). */
+  readonly again: number | undefined;
+}
+
+interface DiskText {
+  readonly text: string;
+  readonly hash: string;
+  readonly stat: FileStat;
+}
+
+interface NewFile extends DiskText {
+  readonly path: string;
+  /** Another entry wants this path: which of the two keeps it (see takeInUntracked). */
+  readonly beside?: { readonly file: FileId; readonly order: 'before' | 'after' };
+}
+
+/** What one pass did, for the member (the first pass after a join prints it). */
+interface PassSummary {
+  adopted: number;
+  updated: number;
+  merged: number;
+  keptBeside: number;
+}
+
+function sameStat(a: FileStat | undefined, b: FileStat | undefined): boolean {
+  return a !== undefined && b !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+function saved(v: VersionVector): SavedVersion {
+  return Object.fromEntries(v);
+}
+
+function versionVector(v: SavedVersion): VersionVector {
+  return new Map(Object.entries(v));
+}
+
+/** Does the document hold every id of `v`? (A record written just before a commit that a crash lost names ids it lacks.) */
+function holds(doc: VersionVector, v: SavedVersion): boolean {
+  for (const [agent, n] of Object.entries(v)) if ((doc.get(agent) ?? 0) < n) return false;
+  return true;
+}
+
+/** `notes.md` -> `notes (not shared).md`: where a reader's own edit is kept. */
+export function unsharedCopyPath(path: string): string {
+  return conflictPath(path, 'not shared', false).replace(' (conflict not shared)', ' (not shared)');
+}
+
+export class TextMirror {
+  private readonly missingSince = new Map<string, number>();
+  private readonly baseTexts = new Map<string, string>();
+  private baseUnits = 0;
+  private summary: PassSummary = { adopted: 0, updated: 0, merged: 0, keptBeside: 0 };
+  /** The first pass of a mirror with no records yet: a member joining with files already in the folder. */
+  joining = false;
+
+  constructor(private readonly init: TextMirrorInit) {}
+
+  private get replica(): MirrorReplica {
+    return this.init.replica;
+  }
+
+  private canWrite(): boolean {
+    const role = this.replica.myRole();
+    return role === 'owner' || role === 'admin' || role === 'writer';
+  }
+
+  private textEntry(path: string): ManifestEntry | undefined {
+    const file = this.replica.fileAt(path);
+    return file === undefined ? undefined : this.replica.files().find((e) => e.file === file && e.kind === 'text');
+  }
+
+  private alive(file: FileId): boolean {
+    return this.replica.pathOf(file) !== undefined;
+  }
+
+  /**
+   * The record's state if the document holds its version, else its previous state if
+   * that one is held (a crash between the record and its commit), else undefined.
+   */
+  private effective(rec: MirrorRecord): DiskState | undefined {
+    if (!rec.version) return undefined;
+    const doc = this.replica.versionOf(rec.file);
+    if (holds(doc, rec.version)) return rec;
+    if (rec.previous?.version && holds(doc, rec.previous.version)) return rec.previous;
+    return undefined;
+  }
+
+  /** The text of `file` at a saved version, from the cache when it has that text's hash. */
+  private baseText(file: FileId, state: DiskState): string {
+    const cached = this.baseTexts.get(state.hash);
+    if (cached !== undefined) return cached;
+    const text = this.replica.textAt(file, versionVector(state.version!));
+    this.remember(state.hash, text);
+    return text;
+  }
+
+  private remember(hash: string, text: string): void {
+    if (this.baseTexts.has(hash) || text.length > BASE_CACHE_UNITS / 4) return;
+    this.baseTexts.set(hash, text);
+    this.baseUnits += text.length;
+    for (const [h, t] of this.baseTexts) {
+      if (this.baseUnits <= BASE_CACHE_UNITS) break;
+      this.baseTexts.delete(h);
+      this.baseUnits -= t.length;
+    }
+  }
+
+  /**
+   * One pass over `listing` (the folder's regular files; all of them when `scope` is
+   * 'all', else those of the given paths) and the share's text entries.
+   */
+  async pass(listing: ReadonlyMap<string, FileStat>, scope: 'all' | ReadonlySet<string>, rules: IgnoreRules): Promise<TextPassResult> {
+    const inScope = (p: string): boolean => scope === 'all' || scope.has(p);
+    const mine = (p: string): boolean => inScope(p) && !rules.ignores(p) && !(this.init.owned?.(p) ?? false);
+    const batch = new LocalBatch(this.init.records, () => this.init.commit(), this.init.commitBudget);
+    const binaries = new Map<string, FileStat>();
+    let again: number | undefined;
+    const soon = (ms: number): void => {
+      again = again === undefined ? ms : Math.min(again, ms);
+    };
+
+    // 1. Read what may have changed: files with no record, or whose stat differs from it.
+    const disk = new Map<string, DiskText>();
+    for (const [path, stat] of listing) {
+      if (!mine(path)) continue;
+      const rec = this.init.records.at(path);
+      if (rec?.kind === 'binary' || (!rec && this.replica.files().some((e) => e.path === path && e.kind === 'binary'))) {
+        binaries.set(path, stat);
+        continue;
+      }
+      if (rec && sameStat(rec, stat) && this.effective(rec) === rec) continue;
+      const read = await this.readText(path, stat, rec !== undefined || this.textEntry(path) !== undefined);
+      if (read === 'binary') binaries.set(path, stat);
+      else if (read) disk.set(path, read);
+    }
+
+    // 2. Edits, adoptions and new files.
+    const created: NewFile[] = [];
+    for (const [path, d] of disk) {
+      const rec = this.init.records.at(path);
+      if (rec?.kind === 'text') {
+        const base = this.effective(rec);
+        if (base && base.hash === d.hash) {
+          if (!sameStat(rec, d.stat) || base !== rec) batch.record({ set: { ...rec, ...base, size: d.stat.size, mtimeMs: d.stat.mtimeMs, previous: undefined } as MirrorRecord });
+          continue;
+        }
+        if (!this.alive(rec.file)) {
+          if (this.canWrite()) {
+            this.init.log(`${path} was deleted by a teammate while you edited it: your version is kept and shared again`);
+            created.push({ path, ...d });
+          } else batch.record({ forget: path });
+          continue;
+        }
+        if (!this.canWrite()) {
+          await this.keepReaderEdit(rec, d);
+          continue;
+        }
+        await this.takeInEdit(batch, rec, base, d);
+      } else {
+        const entry = this.textEntry(path);
+        if (entry) await this.takeInUntracked(batch, path, d, entry.file as FileId, created);
+        else if (this.canWrite()) created.push({ path, ...d });
+      }
+      await batch.flushIfFull();
+    }
+
+    // 3. Recorded files gone from disk: renames (same bytes at a new path), then deletes after a grace.
+    for (const rec of this.init.records.all()) {
+      if (rec.kind !== 'text' || listing.has(rec.path) || !mine(rec.path)) continue;
+      if (!this.alive(rec.file)) {
+        batch.record({ forget: rec.path });
+        continue;
+      }
+      if (!this.canWrite()) continue; // the share's text is written back below
+      const hash = this.effective(rec)?.hash ?? rec.hash;
+      const i = created.findIndex((c) => c.hash === hash && !this.textEntry(c.path));
+      if (i >= 0) {
+        const to = created.splice(i, 1)[0]!;
+        this.replica.renameFile(rec.file, to.path);
+        batch.addStaged(to.path.length + 64);
+        batch.record({ set: { ...rec, path: to.path, size: to.stat.size, mtimeMs: to.stat.mtimeMs } });
+        this.missingSince.delete(rec.path);
+        this.init.log(`renamed ${rec.path} -> ${to.path}`);
+        continue;
+      }
+      const since = this.missingSince.get(rec.path);
+      if (since === undefined) {
+        this.missingSince.set(rec.path, this.init.now());
+        soon(DELETE_GRACE_MS);
+      } else if (this.init.now() - since >= DELETE_GRACE_MS) {
+        this.missingSince.delete(rec.path);
+        this.replica.deleteFile(rec.file);
+        batch.addStaged(64);
+        batch.record({ forget: rec.path });
+        this.init.log(`deleted ${rec.path}`);
+      } else soon(DELETE_GRACE_MS - (this.init.now() - since));
+    }
+    for (const path of [...this.missingSince.keys()]) if (listing.has(path) || !this.init.records.at(path)) this.missingSince.delete(path);
+
+    for (const c of created) {
+      await this.createEntry(batch, c);
+      await batch.flushIfFull();
+    }
+    await batch.flush();
+
+    // 4. The share's text to disk.
+    for (const entry of this.replica.files()) {
+      if (entry.kind !== 'text') continue;
+      const rec = this.init.records.ofFile(entry.file as FileId);
+      if (!mine(entry.path) && !(rec && inScope(rec.path))) continue;
+      if (rules.ignores(entry.path) || this.init.owned?.(entry.path)) continue;
+      if (rec && this.missingSince.has(rec.path)) continue; // deleted here, in its grace: not written back
+      const wait = await this.writeOut(entry, rec, listing);
+      if (wait !== undefined) soon(wait);
+    }
+    // 5. Files of entries no longer in the share: removed if untouched since written.
+    for (const rec of this.init.records.all()) {
+      if (rec.kind !== 'text' || this.alive(rec.file) || !mine(rec.path)) continue;
+      const stat = await this.statOf(rec.path);
+      if (stat && !sameStat(stat, rec) && (await this.hashAt(rec.path)) !== rec.hash) continue; // edited: step 2 brings it back
+      if (stat) {
+        await this.init.folder.remove(rec.path).catch((err: unknown) => this.init.log(`cannot remove ${rec.path}: ${message(err)}`));
+        this.init.log(`removed ${rec.path}`);
+      }
+      await this.init.records.commit([{ forget: rec.path }]);
+    }
+    this.reportSummary();
+    return { binaries, again };
+  }
+
+  private async readText(path: string, stat: FileStat, knownText: boolean): Promise<DiskText | 'binary' | undefined> {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await this.init.folder.read(path);
+    } catch (err) {
+      if (err instanceof UnsafePathError) return undefined;
+      throw err;
+    }
+    if (!bytes) return undefined;
+    const text = textOf(bytes);
+    if (text === undefined || (!knownText && bytes.length > MAX_NEW_TEXT_BYTES)) return 'binary';
+    return { text, hash: hashOf(bytes), stat };
+  }
+
+  /** A writer's edit of a tracked file: the change from its base, made at the base's version. */
+  private async takeInEdit(batch: LocalBatch, rec: MirrorRecord, base: DiskState | undefined, d: DiskText): Promise<void> {
+    let version: VersionVector;
+    let before: string;
+    if (base) {
+      version = versionVector(base.version!);
+      before = this.baseText(rec.file, base);
+    } else {
+      // No version to merge from (never expected: the log lost history): the disk's text wins over the share's.
+      this.init.log(`${rec.path}: no common version with the share left; your text replaces the share's`);
+      version = this.replica.versionOf(rec.file);
+      before = this.replica.text(rec.file);
+    }
+    const hunks = diffHunks(before, d.text);
+    await this.stageHunks(batch, rec.file, version, hunks);
+    this.remember(d.hash, d.text);
+    batch.record({ set: this.recordAfterEdit(rec.path, rec.file, version, d, base) });
+  }
+
+  /**
+   * The record after staging an edit made at `version`: the disk's text is the text at
+   * that version plus our own new operations (editAt made them all at that version).
+   */
+  private recordAfterEdit(path: string, file: FileId, version: VersionVector, d: DiskText, previous: DiskState | undefined): MirrorRecord {
+    const me = this.replica.meAgent();
+    const after = new Map(version);
+    const mine = this.replica.versionOf(file).get(me);
+    if (mine !== undefined) after.set(me, mine);
+    return { path, file, kind: 'text', hash: d.hash, size: d.stat.size, mtimeMs: d.stat.mtimeMs, version: saved(after), ...(previous ? { previous: stateOnly(previous) } : {}) };
+  }
+
+  /** Stages `hunks` (in the coordinates of the text at `version`), committing in pieces under the budget. */
+  private async stageHunks(batch: LocalBatch, file: FileId, version: VersionVector, hunks: readonly Hunk[]): Promise<void> {
+    // From the last to the first: each edit is made at `version`, so earlier offsets stay valid.
+    for (let i = hunks.length - 1; i >= 0; i--) {
+      const h = hunks[i]!;
+      const room = batch.room;
+      if (h.insert.length <= room) {
+        this.replica.editAt(file, version, [h]);
+        batch.addStaged(h.insert.length + 16);
+      } else {
+        // A large insert: its first piece made at `version`, the rest typed after it, piece by piece.
+        let last = lastInserted(this.replica.editAt(file, version, [{ offset: h.offset, deleteCount: h.deleteCount, insert: h.insert.slice(0, room) }]));
+        batch.addStaged(room);
+        let done = room;
+        while (done < h.insert.length && last) {
+          await batch.flushIfFull();
+          const piece = h.insert.slice(done, done + batch.room);
+          const at = this.replica.document(file).offsetOf({ id: last, bias: 'before' });
+          last = lastInserted(this.replica.editAt(file, this.replica.versionOf(file), [{ offset: at, deleteCount: 0, insert: piece }]));
+          batch.addStaged(piece.length);
+          done += piece.length;
+        }
+      }
+      await batch.flushIfFull();
+    }
+  }
+
+  /** A file on disk at an entry's path that no record describes (a join, or a concurrent create). */
+  private async takeInUntracked(batch: LocalBatch, path: string, d: DiskText, file: FileId, created: NewFile[]): Promise<void> {
+    const share = this.replica.text(file);
+    const record = (version: VersionVector, text: DiskText): MirrorRecord => ({ path, file, kind: 'text', hash: text.hash, size: text.stat.size, mtimeMs: text.stat.mtimeMs, version: saved(version) });
+    if (d.text === share) {
+      batch.record({ set: record(this.replica.versionOf(file), d) });
+      this.summary.adopted++;
+      return;
+    }
+    const older = this.replica.findVersionWithText(file, d.text);
+    if (older) {
+      // An older copy of the share's file: it counts as unchanged, and the newer text is written over it.
+      batch.record({ set: record(older, d) });
+      this.remember(d.hash, d.text);
+      this.summary.updated++;
+      this.init.log(`${path} held an older version of the share's file: updated`);
+      return;
+    }
+    const gitText = await this.init.gitBase?.(path);
+    const common = gitText === undefined ? undefined : this.replica.findVersionWithText(file, gitText);
+    if (common && gitText !== undefined && this.canWrite()) {
+      await this.stageHunks(batch, file, common, diffHunks(gitText, d.text));
+      batch.record({ set: this.recordAfterEdit(path, file, common, d, undefined) });
+      this.summary.merged++;
+      this.init.log(`${path}: your changes since Git's HEAD are merged with the share's`);
+      return;
+    }
+    if (this.canWrite()) {
+      // No common version: both stay, the manifest shows them side by side. Where a file
+      // turns up beside the share's while the mirror runs, it keeps its path and the
+      // teammate's goes beside it (nothing on disk is replaced); a joiner's copy goes
+      // beside the share's (a teammate's newer text stays where everyone expects it).
+      const order = this.joining ? 'after' : 'before';
+      created.push({ path, ...d, beside: { file, order } });
+      this.summary.keptBeside++;
+      this.init.log(
+        order === 'after'
+          ? `${path} differs from the share's file with no common version: both are kept, yours beside the share's`
+          : `${path} is your own file, and a teammate shared another at that path: both are kept, theirs beside yours`,
+      );
+    }
+    // A reader's file stays; write-out puts the share's text beside it.
+  }
+
+  /** A new entry with the disk's text (in pieces under the budget); its record follows. */
+  private async createEntry(batch: LocalBatch, c: NewFile): Promise<void> {
+    const first = c.text.slice(0, batch.room);
+    const file = this.replica.createFile(c.path, 'text', first, c.beside) as FileId;
+    batch.addStaged(first.length + c.path.length + 64);
+    let done = first.length;
+    while (done < c.text.length) {
+      await this.flushPartial(batch, c.path, file, c.text.slice(0, done));
+      const piece = c.text.slice(done, done + batch.room);
+      this.replica.edit(file, done, 0, piece);
+      batch.addStaged(piece.length);
+      done += piece.length;
+    }
+    this.remember(c.hash, c.text);
+    batch.record({ set: { path: c.path, file, kind: 'text', hash: c.hash, size: c.stat.size, mtimeMs: c.stat.mtimeMs, version: saved(this.replica.versionOf(file)) } });
+    this.init.log(`added ${c.path}`);
+  }
+
+  /** Commits a new file's first part, with a record saying the share holds that much (a crash resumes from there). */
+  private async flushPartial(batch: LocalBatch, path: string, file: FileId, soFar: string): Promise<void> {
+    if (!batch.full) return;
+    batch.record({ set: { path, file, kind: 'text', hash: hashOfText(soFar), size: -1, mtimeMs: -1, version: saved(this.replica.versionOf(file)) } });
+    await batch.flush();
+  }
+
+  /** A reader typed: their text goes beside the file, and the file takes the share's text again. */
+  private async keepReaderEdit(rec: MirrorRecord, d: DiskText): Promise<void> {
+    const path = rec.path;
+    let copy = unsharedCopyPath(path);
+    for (let n = 2; (await this.statOf(copy)) !== undefined; n++) copy = unsharedCopyPath(`${path.replace(/(\.[^./]*)?$/, ` ${n}$1`)}`);
+    await this.init.folder.write(copy, bytesOf(d.text));
+    const text = this.replica.text(rec.file);
+    await this.writeText(path, rec.file, text, hashOfText(text), rec);
+    this.init.log(`you are a reader of this share: your edit of ${path} is not shared; it is kept in ${copy}, and ${path} shows the share's text again`);
+  }
+
+  /** Writes the share's text of `entry` at its path, moving the file first if the entry moved. Returns a delay to retry after, if any. */
+  private async writeOut(entry: ManifestEntry, rec: MirrorRecord | undefined, listing: ReadonlyMap<string, FileStat>): Promise<number | undefined> {
+    const file = entry.file as FileId;
+    const folder = this.init.folder;
+    let target = entry.path;
+    let current = rec;
+    if (current && current.path !== target) {
+      // The entry moved (a teammate's rename, or a conflict name): move the file if it is as we left it.
+      const stat = listing.get(current.path) ?? (await this.statOf(current.path));
+      if (stat && (sameStat(stat, current) || (await this.hashAt(current.path)) === current.hash)) {
+        if (await folder.rename(current.path, target).catch(() => false)) {
+          await this.init.records.commit([{ set: { ...current, path: target } }]);
+          this.init.log(`moved ${current.path} -> ${target}`);
+          current = this.init.records.at(target);
+        }
+      } else if (!stat) {
+        await this.init.records.commit([{ forget: current.path }]);
+        current = undefined;
+      } else return 0; // changed on disk and not taken in yet
+    }
+    const text = this.replica.text(file);
+    const hash = hashOfText(text);
+    let stat: FileStat | undefined;
+    try {
+      stat = await folder.stat(target);
+    } catch (err) {
+      this.init.log(`not writing ${target}: ${message(err)}`);
+      return undefined;
+    }
+    const here = this.init.records.at(target);
+    if (stat) {
+      if (here?.file !== file) {
+        if (here) return 0; // another entry's file is still here: it moves first
+        if (this.canWrite()) return undefined; // untracked: step 2 takes it in
+        // A reader's own file: the share's text goes beside it.
+        target = conflictPath(entry.path, file.slice(0, 8), false);
+        if (this.init.records.at(target)?.file === file && (await this.statOf(target))) return this.rewriteIfStale(target, file, text, hash);
+        if (await this.statOf(target)) return undefined;
+        this.init.log(`${entry.path} is your own file: the share's is written beside it, as ${target}`);
+      } else {
+        return this.rewriteIfStale(target, file, text, hash);
+      }
+    }
+    await this.writeText(target, file, text, hash, here?.file === file ? here : undefined);
+    return undefined;
+  }
+
+  /** The file at `path` is this entry's: rewritten if the share's text differs, unless it changed meanwhile. */
+  private async rewriteIfStale(path: string, file: FileId, text: string, hash: string): Promise<number | undefined> {
+    const rec = this.init.records.at(path)!;
+    const stat = await this.statOf(path);
+    const onDisk = stat && sameStat(stat, rec) ? rec.hash : await this.hashAt(path);
+    if (onDisk === hash) {
+      if (rec.hash !== hash || !sameStat(stat, rec) || this.effective(rec) !== rec) {
+        await this.init.records.commit([{ set: { path, file, kind: 'text', hash, size: stat!.size, mtimeMs: stat!.mtimeMs, version: saved(this.replica.versionOf(file)) } }]);
+      }
+      return undefined;
+    }
+    if (onDisk !== rec.hash) return 0; // edited since the last pass: taken in first
+    await this.writeText(path, file, text, hash, rec);
+    return undefined;
+  }
+
+  /** Record first (with what was there before), then the file. */
+  private async writeText(path: string, file: FileId, text: string, hash: string, previous: MirrorRecord | undefined): Promise<void> {
+    const bytes = bytesOf(text);
+    const version = saved(this.replica.versionOf(file));
+    await this.init.records.commit([{ set: { path, file, kind: 'text', hash, size: bytes.length, mtimeMs: -1, version, ...(previous ? { previous: stateOnly(previous) } : {}) } }]);
+    let stat: FileStat;
+    try {
+      stat = await this.init.folder.write(path, bytes);
+    } catch (err) {
+      this.init.log(`cannot write ${path}: ${message(err)}`);
+      return;
+    }
+    this.remember(hash, text);
+    await this.init.records.commit([{ set: { path, file, kind: 'text', hash, size: stat.size, mtimeMs: stat.mtimeMs, version } }]);
+    this.init.log(`wrote ${path}`);
+  }
+
+  private async statOf(path: string): Promise<FileStat | undefined> {
+    try {
+      return await this.init.folder.stat(path);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async hashAt(path: string): Promise<string | undefined> {
+    try {
+      const bytes = await this.init.folder.read(path);
+      return bytes && hashOf(bytes);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private reportSummary(): void {
+    const s = this.summary;
+    if (s.adopted + s.updated + s.merged + s.keptBeside === 0) return;
+    this.init.log(`files already in the folder: ${s.adopted} equal to the share's (adopted), ${s.updated} older copies (updated), ${s.merged} merged with your changes, ${s.keptBeside} kept beside`);
+    this.summary = { adopted: 0, updated: 0, merged: 0, keptBeside: 0 };
+  }
+}
+
+/** The id of the last character an edit's operations insert. */
+function lastInserted(ops: readonly TextOp[]): Id | undefined {
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i]!;
+    if (op.kind === 'insert' && op.text.length > 0) return { agent: op.agent, seq: op.seq + op.text.length - 1 };
+  }
+  return undefined;
+}
+
+function stateOnly(s: DiskState): DiskState {
+  return { hash: s.hash, size: s.size, mtimeMs: s.mtimeMs, ...(s.version ? { version: s.version } : {}), ...(s.ref ? { ref: s.ref } : {}) };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,11 +1,14 @@
 /**
  * `weft peer`: the headless peer, which mirrors a share to a folder.
  *   weft peer init --dir F [--name N] [--broker ADDR]... [--address ADDR]...
- *        creates an identity and a share of F's text files; prints the invitation
+ *        creates a share of F's text files; prints the invitation
  *        (--address: this peer's own listen address, put in the invitation)
- *   weft peer key --dir F            prints this peer's public key (creates the identity)
+ *   weft peer key [--dir F]          prints this peer's public key (creates the identity);
+ *        says on stderr where the key is
  *   weft peer grant KEY --role writer|reader|admin --dir F [--name N]
  *        grants access in the stored share (published on the next run)
+ *   weft peer revoke KEY --dir F     revokes a member's access in the stored share and moves
+ *        the share to a new key (published on the next run); owner and admins only
  *   weft peer join INVITATION --dir F   records the share to join (keys come on run)
  *   weft peer invite --dir F [--address ADDR]...   prints the invitation again
  *   weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N]
@@ -14,17 +17,18 @@
  *   weft peer gc --dir F [--grace-hours H]
  *        deletes the chunks no kept version of a listed binary file needs and older than
  *        H hours (default 1), while the peer is not running
- * Files in F/.weft/: identity (hex seed, 0600), share.json, log/ (the share's log),
- * chunks/ (encrypted chunks of binary files, a PackChunkStore).
+ * Every subcommand takes --identity FILE (or WEFT_IDENTITY): the identity to use instead
+ * of the user's, which lives in the configuration folder (bin/identity-store.ts), never in F.
+ * Files in F/.weft/ (state-folder.ts): .gitignore (`*`: nothing of it reaches Git),
+ * share.json, log/ (the share's log), chunks/ (encrypted chunks of binary files, a
+ * PackChunkStore). A folder whose .weft/ still holds an identity (earlier versions) is
+ * migrated on first use (identity-migration.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fromHex, publicKeyFromText, publicKeyToText, signingKeyPairFromSeed, toHex, type SigningKeyPair } from '../protocol/src/crypto/index.js';
+import { fromHex, publicKeyFromText, publicKeyToText, toHex, type SigningKeyPair } from '../protocol/src/crypto/index.js';
 import { ShareNode } from '../protocol/src/node/share-node.js';
-import { PeerRuntime, describeGarbageCollection, type PeerAddress } from '../protocol/src/runtime/peer-runtime.js';
+import { PeerRuntime, describeGarbageCollection } from '../protocol/src/runtime/peer-runtime.js';
 import { collectShareGarbage } from '../protocol/src/runtime/peer-gc.js';
 import { invitationFromText, invitationToText } from '../protocol/src/share/invitation.js';
 import type { GrantableRole } from '../protocol/src/share/roles.js';
@@ -33,26 +37,24 @@ import { PackChunkStore } from '../protocol/storage/chunk-store-pack.js';
 import { createTransport } from '../protocol/transport/index.js';
 import { peerIdFromWeftKey } from '../protocol/transport/peer-key.js';
 import { FolderMirror, readTextFiles } from './mirror.js';
+import { clearIdentityNote, defaultIdentityPath, explicitIdentity, folderIdentity, loadOrCreateIdentity, recordedIdentity } from './identity-store.js';
+import { migrateFolder } from './identity-migration.js';
+import { revokeMember } from './revoke.js';
+import { ensureStateFolder, hasShare, NoShareError, readShare, statePath, writeShare, type ShareFile } from './state-folder.js';
 
 export const PEER_USAGE = `usage: weft peer init --dir F [--name N] [--broker ADDR]... [--address ADDR]...
-       weft peer key --dir F
+       weft peer key [--dir F]
        weft peer grant KEY --role writer|reader|admin --dir F [--name N]
+       weft peer revoke KEY --dir F
        weft peer join INVITATION --dir F
        weft peer invite --dir F [--address ADDR]...
        weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N]
-       weft peer gc --dir F [--grace-hours H]`;
+       weft peer gc --dir F [--grace-hours H]
+Every subcommand also takes --identity FILE (or WEFT_IDENTITY=FILE): the key to use instead of
+your identity (see "weft peer key"). Keys are never kept inside F; F/.weft/ holds the share's
+state and a .gitignore, so nothing of Weft's reaches Git.`;
 
 class UsageError extends Error {}
-
-interface ShareFile {
-  shareId: string;
-  name: string;
-  topics: string[];
-  /** Brokers and peers to dial. */
-  addresses: PeerAddress[];
-  /** Our own addresses, for invitations. */
-  selfAddresses: string[];
-}
 
 const OPTIONS = {
   dir: { type: 'string' },
@@ -63,6 +65,7 @@ const OPTIONS = {
   role: { type: 'string' },
   mdns: { type: 'boolean' },
   'grace-hours': { type: 'string' },
+  identity: { type: 'string' },
 } as const;
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -75,16 +78,25 @@ export async function runPeerCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   try {
     const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true });
-    if (sub !== undefined && sub !== 'help' && !values.dir) throw new UsageError('--dir is required');
+    // The key is the user's, not a folder's: `key` needs no folder.
+    if (sub !== undefined && sub !== 'help' && sub !== 'key' && !values.dir) throw new UsageError('--dir is required');
     const dir = resolve(values.dir ?? '.');
+    identityOption = explicitIdentity(values.identity);
+    if (values.dir) await migrateFolder(dir, identityOption, note);
     switch (sub) {
       case 'init':
         return await init(dir, values.name, values.broker ?? [], values.address ?? []);
-      case 'key':
-        out(publicKeyToText((await identity(dir)).publicKey));
+      case 'key': {
+        const found = values.dir ? await folderIdentity(dir, identityOption) : await loadOrCreateIdentity(defaultIdentityPath(identityOption));
+        // stdout stays just the key (scripts read it); where it lives goes to stderr.
+        note(`identity: ${found.path}${found.created ? ' (created)' : ''}`);
+        out(publicKeyToText(found.keys.publicKey));
         return 0;
+      }
       case 'grant':
         return await grant(dir, positionals[0], values.role, values.name);
+      case 'revoke':
+        return await revoke(dir, positionals[0]);
       case 'join':
         return await joinShare(dir, positionals[0]);
       case 'invite': {
@@ -103,32 +115,32 @@ export async function runPeerCommand(args: string[]): Promise<number> {
   } catch (err) {
     process.stderr.write(`weft peer: ${err instanceof Error ? err.message : String(err)}\n`);
     if (err instanceof UsageError) process.stderr.write(`${PEER_USAGE}\n`);
-    return err instanceof UsageError ? 2 : 1;
+    return err instanceof UsageError || err instanceof NoShareError ? 2 : 1;
   }
 }
 
+/** Notices about the identity and the folder's layout: on stderr, so stdout stays what scripts read. */
+function note(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** The command line's --identity (or WEFT_IDENTITY), resolved once in runPeerCommand. */
+let identityOption: string | undefined;
+
+/** The identity the member of `dir` signs with (created on first use: see identity-store.ts). */
 async function identity(dir: string): Promise<SigningKeyPair> {
-  const p = join(dir, '.weft', 'identity');
-  if (!existsSync(p)) {
-    await mkdir(join(dir, '.weft'), { recursive: true });
-    await writeFile(p, toHex(new Uint8Array(randomBytes(32))) + '\n', { mode: 0o600 });
-    await chmod(p, 0o600);
-  }
-  return signingKeyPairFromSeed(fromHex((await readFile(p, 'utf8')).trim()));
+  return (await folderIdentity(dir, identityOption)).keys;
 }
 
-async function readShare(dir: string): Promise<ShareFile> {
-  const p = join(dir, '.weft', 'share.json');
-  if (!existsSync(p)) throw new UsageError(`${dir} holds no share: run "weft peer init" or "weft peer join" first`);
-  return JSON.parse(await readFile(p, 'utf8')) as ShareFile;
-}
-
-async function writeShare(dir: string, s: ShareFile): Promise<void> {
-  await writeFile(join(dir, '.weft', 'share.json'), JSON.stringify(s, null, 2) + '\n');
+/** What share.json records of the identity: the one a migrated, not yet joined folder noted (none: the user's). */
+async function identityToRecord(dir: string): Promise<Pick<ShareFile, 'identity'>> {
+  const noted = await recordedIdentity(dir);
+  return noted === undefined ? {} : { identity: noted };
 }
 
 async function openNode(dir: string, share: ShareFile, me: SigningKeyPair): Promise<ShareNode> {
-  const { node, recovered } = await ShareNode.open({ store: new FileLogStore(join(dir, '.weft', 'log')), shareId: fromHex(share.shareId), me });
+  await ensureStateFolder(dir);
+  const { node, recovered } = await ShareNode.open({ store: new FileLogStore(statePath(dir, 'log')), shareId: fromHex(share.shareId), me });
   if (recovered) out(`recovered the log: ${recovered}`);
   return node;
 }
@@ -149,10 +161,11 @@ async function invitation(dir: string, share: ShareFile, extra: string[]): Promi
 }
 
 async function init(dir: string, name: string | undefined, brokers: string[], selfAddresses: string[]): Promise<number> {
-  if (existsSync(join(dir, '.weft', 'share.json'))) throw new UsageError(`${dir} already holds a share`);
+  if (hasShare(dir)) throw new UsageError(`${dir} already holds a share`);
   const me = await identity(dir);
   const shareName = name ?? dir.split(/[\\/]/).pop() ?? 'share';
-  const { node, shareKey } = await ShareNode.create(new FileLogStore(join(dir, '.weft', 'log')), shareName, me);
+  await ensureStateFolder(dir);
+  const { node, shareKey } = await ShareNode.create(new FileLogStore(statePath(dir, 'log')), shareName, me);
   const files = await readTextFiles(dir);
   for (const [path, text] of files) node.replica.createFile(path, 'text', text);
   await node.commit();
@@ -162,9 +175,11 @@ async function init(dir: string, name: string | undefined, brokers: string[], se
     topics: node.replica.topicsNewestFirst().map(toHex),
     addresses: brokers.map((addr) => ({ role: 'broker', addr })),
     selfAddresses,
+    ...(await identityToRecord(dir)),
   };
   await node.close();
   await writeShare(dir, share);
+  await clearIdentityNote(dir);
   out(`created share "${shareName}" with ${files.size} files`);
   out(await invitation(dir, share, []));
   return 0;
@@ -189,10 +204,33 @@ async function grant(dir: string, keyText: string | undefined, role: string | un
 async function joinShare(dir: string, text: string | undefined): Promise<number> {
   if (!text) throw new UsageError('join needs an invitation (weft-invite:...)');
   const inv = invitationFromText(text);
-  const me = await identity(dir);
-  if (existsSync(join(dir, '.weft', 'share.json'))) throw new UsageError(`${dir} already holds a share`);
-  await writeShare(dir, { shareId: toHex(inv.shareId), name: inv.name, topics: inv.topics.map(toHex), addresses: inv.addresses, selfAddresses: [] });
-  out(`joining "${inv.name}" as ${publicKeyToText(me.publicKey)}; run "weft peer run --dir ${dir}"`);
+  const found = await folderIdentity(dir, identityOption);
+  if (hasShare(dir)) throw new UsageError(`${dir} already holds a share`);
+  await writeShare(dir, {
+    shareId: toHex(inv.shareId),
+    name: inv.name,
+    topics: inv.topics.map(toHex),
+    addresses: inv.addresses,
+    selfAddresses: [],
+    ...(await identityToRecord(dir)),
+  });
+  await clearIdentityNote(dir);
+  out(`joining "${inv.name}" as ${publicKeyToText(found.keys.publicKey)}; run "weft peer run --dir ${dir}"`);
+  return 0;
+}
+
+async function revoke(dir: string, keyText: string | undefined): Promise<number> {
+  if (!keyText) throw new UsageError('revoke needs the member key (weft1...; "weft peer key" prints it on their machine)');
+  const share = await readShare(dir);
+  const node = await openNode(dir, share, await identity(dir));
+  try {
+    const revoked = await revokeMember(node, publicKeyFromText(keyText), share.name);
+    // New invitations must name the new epoch's topic, or a new member would wait on the old one.
+    await writeShare(dir, { ...share, topics: node.replica.topicsNewestFirst().map(toHex) });
+    out(`revoked ${revoked.role} ${revoked.name} (${keyText}); the share moved to a new key (published on the next "weft peer run")`);
+  } finally {
+    await node.close();
+  }
   return 0;
 }
 

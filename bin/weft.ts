@@ -19,7 +19,7 @@ const USAGE = `usage: weft <command>
   demo [--seed N]   three replicas edit concurrently, merge, and converge (prints what happens)
   keygen            create an identity and print its public key
   broker [...]      run a broker (store and forward encrypted events); broker status
-  peer <sub> [...]  headless peer: init, key, grant, join, invite, run, gc (mirrors a share to a folder)
+  peer <sub> [...]  headless peer: init, key, grant, revoke, join, invite, run, gc (mirrors a share to a folder)
   --version         print the version
   --help            print this list; "weft broker --help" and "weft peer help" describe their options`;
 

@@ -138,9 +138,13 @@ describe('net/install: weft from an npm tarball', function () {
 
   it('weft peer key prints a weft1 public key', async () => {
     const dir = join(work, 'peer');
-    const { stdout } = await run('weft', ['peer', 'key', '--dir', dir], { env, cwd: work });
+    // The identity goes to the user's configuration folder: here one inside the test's folder, never the real home.
+    const config = join(work, 'config');
+    const { stdout } = await run('weft', ['peer', 'key', '--dir', dir], { env: { ...env, XDG_CONFIG_HOME: config, APPDATA: config }, cwd: work });
     const text = stdout.trim();
     assert.match(text, /^weft1[0-9a-z]+$/);
     assert.equal(publicKeyFromText(text).length, 32, 'the key text does not decode to an Ed25519 public key');
+    if (process.platform !== 'darwin') assert.ok(existsSync(join(config, 'weft', 'identity')), 'no identity in the configuration folder');
+    assert.ok(!existsSync(join(dir, '.weft', 'identity')), 'the identity was written inside the folder');
   });
 });

@@ -1,8 +1,12 @@
-/** Helpers for tests that run `weft peer` as real processes on loopback. */
+/**
+ * Helpers for tests that run `weft peer` as real processes on loopback. Several members
+ * run on one machine, so each folder's member gets an identity of its own (WEFT_IDENTITY,
+ * a file beside the folder: never the user's real one, and never inside the share).
+ */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { readTextFiles } from '../../bin/mirror.js';
 import { WEFT } from './broker-helpers.js';
@@ -10,9 +14,21 @@ import { WEFT } from './broker-helpers.js';
 const exec = promisify(execFile);
 const children = new Set<ChildProcess>();
 
+/** The identity file of the member that works in `dir`: beside it, so the test's temporary root removes it. */
+export function memberIdentity(dir: string): string {
+  return join(dirname(dir), `.${basename(dir)}.identity`);
+}
+
+/** The environment of a `weft peer` process for the member of `dir` (the folder after --dir in `args`). */
+function memberEnv(args: string[]): NodeJS.ProcessEnv {
+  const at = args.indexOf('--dir');
+  const dir = at >= 0 ? args[at + 1] : undefined;
+  return dir === undefined ? process.env : { ...process.env, WEFT_IDENTITY: memberIdentity(dir) };
+}
+
 /** Runs a one-shot `weft peer ...` command and returns its stdout. */
 export async function peerCli(...args: string[]): Promise<string> {
-  const { stdout } = await exec(process.execPath, [WEFT, 'peer', ...args], { timeout: 30_000 });
+  const { stdout } = await exec(process.execPath, [WEFT, 'peer', ...args], { timeout: 30_000, env: memberEnv(args) });
   return stdout;
 }
 
@@ -36,7 +52,7 @@ export class PeerProc {
   /** Starts `weft peer run --dir dir ...args` and waits until it mirrors. */
   static async run(dir: string, args: string[] = [], env: Record<string, string> = {}, prefix: string[] = []): Promise<PeerProc> {
     const cmd = [...prefix, process.execPath, WEFT, 'peer', 'run', '--dir', dir, ...args];
-    const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...memberEnv(['--dir', dir]), ...env } });
     children.add(proc);
     const p = new PeerProc(dir, proc);
     await waitUntil(() => p.out.includes('mirroring'), 15_000, () => `peer in ${dir} did not start:\n${p.out}`);

@@ -7,7 +7,8 @@
  *    configuration folder;
  *  - a folder laid out by earlier versions (`.weft/identity`, no .gitignore) is migrated:
  *    the key moves to the configuration folder, or to `identities/` when the user has
- *    another key already, and the member still signs (grants, and a run publishes);
+ *    another key already, and the member still signs (grants, and a run publishes); a
+ *    folder that made a key but never joined joins with that key (the one granted);
  *  - `weft peer revoke` removes a member: its later edits no longer reach the owner, and
  *    the owner's stored log no longer lists it.
  * Every member has a home of its own inside the test's temporary folder (HOME,
@@ -275,6 +276,34 @@ describe('net/peer identity: keys outside shared folders, nothing of Weft in Git
     // Only the share's owner key can grant: this works only if the folder still signs with it.
     await grantMate(old);
     await joinAndRun(old);
+  });
+
+  it('a folder that made its key but has not joined yet (earlier versions) joins with that key, the one its owner granted', async () => {
+    const r = root('peer-identity-unjoined');
+    const owner = member(r, 'owner');
+    const mate = member(r, 'mate');
+    writeFileSync(join(owner.dir, 'doc.md'), 'shared\n');
+    const invitation = invitationOf((await weft(owner, 'init', '--dir', owner.dir, '--name', 'team')).stdout);
+    // `weft peer key --dir` of an earlier version: the key in .weft/identity, sent to the owner and granted.
+    const legacy = join(mate.dir, '.weft', 'identity');
+    mkdirSync(join(mate.dir, '.weft'));
+    const seed = new Uint8Array(32).fill(42);
+    writeFileSync(legacy, `${toHex(seed)}\n`);
+    const grantedKey = publicKeyToText(signingKeyPairFromSeed(seed).publicKey);
+    await weft(owner, 'grant', grantedKey, '--role', 'writer', '--dir', owner.dir);
+    // Since then the user has an identity of their own.
+    const userKey = (await weft(mate, 'key')).stdout.trim();
+    assert.notEqual(userKey, grantedKey);
+
+    const joined = await weft(mate, 'join', invitation, '--dir', mate.dir);
+    assert.match(joined.stdout, new RegExp(`joining "team" as ${grantedKey}`));
+    assert.match(joined.stderr, /this folder will join with it/);
+    const kept = join(mate.identity, '..', 'identities', `key-${toHex(signingKeyPairFromSeed(seed).publicKey).slice(0, 16)}`);
+    const share = JSON.parse(readFileSync(join(mate.dir, '.weft', 'share.json'), 'utf8')) as { identity?: string };
+    assert.equal(share.identity, kept);
+    assert.deepEqual(seedOf(kept), seed);
+    assert.deepEqual(readdirSync(join(mate.dir, '.weft')).sort(), ['.gitignore', 'share.json'], 'the key or its note stayed in the folder');
+    assert.equal((await weft(mate, 'key', '--dir', mate.dir)).stdout.trim(), grantedKey);
   });
 
   it('weft peer revoke: the revoked member\u2019s later edits no longer reach the owner; refusals say why', async () => {

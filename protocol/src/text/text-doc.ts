@@ -21,6 +21,7 @@ import { MAX_AGENT_LENGTH, MAX_SEQ } from './limits.js';
 import { DEL_BACK, DEL_FWD, INSERT } from './op-log.js';
 import { Run } from './run.js';
 import { prepareOps } from './prepare-ops.js';
+import { stateAt } from './state-at.js';
 import { decodeDocState, encodeDocState } from './state-codec.js';
 import { MissingDependencyError, type Anchor, type Hunk, type Id, type TextChange, type TextOp, type VersionVector } from './types.js';
 
@@ -279,8 +280,8 @@ export class TextDoc {
 
   /**
    * The visible text as it was when this replica held exactly `v`: a version it held once
-   * (an earlier `version()`), or any causally complete set of its ids. Unless `v` is the
-   * current version, this replays the ops within `v` into a fresh replica: O(history).
+   * (an earlier `version()`), or any causally complete set of its ids. Costs one pass
+   * over the document's runs and log (no replay).
    */
   textAt(v: VersionVector): string {
     return this.holdsExactly(v) ? this.toString() : this.replicaAt(v).toString();
@@ -326,20 +327,14 @@ export class TextDoc {
     return named === this.st.vv.filter((n) => n > 0).length;
   }
 
-  /** A fresh replica (same agent) holding exactly the ids of `v`. */
+  /** A replica (same agent) holding exactly the ids of `v`, built from this one (state-at.ts). */
   private replicaAt(v: VersionVector): TextDoc {
     for (const [name, n] of v) {
       const a = this.st.agentOf(name);
       if (n > (a === undefined ? 0 : this.st.vv[a]!)) throw new RangeError(`the version names ${name}:${n - 1}, which this replica does not hold`);
     }
-    const old = new TextDoc(this.agent);
-    try {
-      old.applyRemote(this.opsWithin(v));
-    } catch (e) {
-      if (e instanceof MissingDependencyError) throw new RangeError(`not a version this replica held: ${e.message}`);
-      throw e;
-    }
-    return old;
+    const to = this.st.agents.map((name) => v.get(name) ?? 0);
+    return new TextDoc(this.agent, stateAt(this.st, to, this.me));
   }
 
   anchorAt(offset: number, bias: 'before' | 'after'): Anchor {

@@ -5,14 +5,18 @@
  * history.
  */
 import assert from 'node:assert/strict';
-import { TextDoc, decodeOps, encodeOps, type TextOp } from '../../../protocol/src/text/index.js';
+import { TextDoc, decodeOps, encodeOps, type TextOp, type VersionVector } from '../../../protocol/src/text/index.js';
 import { loadTrace, type ConcurrentTrace, type SequentialTrace } from '../../../bench/_traces.js';
 
 function replaySequential(name: string): void {
   const trace = loadTrace<SequentialTrace>(name);
   const doc = new TextDoc('author');
   const remote = new TextDoc('reader');
-  for (const txn of trace.txns) {
+  // The text at 20 points of the history, for textAt.
+  const every = Math.ceil(trace.txns.length / 20);
+  const seen: Array<[VersionVector, string]> = [];
+  for (const [i, txn] of trace.txns.entries()) {
+    if (i % every === 0) seen.push([doc.version(), doc.toString()]);
     const ops: TextOp[] = [];
     for (const [pos, del, ins] of txn.patches) {
       if (del > 0) ops.push(...doc.delete(pos, del));
@@ -25,6 +29,10 @@ function replaySequential(name: string): void {
   const decoded = TextDoc.decodeState(doc.encodeState(), 'third');
   assert.equal(decoded.toString(), trace.endContent);
   assert.deepEqual(decoded.version(), doc.version());
+  for (const [v, text] of seen) {
+    assert.equal(doc.textAt(v), text);
+    assert.equal(decoded.textAt(v), text);
+  }
   const caughtUp = new TextDoc('fourth');
   caughtUp.applyRemote(decoded.opsSince(new Map()));
   assert.equal(caughtUp.toString(), trace.endContent);
@@ -33,7 +41,7 @@ function replaySequential(name: string): void {
 describe('text/trace replays', function () {
   this.timeout(60_000);
 
-  it('automerge-paper ends in its endContent (local, remote, decoded)', () => replaySequential('automerge-paper'));
+  it('automerge-paper ends in its endContent (local, remote, decoded), and textAt gives its text along the way', () => replaySequential('automerge-paper'));
   it('sveltecomponent ends in its endContent (local, remote, decoded)', () => replaySequential('sveltecomponent'));
 
   it('friendsforever replayed with its concurrency ends in its endContent', () => {

@@ -36,7 +36,8 @@ import { FileLogStore } from '../protocol/storage/file-log-store.js';
 import { PackChunkStore } from '../protocol/storage/chunk-store-pack.js';
 import { createTransport } from '../protocol/transport/index.js';
 import { peerIdFromWeftKey } from '../protocol/transport/peer-key.js';
-import { FolderMirror, readTextFiles } from './mirror.js';
+import { importFolder } from '../protocol/mirror/import-folder.js';
+import { mirrorStateDir, startPeerMirror } from './peer-mirror.js';
 import { clearIdentityNote, defaultIdentityPath, explicitIdentity, folderIdentity, loadOrCreateIdentity, recordedIdentity } from './identity-store.js';
 import { migrateFolder } from './identity-migration.js';
 import { revokeMember } from './revoke.js';
@@ -166,9 +167,9 @@ async function init(dir: string, name: string | undefined, brokers: string[], se
   const shareName = name ?? dir.split(/[\\/]/).pop() ?? 'share';
   await ensureStateFolder(dir);
   const { node, shareKey } = await ShareNode.create(new FileLogStore(statePath(dir, 'log')), shareName, me);
-  const files = await readTextFiles(dir);
-  for (const [path, text] of files) node.replica.createFile(path, 'text', text);
-  await node.commit();
+  // The folder's files go in through the mirror's first pass: in commits under the limit,
+  // one file read at a time, with the mirror's records written for the first run.
+  const files = await importFolder({ root: dir, recordsDir: mirrorStateDir(statePath(dir)), node, progress: (n) => out(`${n} files added so far`) });
   const share: ShareFile = {
     shareId: toHex(shareKey.publicKey),
     name: shareName,
@@ -180,7 +181,7 @@ async function init(dir: string, name: string | undefined, brokers: string[], se
   await node.close();
   await writeShare(dir, share);
   await clearIdentityNote(dir);
-  out(`created share "${shareName}" with ${files.size} files`);
+  out(`created share "${shareName}" with ${files} files`);
   out(await invitation(dir, share, []));
   return 0;
 }
@@ -256,10 +257,9 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
     if (line !== last) out((last = line));
   });
   runtime.on('presence', (list) => out(`here: ${list.map((e) => e.presence.name).join(', ') || 'nobody else'}`));
-  const mirror = new FolderMirror(dir, runtime, out);
-  // The first pass compares the folder with the stored share (edits made while stopped)
-  // before anything arrives from the network.
-  await mirror.start();
+  // The mirror's first pass compares the folder with the stored share (edits made while
+  // stopped) before anything arrives from the network.
+  const mirror = await startPeerMirror(dir, statePath(dir), runtime, out);
   runtime.start();
   out(`mirroring ${dir}`);
   // Chunks of replaced versions and deleted files: at start, then hourly (one run at a time).

@@ -56,6 +56,12 @@ export class EditorBinding implements vscode.Disposable {
     return undefined;
   }
 
+  /** The binding of the open document at a share path, if any. */
+  bindingOfPath(path: string): DocumentBinding | undefined {
+    const file = this.init.replica.fileAt(path);
+    return file === undefined ? undefined : this.bindingOf(file);
+  }
+
   /** The binding of an open document, if it is a shared file. */
   bindingOfDocument(doc: vscode.TextDocument): DocumentBinding | undefined {
     return this.byUri.get(doc.uri.toString());

@@ -1,7 +1,9 @@
 /**
- * "Weft: Join…": paste an invitation; the share's files arrive in the current folder,
- * which must be empty (else the user picks an empty folder, which opens with the join
- * pending). A progress notification follows the keys and files.
+ * "Weft: Join…": paste an invitation; the share's files arrive in the current folder
+ * (with no folder open, the user picks one, which opens with the join pending). A folder
+ * that already holds files, such as the member's own clone, is merged with the share
+ * by the folder mirror: equal files adopted, older copies updated, own changes merged,
+ * the rest kept beside. A progress notification follows the keys and files.
  * weft.join(invitationText?, folder?) skips the prompts; it resolves once the session runs.
  */
 import * as vscode from 'vscode';
@@ -67,19 +69,21 @@ export function registerJoin(launcher: SessionLauncher, bound: BoundShares, iden
     if (!text) return false;
     invitationFromText(text); // a clear error before anything changes
     let folder = folderArg ?? (vscode.workspace.workspaceFolders?.length === 1 ? vscode.workspace.workspaceFolders[0]!.uri : undefined);
-    if (!folder || !(await isEmptyFolder(folder))) {
-      const choose = 'Choose an Empty Folder…';
-      const why = folder ? 'This folder is not empty: a share is joined into an empty folder.' : 'Open an empty folder to join into.';
-      if ((await vscode.window.showWarningMessage(`Weft: ${why}`, choose)) !== choose) return false;
+    if (!folder) {
+      const choose = 'Choose a Folder…';
+      if ((await vscode.window.showWarningMessage('Weft: Open the folder to join into (empty, or your own copy of the files).', choose)) !== choose) return false;
       const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Join Here' });
       if (!picked?.[0]) return false;
-      if (!(await isEmptyFolder(picked[0]))) throw new Error(`${picked[0].fsPath} is not empty. Choose or create an empty folder.`);
       folder = picked[0];
       if (!vscode.workspace.getWorkspaceFolder(folder) || vscode.workspace.getWorkspaceFolder(folder)!.uri.toString() !== folder.toString()) {
         await bound.setPendingJoin(folder, text);
         await vscode.commands.executeCommand('vscode.openFolder', folder);
         return true;
       }
+    }
+    if (!(await isEmptyFolder(folder))) {
+      // Files already here merge with the share's (docs/FOLDERS.md): nothing of either side is overwritten.
+      log.info(`joining into ${folder.fsPath}, which holds files: each is merged with the share's (adopted, updated, merged or kept beside)`);
     }
     const session = await launcher.join(folder, text);
     followJoin(session, fingerprint((await identity.keyPair()).publicKey));

@@ -3,20 +3,16 @@
  * activation call. Knows where logs live (global storage: shares/<share id>/log) and
  * which share each folder is bound to (BoundShares).
  */
-import { Buffer } from 'node:buffer';
 import * as vscode from 'vscode';
 import { ShareNode, toHex } from '../../protocol/src/index.js';
 import { invitationFromText } from '../../protocol/src/share/invitation.js';
 import { FileLogStore } from '../../protocol/storage/file-log-store.js';
 import { readSettings } from '../config.js';
 import type { Identity } from '../identity.js';
-import { readIgnoreRules, scanTextFiles } from '../workspace/folder-files.js';
+import { importFolder } from '../../protocol/mirror/import-folder.js';
 import type { BoundShare, BoundShares } from './bound-shares.js';
 import type { SessionRegistry } from './session-registry.js';
 import { ShareSession } from './share-session.js';
-
-/** Files are imported in commits of about this many bytes (a commit holds at most 1 MiB). */
-const IMPORT_COMMIT_BYTES = 256 * 1024;
 
 export interface SessionLauncherInit {
   identity: Identity;
@@ -39,25 +35,21 @@ export class SessionLauncher {
     if (this.init.registry.get(folder)) throw new Error('this folder is already shared');
     const me = await this.init.identity.keyPair();
     const settings = readSettings(folder);
-    const rules = await readIgnoreRules(folder, settings.exclude);
     const name = folder.path.split('/').filter(Boolean).pop() ?? 'share';
     const tmp = vscode.Uri.joinPath(this.sharesDir(), `new-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
     await vscode.workspace.fs.createDirectory(tmp);
     const { node, shareKey } = await ShareNode.create(new FileLogStore(vscode.Uri.joinPath(tmp, 'log').fsPath), name, me);
     let bound: BoundShare;
     try {
-      const files = await scanTextFiles(folder, rules, (l) => this.init.log.info(l));
-      let bytes = 0;
-      for (const [path, text] of files) {
-        node.replica.createFile(path, 'text', text);
-        bytes += Buffer.byteLength(text) + path.length + 64;
-        if (bytes > IMPORT_COMMIT_BYTES) {
-          await node.commit();
-          bytes = 0;
-        }
-      }
-      await node.commit();
-      this.init.log.info(`created share "${name}" with ${files.size} files`);
+      // Through the mirror's first pass: commits under the limit, and its records for the session.
+      const files = await importFolder({
+        root: folder.fsPath,
+        recordsDir: vscode.Uri.joinPath(tmp, 'mirror').fsPath,
+        node,
+        exclude: settings.exclude,
+        progress: (n) => this.init.log.info(`${n} files added so far`),
+      });
+      this.init.log.info(`created share "${name}" with ${files} files`);
       bound = { shareId: toHex(shareKey.publicKey), name, topics: node.replica.topicsNewestFirst().map(toHex), addresses: [], joined: false };
     } finally {
       await node.close();
@@ -100,7 +92,6 @@ export class SessionLauncher {
       me: await this.init.identity.keyPair(),
       storageDir: vscode.Uri.joinPath(this.sharesDir(), bound.shareId),
       settings,
-      rules: await readIgnoreRules(folder, settings.exclude),
       log: this.init.log,
       refused: (doc) => this.init.refused(doc),
     });

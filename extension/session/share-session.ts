@@ -6,7 +6,7 @@
  */
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
-import { fromHex, ShareNode, type FileId, type SigningKeyPair } from '../../protocol/src/index.js';
+import { fromHex, ShareNode, type SigningKeyPair } from '../../protocol/src/index.js';
 import { PeerRuntime, type PeerStatus } from '../../protocol/src/runtime/peer-runtime.js';
 import { invitationToText } from '../../protocol/src/share/invitation.js';
 import { PackChunkStore } from '../../protocol/storage/chunk-store-pack.js';
@@ -14,11 +14,9 @@ import { FileLogStore } from '../../protocol/storage/file-log-store.js';
 import { createTransport, type Transport } from '../../protocol/transport/index.js';
 import { EditorBinding } from '../binding/editor-binding.js';
 import type { WeftSettings } from '../config.js';
-import { BinarySync } from '../workspace/binary-sync.js';
-import { DiskBase } from '../workspace/disk-base.js';
-import { FolderSync } from '../workspace/folder-sync.js';
-import type { IgnoreRules } from '../workspace/ignore-rules.js';
+import type { BinaryProgress } from '../workspace/binary-progress.js';
 import { sharePathOf } from '../workspace/paths.js';
+import { WorkspaceMirror } from '../workspace/workspace-mirror.js';
 import type { BoundShare } from './bound-shares.js';
 import { routeChanges } from './change-router.js';
 import { CommitScheduler } from './commit-scheduler.js';
@@ -30,7 +28,6 @@ export interface ShareSessionInit {
   /** This share's folder in global storage (holds log/ and chunks/). */
   storageDir: vscode.Uri;
   settings: WeftSettings;
-  rules: IgnoreRules;
   log: vscode.LogOutputChannel;
   /** A reader edited a document (its edit is being reverted). */
   refused(doc: vscode.TextDocument): void;
@@ -54,8 +51,7 @@ export class ShareSession implements vscode.Disposable {
   private lastPresence = '';
   readonly commits: CommitScheduler;
   private editors: EditorBinding | undefined;
-  private files: FolderSync | undefined;
-  private binaryFiles: BinarySync | undefined;
+  private files: WorkspaceMirror | undefined;
   private readonly unsubscribe: Array<() => void> = [];
   private state: 'new' | 'running' | 'stopped' = 'new';
 
@@ -64,7 +60,6 @@ export class ShareSession implements vscode.Disposable {
     readonly node: ShareNode,
     readonly transport: Transport,
     readonly runtime: PeerRuntime,
-    private readonly diskBase: DiskBase,
     private readonly chunks: PackChunkStore,
   ) {
     this.commits = new CommitScheduler(
@@ -89,8 +84,7 @@ export class ShareSession implements vscode.Disposable {
       invitationTopics: init.bound.topics.map(fromHex),
       chunks,
     });
-    const diskBase = await DiskBase.load(init.storageDir.fsPath, (l) => init.log.warn(l));
-    return new ShareSession(init, node, transport, runtime, diskBase, chunks);
+    return new ShareSession(init, node, transport, runtime, chunks);
   }
 
   get folder(): vscode.Uri {
@@ -105,9 +99,9 @@ export class ShareSession implements vscode.Disposable {
   get running(): boolean {
     return this.state === 'running';
   }
-  /** Binary files' sync (progress reports), once started. */
-  get binaries(): BinarySync | undefined {
-    return this.binaryFiles;
+  /** What the member sees of binary files arriving (progress reports), once started. */
+  get binaries(): BinaryProgress | undefined {
+    return this.files?.progress;
   }
   status(): PeerStatus {
     return this.runtime.status();
@@ -121,33 +115,22 @@ export class ShareSession implements vscode.Disposable {
     const canWrite = () => replica.myRole() !== undefined && replica.myRole() !== 'reader';
     const pathOf = (d: vscode.TextDocument) => sharePathOf(this.init.folder, d.uri);
     let editors: EditorBinding | undefined;
-    const binaries = new BinarySync({
+    // Open documents are the editor binding's. Before it binds them (while starting), only
+    // documents with unsaved edits count: the others show the disk, so edits made while
+    // VS Code was closed are merged from the disk first, then the documents follow.
+    const owned = (path: string): boolean =>
+      editors ? editors.bindingOfPath(path) !== undefined : vscode.workspace.textDocuments.some((d) => !d.isClosed && d.isDirty && pathOf(d) === path);
+    const files = await WorkspaceMirror.open({
       folder: this.init.folder,
+      storageDir: this.init.storageDir,
       runtime: this.runtime,
-      rules: () => this.init.rules,
-      canWrite,
+      exclude: this.init.settings.exclude,
+      owned,
       commit: () => this.commits.flush(),
       log: (l) => log.info(l),
     });
-    this.binaryFiles = binaries;
-    const files = new FolderSync({
-      folder: this.init.folder,
-      replica,
-      base: this.diskBase,
-      rules: () => this.init.rules,
-      canWrite,
-      // Before the editors are bound (while starting), any open document counts.
-      isOpen: (file: FileId) => (editors ? editors.bindingOf(file) !== undefined : vscode.workspace.textDocuments.some((d) => !d.isClosed && pathOf(d) === replica.pathOf(file))),
-      edited: () => this.commits.noteEdit(),
-      nonText: (path, event) => binaries.diskEvent(path, event),
-      log: (l) => log.info(l),
-    });
     this.files = files;
-    // Disk first: edits made while VS Code was closed (open editors show the disk too) are
-    // merged against the text disk and share last agreed on, before any remote change
-    // arrives; only then do open documents take the share's text.
     await files.start();
-    await binaries.start();
     editors = new EditorBinding({
       folder: this.init.folder,
       replica,
@@ -160,7 +143,7 @@ export class ShareSession implements vscode.Disposable {
     const bound = editors;
     this.unsubscribe.push(
       this.runtime.on('changes', (changes) => {
-        routeChanges(changes, bound, files, () => this.changed.fire(), binaries);
+        routeChanges(changes, bound, files, () => this.changed.fire());
         bound.bindAll();
       }),
       this.runtime.on('status', (st) => {
@@ -182,12 +165,11 @@ export class ShareSession implements vscode.Disposable {
     );
     const closed = vscode.workspace.onDidCloseTextDocument((d) => {
       const path = pathOf(d);
-      const f = path === undefined ? undefined : replica.fileAt(path);
-      if (f) files.closed(f);
+      if (path !== undefined && replica.fileAt(path)) files.mirror.editorClosed(path);
     });
     const saved = vscode.workspace.onDidSaveTextDocument((d) => {
       const path = pathOf(d);
-      if (path !== undefined && replica.fileAt(path)) files.saved(path, d.getText());
+      if (path !== undefined && replica.fileAt(path)) void files.mirror.editorSaved(path, d.getText());
     });
     this.unsubscribe.push(
       () => closed.dispose(),
@@ -243,7 +225,6 @@ export class ShareSession implements vscode.Disposable {
       await this.editors?.whenIdle();
       await this.commits.flush();
       await this.files?.settled();
-      await this.binaryFiles?.settled();
       if ((this.editors === undefined || this.commits.idle) && this.replica.stagedCount === 0) return;
     }
   }
@@ -254,8 +235,7 @@ export class ShareSession implements vscode.Disposable {
     this.state = 'stopped';
     await this.commits.dispose();
     this.editors?.dispose();
-    this.files?.dispose();
-    this.binaryFiles?.dispose();
+    await this.files?.stop();
     for (const u of this.unsubscribe) u();
     if (this.changeTimer) clearTimeout(this.changeTimer);
     this.changeTimer = undefined;
@@ -264,7 +244,6 @@ export class ShareSession implements vscode.Disposable {
       await this.transport.stop().catch(() => undefined);
     }
     await this.chunks.close().catch(() => undefined);
-    await this.diskBase.flush();
     await this.node.close().catch(() => undefined);
     this.changed.fire();
     this.changed.dispose();

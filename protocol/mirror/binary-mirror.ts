@@ -1,11 +1,12 @@
 /**
- * A folder's binary files <-> a share's binary entries, shared by the headless peer's
- * folder mirror (bin/mirror.ts runs it inside each pass) and the VS Code extension
- * (extension/workspace/binary-sync.ts). No `vscode` here: plain node:fs on a root path.
+ * A folder's binary files <-> a share's binary entries: the binary side of the folder
+ * mirror (folder-mirror.ts runs it inside its full passes), for `weft peer` and the VS Code
+ * extension alike. Files are read and written through the Folder (never through a link,
+ * never outside the folder).
  *
  * Which files are binary is the caller's choice (the `disk` map given to ingest): the
- * mirror takes files with a NUL byte in their first 8000 bytes or not valid UTF-8; the
- * extension also takes text files too large to share as text.
+ * text mirror reports files with a NUL byte in their first 8000 bytes or not valid UTF-8,
+ * and new files too large to share as text.
  *
  * Local to share (writers only: a reader's changed file is overwritten with the share's version): a binary file whose size or modification time differs from what we
  * last synced is chunked, encrypted and stored (PeerRuntime.storeObject; equal bytes
@@ -28,17 +29,11 @@
  * again, which supersedes the others); copies of versions no longer concurrent are
  * removed unless they were edited.
  */
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { decodeObjectRef, encodeObjectRef, type ObjectRef } from '../../protocol/src/chunks/index.js';
-import { bytesEqual, toHex } from '../../protocol/src/crypto/index.js';
-import type { PeerRuntime } from '../../protocol/src/runtime/peer-runtime.js';
-import type { FileId } from '../../protocol/src/share/manifest.js';
-
-export interface FileStat {
-  readonly size: number;
-  readonly mtimeMs: number;
-}
+import { decodeObjectRef, encodeObjectRef, type ObjectRef } from '../src/chunks/index.js';
+import { bytesEqual, toHex } from '../src/crypto/index.js';
+import type { PeerRuntime } from '../src/runtime/peer-runtime.js';
+import type { FileId } from '../src/share/manifest.js';
+import type { FileStat, Folder } from './folder.js';
 
 interface Synced extends FileStat {
   /** Hex of the encoded ObjectRef on disk. */
@@ -60,14 +55,6 @@ function sameStat(a: FileStat | undefined, b: FileStat | undefined): boolean {
   return a !== undefined && b !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
-export async function statOf(full: string): Promise<FileStat | undefined> {
-  try {
-    const s = await stat(full);
-    return s.isFile() ? { size: s.size, mtimeMs: s.mtimeMs } : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A fetch of one version of a binary file, for progress and error reports. */
 export interface BinaryFetchEvent {
@@ -82,8 +69,7 @@ export interface BinaryFetchEvent {
 }
 
 export interface BinaryMirrorInit {
-  /** The folder, a local path. */
-  readonly root: string;
+  readonly folder: Folder;
   readonly runtime: PeerRuntime;
   log(line: string): void;
   /** Asks for another pass soon (a fetch completed, a local edit must come first). */
@@ -106,13 +92,13 @@ export class BinaryMirror {
   private readonly warned = new Set<string>();
   private readonly abort = new AbortController();
 
-  private readonly root: string;
+  private readonly folder: Folder;
   private readonly runtime: PeerRuntime;
   private readonly log: (line: string) => void;
   private readonly reschedule: (ms: number) => void;
 
   constructor(private readonly init: BinaryMirrorInit) {
-    this.root = init.root;
+    this.folder = init.folder;
     this.runtime = init.runtime;
     this.log = (l) => init.log(l);
     this.reschedule = (ms) => init.reschedule(ms);
@@ -125,24 +111,32 @@ export class BinaryMirror {
 
   /** True when the scan may take this path as binary without reading it (unchanged since synced). */
   knownBinary(path: string, st: FileStat): boolean {
-    return sameStat(this.shadow.get(path), st);
+    return sameStat(this.shadow.get(path), st) || this.copies.has(path);
   }
 
   stop(): void {
     this.abort.abort();
   }
 
-  private full(path: string): string {
-    return join(this.root, ...path.split('/'));
+  /** A regular file's stat, or undefined (nothing there, a link, not a file). */
+  private async statOf(path: string): Promise<FileStat | undefined> {
+    try {
+      return await this.folder.stat(path);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Local changes to share operations (the caller commits). */
   async ingest(disk: ReadonlyMap<string, FileStat>): Promise<void> {
     const replica = this.runtime.node.replica;
+    // Nothing to store without write access or before the share's keys arrived.
+    if (!(this.init.canWrite?.() ?? true) || !replica.convergenceSecret()) return;
     // Synced paths gone from disk, by the bytes they held: a new path with those bytes is a rename.
     const gone = new Map<string, string>();
     for (const [path, synced] of this.shadow) if (!disk.has(path) && !gone.has(synced.ref)) gone.set(synced.ref, path);
     for (const [path, st] of disk) {
+      if (this.copies.has(path)) continue; // a view of a concurrent version, never a file of the share
       const synced = this.shadow.get(path);
       if (sameStat(synced, st)) continue;
       let file = replica.fileAt(path);
@@ -151,7 +145,7 @@ export class BinaryMirror {
         this.warnOnce(`kind:${path}`, `${path} is ${kind} in the share but binary here: left alone`);
         continue;
       }
-      const ref = await this.runtime.storeObject(this.full(path));
+      const ref = await this.runtime.storeObject(await this.folder.pathForRead(path));
       const enc = encodeObjectRef(ref);
       const versions = file ? replica.binaryVersions(file) : [];
       const unchanged = versions.length === 1 ? bytesEqual(versions[0]!.ref, enc) : synced === undefined && versions.some((v) => bytesEqual(v.ref, enc));
@@ -163,7 +157,7 @@ export class BinaryMirror {
         this.shadow.delete(was);
         this.log(`renamed ${was} -> ${path}`);
       } else if (!file) {
-        file = replica.createFile(path, 'binary');
+        file = replica.createFile(path, 'binary', '', { createdAt: st.mtimeMs });
         replica.setBinary(file, enc);
         this.log(`added ${path} (binary, ${ref.size} bytes)`);
       } else if (!unchanged) {
@@ -182,7 +176,7 @@ export class BinaryMirror {
       this.shadow.delete(path);
     }
     for (const [copy, c] of [...this.copies]) {
-      if (await statOf(this.full(copy))) continue;
+      if (await this.statOf(copy)) continue;
       this.copies.delete(copy);
       const main = replica.binaryVersions(c.file)[0];
       if (main && replica.binaryVersions(c.file).length > 1) {
@@ -211,16 +205,16 @@ export class BinaryMirror {
     }
     for (const [path, synced] of [...this.shadow]) {
       if (live.has(path)) continue;
-      if (sameStat(await statOf(this.full(path)), synced)) {
-        await rm(this.full(path), { force: true });
+      if (sameStat(await this.statOf(path), synced)) {
+        await this.folder.remove(path);
         this.log(`removed ${path}`);
       }
       this.shadow.delete(path);
     }
     for (const [copy, synced] of [...this.copies]) {
       if (liveCopies.has(copy)) continue;
-      if (sameStat(await statOf(this.full(copy)), synced)) {
-        await rm(this.full(copy), { force: true });
+      if (sameStat(await this.statOf(copy), synced)) {
+        await this.folder.remove(copy);
         this.log(`removed conflict copy ${copy}`);
       }
       this.copies.delete(copy);
@@ -245,8 +239,14 @@ export class BinaryMirror {
       this.fetch(path, ref);
       return;
     }
-    const full = this.full(path);
-    const before = await statOf(full);
+    let full: string;
+    try {
+      full = await this.folder.pathForWrite(path);
+    } catch (err) {
+      this.warnOnce(`unsafe:${path}`, `not writing ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    const before = await this.statOf(path);
     if (!copyOf && before && !sameStat(before, synced) && (this.init.canWrite?.() ?? true)) {
       // Changed here since we synced it (or never synced): take that in first, unless it already holds these bytes.
       const mine = await this.runtime.storeObject(full);
@@ -257,9 +257,8 @@ export class BinaryMirror {
       this.shadow.set(path, { ...before, ref: hex });
       return;
     }
-    await mkdir(join(full, '..'), { recursive: true });
     const untouched = async (): Promise<boolean> => {
-      const now = await statOf(full);
+      const now = await this.statOf(path);
       return before === undefined ? now === undefined : sameStat(now, before);
     };
     const written = await this.runtime.saveObject(ref, full, untouched);
@@ -267,7 +266,7 @@ export class BinaryMirror {
       this.reschedule(0);
       return;
     }
-    const after = await statOf(full);
+    const after = await this.statOf(path);
     if (!after) return;
     if (copyOf) this.copies.set(path, { ...after, ref: hex, file: copyOf });
     else this.shadow.set(path, { ...after, ref: hex });

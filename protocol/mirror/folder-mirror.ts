@@ -10,8 +10,9 @@
  * (not a file) changed, and when a `.gitignore` changed.
  */
 import type { FileId } from '../src/share/manifest.js';
+import type { ReplicaChange } from '../src/share/replica.js';
 import { UnsafePathError, type FileStat, type Folder } from './folder.js';
-import { textOf } from './file-bytes.js';
+import { hashOfText, textOf } from './file-bytes.js';
 import { IgnoreRules, gitignoreFolders } from './ignore-rules.js';
 import type { MirrorRecords } from './mirror-records.js';
 import { TextMirror, type MirrorReplica } from './text-mirror.js';
@@ -91,7 +92,6 @@ export class FolderMirror {
   async start(): Promise<void> {
     this.text.joining = this.init.records.size === 0;
     await this.pass();
-    this.text.joining = false;
     this.scheduleRescan();
   }
 
@@ -110,11 +110,48 @@ export class FolderMirror {
     this.schedule(30);
   }
 
+  /**
+   * An editor saved a document it owns (the editor binding shares its edits as they are
+   * typed): once the editor lets go of the path, that text on disk is not taken in as an
+   * edit. A text equal to the share's is recorded at once, at the share's version.
+   */
+  async editorSaved(path: string, text: string): Promise<void> {
+    const file = this.init.replica.fileAt(path);
+    if (file === undefined) return;
+    const hash = hashOfText(text);
+    if (text === this.init.replica.text(file)) {
+      const stat = await this.init.folder.stat(path).catch(() => undefined);
+      if (stat) {
+        const version = Object.fromEntries(this.init.replica.versionOf(file));
+        await this.init.records.commit([{ set: { path, file, kind: 'text', hash, size: stat.size, mtimeMs: stat.mtimeMs, version } }]);
+        return;
+      }
+    }
+    this.text.editorSaved(path, hash);
+  }
+
+  /** An editor let go of `path` (closed): the mirror looks at it again. */
+  editorClosed(path: string): void {
+    this.diskChanged(path);
+  }
+
   /** Remote commits changed these entries (their text or path), or anything ('all'). */
   shareChanged(files: readonly FileId[] | 'all'): void {
     if (files === 'all') this.fullPending = true;
     else for (const f of files) this.dirtyFiles.add(f);
     this.schedule(5);
+  }
+
+  /** The replica's changes (remote commits): the entries they touch get a targeted pass; members or a reset, a full one. */
+  replicaChanged(changes: readonly ReplicaChange[]): void {
+    const files: FileId[] = [];
+    let all = false;
+    for (const c of changes) {
+      if (c.type === 'text' || c.type === 'binary') files.push(c.file);
+      else if (c.type === 'manifest') files.push(c.change.file);
+      else all = true; // members (a role may have changed), or a reset
+    }
+    this.shareChanged(all ? 'all' : files);
   }
 
   /** Runs a pass now (after the running one); resolves when the folder and the share agree as far as it saw. */
@@ -184,6 +221,12 @@ export class FolderMirror {
       this.rules = await this.loadRules(listing);
     }
     const result = await this.text.pass(listing!, scope, this.rules);
+    if (this.text.joining && this.init.replica.myRole() !== undefined) this.text.joining = false;
+    // A binary file turned up in a targeted pass: the binary mirror needs a full one.
+    if (!full && result.binaries.size > 0) {
+      this.fullPending = true;
+      this.schedule(0);
+    }
     if (full && this.init.binary) {
       for (const [path, stat] of listing!) {
         if (result.binaries.has(path) || this.rules.ignores(path) || this.init.owned?.(path)) continue;

@@ -43,12 +43,19 @@ export interface Folder {
   /** A regular file's bytes; undefined if nothing is there. Throws UnsafePathError for a link or a non-file. */
   read(path: string): Promise<Uint8Array | undefined>;
   stat(path: string): Promise<FileStat | undefined>;
-  /** Atomically replaces (or creates) a regular file; returns its new stat. */
-  write(path: string, bytes: Uint8Array): Promise<FileStat>;
+  /**
+   * Atomically replaces (or creates) a regular file; returns its new stat. With
+   * `expected` (the stat the caller last saw, or 'absent'), the file is replaced only if
+   * it still is as expected right before the rename: a person's write in the meantime
+   * wins, and undefined is returned.
+   */
+  write(path: string, bytes: Uint8Array, expected?: FileStat | 'absent'): Promise<FileStat | undefined>;
   /** Removes a regular file (a no-op if nothing is there), then any folders this left empty. */
   remove(path: string): Promise<void>;
   /** Moves a regular file to a path where nothing is; false if `to` is taken or `from` is gone. */
   rename(from: string, to: string): Promise<boolean>;
+  /** A local path from which a caller may stream a regular file of this folder (checked like `read`). */
+  pathForRead(path: string): Promise<string>;
   /**
    * A local path where a caller may write a file of this folder through its own means
    * (binary files are streamed there), checked like `write`: parents created, no link on

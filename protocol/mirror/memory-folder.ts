@@ -16,6 +16,8 @@ export class MemoryFolder implements Folder {
   readonly files = new Map<string, MemoryFile>();
   /** Paths that are links on this pretend disk (their targets are never touched). */
   readonly links = new Set<string>();
+  /** Tests: runs at the start of every write, before the check of `expected` (a person writing at that moment). */
+  beforeWrite: ((path: string) => void) | undefined;
   private tick = 0;
 
   constructor(private readonly now: () => number = () => 0) {}
@@ -55,8 +57,11 @@ export class MemoryFolder implements Folder {
     return f && { size: f.bytes.length, mtimeMs: f.mtimeMs };
   }
 
-  async write(path: string, bytes: Uint8Array): Promise<FileStat> {
+  async write(path: string, bytes: Uint8Array, expected?: FileStat | 'absent'): Promise<FileStat | undefined> {
     this.check(path);
+    this.beforeWrite?.(path);
+    const now = this.files.get(path);
+    if (expected === 'absent' ? now !== undefined : expected !== undefined && (!now || now.bytes.length !== expected.size || now.mtimeMs !== expected.mtimeMs)) return undefined;
     for (const p of this.files.keys()) if (p.startsWith(`${path}/`)) throw new UnsafePathError('not-a-file', path, 'a folder is there');
     const f = { bytes: bytes.slice(), mtimeMs: this.stamp() };
     this.files.set(path, f);
@@ -76,6 +81,11 @@ export class MemoryFolder implements Folder {
     this.files.delete(from);
     this.files.set(to, f);
     return true;
+  }
+
+  async pathForRead(path: string): Promise<string> {
+    this.check(path);
+    throw new Error('a memory folder has no local paths: binary files need a disk');
   }
 
   async pathForWrite(path: string): Promise<string> {

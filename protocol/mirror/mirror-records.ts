@@ -5,9 +5,10 @@
  * version is the base of every three-way merge: an edit found on disk is the change
  * from the text at that version (ShareReplica.textAt) to the disk's, made at that
  * version (editAt), so it merges with whatever the share got since as if it had been
- * typed then. A record is written (durably) before the file it describes, so after a
- * crash the disk holds either the record's bytes or the previous record's (kept as
- * `previous`); anything else is an edit made while the mirror was stopped.
+ * typed then. A record is written (durably) before the file it describes and before the
+ * operations it names are committed, marked `pending` with the state before it kept as
+ * `previous`: after a crash, the disk's bytes or the document's version tell which of
+ * the two holds, and anything else is an edit made while the mirror was stopped.
  *
  * Records persist through a RecordJournal (node-record-journal.ts on disk, or memory):
  * an append-only list of changes, rewritten whole now and then.
@@ -30,7 +31,13 @@ export interface MirrorRecord extends DiskState {
   readonly path: string;
   readonly file: FileId;
   readonly kind: 'text' | 'binary';
-  /** What the disk held before the last write, in case the write did not happen (a crash). */
+  /**
+   * Set while what the record says is not certain yet, with `previous` holding the state
+   * before it: 'commit' — the disk holds these bytes, but the operations that put them in
+   * the share may not be durable (the version tells: held or not); 'write' — the share
+   * holds this text, but the file may not have been written (the disk's bytes tell).
+   */
+  readonly pending?: 'commit' | 'write';
   readonly previous?: DiskState;
 }
 

@@ -29,6 +29,11 @@ import { UnsafePathError, type FileStat, type Folder } from './folder.js';
 export const TEMP_MARK = '.weft-tmp-';
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 
+function matches(now: { size: number; mtimeMs: number } | undefined, expected: FileStat | 'absent'): boolean {
+  if (expected === 'absent') return now === undefined;
+  return now !== undefined && now.size === expected.size && now.mtimeMs === expected.mtimeMs;
+}
+
 export class NodeFolder implements Folder {
   private constructor(
     /** The root's real path (no link in it). */
@@ -139,7 +144,7 @@ export class NodeFolder implements Folder {
     return this.fileAt(abs, path);
   }
 
-  async write(path: string, bytes: Uint8Array): Promise<FileStat> {
+  async write(path: string, bytes: Uint8Array, expected?: FileStat | 'absent'): Promise<FileStat | undefined> {
     const abs = this.absolute(path);
     const parent = (await this.parentOf(path, true))!;
     const before = await lstat(abs).catch(() => undefined);
@@ -161,6 +166,11 @@ export class NodeFolder implements Folder {
       const now = await lstat(abs).catch(() => undefined);
       if (now?.isSymbolicLink()) throw new UnsafePathError('link', path, 'became a link: Weft never replaces a link');
       if (now && !now.isFile()) throw new UnsafePathError('not-a-file', path, 'is not a regular file');
+      // Checked after the fsync, right before the rename: what someone wrote meanwhile is kept.
+      if (expected !== undefined && !matches(now, expected)) {
+        await unlink(tmp).catch(() => undefined);
+        return undefined;
+      }
       await rename(tmp, abs);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
@@ -213,6 +223,12 @@ export class NodeFolder implements Folder {
     await fsyncDirectory(parent);
     await this.dropEmptyFolders(join(absFrom, '..'));
     return true;
+  }
+
+  async pathForRead(path: string): Promise<string> {
+    const abs = this.absolute(path);
+    if ((await this.parentOf(path, false)) === undefined || !(await this.fileAt(abs, path))) throw new UnsafePathError('not-a-file', path, 'no file there');
+    return abs;
   }
 
   async pathForWrite(path: string): Promise<string> {

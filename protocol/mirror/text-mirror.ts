@@ -117,11 +117,26 @@ export function unsharedCopyPath(path: string): string {
 
 export class TextMirror {
   private readonly missingSince = new Map<string, number>();
+  private readonly warned = new Set<string>();
   private readonly baseTexts = new Map<string, string>();
   private baseUnits = 0;
   private summary: PassSummary = { adopted: 0, updated: 0, merged: 0, keptBeside: 0 };
-  /** The first pass of a mirror with no records yet: a member joining with files already in the folder. */
+  /** Until the first pass with keys of a mirror that started with no records: a member joining with files already in the folder. */
   joining = false;
+  /**
+   * Texts an editor saved at a path it owned (open documents: the editor binding put
+   * their edits into the share as they were typed). Found on disk, such a text is not an
+   * edit to take in: the file is stale, and the share's text is written over it.
+   */
+  private readonly editorTexts = new Map<string, Set<string>>();
+
+  /** An editor saved `text` at `path` while its binding owned it (the text's edits are in the share). */
+  editorSaved(path: string, hash: string): void {
+    let set = this.editorTexts.get(path);
+    if (!set) this.editorTexts.set(path, (set = new Set()));
+    set.add(hash);
+    if (set.size > 16) set.delete(set.values().next().value!);
+  }
 
   constructor(private readonly init: TextMirrorInit) {}
 
@@ -144,15 +159,22 @@ export class TextMirror {
   }
 
   /**
-   * The record's state if the document holds its version, else its previous state if
-   * that one is held (a crash between the record and its commit), else undefined.
+   * What the disk last agreed with, as far as it can be known (see MirrorRecord.pending):
+   * a pending write counts if the disk holds its bytes, a pending commit if the document
+   * holds its version; else the state before it. Undefined: no version to merge from.
    */
-  private effective(rec: MirrorRecord): DiskState | undefined {
+  private effective(rec: MirrorRecord, diskHash: string | undefined): DiskState | undefined {
+    if (rec.pending === 'write') return diskHash === rec.hash ? rec : rec.previous;
     if (!rec.version) return undefined;
     const doc = this.replica.versionOf(rec.file);
     if (holds(doc, rec.version)) return rec;
     if (rec.previous?.version && holds(doc, rec.previous.version)) return rec.previous;
     return undefined;
+  }
+
+  /** A record is settled: nothing pending, its version held (a file unchanged since need not be read). */
+  private settledRecord(rec: MirrorRecord): boolean {
+    return rec.pending === undefined && rec.version !== undefined && holds(this.replica.versionOf(rec.file), rec.version);
   }
 
   /** The text of `file` at a saved version, from the cache when it has that text's hash. */
@@ -198,7 +220,7 @@ export class TextMirror {
         binaries.set(path, stat);
         continue;
       }
-      if (rec && sameStat(rec, stat) && this.effective(rec) === rec) continue;
+      if (rec && sameStat(rec, stat) && this.settledRecord(rec)) continue;
       const read = await this.readText(path, stat, rec !== undefined || this.textEntry(path) !== undefined);
       if (read === 'binary') binaries.set(path, stat);
       else if (read) disk.set(path, read);
@@ -208,10 +230,16 @@ export class TextMirror {
     const created: NewFile[] = [];
     for (const [path, d] of disk) {
       const rec = this.init.records.at(path);
+      if (rec?.kind === 'text' && this.editorTexts.get(path)?.has(d.hash)) {
+        // Saved by an editor whose binding shared every edit: stale, not edited.
+        batch.record({ set: { ...settle(rec, rec, d.stat), hash: d.hash } });
+        this.editorTexts.delete(path);
+        continue;
+      }
       if (rec?.kind === 'text') {
-        const base = this.effective(rec);
+        const base = this.effective(rec, d.hash);
         if (base && base.hash === d.hash) {
-          if (!sameStat(rec, d.stat) || base !== rec) batch.record({ set: { ...rec, ...base, size: d.stat.size, mtimeMs: d.stat.mtimeMs, previous: undefined } as MirrorRecord });
+          if (!sameStat(rec, d.stat) || base !== rec || rec.pending) batch.record({ set: settle(rec, base, d.stat) });
           continue;
         }
         if (!this.alive(rec.file)) {
@@ -242,7 +270,7 @@ export class TextMirror {
         continue;
       }
       if (!this.canWrite()) continue; // the share's text is written back below
-      const hash = this.effective(rec)?.hash ?? rec.hash;
+      const hash = (rec.pending === 'write' ? rec.previous?.hash : undefined) ?? rec.hash;
       const i = created.findIndex((c) => c.hash === hash && !this.textEntry(c.path));
       if (i >= 0) {
         const to = created.splice(i, 1)[0]!;
@@ -277,8 +305,12 @@ export class TextMirror {
     for (const entry of this.replica.files()) {
       if (entry.kind !== 'text') continue;
       const rec = this.init.records.ofFile(entry.file as FileId);
-      if (!mine(entry.path) && !(rec && inScope(rec.path))) continue;
-      if (rules.ignores(entry.path) || this.init.owned?.(entry.path)) continue;
+      if (!inScope(entry.path) && !(rec && inScope(rec.path))) continue;
+      if (rules.ignores(entry.path)) {
+        this.warnOnce(`ignored\n${entry.path}`, `${entry.path} is shared by a teammate, but your .gitignore or weft.exclude leaves it out: not written here`);
+        continue;
+      }
+      if (this.init.owned?.(entry.path)) continue;
       if (rec && this.missingSince.has(rec.path)) continue; // deleted here, in its grace: not written back
       const wait = await this.writeOut(entry, rec, listing);
       if (wait !== undefined) soon(wait);
@@ -340,7 +372,7 @@ export class TextMirror {
     const after = new Map(version);
     const mine = this.replica.versionOf(file).get(me);
     if (mine !== undefined) after.set(me, mine);
-    return { path, file, kind: 'text', hash: d.hash, size: d.stat.size, mtimeMs: d.stat.mtimeMs, version: saved(after), ...(previous ? { previous: stateOnly(previous) } : {}) };
+    return { path, file, kind: 'text', hash: d.hash, size: d.stat.size, mtimeMs: d.stat.mtimeMs, version: saved(after), ...(previous ? { pending: 'commit', previous: stateOnly(previous) } : {}) };
   }
 
   /** Stages `hunks` (in the coordinates of the text at `version`), committing in pieces under the budget. */
@@ -417,7 +449,7 @@ export class TextMirror {
   /** A new entry with the disk's text (in pieces under the budget); its record follows. */
   private async createEntry(batch: LocalBatch, c: NewFile): Promise<void> {
     const first = c.text.slice(0, batch.room);
-    const file = this.replica.createFile(c.path, 'text', first, c.beside) as FileId;
+    const file = this.replica.createFile(c.path, 'text', first, { createdAt: c.stat.mtimeMs, ...(c.beside ? { beside: c.beside } : {}) }) as FileId;
     batch.addStaged(first.length + c.path.length + 64);
     let done = first.length;
     while (done < c.text.length) {
@@ -446,7 +478,7 @@ export class TextMirror {
     for (let n = 2; (await this.statOf(copy)) !== undefined; n++) copy = unsharedCopyPath(`${path.replace(/(\.[^./]*)?$/, ` ${n}$1`)}`);
     await this.init.folder.write(copy, bytesOf(d.text));
     const text = this.replica.text(rec.file);
-    await this.writeText(path, rec.file, text, hashOfText(text), rec);
+    await this.writeText(path, rec.file, text, hashOfText(text), rec, d.stat);
     this.init.log(`you are a reader of this share: your edit of ${path} is not shared; it is kept in ${copy}, and ${path} shows the share's text again`);
   }
 
@@ -476,7 +508,7 @@ export class TextMirror {
     try {
       stat = await folder.stat(target);
     } catch (err) {
-      this.init.log(`not writing ${target}: ${message(err)}`);
+      this.warnOnce(`${target}\n${message(err)}`, `not writing ${target}: ${message(err)}`);
       return undefined;
     }
     const here = this.init.records.at(target);
@@ -493,8 +525,7 @@ export class TextMirror {
         return this.rewriteIfStale(target, file, text, hash);
       }
     }
-    await this.writeText(target, file, text, hash, here?.file === file ? here : undefined);
-    return undefined;
+    return this.writeText(target, file, text, hash, here?.file === file ? here : undefined, 'absent');
   }
 
   /** The file at `path` is this entry's: rewritten if the share's text differs, unless it changed meanwhile. */
@@ -503,31 +534,39 @@ export class TextMirror {
     const stat = await this.statOf(path);
     const onDisk = stat && sameStat(stat, rec) ? rec.hash : await this.hashAt(path);
     if (onDisk === hash) {
-      if (rec.hash !== hash || !sameStat(stat, rec) || this.effective(rec) !== rec) {
+      if (rec.hash !== hash || !sameStat(stat, rec) || !this.settledRecord(rec)) {
         await this.init.records.commit([{ set: { path, file, kind: 'text', hash, size: stat!.size, mtimeMs: stat!.mtimeMs, version: saved(this.replica.versionOf(file)) } }]);
       }
       return undefined;
     }
-    if (onDisk !== rec.hash) return 0; // edited since the last pass: taken in first
-    await this.writeText(path, file, text, hash, rec);
-    return undefined;
+    if (onDisk !== (this.effective(rec, onDisk)?.hash ?? rec.hash)) return 0; // edited since the last pass: taken in first
+    return this.writeText(path, file, text, hash, rec, stat!);
   }
 
-  /** Record first (with what was there before), then the file. */
-  private async writeText(path: string, file: FileId, text: string, hash: string, previous: MirrorRecord | undefined): Promise<void> {
+  /**
+   * Record first (pending, with what was there before), then the file, written only if
+   * it is still as last seen (`expected`); then the record is settled, or put back when
+   * someone wrote the file meanwhile (their text is taken in by the next pass).
+   */
+  private async writeText(path: string, file: FileId, text: string, hash: string, previous: MirrorRecord | undefined, expected: FileStat | 'absent'): Promise<number | undefined> {
     const bytes = bytesOf(text);
     const version = saved(this.replica.versionOf(file));
-    await this.init.records.commit([{ set: { path, file, kind: 'text', hash, size: bytes.length, mtimeMs: -1, version, ...(previous ? { previous: stateOnly(previous) } : {}) } }]);
-    let stat: FileStat;
+    const intent: MirrorRecord = { path, file, kind: 'text', hash, size: bytes.length, mtimeMs: -1, version, pending: 'write', ...(previous ? { previous: stateOnly(previous) } : {}) };
+    await this.init.records.commit([{ set: intent }]);
+    let stat: FileStat | undefined;
     try {
-      stat = await this.init.folder.write(path, bytes);
+      stat = await this.init.folder.write(path, bytes, expected);
     } catch (err) {
-      this.init.log(`cannot write ${path}: ${message(err)}`);
-      return;
+      this.warnOnce(`${path}\n${message(err)}`, `not writing ${path}: ${message(err)}`);
+    }
+    if (!stat) {
+      await this.init.records.commit([previous ? { set: previous } : { forget: path }]);
+      return stat === undefined ? 0 : undefined;
     }
     this.remember(hash, text);
     await this.init.records.commit([{ set: { path, file, kind: 'text', hash, size: stat.size, mtimeMs: stat.mtimeMs, version } }]);
     this.init.log(`wrote ${path}`);
+    return undefined;
   }
 
   private async statOf(path: string): Promise<FileStat | undefined> {
@@ -547,6 +586,13 @@ export class TextMirror {
     }
   }
 
+  /** Says something once per key (a refusal that every pass would repeat). */
+  private warnOnce(key: string, line: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.init.log(line);
+  }
+
   private reportSummary(): void {
     const s = this.summary;
     if (s.adopted + s.updated + s.merged + s.keptBeside === 0) return;
@@ -562,6 +608,11 @@ function lastInserted(ops: readonly TextOp[]): Id | undefined {
     if (op.kind === 'insert' && op.text.length > 0) return { agent: op.agent, seq: op.seq + op.text.length - 1 };
   }
   return undefined;
+}
+
+/** A record made certain: the state that holds (`base`), at the stat now on disk, nothing pending. */
+function settle(rec: MirrorRecord, base: DiskState, stat: FileStat): MirrorRecord {
+  return { path: rec.path, file: rec.file, kind: rec.kind, ...stateOnly(base), size: stat.size, mtimeMs: stat.mtimeMs };
 }
 
 function stateOnly(s: DiskState): DiskState {

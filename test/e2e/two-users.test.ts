@@ -268,7 +268,7 @@ describe('e2e: two users co-edit through a broker in two real VS Codes', functio
   });
 
   // Bob's offline disk edit is merged against the text disk and share last agreed on
-  // (extension/workspace/disk-base.ts), even though VS Code restores notes.md in an editor.
+  // (the mirror's records, protocol/mirror/), even though VS Code restores notes.md in an editor.
   it('Bob closes VS Code and edits the file with another tool while Alice types; on return everything merges', async () => {
     await bob.close();
     await servers[1]!.stop();

@@ -46,7 +46,9 @@ describe('net/broker mesh', function () {
     for (const c of commits.slice(0, 5)) await pubA.send({ type: 'event', commit: c });
     const gotB = new Set<string>();
     while (gotB.size < 5) {
-      const m = await subB.next((x) => x.type === 'event');
+      const m = await subB.next((x) => x.type === 'event').catch((err: Error) => {
+        throw new Error(`${err.message}\nB:\n${b.stderr()}\nA:\n${a.stderr()}`);
+      });
       if (m.type === 'event') gotB.add(decodeCommitEnvelope(m.commit).id);
     }
     assert.deepEqual([...gotB].sort(), ids.slice(0, 5).sort());

@@ -8,7 +8,8 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { readTextFiles } from '../../bin/mirror.js';
+import { NodeFolder } from '../../protocol/mirror/node-folder.js';
+import { textOf } from '../../protocol/mirror/file-bytes.js';
 import { WEFT } from './broker-helpers.js';
 
 const exec = promisify(execFile);
@@ -98,6 +99,18 @@ export function freePort(): Promise<number> {
     });
     s.on('error', rej);
   });
+}
+
+/** A folder's text files as a member sees them (Weft's and Git's folders left out): path -> text. */
+export async function readTextFiles(dir: string): Promise<Map<string, string>> {
+  const folder = await NodeFolder.open(dir);
+  const out = new Map<string, string>();
+  for (const path of (await folder.list()).keys()) {
+    const bytes = await folder.read(path).catch(() => undefined);
+    const text = bytes && textOf(bytes);
+    if (text !== undefined) out.set(path, text);
+  }
+  return out;
 }
 
 export async function folderState(dir: string): Promise<string> {

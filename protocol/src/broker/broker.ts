@@ -425,8 +425,23 @@ export class Broker {
       out.notices.push({ level: 'info', text: `new topic ${req.topicHex.slice(0, 16)}` });
       this.carry(req.topic, req.topicHex, out);
     }
+    this.tellPeerBrokers(req.topicHex, out);
     this.release(req, now, out);
     return out;
+  }
+
+  /**
+   * A peer broker learns of newly stored events through its sync session for the topic
+   * (new heads), not only by forwarding: an event that arrived before the peer broker's
+   * SUBSCRIBE did was forwarded to nobody there, and a session that had nothing to
+   * exchange when it started would never speak again.
+   */
+  private tellPeerBrokers(topicHex: string, out: BrokerOutput): void {
+    for (const c of this.channels.values()) {
+      if (!c.isBroker || c.closing) continue;
+      for (const entry of c.sessions.values()) if (entry.topicHexes.has(topicHex)) entry.needsPoll = true;
+      this.flushIfIdle(c, out);
+    }
   }
 
   /** The runtime reports that a store request failed: nothing of it is acknowledged. */

@@ -56,10 +56,16 @@ export class ShareNode {
   }
 
   /** Commits what is staged: durable when this resolves; then send the returned bytes. */
+  /** Commits what is staged (in as many commits as the size limit needs), stored before it resolves; returns the last. */
   async commit(): Promise<CommitEnvelope | undefined> {
-    const env = this.replica.flush();
-    if (env) await this.store.append([env.bytes]);
-    return env;
+    return (await this.commitAll()).at(-1);
+  }
+
+  /** Commits what is staged, in commits under the size limit, in order; all stored before it resolves. */
+  async commitAll(): Promise<CommitEnvelope[]> {
+    const envs = this.replica.flushInPieces();
+    if (envs.length) await this.store.append(envs.map((e) => e.bytes));
+    return envs;
   }
 
   /**

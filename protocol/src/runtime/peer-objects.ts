@@ -182,7 +182,9 @@ export class PeerObjects {
    */
   async saveObject(ref: ObjectRef, path: string, beforeReplace?: () => Promise<boolean>): Promise<boolean> {
     const tmp = `${path}.weft-tmp-${process.pid}-${ref.id.slice(0, 8)}`;
-    const fh = await open(tmp, 'w');
+    // 'wx': a fresh file; never follows (or truncates) something already at the temporary name.
+    await rm(tmp, { force: true });
+    const fh = await open(tmp, 'wx');
     try {
       let written = 0;
       for await (const piece of this.readObject(ref)) {
@@ -190,6 +192,7 @@ export class PeerObjects {
         written += piece.length;
       }
       if (written !== ref.size) throw new CorruptObjectError(`object holds ${written} bytes, its reference says ${ref.size}`);
+      await fh.sync();
     } catch (err) {
       await fh.close();
       await rm(tmp, { force: true });

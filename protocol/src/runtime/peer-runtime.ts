@@ -277,13 +277,14 @@ export class PeerRuntime {
   /** Commits what the replica has staged (stored first), then publishes it. */
   commit(): Promise<CommitEnvelope | undefined> {
     return this.enqueue(async () => {
-      const env = await this.node.commit();
-      if (!env) return undefined;
-      this.trace('stored', env.id);
-      await this.handle(this.mc.localCommit(env.bytes, Date.now()));
-      this.trace('sent', env.id);
-      this.afterStateChange();
-      return env;
+      const envs = await this.node.commitAll();
+      for (const env of envs) {
+        this.trace('stored', env.id);
+        await this.handle(this.mc.localCommit(env.bytes, Date.now()));
+        this.trace('sent', env.id);
+      }
+      if (envs.length) this.afterStateChange();
+      return envs.at(-1);
     });
   }
 

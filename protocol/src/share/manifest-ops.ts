@@ -106,3 +106,12 @@ function toHexDigits(bytes: Uint8Array): string {
   for (const b of bytes) out += b.toString(16).padStart(2, '0');
   return out;
 }
+
+/** Writes `ms` (clamped to 48 bits) big-endian into the first 6 bytes: ids then sort by age. */
+export function stampFileId(bytes: Uint8Array, ms: number): void {
+  let t = Math.max(0, Math.min(2 ** 48 - 1, Math.floor(ms)));
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = t % 256;
+    t = Math.floor(t / 256);
+  }
+}

@@ -24,12 +24,12 @@ import { PendingBuffer, type PendingLimits } from '../log/pending.js';
 import { AccessState, type AccessCommit } from './access.js';
 import { openKeyBox, sealKeyBox, topicHex, type EpochKeys } from './keys.js';
 import { Manifest, type FileId, type ManifestEntry, type ManifestOp } from './manifest.js';
-import { checkManifestOp, fileIdBeside } from './manifest-ops.js';
+import { checkManifestOp, fileIdBeside, stampFileId } from './manifest-ops.js';
 import { ProtectedPathError } from './paths.js';
 import { decodePayload, encodePayload, type Action } from './payload.js';
 import { canAdminister, canWrite, type GrantableRole, type Role } from './roles.js';
 import { ShareDocuments, type Hunk, type TextOp, type VersionVector } from './documents.js';
-import { encodeStaged, type StagedAction } from './staged.js';
+import { encodeStaged, splitStaged, type StagedAction } from './staged.js';
 import { NotAllowedError, type BinaryVersion, type MergeResult, type ReceiveOutcome, type ReplicaChange } from './replica-types.js';
 
 const GENESIS_DOMAIN = new TextEncoder().encode('weft/genesis/1');
@@ -318,7 +318,7 @@ export class ShareReplica {
     try {
       actions = decodePayload(body.payload);
     } catch (err) {
-      if (err instanceof ProtectedPathError) throw new CommitRejectedError('protected-path', err.message, env.id, author);
+      if (err instanceof ProtectedPathError) throw new CommitRejectedError('protected-path', `"${err.path}" lies inside Git's or Weft's own folder, which a share never holds`, env.id, author);
       throw new CommitRejectedError('invalid-payload', (err as Error).message, env.id, author);
     }
     if (genesisCandidate) this.checkGenesis(env, author, actions);
@@ -544,13 +544,19 @@ export class ShareReplica {
   }
 
   /**
-   * A new entry. `beside`: another entry that wants the same path; the manifest shows the
-   * smaller FileId at the path and the other under a conflict name, so the new id is
-   * drawn below it ('before': the new file keeps the path) or above it ('after').
+   * A new entry. Entries that want one path all stay; the manifest shows the smallest
+   * FileId at the path and the others under conflict names. So a FileId starts with its
+   * file's age: `createdAt` (ms, e.g. the file's modification time on disk) makes the
+   * oldest file keep the path on every replica (a file that was on a member's disk first
+   * is not pushed aside by one created later elsewhere). `beside`: another entry that
+   * wants the path; the new id is drawn below it ('before': the new file keeps the path)
+   * or above it ('after').
    */
-  createFile(path: string, kind: 'text' | 'binary' | 'folder' = 'text', initialText = '', beside?: { file: FileId; order: 'before' | 'after' }): FileId {
+  createFile(path: string, kind: 'text' | 'binary' | 'folder' = 'text', initialText = '', options: { createdAt?: number; beside?: { file: FileId; order: 'before' | 'after' } } = {}): FileId {
     this.requireWrite();
-    const file = beside ? fileIdBeside(randomBytes(16, this.random), beside.file, beside.order) : (toHex(randomBytes(16, this.random)) as FileId);
+    const random = randomBytes(16, this.random);
+    if (options.createdAt !== undefined) stampFileId(random, options.createdAt);
+    const file = options.beside ? fileIdBeside(random, options.beside.file, options.beside.order) : (toHex(random) as FileId);
     this.stageManifest({ type: 'create', file, path, kind });
     if (initialText) this.edit(file, 0, 0, initialText);
     return file;
@@ -612,6 +618,27 @@ export class ShareReplica {
     const epoch = this.currentEpoch();
     if (!epoch) throw new NotAllowedError('no writable epoch key: you cannot write to this share');
     return this.flushWith(epoch, this.graph.heads());
+  }
+
+  /**
+   * Everything staged, as as many commits as it takes to keep each under the limit (see
+   * splitStaged), in order, each on top of the one before. A paste of any size commits.
+   */
+  flushInPieces(): CommitEnvelope[] {
+    if (this.staged.length === 0) return [];
+    const groups = splitStaged(this.staged);
+    const out: CommitEnvelope[] = [];
+    for (let i = 0; i < groups.length; i++) {
+      this.staged = groups[i]!;
+      try {
+        const env = this.flush();
+        if (env) out.push(env);
+      } catch (err) {
+        this.staged = groups.slice(i).flat(); // nothing staged is dropped: a later flush tries again
+        throw err;
+      }
+    }
+    return out;
   }
 
   private flushWith(epoch: EpochKeys, deps: CommitId[]): CommitEnvelope | undefined {

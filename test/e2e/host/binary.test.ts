@@ -16,7 +16,7 @@ import { publicKeyToText, type FileId } from '../../../protocol/src/index.js';
 import { invitationFromText } from '../../../protocol/src/share/invitation.js';
 import { MemoryChunkStore } from '../../../protocol/storage/chunk-store.js';
 import type { ShareSession } from '../../../extension/session/share-session.js';
-import type { BinaryTransferReport } from '../../../extension/workspace/binary-sync.js';
+import type { BinaryTransferReport } from '../../../extension/workspace/binary-progress.js';
 import { newKey, openEmptyNode, startTeammate, until, weftApi, type Teammate } from './weft-api.js';
 
 /** Bytes that are surely binary: a PNG signature (with its NUL-free header) then a NUL and random bytes. */
@@ -170,11 +170,12 @@ export function binarySuite(): void {
       assert.ok((await mateBytes(path)).equals(merged));
     });
 
-    it('a new share includes the binary files and large text files, honouring .gitignore', async () => {
+    it('a new share includes the binary files and large text files (as text), honouring .gitignore', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'weft-binary-share-'));
       const png = binaryBytes(50_000);
       writeFileSync(join(dir, 'pic.png'), png);
       writeFileSync(join(dir, 'readme.txt'), 'hello\n');
+      // Text is text at any size (split into commits); only new files above 8 MB are binary.
       writeFileSync(join(dir, 'large.txt'), 'x'.repeat(600 * 1024));
       writeFileSync(join(dir, '.gitignore'), '*.bin\n');
       writeFileSync(join(dir, 'secret.bin'), binaryBytes(1000));
@@ -185,7 +186,8 @@ export function binarySuite(): void {
         const s = api.session(other)!;
         await s.settled();
         const kinds = Object.fromEntries(s.replica.files().map((e) => [e.path, e.kind]));
-        assert.deepEqual(kinds, { '.gitignore': 'text', 'large.txt': 'binary', 'pic.png': 'binary', 'readme.txt': 'text' });
+        assert.deepEqual(kinds, { '.gitignore': 'text', 'large.txt': 'text', 'pic.png': 'binary', 'readme.txt': 'text' });
+        assert.equal(s.replica.text(s.replica.fileAt('large.txt')!).length, 600 * 1024);
         assert.equal(s.replica.binaryVersions(s.replica.fileAt('pic.png')!).length, 1);
         assert.equal(decodeObjectRef(s.replica.binaryVersions(s.replica.fileAt('pic.png')!)[0]!.ref).size, png.length);
       } finally {

@@ -65,7 +65,7 @@ export function presenceSuite(): void {
       await until('the teammate\'s cursor in our editor', () => mateShown().some((c) => c.cursor.offset === 11));
       const shown = mateShown()[0]!;
       assert.equal(shown.path, PATH);
-      assert.equal(shown.name, 'Pia', 'the name the owner granted');
+      assert.equal(shown.name, 'teammate', 'the display name the teammate announces (the owner granted "Pia")');
       assert.deepEqual(shown.cursor, { offset: 11, line: 1, character: 5 });
       assert.deepEqual(shown.selections, [{ start: 6, end: 11 }]);
       assert.match(shown.colour, /^hsl\(/);
@@ -156,8 +156,8 @@ export function presenceSuite(): void {
       assert.notEqual(vscode.window.activeTextEditor?.document.uri.path.endsWith(PATH), true, 'another editor is active');
       assert.equal(await vscode.commands.executeCommand('weft.follow', publicKeyToText(mate!.me.publicKey)), true);
       await until('the followed file to be active', () => vscode.window.activeTextEditor?.document.uri.path.endsWith(`/${PATH}`) === true);
-      assert.equal(api.following()?.name, 'Pia');
-      assert.equal(api.following()?.statusText, '$(eye) Following Pia');
+      assert.equal(api.following()?.name, 'teammate');
+      assert.equal(api.following()?.statusText, '$(eye) Following teammate');
       // They move to another file, far down: our view goes with them.
       const long = Array.from({ length: 300 }, (_, i) => `line ${i}`).join('\n');
       await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(folder, 'long.txt'), enc.encode(long));
@@ -167,7 +167,7 @@ export function presenceSuite(): void {
         const e = vscode.window.activeTextEditor;
         return e?.document.uri.path.endsWith('/long.txt') === true && e.visibleRanges.some((r) => r.start.line <= 250 && r.end.line >= 250);
       });
-      assert.equal(api.following()?.name, 'Pia', 'still following after a jump');
+      assert.equal(api.following()?.name, 'teammate', 'still following after a jump');
       await mateAt('long.txt', [{ anchor: long.indexOf('line 20\n'), active: long.indexOf('line 20\n') }]);
       await until('our view on line 20', () => vscode.window.activeTextEditor?.visibleRanges.some((r) => r.start.line <= 20 && r.end.line >= 20) === true);
       // We type: following stops, and their next move does not take our view.

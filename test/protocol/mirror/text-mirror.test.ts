@@ -84,6 +84,26 @@ describe('mirror/text files', () => {
     assert.equal(alice.read('big.md'), edited);
   });
 
+  it('a person\'s write at the very moment the mirror writes a teammate\'s edit is kept, and merged', async () => {
+    const { alice, bob } = await pair();
+    alice.write('doc.md', 'one\n');
+    await settle([alice, bob]);
+    alice.write('doc.md', 'one\nalice two\n');
+    await alice.sync();
+    let raced = false;
+    bob.folder.beforeWrite = (path) => {
+      if (path !== 'doc.md' || raced) return;
+      raced = true;
+      bob.write('doc.md', `${bob.read('doc.md')}bob three\n`); // appended just before the mirror's rename
+    };
+    await settle([alice, bob]);
+    assert.ok(raced);
+    // Bob's line was written against "one" while Alice's arrived: two inserts at one place, in the CRDT's order.
+    const text = alice.read('doc.md')!;
+    assert.equal(bob.read('doc.md'), text);
+    assert.deepEqual(text.split('\n').filter(Boolean).sort(), ['alice two', 'bob three', 'one']);
+  });
+
   it('two members create the same path: both versions stay, under the same names in both folders', async () => {
     const { alice, bob } = await pair();
     bob.goOffline();

@@ -7,7 +7,7 @@
  */
 import { toHex, type SigningKeyPair } from '../../../protocol/src/crypto/index.js';
 import { createCommit, type CommitEnvelope } from '../../../protocol/src/log/commit.js';
-import type { FileId } from '../../../protocol/src/share/manifest-ops.js';
+import { stampFileId, type FileId } from '../../../protocol/src/share/manifest-ops.js';
 import { encodePayload, type Action } from '../../../protocol/src/share/payload.js';
 import { agentOf, type ShareReplica } from '../../../protocol/src/share/replica.js';
 import { TextDoc, encodeOps } from '../../../protocol/src/text/index.js';
@@ -40,13 +40,16 @@ function replaceBytes(haystack: Uint8Array, needle: Uint8Array, replacement: Uin
  * A commit by `author` (a writer of `replica`'s share, holding its keys) creating each
  * file at its path with its text, on top of `replica`'s heads. Not merged anywhere.
  */
-export function craftCreates(replica: ShareReplica, author: SigningKeyPair, files: readonly HostileFile[]): CommitEnvelope {
+export function craftCreates(replica: ShareReplica, author: SigningKeyPair, files: readonly HostileFile[], createdAt = Date.now()): CommitEnvelope {
   const epoch = replica.currentEpoch();
   if (!epoch?.topicSecret) throw new Error('the author holds no writable epoch');
   const agent = agentOf(toHex(author.publicKey));
   const actions: Action[] = [];
   files.forEach((f, i) => {
-    const file = toHex(crypto.getRandomValues(new Uint8Array(16))) as FileId;
+    // Stamped with the time of creation, as every client's ids are (ShareReplica.createFile).
+    const id = crypto.getRandomValues(new Uint8Array(16));
+    stampFileId(id, createdAt);
+    const file = toHex(id) as FileId;
     actions.push({ type: 'manifest', op: { type: 'create', file, path: placeholderFor(f.path, i), kind: 'text' } });
     actions.push({ type: 'text', file, ops: encodeOps(new TextDoc(agent).insert(0, f.text)) });
   });

@@ -36,7 +36,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diffArrays } from 'diff';
@@ -108,14 +108,27 @@ function randomCase(seed: number): Case {
   return { seed, base: join(lines), ours: join(ours), theirs: join(theirs) };
 }
 
-/** git merge-file's result and exit code (0: no conflict). */
-function gitMerge(dir: string, c: Case, flags: readonly string[]): { text: string; status: number } {
-  writeFileSync(join(dir, 'base'), c.base);
-  writeFileSync(join(dir, 'ours'), c.ours);
-  writeFileSync(join(dir, 'theirs'), c.theirs);
-  const res = spawnSync('git', ['merge-file', '-p', ...flags, 'ours', 'base', 'theirs'], { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } });
-  if (res.status === null || res.status < 0 || res.status > 127) throw new Error(`git merge-file failed: ${res.stderr}`);
-  return { text: res.stdout, status: res.status };
+/**
+ * git merge-file's results and exit codes (0: no conflict) for every case, from one shell
+ * that runs them all: a spawn per case from a test process that has grown large (late in
+ * `npm test`) costs a fork of all its memory each time.
+ */
+function gitMergeAll(dir: string, cases: readonly Case[], flags: readonly string[]): Array<{ text: string; status: number }> {
+  cases.forEach((c, i) => {
+    const d = join(dir, String(i));
+    mkdirSync(d);
+    writeFileSync(join(d, 'base'), c.base);
+    writeFileSync(join(d, 'ours'), c.ours);
+    writeFileSync(join(d, 'theirs'), c.theirs);
+  });
+  const script = `for d in $(seq 0 ${cases.length - 1}); do (cd "$d" && git merge-file -p ${flags.join(' ')} ours base theirs > out 2> err; echo $? > status); done`;
+  const res = spawnSync('sh', ['-c', script], { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } });
+  if (res.status !== 0) throw new Error(`running git merge-file failed: ${res.stderr}`);
+  return cases.map((_, i) => {
+    const status = Number(readFileSync(join(dir, String(i), 'status'), 'utf8'));
+    if (!(status >= 0 && status <= 127)) throw new Error(`git merge-file failed: ${readFileSync(join(dir, String(i), 'err'), 'utf8')}`);
+    return { text: readFileSync(join(dir, String(i), 'out'), 'utf8'), status };
+  });
 }
 
 /** Weft's merge: two replicas at base, each edits with the real diff at that version, then each takes the other's ops. */
@@ -232,10 +245,12 @@ describe('text/merge vs git merge-file (seeded)', () => {
       ]);
       const agents = [team.replicas.get('alice')!.meAgent(), team.replicas.get('bob')!.meAgent()] as const;
       const failures: string[] = [];
+      const all = Array.from({ length: cases }, (_, s) => randomCase(seed0 + s));
+      const merged = gitMergeAll(dir, all, flags);
       for (let s = 0; s < cases; s++) {
-        const c = randomCase(seed0 + s);
+        const c = all[s]!;
         n.run++;
-        const git = gitMerge(dir, c, flags);
+        const git = merged[s]!;
         const weft = weftMerge(c, ['a', 'b']);
         if (s % SHARE_EVERY === 0) {
           n.viaShare++;

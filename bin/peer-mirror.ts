@@ -1,0 +1,67 @@
+/**
+ * `weft peer`'s folder mirror: the shared FolderMirror (protocol/mirror/) over the real
+ * folder, its records in `.weft/mirror/`, binary files through the peer runtime's chunk
+ * store, the folder watched with fs.watch (recursive) and rescanned every 2 s as a
+ * fallback, and the share's changes (remote commits) routed to targeted passes.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { BinaryMirror } from '../protocol/mirror/binary-mirror.js';
+import { FolderMirror } from '../protocol/mirror/folder-mirror.js';
+import { MirrorRecords } from '../protocol/mirror/mirror-records.js';
+import { NodeFolder, TEMP_MARK } from '../protocol/mirror/node-folder.js';
+import { NodeRecordJournal } from '../protocol/mirror/node-record-journal.js';
+import type { PeerRuntime } from '../protocol/src/runtime/peer-runtime.js';
+import { pathProblem } from '../protocol/src/share/paths.js';
+
+export interface PeerMirror {
+  readonly mirror: FolderMirror;
+  stop(): Promise<void>;
+}
+
+/** The folder's mirror's records live here, beside the share's log. */
+export function mirrorStateDir(stateDir: string): string {
+  return join(stateDir, 'mirror');
+}
+
+export async function startPeerMirror(dir: string, stateDir: string, runtime: PeerRuntime, log: (line: string) => void): Promise<PeerMirror> {
+  const folder = await NodeFolder.open(dir);
+  const records = await MirrorRecords.open(new NodeRecordJournal(mirrorStateDir(stateDir)));
+  let mirror: FolderMirror | undefined;
+  const binary = new BinaryMirror({
+    folder,
+    runtime,
+    log,
+    reschedule: () => mirror?.diskChanged(),
+    canWrite: () => {
+      const role = runtime.node.replica.myRole();
+      return role !== undefined && role !== 'reader';
+    },
+  });
+  mirror = new FolderMirror({ folder, records, replica: runtime.node.replica, commit: () => runtime.commit(), log, binary });
+  const current = mirror;
+  const unsubscribe = runtime.on('changes', (changes) => current.replicaChanged(changes));
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dir, { recursive: true }, (_event, name) => {
+      const path = name ? String(name).split(/[\\/]/).join('/') : undefined;
+      if (path !== undefined && (path.includes(TEMP_MARK) || pathProblem(path) === 'protected')) return;
+      current.diskChanged(path);
+    });
+  } catch {
+    log('file watching unavailable: the folder is rescanned every 2 seconds');
+  }
+  // The first pass compares the folder with the stored share (edits made while stopped)
+  // before anything arrives from the network.
+  await current.start();
+  return {
+    mirror: current,
+    stop: async () => {
+      watcher?.close();
+      unsubscribe();
+      await current.stop();
+      await records.close();
+    },
+  };
+}
+

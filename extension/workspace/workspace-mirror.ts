@@ -11,6 +11,7 @@ import type { ReplicaChange } from '../../protocol/src/index.js';
 import type { PeerRuntime } from '../../protocol/src/runtime/peer-runtime.js';
 import { BinaryMirror } from '../../protocol/mirror/binary-mirror.js';
 import { FolderMirror } from '../../protocol/mirror/folder-mirror.js';
+import { GitHead } from '../../protocol/mirror/git-head.js';
 import { MirrorRecords } from '../../protocol/mirror/mirror-records.js';
 import { NodeFolder, TEMP_MARK } from '../../protocol/mirror/node-folder.js';
 import { NodeRecordJournal } from '../../protocol/mirror/node-record-journal.js';
@@ -40,6 +41,7 @@ export class WorkspaceMirror implements vscode.Disposable {
     private readonly records: MirrorRecords,
     progress: BinaryProgress,
     private readonly folder: vscode.Uri,
+    private readonly git: GitHead | undefined,
   ) {
     this.progress = progress;
   }
@@ -60,10 +62,12 @@ export class WorkspaceMirror implements vscode.Disposable {
       observe: (e) => progress.observe(e),
       fetchTimeoutMs: 30_000,
     });
+    const git = await GitHead.open(init.folder.fsPath);
     mirror = new FolderMirror({
       folder,
       records,
       replica,
+      ...(git ? { gitBase: (path: string) => git.text(path) } : {}),
       commit: () => init.commit(),
       log: (l) => init.log(l),
       binary,
@@ -71,7 +75,7 @@ export class WorkspaceMirror implements vscode.Disposable {
       owned: (path) => init.owned(path),
       rescanMs: 3000,
     });
-    return new WorkspaceMirror(mirror, records, progress, init.folder);
+    return new WorkspaceMirror(mirror, records, progress, init.folder, git);
   }
 
   /** The first pass (edits made while VS Code was closed merge first), then the watcher. */
@@ -99,6 +103,7 @@ export class WorkspaceMirror implements vscode.Disposable {
     for (const s of this.subscriptions) s.dispose();
     this.subscriptions.length = 0;
     await this.mirror.stop();
+    this.git?.close();
     await this.records.close();
     this.progress.dispose();
   }

@@ -29,6 +29,7 @@ import type { ShareReplica } from '../src/share/replica.js';
 import type { FileId, ManifestEntry } from '../src/share/manifest.js';
 import { conflictPath } from '../src/share/paths.js';
 import { diffHunks } from '../src/text/diff.js';
+import { rebaseOnto } from '../src/text/three-way.js';
 import type { Hunk, Id, TextOp, VersionVector } from '../src/text/types.js';
 import type { IgnoreRules } from './ignore-rules.js';
 import { UnsafePathError, type FileStat, type Folder } from './folder.js';
@@ -253,7 +254,9 @@ export class TextMirror {
           await this.keepReaderEdit(rec, d);
           continue;
         }
-        await this.takeInEdit(batch, rec, base, d);
+        if (base) await this.takeInEdit(batch, rec, base, d);
+        // No version left to merge from (a crash lost the commit a record named): as if found anew.
+        else await this.takeInUntracked(batch, path, d, rec.file, created);
       } else {
         const entry = this.textEntry(path);
         if (entry) await this.takeInUntracked(batch, path, d, entry.file as FileId, created);
@@ -345,19 +348,9 @@ export class TextMirror {
   }
 
   /** A writer's edit of a tracked file: the change from its base, made at the base's version. */
-  private async takeInEdit(batch: LocalBatch, rec: MirrorRecord, base: DiskState | undefined, d: DiskText): Promise<void> {
-    let version: VersionVector;
-    let before: string;
-    if (base) {
-      version = versionVector(base.version!);
-      before = this.baseText(rec.file, base);
-    } else {
-      // No version to merge from (never expected: the log lost history): the disk's text wins over the share's.
-      this.init.log(`${rec.path}: no common version with the share left; your text replaces the share's`);
-      version = this.replica.versionOf(rec.file);
-      before = this.replica.text(rec.file);
-    }
-    const hunks = diffHunks(before, d.text);
+  private async takeInEdit(batch: LocalBatch, rec: MirrorRecord, base: DiskState, d: DiskText): Promise<void> {
+    const version = versionVector(base.version!);
+    const hunks = diffHunks(this.baseText(rec.file, base), d.text);
     await this.stageHunks(batch, rec.file, version, hunks);
     this.remember(d.hash, d.text);
     batch.record({ set: this.recordAfterEdit(rec.path, rec.file, version, d, base) });
@@ -372,7 +365,7 @@ export class TextMirror {
     const after = new Map(version);
     const mine = this.replica.versionOf(file).get(me);
     if (mine !== undefined) after.set(me, mine);
-    return { path, file, kind: 'text', hash: d.hash, size: d.stat.size, mtimeMs: d.stat.mtimeMs, version: saved(after), ...(previous ? { pending: 'commit', previous: stateOnly(previous) } : {}) };
+    return { path, file, kind: 'text', hash: d.hash, size: d.stat.size, mtimeMs: d.stat.mtimeMs, version: saved(after), pending: 'commit', ...(previous ? { previous: stateOnly(previous) } : {}) };
   }
 
   /** Stages `hunks` (in the coordinates of the text at `version`), committing in pieces under the budget. */
@@ -421,10 +414,27 @@ export class TextMirror {
       return;
     }
     const gitText = await this.init.gitBase?.(path);
-    const common = gitText === undefined ? undefined : this.replica.findVersionWithText(file, gitText);
-    if (common && gitText !== undefined && this.canWrite()) {
-      await this.stageHunks(batch, file, common, diffHunks(gitText, d.text));
-      batch.record({ set: this.recordAfterEdit(path, file, common, d, undefined) });
+    if (gitText !== undefined && gitText === d.text) {
+      // As the member's clone has it at HEAD, with no changes of theirs: the share's newer text goes over it.
+      batch.record({ set: record(this.replica.versionOf(file), d) });
+      this.remember(d.hash, d.text);
+      this.summary.updated++;
+      return;
+    }
+    if (gitText !== undefined && this.canWrite()) {
+      // Changed since HEAD: those changes merge with the share's, HEAD as the base — at the
+      // share's version of that text when it had one, else as a three-way text merge.
+      const common = this.replica.findVersionWithText(file, gitText);
+      if (common) {
+        await this.stageHunks(batch, file, common, diffHunks(gitText, d.text));
+        batch.record({ set: this.recordAfterEdit(path, file, common, d, undefined) });
+      } else {
+        const version = this.replica.versionOf(file);
+        await this.stageHunks(batch, file, version, rebaseOnto(gitText, d.text, share));
+        // The disk's text stands for the merge until it is written over; a crash before the
+        // commit leaves a version the document lacks, and the merge is made again.
+        batch.record({ set: this.recordAfterEdit(path, file, version, d, undefined) });
+      }
       this.summary.merged++;
       this.init.log(`${path}: your changes since Git's HEAD are merged with the share's`);
       return;

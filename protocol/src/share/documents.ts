@@ -6,7 +6,6 @@
  * pseudo-author (`HIDDEN_AGENT`) that never leaves this replica.
  */
 import { compactOps } from '../text/compact-ops.js';
-import { findVersionWithText } from '../text/version-search.js';
 import { TextDoc, decodeOps, encodeOps, type Hunk, type TextChange, type TextOp, type VersionVector } from '../text/index.js';
 import type { FileId } from './manifest.js';
 
@@ -14,8 +13,16 @@ export type { Hunk, TextChange, TextOp, VersionVector };
 
 const HIDDEN_AGENT = '~hidden';
 
+/** A file's text after a commit that touched it: its version, and the text's length (to find versions by text cheaply). */
+interface CommitVersion {
+  readonly version: VersionVector;
+  readonly length: number;
+}
+
 export class ShareDocuments {
   private readonly docs = new Map<FileId, TextDoc>();
+  /** Per file, its version after each commit that touched it, in this replica's order. */
+  private readonly history = new Map<FileId, CommitVersion[]>();
 
   constructor(private readonly agent: string) {}
 
@@ -43,10 +50,22 @@ export class ShareDocuments {
     return (this.docs.get(file) ?? new TextDoc(this.agent)).textAt(version);
   }
 
-  /** The newest earlier version of a file whose text was `text`, if any (see text/version-search.ts). */
+  /**
+   * The newest version a commit left the file at whose text was `text`, if any: a file
+   * found on a member's disk may be an older copy of the share's (a folder copied at
+   * some point, a Git clone's HEAD). Only commit boundaries count: states in the middle of
+   * a commit never existed on anyone's disk. Lengths are compared before texts.
+   */
   findVersionWithText(file: FileId, text: string): VersionVector | undefined {
     const doc = this.docs.get(file);
-    return doc ? findVersionWithText(doc, text) : text === '' ? new Map() : undefined;
+    if (!doc) return text === '' ? new Map() : undefined;
+    if (doc.toString() === text) return doc.version();
+    const versions = this.history.get(file) ?? [];
+    for (let i = versions.length - 1; i >= 0; i--) {
+      const v = versions[i]!;
+      if (v.length === text.length && doc.textAt(v.version) === text) return v.version;
+    }
+    return undefined;
   }
 
   /** Hunks of the text at `version`, made as our own new ops and merged with all since (see TextDoc.editAt). */
@@ -60,6 +79,12 @@ export class ShareDocuments {
     if (deleteCount > 0) ops.push(...d.delete(offset, deleteCount));
     if (insert.length > 0) ops.push(...d.insert(offset, insert));
     return ops;
+  }
+
+  private noteCommitVersion(file: FileId, d: TextDoc): void {
+    let versions = this.history.get(file);
+    if (!versions) this.history.set(file, (versions = []));
+    versions.push({ version: d.version(), length: d.length });
   }
 
   encodeOps(ops: readonly TextOp[]): Uint8Array {
@@ -80,7 +105,11 @@ export class ShareDocuments {
     if (ops.some((o) => o.agent !== authorAgent)) return [];
     const d = this.get(file);
     try {
-      if (effective) return d.applyRemote(ops);
+      if (effective) {
+        const changes = d.applyRemote(ops);
+        this.noteCommitVersion(file, d);
+        return changes;
+      }
       const inserts = ops.filter((o) => o.kind === 'insert');
       d.applyRemote(inserts);
       let seq = d.version().get(HIDDEN_AGENT) ?? 0;

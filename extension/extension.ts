@@ -73,6 +73,9 @@ export function activate(context: vscode.ExtensionContext): WeftTestApi {
       const f = follow.following;
       return f && { member: f.member, name: f.name, statusText: follow.statusText };
     },
+  }, {
+    pause: (folder) => registry!.remove(folder),
+    resume: (folder) => launcher.resume(folder),
   });
   // Read by `npm run bench -- editor` (editor.activate_ms) from the Weft log.
   log.info(`activated in ${(performance.now() - started).toFixed(1)} ms`);

@@ -17,12 +17,19 @@ export interface WeftTestApi {
   remoteCursors(): RenderedPresence[];
   /** Whom "Weft: Follow…" follows (hex key and name), and the status bar hint. */
   following(): { member: string; name: string; statusText: string } | undefined;
+  /** Stops a folder's session as closing VS Code would (the binding stays). */
+  pause(folder: vscode.Uri): Promise<void>;
+  /** Starts it again as reopening VS Code would. */
+  resume(folder: vscode.Uri): Promise<ShareSession | undefined>;
 }
 
 /** The presence parts of the test API, given by activate(). */
 export type PresenceTestView = Pick<WeftTestApi, 'remoteCursors' | 'following'>;
 
-export function testApi(registry: SessionRegistry, defaultFolder: () => vscode.Uri | undefined, statusText: () => string, lastReadOnlyMessage: () => string, presence: PresenceTestView): WeftTestApi {
+/** Pausing and resuming a folder's session, given by activate(). */
+export type SessionLifecycle = Pick<WeftTestApi, 'pause' | 'resume'>;
+
+export function testApi(registry: SessionRegistry, defaultFolder: () => vscode.Uri | undefined, statusText: () => string, lastReadOnlyMessage: () => string, presence: PresenceTestView, lifecycle: SessionLifecycle): WeftTestApi {
   return {
     session: (folder) => {
       const f = folder ?? defaultFolder();
@@ -33,5 +40,7 @@ export function testApi(registry: SessionRegistry, defaultFolder: () => vscode.U
     lastReadOnlyMessage,
     remoteCursors: () => presence.remoteCursors(),
     following: () => presence.following(),
+    pause: (folder) => lifecycle.pause(folder),
+    resume: (folder) => lifecycle.resume(folder),
   };
 }

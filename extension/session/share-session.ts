@@ -7,7 +7,7 @@
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import { fromHex, ShareNode, type SigningKeyPair } from '../../protocol/src/index.js';
-import { PeerRuntime, type PeerStatus } from '../../protocol/src/runtime/peer-runtime.js';
+import { PeerRuntime, type PeerStatus, type RefusedCommit } from '../../protocol/src/runtime/peer-runtime.js';
 import { invitationToText } from '../../protocol/src/share/invitation.js';
 import { PackChunkStore } from '../../protocol/storage/chunk-store-pack.js';
 import { FileLogStore } from '../../protocol/storage/file-log-store.js';
@@ -19,6 +19,7 @@ import { sharePathOf } from '../workspace/paths.js';
 import { WorkspaceMirror } from '../workspace/workspace-mirror.js';
 import type { BoundShare } from './bound-shares.js';
 import { routeChanges } from './change-router.js';
+import { rememberListen, stableListen } from './listen-ports.js';
 import { CommitScheduler } from './commit-scheduler.js';
 
 export interface ShareSessionInit {
@@ -41,6 +42,7 @@ export interface ShareSessionInit {
  * and cursor moves fire at most this often.
  */
 const CHANGE_COALESCE_MS = 250;
+const REFUSALS_KEPT = 20;
 
 export class ShareSession implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -50,6 +52,8 @@ export class ShareSession implements vscode.Disposable {
   private lastStatus = '';
   private lastPresence = '';
   readonly commits: CommitScheduler;
+  /** Teammates' commits this replica refused, oldest first (the latest REFUSALS_KEPT), for the panel. */
+  readonly refusals: Array<RefusedCommit & { at: number }> = [];
   private editors: EditorBinding | undefined;
   private files: WorkspaceMirror | undefined;
   private readonly unsubscribe: Array<() => void> = [];
@@ -74,7 +78,8 @@ export class ShareSession implements vscode.Disposable {
     const { node, recovered } = await ShareNode.open({ store, shareId: fromHex(init.bound.shareId), me: init.me });
     if (recovered) init.log.warn(`recovered the share's log: ${recovered}`);
     const chunks = await PackChunkStore.open(vscode.Uri.joinPath(init.storageDir, 'chunks').fsPath);
-    const transport = createTransport({ identitySeed: init.me.secretKey, listen: init.settings.listen, mdns: init.settings.lan });
+    const listen = await stableListen(init.storageDir.fsPath, init.settings.listen);
+    const transport = createTransport({ identitySeed: init.me.secretKey, listen, mdns: init.settings.lan });
     const runtime = new PeerRuntime({
       node,
       transport,
@@ -162,6 +167,12 @@ export class ShareSession implements vscode.Disposable {
         this.changedNow();
       }),
       this.runtime.on('log', (l) => log.info(l)),
+      this.runtime.on('refused', (r) => {
+        this.refusals.push({ ...r, at: Date.now() });
+        if (this.refusals.length > REFUSALS_KEPT) this.refusals.shift();
+        log.warn(`refused ${r.authorName}'s commit: ${r.detail}`);
+        this.changedNow();
+      }),
     );
     const closed = vscode.workspace.onDidCloseTextDocument((d) => {
       const path = pathOf(d);
@@ -177,6 +188,7 @@ export class ShareSession implements vscode.Disposable {
     );
     await this.transport.start();
     for (const a of this.transport.addresses()) log.info(`listening on ${a}`);
+    await rememberListen(this.init.storageDir.fsPath, this.init.settings.listen, this.transport.addresses());
     this.runtime.start();
     this.changed.fire();
   }

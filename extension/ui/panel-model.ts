@@ -33,7 +33,8 @@ export function sessionPanelModel(session: ShareSession, followMode: FollowMode)
       const parts = [`${status.brokers} broker${status.brokers === 1 ? '' : 's'}`, `${status.peers} peer${status.peers === 1 ? '' : 's'} connected`];
       if (status.syncing) parts.push(`catching up with ${status.syncing}`);
       const connection = status.brokers + status.peers === 0 ? 'offline: your changes are kept and merge when you reconnect' : parts.join(', ');
-      return { shareName: replica.name, myKey: publicKeyToText(replica.me.publicKey), myRole: replica.myRole(), invitation: session.invitation(), connection, members };
+      const refusals = [...session.refusals].reverse().map((r) => ({ author: r.authorName, reason: r.reason, detail: r.detail, at: r.at }));
+      return { shareName: replica.name, myKey: publicKeyToText(replica.me.publicKey), myRole: replica.myRole(), invitation: session.invitation(), connection, members, refusals };
     },
     onDidChange: (listener) => session.onDidChange(listener),
     async grant(keyText: string, role: GrantableRole, name: string) {

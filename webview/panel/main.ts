@@ -90,6 +90,12 @@ function render(state: PanelState | undefined): void {
   const online = state.members.filter((m) => m.online);
   const offline = state.members.filter((m) => !m.online);
   root.append(el('ul', { cls: 'members' }, ...online.map((m) => memberRow(m, canAdmin)), ...offline.map((m) => memberRow(m, canAdmin))));
+  if (state.refusals.length) {
+    root.append(
+      el('h3', { text: 'Refused' }),
+      el('ul', { cls: 'refusals' }, ...state.refusals.map((r) => el('li', { text: `${r.author}: ${r.detail} (${r.reason}, ${ago(r.at)})` }))),
+    );
+  }
   if (canAdmin) root.append(grantForm());
   if (state.invitation) {
     const inv = el('code', { text: state.invitation, cls: 'invitation' });

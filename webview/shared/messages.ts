@@ -21,6 +21,16 @@ export interface MemberView {
   lastSeen?: number;
 }
 
+/** A teammate's commit this member's Weft refused, and why (a protected path, a revoked author, ...). */
+export interface RefusalView {
+  /** The author's name as the share knows it. */
+  author: string;
+  reason: string;
+  detail: string;
+  /** Milliseconds since the epoch. */
+  at: number;
+}
+
 export interface PanelState {
   shareName: string;
   myKey: string;
@@ -29,6 +39,8 @@ export interface PanelState {
   /** e.g. "2 brokers, 1 peer online", "offline (changes are kept)" */
   connection: string;
   members: MemberView[];
+  /** The latest refusals, newest first. */
+  refusals: RefusalView[];
 }
 
 /** Extension -> webview. */

@@ -85,6 +85,7 @@ const TYPES = ['hello', 'subscribe', 'subscribed', 'unsubscribe', 'event', 'ack'
 /** The type byte of a CHUNK frame (frame[2]), for runtimes that route chunk frames without decoding. */
 export const CHUNK_TYPE_BYTE = TYPES.indexOf('chunk') + 1;
 export const EVENT_TYPE_BYTE = TYPES.indexOf('event') + 1;
+export const SYNC_TYPE_BYTE = TYPES.indexOf('sync') + 1;
 const MAX_BOXES = 256;
 const KEYS_DOMAIN = new TextEncoder().encode('weft/keys/1');
 

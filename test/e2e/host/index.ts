@@ -6,6 +6,7 @@ import Mocha from 'mocha';
 import { binarySuite } from './binary.test.js';
 import { bindingSuite } from './binding.test.js';
 import { commandsSuite } from './commands.test.js';
+import { diskSuite } from './disk.test.js';
 import { identitySuite } from './identity.test.js';
 import { presenceSuite } from './presence.test.js';
 import { readerSuite } from './reader.test.js';
@@ -21,6 +22,7 @@ export function run(): Promise<void> {
   presenceSuite();
   readerSuite();
   binarySuite();
+  diskSuite();
   // The host's console reaches the browser console, which the e2e harness prints.
   const failed: string[] = [];
   return new Promise((resolve, reject) => {

@@ -266,6 +266,23 @@ describe('broker/state machine', () => {
     }
   });
 
+  it('paces the new commits of a SYNC catch-up by the publish window, not the byte rate; other SYNC bytes stay rate-limited', () => {
+    // A member catching a broker up on more than the byte rate allows (a 60 MB share's
+    // first run) is an honest publisher: slowed by the window, never refused.
+    const s = makeStream(12, 'catch-up.md', 7);
+    const d = new Driver({ limits: { bytesPerSecond: 64, messagesPerSecond: 4, maxStrikes: 50 } });
+    d.connect('late');
+    d.take('late');
+    const log = new ClientLog(s.topic);
+    for (const c of s.commits) log.merge(c);
+    syncWithBroker(d, 'late', s.topic, log);
+    assert.equal(d.broker.topicSummaries()[0]!.events, 12, 'every commit of the catch-up is stored');
+    assert.deepEqual(d.closed, []);
+    // A flood of SYNC frames is still refused.
+    for (let i = 0; i < 20; i++) d.send('late', { type: 'sync', topics: [s.topic], message: encodeSyncStart(log) });
+    assert.ok(types(d.take('late')).includes('error:rate-limited'));
+  });
+
   it('defers a SYNC message until the channel\'s pending stores are durable', () => {
     const d = new Driver();
     d.connect('a');

@@ -50,13 +50,13 @@ export class PeerProc {
     proc.stderr!.on('data', (b: Buffer) => (this.out += b.toString()));
   }
 
-  /** Starts `weft peer run --dir dir ...args` and waits until it mirrors. */
-  static async run(dir: string, args: string[] = [], env: Record<string, string> = {}, prefix: string[] = []): Promise<PeerProc> {
+  /** Starts `weft peer run --dir dir ...args` and waits until it mirrors (a large share's first pass takes a while). */
+  static async run(dir: string, args: string[] = [], env: Record<string, string> = {}, prefix: string[] = [], startMs = 15_000): Promise<PeerProc> {
     const cmd = [...prefix, process.execPath, WEFT, 'peer', 'run', '--dir', dir, ...args];
     const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...memberEnv(['--dir', dir]), ...env } });
     children.add(proc);
     const p = new PeerProc(dir, proc);
-    await waitUntil(() => p.out.includes('mirroring'), 15_000, () => `peer in ${dir} did not start:\n${p.out}`);
+    await waitUntil(() => p.out.includes('mirroring'), startMs, () => `peer in ${dir} did not start:\n${p.out}`);
     return p;
   }
 
@@ -81,11 +81,11 @@ export function killPeers(): void {
   children.clear();
 }
 
-export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
+export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string, everyMs = 100): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await pred())) {
     if (Date.now() > end) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 

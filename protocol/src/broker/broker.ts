@@ -54,7 +54,7 @@ import { bytesEqual, toHex, verify } from '../crypto/index.js';
 import { DecodeError } from '../codec/errors.js';
 import { decodeCommitEnvelope, verifyTopicSignature, COMMIT_KIND } from '../log/commit.js';
 import type { CommitId } from '../log/ids.js';
-import { CHUNK_TYPE_BYTE, EVENT_TYPE_BYTE, chunkOfferSignedBytes, decodeWire, encodeWire, keysSignedBytes, WIRE_KIND, type WireErrorCode, type WireMessage } from '../multicast/wire.js';
+import { CHUNK_TYPE_BYTE, EVENT_TYPE_BYTE, SYNC_TYPE_BYTE, chunkOfferSignedBytes, decodeWire, encodeWire, keysSignedBytes, WIRE_KIND, type WireErrorCode, type WireMessage } from '../multicast/wire.js';
 import { SyncSession } from '../sync/index.js';
 import { DEFAULT_BROKER_LIMITS, TokenBucket, type BrokerLimits } from './limits.js';
 import { StreamSource, TopicIndex } from './topic-index.js';
@@ -169,9 +169,11 @@ export class Broker {
     const c = this.channels.get(channel);
     if (!c || c.closing) return out;
     // A CHUNK is paced by the runtime's own CHUNKWANTs; an EVENT by the publish window
-    // (acceptCommit charges the rate buckets for one that takes no window).
-    const paced = frame[0] === WIRE_KIND && (frame[2] === CHUNK_TYPE_BYTE || frame[2] === EVENT_TYPE_BYTE);
-    if (paced || this.withinRate(c, frame.length, now, out)) this.handle(c, frame, now, out);
+    // (acceptCommit charges the rate buckets for one that takes no window). A SYNC frame's
+    // new commits take the window too: sync() charges the rest of its bytes once read.
+    const type = frame[0] === WIRE_KIND ? frame[2] : undefined;
+    const paced = type === CHUNK_TYPE_BYTE || type === EVENT_TYPE_BYTE;
+    if (paced || this.withinRate(c, type === SYNC_TYPE_BYTE ? 0 : frame.length, now, out)) this.handle(c, frame, now, out);
     return out;
   }
 
@@ -512,7 +514,18 @@ export class Broker {
     return entry;
   }
 
+  /**
+   * A SYNC frame: its new commits wait in the publish window (a member catching a broker
+   * up is slowed, not refused); every other byte (filters, heads, commits stored
+   * already, a refused frame) is charged to the rate once the frame is read.
+   */
   private sync(c: ChannelState, topics: Uint8Array[], message: Uint8Array, now: number, out: BrokerOutput): void {
+    const windowBefore = c.windowBytes;
+    this.syncFrame(c, topics, message, now, out);
+    c.bytes.drain(now, Math.max(0, message.length - (c.windowBytes - windowBefore)));
+  }
+
+  private syncFrame(c: ChannelState, topics: Uint8Array[], message: Uint8Array, now: number, out: BrokerOutput): void {
     if (topics.length === 0) {
       this.refuse(out, c, now, 'malformed', 'a sync message names no topic');
       return;

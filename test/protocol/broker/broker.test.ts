@@ -269,17 +269,18 @@ describe('broker/state machine', () => {
   it('paces the new commits of a SYNC catch-up by the publish window, not the byte rate; other SYNC bytes stay rate-limited', () => {
     // A member catching a broker up on more than the byte rate allows (a 60 MB share's
     // first run) is an honest publisher: slowed by the window, never refused.
-    const s = makeStream(12, 'catch-up.md', 7);
-    const d = new Driver({ limits: { bytesPerSecond: 64, messagesPerSecond: 4, maxStrikes: 50 } });
+    const s = makeStream(40, 'catch-up.md', 7);
+    const d = new Driver({ limits: { bytesPerSecond: 1024, messagesPerSecond: 1000, maxStrikes: 100 } });
     d.connect('late');
     d.take('late');
     const log = new ClientLog(s.topic);
     for (const c of s.commits) log.merge(c);
-    syncWithBroker(d, 'late', s.topic, log);
-    assert.equal(d.broker.topicSummaries()[0]!.events, 12, 'every commit of the catch-up is stored');
+    // Small parts: the catch-up takes many frames, far more bytes (~13 KB) than the burst allows.
+    syncWithBroker(d, 'late', s.topic, log, { maxMessageBytes: 1024 });
+    assert.equal(d.broker.topicSummaries()[0]!.events, 40, 'every commit of the catch-up is stored');
     assert.deepEqual(d.closed, []);
-    // A flood of SYNC frames is still refused.
-    for (let i = 0; i < 20; i++) d.send('late', { type: 'sync', topics: [s.topic], message: encodeSyncStart(log) });
+    // SYNC frames that bring nothing new still cost bytes: a flood of them is refused.
+    for (let i = 0; i < 60; i++) d.send('late', { type: 'sync', topics: [s.topic], message: encodeSyncStart(log) });
     assert.ok(types(d.take('late')).includes('error:rate-limited'));
   });
 

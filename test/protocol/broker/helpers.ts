@@ -5,7 +5,7 @@ import { decodeWire, encodeWire, keysSignedBytes, type WireMessage } from '../..
 import { makeTeam, rng, seededRandom } from '../share/harness.js';
 import { decodeCommitEnvelope } from '../../../protocol/src/log/commit.js';
 import { StreamSource, TopicIndex } from '../../../protocol/src/broker/index.js';
-import { SyncSession } from '../../../protocol/src/sync/index.js';
+import { SyncSession, type SyncSessionInit } from '../../../protocol/src/sync/index.js';
 
 export interface Stream {
   topic: Uint8Array;
@@ -123,8 +123,8 @@ export class ClientLog {
 }
 
 /** Runs a client SyncSession against the driver's broker until nothing more flows. */
-export function syncWithBroker(d: Driver, channel: string, topic: Uint8Array, log: ClientLog): void {
-  const session = new SyncSession(log.source);
+export function syncWithBroker(d: Driver, channel: string, topic: Uint8Array, log: ClientLog, init: SyncSessionInit = {}): void {
+  const session = new SyncSession(log.source, init);
   for (const m of session.start()) d.send(channel, { type: 'sync', topics: [topic], message: m });
   for (let round = 0; round < 50; round++) {
     const replies = d.take(channel).filter((m) => m.type === 'sync');

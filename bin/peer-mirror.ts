@@ -8,7 +8,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { BinaryMirror } from '../protocol/mirror/binary-mirror.js';
 import { FolderMirror } from '../protocol/mirror/folder-mirror.js';
-import { GitHead } from '../protocol/mirror/git-head.js';
+import { GitCheckout } from '../protocol/mirror/git-checkout.js';
 import { MirrorRecords } from '../protocol/mirror/mirror-records.js';
 import { NodeFolder, TEMP_MARK } from '../protocol/mirror/node-folder.js';
 import { NodeRecordJournal } from '../protocol/mirror/node-record-journal.js';
@@ -39,8 +39,8 @@ export async function startPeerMirror(dir: string, stateDir: string, runtime: Pe
       return role !== undefined && role !== 'reader';
     },
   });
-  const git = await GitHead.open(dir);
-  mirror = new FolderMirror({ folder, records, replica: runtime.node.replica, commit: () => runtime.commit(), log, binary, ...(git ? { gitBase: (path: string) => git.text(path) } : {}) });
+  const git = await GitCheckout.open(dir);
+  mirror = new FolderMirror({ folder, records, replica: runtime.node.replica, commit: () => runtime.commit(), log, binary, ...(git ? { git } : {}) });
   const current = mirror;
   const unsubscribe = runtime.on('changes', (changes) => current.replicaChanged(changes));
   let watcher: FSWatcher | undefined;

@@ -37,6 +37,7 @@ import { PackChunkStore } from '../protocol/storage/chunk-store-pack.js';
 import { createTransport } from '../protocol/transport/index.js';
 import { peerIdFromWeftKey } from '../protocol/transport/peer-key.js';
 import { importFolder } from '../protocol/mirror/import-folder.js';
+import { GitCheckout } from '../protocol/mirror/git-checkout.js';
 import { mirrorStateDir, startPeerMirror } from './peer-mirror.js';
 import { clearIdentityNote, defaultIdentityPath, explicitIdentity, folderIdentity, loadOrCreateIdentity, recordedIdentity } from './identity-store.js';
 import { migrateFolder } from './identity-migration.js';
@@ -50,6 +51,7 @@ export const PEER_USAGE = `usage: weft peer init --dir F [--name N] [--broker AD
        weft peer join INVITATION --dir F
        weft peer invite --dir F [--address ADDR]...
        weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N]
+       weft peer branch NAME --dir F
        weft peer gc --dir F [--grace-hours H]
 Every subcommand also takes --identity FILE (or WEFT_IDENTITY=FILE): the key to use instead of
 your identity (see "weft peer key"). Keys are never kept inside F; F/.weft/ holds the share's
@@ -109,6 +111,8 @@ export async function runPeerCommand(args: string[]): Promise<number> {
         return await run(dir, values.broker ?? [], values.listen ?? [], values.mdns ?? false, values.name);
       case 'gc':
         return await gc(dir, values['grace-hours']);
+      case 'branch':
+        return await moveToBranch(dir, positionals[0]);
       default:
         out(PEER_USAGE);
         return sub === undefined || sub === 'help' ? 0 : 2;
@@ -253,7 +257,8 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
   runtime.on('merged', (ids) => out(`merged ${ids.length} commit${ids.length === 1 ? '' : 's'}`));
   let last = '';
   runtime.on('status', (s) => {
-    const line = `status: ${s.brokers} broker(s), ${s.peers} peer(s) online, ${s.commits} commits${s.joined ? '' : ', waiting for keys'}`;
+    const branch = node.replica.branch();
+    const line = `status: ${s.brokers} broker(s), ${s.peers} peer(s) online, ${s.commits} commits${s.joined ? '' : ', waiting for keys'}${branch ? `, following branch ${branch.name}` : ''}`;
     if (line !== last) out((last = line));
   });
   runtime.on('presence', (list) => out(`here: ${list.map((e) => e.presence.name).join(', ') || 'nobody else'}`));
@@ -285,6 +290,24 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
   await transport.stop();
   await chunks.close();
   await node.close();
+  return 0;
+}
+
+/** Moves the share to another Git branch (owner and admins): each member follows when they check it out. */
+async function moveToBranch(dir: string, name: string | undefined): Promise<number> {
+  if (!name) throw new UsageError('branch needs the name of the Git branch the share should follow');
+  const share = await readShare(dir);
+  const node = await openNode(dir, share, await identity(dir));
+  try {
+    const git = await GitCheckout.open(dir);
+    const head = await git?.head().catch(() => undefined);
+    git?.close();
+    node.replica.setBranch(name, head?.branch === name ? head.commit : '');
+    await node.commit();
+    out(`the share now follows branch ${name} (published on the next "weft peer run"); members on another branch are away until they check it out`);
+  } finally {
+    await node.close();
+  }
   return 0;
 }
 

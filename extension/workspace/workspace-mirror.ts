@@ -11,7 +11,7 @@ import type { ReplicaChange } from '../../protocol/src/index.js';
 import type { PeerRuntime } from '../../protocol/src/runtime/peer-runtime.js';
 import { BinaryMirror } from '../../protocol/mirror/binary-mirror.js';
 import { FolderMirror } from '../../protocol/mirror/folder-mirror.js';
-import { GitHead } from '../../protocol/mirror/git-head.js';
+import { GitCheckout } from '../../protocol/mirror/git-checkout.js';
 import { MirrorRecords } from '../../protocol/mirror/mirror-records.js';
 import { NodeFolder, TEMP_MARK } from '../../protocol/mirror/node-folder.js';
 import { NodeRecordJournal } from '../../protocol/mirror/node-record-journal.js';
@@ -41,7 +41,7 @@ export class WorkspaceMirror implements vscode.Disposable {
     private readonly records: MirrorRecords,
     progress: BinaryProgress,
     private readonly folder: vscode.Uri,
-    private readonly git: GitHead | undefined,
+    private readonly git: GitCheckout | undefined,
   ) {
     this.progress = progress;
   }
@@ -62,12 +62,12 @@ export class WorkspaceMirror implements vscode.Disposable {
       observe: (e) => progress.observe(e),
       fetchTimeoutMs: 30_000,
     });
-    const git = await GitHead.open(init.folder.fsPath);
+    const git = await GitCheckout.open(init.folder.fsPath);
     mirror = new FolderMirror({
       folder,
       records,
       replica,
-      ...(git ? { gitBase: (path: string) => git.text(path) } : {}),
+      ...(git ? { git } : {}),
       commit: () => init.commit(),
       log: (l) => init.log(l),
       binary,

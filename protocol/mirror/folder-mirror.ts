@@ -15,7 +15,7 @@ import { UnsafePathError, type FileStat, type Folder } from './folder.js';
 import { hashOfText, textOf } from './file-bytes.js';
 import { IgnoreRules, gitignoreFolders } from './ignore-rules.js';
 import type { MirrorRecords } from './mirror-records.js';
-import { TextMirror, type MirrorReplica } from './text-mirror.js';
+import { TextMirror, type MirrorGit, type MirrorReplica } from './text-mirror.js';
 
 /** The binary side (binary-mirror.ts): local binary files to the share, the share's to disk. */
 export interface BinaryFiles {
@@ -52,7 +52,10 @@ export interface FolderMirrorInit {
   exclude?(): readonly string[];
   /** Paths an editor has open (its binding owns them). */
   owned?(path: string): boolean;
-  gitBase?(path: string): Promise<string | undefined>;
+  /** The member's Git working tree, if the folder is one (git-checkout.ts). */
+  readonly git?: MirrorGit;
+  /** Git put a file back to HEAD, removing uncommitted text: share that? (text-mirror.ts) */
+  confirmRevert?(path: string, removedChars: number): Promise<boolean>;
   readonly clock?: MirrorClock;
   /** Full rescan period. Default 2 s. */
   readonly rescanMs?: number;
@@ -83,7 +86,8 @@ export class FolderMirror {
       log: (l) => init.log(l),
       now: () => this.clock.now(),
       ...(init.owned ? { owned: (p: string) => init.owned!(p) } : {}),
-      ...(init.gitBase ? { gitBase: (p: string) => init.gitBase!(p) } : {}),
+      ...(init.git ? { git: init.git } : {}),
+      ...(init.confirmRevert ? { confirmRevert: (p: string, n: number) => init.confirmRevert!(p, n) } : {}),
       ...(init.commitBudget !== undefined ? { commitBudget: init.commitBudget } : {}),
     });
   }
@@ -221,6 +225,7 @@ export class FolderMirror {
       this.rules = await this.loadRules(listing);
     }
     const result = await this.text.pass(listing!, scope, this.rules);
+    if (result.away) return; // on another branch than the share: nothing in, nothing out
     if (this.text.joining && this.init.replica.myRole() !== undefined) this.text.joining = false;
     // A binary file turned up in a targeted pass: the binary mirror needs a full one.
     if (!full && result.binaries.size > 0) {

@@ -1,10 +1,11 @@
 /**
- * What a Git working tree's HEAD holds for a path: the text a member's clone had before
- * their own uncommitted changes. A member who joins a share with their own clone has
- * files equal to HEAD (unchanged: the share's newer text is written over them) or
- * changed since HEAD (their changes are merged with the share's, HEAD as the base).
+ * A member's Git working tree, as the mirror needs it: which branch and commit HEAD is
+ * at, and what a commit holds for a path. With it the mirror tells a change Git made (a
+ * pull, a checkout, a reset: the file now equals HEAD's blob) from one a person made,
+ * and a member who joins with their own clone has files equal to HEAD (unchanged) or
+ * changed since HEAD (their changes merge with the share's, HEAD as the base).
  *
- * One `git cat-file --batch` process answers every question (a join may ask about
+ * One `git cat-file --batch` process answers every blob question (a join may ask about
  * thousands of files); paths are asked relative to the repository's top, through the
  * shared folder's prefix inside it. No repository, or no git: `open` gives undefined.
  */
@@ -18,11 +19,18 @@ interface Question {
   readonly resolve: (bytes: Uint8Array | undefined) => void;
 }
 
-export class GitHead {
+/** Where HEAD is: its commit, and its branch (undefined when detached). */
+export interface GitHeadState {
+  readonly commit: string;
+  readonly branch: string | undefined;
+}
+
+export class GitCheckout {
   private readonly waiting: Question[] = [];
   private buffer = Buffer.alloc(0);
 
   private constructor(
+    private readonly root: string,
     private readonly prefix: string,
     private readonly process: ChildProcessWithoutNullStreams,
   ) {
@@ -36,26 +44,37 @@ export class GitHead {
     process.stdin.on('error', () => undefined);
   }
 
-  /** The HEAD of the Git working tree `root` lies in, or undefined (not a clone, no commit yet, no git). */
-  static async open(root: string): Promise<GitHead | undefined> {
+  /** The Git working tree `root` lies in, or undefined (not a clone, no commit yet, no git). */
+  static async open(root: string): Promise<GitCheckout | undefined> {
     try {
       const env = { ...globalThis.process.env, GIT_OPTIONAL_LOCKS: '0' };
       const { stdout } = await run('git', ['rev-parse', '--is-inside-work-tree', '--show-prefix', '--verify', 'HEAD'], { cwd: root, env });
       const [inside, prefix] = stdout.split('\n');
       if (inside !== 'true') return undefined;
       const child = spawn('git', ['cat-file', '--batch'], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
-      return new GitHead(prefix ?? '', child);
+      return new GitCheckout(root, prefix ?? '', child);
     } catch {
       return undefined;
     }
   }
 
-  /** The text of `path` (a share path) at HEAD; undefined if HEAD has no such file or it is not text. */
-  async text(path: string): Promise<string | undefined> {
+  /** Where HEAD is now. */
+  async head(): Promise<GitHeadState> {
+    const env = { ...globalThis.process.env, GIT_OPTIONAL_LOCKS: '0' };
+    const commit = (await run('git', ['rev-parse', 'HEAD'], { cwd: this.root, env })).stdout.trim();
+    const branch = await run('git', ['symbolic-ref', '--short', '-q', 'HEAD'], { cwd: this.root, env }).then(
+      (r) => r.stdout.trim() || undefined,
+      () => undefined,
+    );
+    return { commit, branch };
+  }
+
+  /** The text of `path` (a share path) at `commit` (default HEAD); undefined if it has no such file or it is not text. */
+  async text(path: string, commit = 'HEAD'): Promise<string | undefined> {
     if (path.includes('\n')) return undefined;
     const bytes = await new Promise<Uint8Array | undefined>((resolve) => {
       this.waiting.push({ resolve });
-      this.process.stdin.write(`HEAD:${this.prefix}${path}\n`);
+      this.process.stdin.write(`${commit}:${this.prefix}${path}\n`);
     });
     return bytes && textOf(bytes);
   }

@@ -23,6 +23,8 @@ export interface DiskState extends FileStat {
   readonly hash: string;
   /** Text: the document's version those bytes are the text of. */
   readonly version?: SavedVersion;
+  /** In a Git working tree: the commit HEAD was at (a later change that leaves the file as HEAD's blob is Git's). */
+  readonly head?: string;
   /** Binary: hex of the encoded ObjectRef those bytes are. */
   readonly ref?: string;
 }

@@ -28,10 +28,12 @@
 import type { ShareReplica } from '../src/share/replica.js';
 import type { FileId, ManifestEntry } from '../src/share/manifest.js';
 import { conflictPath } from '../src/share/paths.js';
+import { gitEditAuthor, type GitEdit } from '../src/share/git-edit.js';
 import { diffHunks } from '../src/text/diff.js';
 import { rebaseOnto } from '../src/text/three-way.js';
 import type { Hunk, Id, TextOp, VersionVector } from '../src/text/types.js';
 import type { IgnoreRules } from './ignore-rules.js';
+import type { GitHeadState } from './git-checkout.js';
 import { UnsafePathError, type FileStat, type Folder } from './folder.js';
 import { bytesOf, hashOf, hashOfText, textOf } from './file-bytes.js';
 import { LocalBatch } from './local-batch.js';
@@ -47,7 +49,7 @@ const BASE_CACHE_UNITS = 32 * 1024 * 1024;
 /** What the mirror needs of a share replica (ShareReplica has it all). */
 export type MirrorReplica = Pick<
   ShareReplica,
-  'files' | 'fileAt' | 'pathOf' | 'text' | 'document' | 'myRole' | 'meAgent' | 'versionOf' | 'textAt' | 'editAt' | 'edit' | 'createFile' | 'renameFile' | 'deleteFile' | 'findVersionWithText'
+  'files' | 'fileAt' | 'pathOf' | 'text' | 'document' | 'myRole' | 'meAgent' | 'versionOf' | 'textAt' | 'editAt' | 'edit' | 'createFile' | 'renameFile' | 'deleteFile' | 'findVersionWithText' | 'gitEdit' | 'branch'
 >;
 
 export interface TextMirrorInit {
@@ -60,10 +62,23 @@ export interface TextMirrorInit {
   now(): number;
   /** Paths an editor has open: its binding owns them (neither read nor written here). */
   owned?(path: string): boolean;
-  /** The text the member's Git checkout holds for `path` at HEAD (a common version for a clone that joins). */
-  gitBase?(path: string): Promise<string | undefined>;
+  /** The member's Git working tree, if the folder is one (git-checkout.ts). */
+  readonly git?: MirrorGit;
+  /**
+   * Git put `path` back to HEAD (a stash, a reset, a checkout of the file), which removes
+   * uncommitted text from the share, perhaps teammates'. True: share it. Default: no (the
+   * share's text is written back, and the log says why).
+   */
+  confirmRevert?(path: string, removedChars: number): Promise<boolean>;
   /** Bytes of text per commit (tests make it small). */
   readonly commitBudget?: number;
+}
+
+/** What the mirror asks of a Git working tree (GitCheckout). */
+export interface MirrorGit {
+  head(): Promise<GitHeadState>;
+  /** A file's text at a commit (default HEAD). */
+  text(path: string, commit?: string): Promise<string | undefined>;
 }
 
 export interface TextPassResult {
@@ -71,6 +86,8 @@ export interface TextPassResult {
   readonly binaries: Map<string, FileStat>;
   /** Run another pass after this many ms (a delete's grace, a file that changed while written). */
   readonly again: number | undefined;
+  /** The member's checkout is on another branch than the share follows: nothing was taken in or written. */
+  readonly away?: string;
 }
 
 interface DiskText {
@@ -122,6 +139,27 @@ export class TextMirror {
   private readonly baseTexts = new Map<string, string>();
   private baseUnits = 0;
   private summary: PassSummary = { adopted: 0, updated: 0, merged: 0, keptBeside: 0 };
+  /** HEAD of the member's Git working tree in this pass. */
+  private head: GitHeadState | undefined;
+  private awayBranch: string | undefined;
+
+  /**
+   * The branch the member's checkout is on, when it is not the one the share follows:
+   * while away nothing of that branch is shared and teammates' edits are not written into
+   * it; back on the share's branch, the records' bases merge what happened meanwhile.
+   */
+  private awayFrom(): string | undefined {
+    const follows = this.replica.branch()?.name;
+    const on = this.head?.branch ?? (this.head ? `a detached HEAD (${this.head.commit.slice(0, 8)})` : undefined);
+    const away = follows !== undefined && on !== undefined && on !== follows ? on : undefined;
+    if (away !== this.awayBranch) {
+      if (away) this.init.log(`you are on ${away}; the share follows ${follows}: nothing is shared from this checkout or written into it until you are back on ${follows}`);
+      else if (this.awayBranch) this.init.log(`back on ${follows}: your changes and your teammates' are merged`);
+      this.awayBranch = away;
+    }
+    return away;
+  }
+
   /** Until the first pass with keys of a mirror that started with no records: a member joining with files already in the folder. */
   joining = false;
   /**
@@ -205,6 +243,9 @@ export class TextMirror {
   async pass(listing: ReadonlyMap<string, FileStat>, scope: 'all' | ReadonlySet<string>, rules: IgnoreRules): Promise<TextPassResult> {
     const inScope = (p: string): boolean => scope === 'all' || scope.has(p);
     const mine = (p: string): boolean => inScope(p) && !rules.ignores(p) && !(this.init.owned?.(p) ?? false);
+    this.head = this.init.git ? await this.init.git.head().catch(() => undefined) : undefined;
+    const away = this.awayFrom();
+    if (away) return { binaries: new Map(), again: undefined, away };
     const batch = new LocalBatch(this.init.records, () => this.init.commit(), this.init.commitBudget);
     const binaries = new Map<string, FileStat>();
     let again: number | undefined;
@@ -254,7 +295,7 @@ export class TextMirror {
           await this.keepReaderEdit(rec, d);
           continue;
         }
-        if (base) await this.takeInEdit(batch, rec, base, d);
+        if (base) await this.takeInChange(batch, rec, base, d);
         // No version left to merge from (a crash lost the commit a record named): as if found anew.
         else await this.takeInUntracked(batch, path, d, rec.file, created);
       } else {
@@ -347,6 +388,57 @@ export class TextMirror {
     return { text, hash: hashOf(bytes), stat };
   }
 
+  /**
+   * A tracked file changed on disk. Who changed it? If it now equals HEAD's blob: Git. A
+   * change from a base that was HEAD's blob of the record's commit (nothing uncommitted
+   * in it) to the blob of a new HEAD is Git bringing a commit in (a pull, a merge, a
+   * checkout): shared as a Git edit, which lands once however many members bring it in.
+   * A change to HEAD's blob from a base holding uncommitted text is Git dropping that text
+   * (a stash, a reset --hard, a checkout of the file): shared only if the member confirms.
+   * Anything else is a person's edit.
+   */
+  private async takeInChange(batch: LocalBatch, rec: MirrorRecord, base: DiskState, d: DiskText): Promise<void> {
+    const git = this.init.git;
+    const head = this.head;
+    const headText = git && head ? await git.text(rec.path).catch(() => undefined) : undefined;
+    if (!git || !head || headText !== d.text) return this.takeInEdit(batch, rec, base, d);
+    const before = this.baseText(rec.file, base);
+    const committed = rec.head ? await git.text(rec.path, rec.head).catch(() => undefined) : undefined;
+    if (committed === before && rec.head !== head.commit) return this.takeInGitEdit(batch, rec, base, before, d);
+    if (committed !== before) {
+      const removed = diffHunks(before, d.text).reduce((n, h) => n + h.deleteCount, 0);
+      if (removed > 0 && !(await (this.init.confirmRevert?.(rec.path, removed) ?? Promise.resolve(false)))) {
+        this.init.log(
+          `Git put ${rec.path} back to HEAD, which would remove ${removed} characters of uncommitted text (perhaps teammates') from the share: not shared, and the share's text is written back. To remove that text for everyone, edit the file.`,
+        );
+        // The disk's text stands for the base until the share's is written over it below.
+        batch.record({ set: { ...settle(rec, base, d.stat), hash: d.hash } });
+        return;
+      }
+    }
+    return this.takeInEdit(batch, rec, base, d);
+  }
+
+  /** Git brought a commit in: its change made as a Git edit (the same operations for every member who brings it in). */
+  private async takeInGitEdit(batch: LocalBatch, rec: MirrorRecord, base: DiskState, before: string, d: DiskText): Promise<void> {
+    const version = versionVector(base.version!);
+    const after = new Map(version);
+    // Pieces under the commit budget, each a Git edit of its own, made the same way by every member.
+    for (const edit of gitEditPieces(rec.file, version, diffHunks(before, d.text), batch.room)) {
+      this.replica.gitEdit(edit);
+      after.set(gitEditAuthor(edit), idsOf(edit.hunks));
+      batch.addStaged(edit.hunks.reduce((n, h) => n + h.insert.length + 16, 64));
+      await batch.flushIfFull();
+    }
+    this.remember(d.hash, d.text);
+    batch.record({ set: { path: rec.path, file: rec.file, kind: 'text', hash: d.hash, size: d.stat.size, mtimeMs: d.stat.mtimeMs, version: saved(after), pending: 'commit', previous: stateOnly(base), ...this.headField() } });
+    this.init.log(`${rec.path}: Git brought in ${this.head!.commit.slice(0, 8)}; shared as Git's change (it lands once, whoever else brings it in)`);
+  }
+
+  private headField(): { head?: string } {
+    return this.head ? { head: this.head.commit } : {};
+  }
+
   /** A writer's edit of a tracked file: the change from its base, made at the base's version. */
   private async takeInEdit(batch: LocalBatch, rec: MirrorRecord, base: DiskState, d: DiskText): Promise<void> {
     const version = versionVector(base.version!);
@@ -365,7 +457,7 @@ export class TextMirror {
     const after = new Map(version);
     const mine = this.replica.versionOf(file).get(me);
     if (mine !== undefined) after.set(me, mine);
-    return { path, file, kind: 'text', hash: d.hash, size: d.stat.size, mtimeMs: d.stat.mtimeMs, version: saved(after), pending: 'commit', ...(previous ? { previous: stateOnly(previous) } : {}) };
+    return { path, file, kind: 'text', hash: d.hash, size: d.stat.size, mtimeMs: d.stat.mtimeMs, version: saved(after), pending: 'commit', ...(previous ? { previous: stateOnly(previous) } : {}), ...this.headField() };
   }
 
   /** Stages `hunks` (in the coordinates of the text at `version`), committing in pieces under the budget. */
@@ -398,7 +490,7 @@ export class TextMirror {
   /** A file on disk at an entry's path that no record describes (a join, or a concurrent create). */
   private async takeInUntracked(batch: LocalBatch, path: string, d: DiskText, file: FileId, created: NewFile[]): Promise<void> {
     const share = this.replica.text(file);
-    const record = (version: VersionVector, text: DiskText): MirrorRecord => ({ path, file, kind: 'text', hash: text.hash, size: text.stat.size, mtimeMs: text.stat.mtimeMs, version: saved(version) });
+    const record = (version: VersionVector, text: DiskText): MirrorRecord => ({ path, file, kind: 'text', hash: text.hash, size: text.stat.size, mtimeMs: text.stat.mtimeMs, version: saved(version), ...this.headField() });
     if (d.text === share) {
       batch.record({ set: record(this.replica.versionOf(file), d) });
       this.summary.adopted++;
@@ -413,7 +505,7 @@ export class TextMirror {
       this.init.log(`${path} held an older version of the share's file: updated`);
       return;
     }
-    const gitText = await this.init.gitBase?.(path);
+    const gitText = this.init.git ? await this.init.git.text(path).catch(() => undefined) : undefined;
     if (gitText !== undefined && gitText === d.text) {
       // As the member's clone has it at HEAD, with no changes of theirs: the share's newer text goes over it.
       batch.record({ set: record(this.replica.versionOf(file), d) });
@@ -470,7 +562,7 @@ export class TextMirror {
       done += piece.length;
     }
     this.remember(c.hash, c.text);
-    batch.record({ set: { path: c.path, file, kind: 'text', hash: c.hash, size: c.stat.size, mtimeMs: c.stat.mtimeMs, version: saved(this.replica.versionOf(file)) } });
+    batch.record({ set: { path: c.path, file, kind: 'text', hash: c.hash, size: c.stat.size, mtimeMs: c.stat.mtimeMs, version: saved(this.replica.versionOf(file)), ...this.headField() } });
     this.init.log(`added ${c.path}`);
   }
 
@@ -545,7 +637,7 @@ export class TextMirror {
     const onDisk = stat && sameStat(stat, rec) ? rec.hash : await this.hashAt(path);
     if (onDisk === hash) {
       if (rec.hash !== hash || !sameStat(stat, rec) || !this.settledRecord(rec)) {
-        await this.init.records.commit([{ set: { path, file, kind: 'text', hash, size: stat!.size, mtimeMs: stat!.mtimeMs, version: saved(this.replica.versionOf(file)) } }]);
+        await this.init.records.commit([{ set: { path, file, kind: 'text', hash, size: stat!.size, mtimeMs: stat!.mtimeMs, version: saved(this.replica.versionOf(file)), ...this.headField() } }]);
       }
       return undefined;
     }
@@ -561,7 +653,7 @@ export class TextMirror {
   private async writeText(path: string, file: FileId, text: string, hash: string, previous: MirrorRecord | undefined, expected: FileStat | 'absent'): Promise<number | undefined> {
     const bytes = bytesOf(text);
     const version = saved(this.replica.versionOf(file));
-    const intent: MirrorRecord = { path, file, kind: 'text', hash, size: bytes.length, mtimeMs: -1, version, pending: 'write', ...(previous ? { previous: stateOnly(previous) } : {}) };
+    const intent: MirrorRecord = { path, file, kind: 'text', hash, size: bytes.length, mtimeMs: -1, version, pending: 'write', ...(previous ? { previous: stateOnly(previous) } : {}), ...this.headField() };
     await this.init.records.commit([{ set: intent }]);
     let stat: FileStat | undefined;
     try {
@@ -574,7 +666,7 @@ export class TextMirror {
       return stat === undefined ? 0 : undefined;
     }
     this.remember(hash, text);
-    await this.init.records.commit([{ set: { path, file, kind: 'text', hash, size: stat.size, mtimeMs: stat.mtimeMs, version } }]);
+    await this.init.records.commit([{ set: { path, file, kind: 'text', hash, size: stat.size, mtimeMs: stat.mtimeMs, version, ...this.headField() } }]);
     this.init.log(`wrote ${path}`);
     return undefined;
   }
@@ -622,11 +714,56 @@ function lastInserted(ops: readonly TextOp[]): Id | undefined {
 
 /** A record made certain: the state that holds (`base`), at the stat now on disk, nothing pending. */
 function settle(rec: MirrorRecord, base: DiskState, stat: FileStat): MirrorRecord {
-  return { path: rec.path, file: rec.file, kind: rec.kind, ...stateOnly(base), size: stat.size, mtimeMs: stat.mtimeMs };
+  return { path: rec.path, file: rec.file, kind: rec.kind, ...stateOnly(base), size: stat.size, mtimeMs: stat.mtimeMs, ...(rec.head ? { head: rec.head } : {}) };
+}
+
+/**
+ * A Git change's hunks as Git edits of about `room` units of inserted text each: small
+ * hunks grouped at `version`; a hunk larger than that as a chain, each part made at the
+ * version that holds the parts before it (so every member cuts and orders it alike).
+ */
+function gitEditPieces(file: FileId, version: VersionVector, hunks: readonly Hunk[], room: number): GitEdit[] {
+  const edits: GitEdit[] = [];
+  let group: Hunk[] = [];
+  let size = 0;
+  const close = (): void => {
+    if (group.length) edits.push({ file, version, hunks: group });
+    group = [];
+    size = 0;
+  };
+  for (const h of hunks) {
+    if (h.insert.length <= room) {
+      if (group.length && size + h.insert.length > room) close();
+      group.push(h);
+      size += h.insert.length;
+      continue;
+    }
+    let at = version;
+    let offset = h.offset;
+    let deleteCount = h.deleteCount;
+    for (let from = 0; from < h.insert.length; ) {
+      let to = Math.min(h.insert.length, from + room);
+      const c = h.insert.charCodeAt(to - 1);
+      if (to < h.insert.length && c >= 0xd800 && c <= 0xdbff) to--; // a surrogate pair stays whole
+      const edit: GitEdit = { file, version: at, hunks: [{ offset, deleteCount, insert: h.insert.slice(from, to) }] };
+      edits.push(edit);
+      at = new Map(at).set(gitEditAuthor(edit), idsOf(edit.hunks));
+      offset += to - from;
+      deleteCount = 0;
+      from = to;
+    }
+  }
+  close();
+  return edits;
+}
+
+/** Ids a Git edit's author takes: one per character deleted or inserted. */
+function idsOf(hunks: readonly Hunk[]): number {
+  return hunks.reduce((n, h) => n + h.deleteCount + h.insert.length, 0);
 }
 
 function stateOnly(s: DiskState): DiskState {
-  return { hash: s.hash, size: s.size, mtimeMs: s.mtimeMs, ...(s.version ? { version: s.version } : {}), ...(s.ref ? { ref: s.ref } : {}) };
+  return { hash: s.hash, size: s.size, mtimeMs: s.mtimeMs, ...(s.version ? { version: s.version } : {}), ...(s.ref ? { ref: s.ref } : {}), ...(s.head ? { head: s.head } : {}) };
 }
 
 function message(err: unknown): string {

@@ -24,7 +24,7 @@ import { ShareNode } from '../../protocol/src/node/share-node.js';
 import { FileLogStore } from '../../protocol/storage/file-log-store.js';
 import { userIdentityPath } from '../../bin/identity-store.js';
 import { WEFT, removeDir, tempDir } from './broker-helpers.js';
-import { freePort, killPeers, makeShare, memberIdentity, PeerProc, peerCli, waitConverged, waitUntil } from './peer-procs.js';
+import { commitsHeld, freePort, killPeers, makeShare, memberIdentity, PeerProc, peerCli, waitConverged, waitUntil } from './peer-procs.js';
 
 const exec = promisify(execFile);
 
@@ -100,12 +100,6 @@ async function weftLinesInStatus(repo: string): Promise<string[]> {
 
 function mode(path: string): number {
   return statSync(path).mode & 0o777;
-}
-
-/** How many commits a running peer's last status line says it holds. */
-function commitsHeld(p: PeerProc): number {
-  const counts = [...p.out.matchAll(/^status: .*, (\d+) commits/gm)];
-  return Number(counts.at(-1)?.[1] ?? 0);
 }
 
 /** The last line of `init`'s output: the invitation. */

@@ -66,6 +66,12 @@ export class PeerProc {
   }
 }
 
+/** How many commits a running peer's last status line says it holds. */
+export function commitsHeld(p: PeerProc): number {
+  const counts = [...p.out.matchAll(/^status: .*, (\d+) commits/gm)];
+  return Number(counts.at(-1)?.[1] ?? 0);
+}
+
 /** Creates (if needed) one folder per name under root; returns their paths. */
 export function folders(root: string, names: string[]): string[] {
   return names.map((n) => {

@@ -8,6 +8,7 @@
 import { compactOps } from '../text/compact-ops.js';
 import { TextDoc, decodeOps, encodeOps, type Hunk, type TextChange, type TextOp, type VersionVector } from '../text/index.js';
 import type { FileId } from './manifest.js';
+import { gitEditAuthor, type GitEdit } from './git-edit.js';
 
 export type { Hunk, TextChange, TextOp, VersionVector };
 
@@ -81,6 +82,18 @@ export class ShareDocuments {
     return ops;
   }
 
+  /** Deletes the characters `ops` inserted, as the replica-local HIDDEN_AGENT (an ineffective commit's text). */
+  private hide(d: TextDoc, ops: readonly TextOp[]): void {
+    let seq = d.version().get(HIDDEN_AGENT) ?? 0;
+    const hides: TextOp[] = [];
+    for (const o of ops) {
+      if (o.kind !== 'insert') continue;
+      hides.push({ kind: 'delete', agent: HIDDEN_AGENT, seq, target: { agent: o.agent, seq: o.seq }, length: o.text.length });
+      seq += o.text.length;
+    }
+    d.applyRemote(hides);
+  }
+
   private noteCommitVersion(file: FileId, d: TextDoc): void {
     let versions = this.history.get(file);
     if (!versions) this.history.set(file, (versions = []));
@@ -103,6 +116,25 @@ export class ShareDocuments {
       return [];
     }
     if (ops.some((o) => o.agent !== authorAgent)) return [];
+    return this.applyOps(file, ops, effective);
+  }
+
+  /**
+   * Applies a change Git made (git-edit.ts): its operations, made here as every replica
+   * makes them (an author named after the change), once. An edit naming a version this
+   * replica never held, or hunks outside that text, has no effect.
+   */
+  applyGitEdit(edit: GitEdit, effective: boolean): TextChange[] {
+    let ops: TextOp[];
+    try {
+      ops = this.get(edit.file).opsOfEditAs(edit.version, edit.hunks, gitEditAuthor(edit));
+    } catch {
+      return [];
+    }
+    return this.applyOps(edit.file, ops, effective);
+  }
+
+  private applyOps(file: FileId, ops: TextOp[], effective: boolean): TextChange[] {
     const d = this.get(file);
     try {
       if (effective) {
@@ -112,13 +144,7 @@ export class ShareDocuments {
       }
       const inserts = ops.filter((o) => o.kind === 'insert');
       d.applyRemote(inserts);
-      let seq = d.version().get(HIDDEN_AGENT) ?? 0;
-      const hides: TextOp[] = inserts.map((o) => {
-        const del: TextOp = { kind: 'delete', agent: HIDDEN_AGENT, seq, target: { agent: o.agent, seq: o.seq }, length: (o as { text: string }).text.length };
-        seq += del.length;
-        return del;
-      });
-      d.applyRemote(hides);
+      this.hide(d, inserts);
       return [];
     } catch {
       // Ops that do not apply (references to characters that do not exist) have no effect.

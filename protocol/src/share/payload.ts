@@ -15,10 +15,14 @@
  *               "weft/genesis/1" || owner || topic), bytes key box sealed to the owner
  *   7 object    16-byte file id, bytes: an encoded ObjectRef (chunks/codec.ts): the
  *               binary file's new contents (encrypted chunks, fetched by id)
+ *   8 gitEdit   a change Git made to a text file, made the same by every replica (git-edit.ts)
+ *   9 branch    string branch name, string commit (hex object id, '' unknown): the Git
+ *               branch the share follows (owner and admins only)
  */
 import { ByteReader, ByteWriter } from '../codec/bytes.js';
 import { DecodeError, decodeSafely } from '../codec/errors.js';
 import { decodeObjectRef, OBJECT_REF_BYTES_MAX } from '../chunks/codec.js';
+import { readGitEdit, writeGitEdit, type GitEdit } from './git-edit.js';
 import { readManifestOp, writeManifestOp } from './manifest-codec.js';
 import { fileIdFromBytes, fileIdToBytes, type FileId, type ManifestOp } from './manifest-ops.js';
 import { ROLE_CODES, type GrantableRole } from './roles.js';
@@ -30,7 +34,9 @@ export type Action =
   | { type: 'revoke'; member: Uint8Array }
   | { type: 'epoch'; topic: Uint8Array; boxes: Array<{ member: Uint8Array; keyBox: Uint8Array }> }
   | { type: 'genesis'; name: string; owner: Uint8Array; topic: Uint8Array; certificate: Uint8Array; keyBox: Uint8Array }
-  | { type: 'object'; file: FileId; ref: Uint8Array };
+  | { type: 'object'; file: FileId; ref: Uint8Array }
+  | { type: 'gitEdit'; edit: GitEdit }
+  | { type: 'branch'; name: string; commit: string };
 
 export const PAYLOAD_VERSION = 1;
 const MAX_ACTIONS = 100_000;
@@ -77,6 +83,15 @@ export function encodePayload(actions: readonly Action[]): Uint8Array {
         w.writeU8(7);
         w.writeFixed(fileIdToBytes(a.file));
         w.writeBytes(a.ref);
+        break;
+      case 'gitEdit':
+        w.writeU8(8);
+        writeGitEdit(w, a.edit);
+        break;
+      case 'branch':
+        w.writeU8(9);
+        w.writeString(a.name);
+        w.writeString(a.commit);
         break;
       case 'genesis':
         w.writeU8(6);
@@ -129,6 +144,10 @@ function readAction(r: ByteReader): Action {
       decodeObjectRef(ref); // validates
       return { type: 'object', file, ref };
     }
+    case 8:
+      return { type: 'gitEdit', edit: readGitEdit(r) };
+    case 9:
+      return { type: 'branch', name: r.readString(MAX_NAME, 'branch name'), commit: r.readString(128, 'commit') };
     default:
       throw new DecodeError('malformed', `unknown action tag ${tag}`);
   }

@@ -26,6 +26,7 @@ import { openKeyBox, sealKeyBox, topicHex, type EpochKeys } from './keys.js';
 import { Manifest, type FileId, type ManifestEntry, type ManifestOp } from './manifest.js';
 import { checkManifestOp, fileIdBeside, stampFileId } from './manifest-ops.js';
 import { ProtectedPathError } from './paths.js';
+import type { GitEdit } from './git-edit.js';
 import { decodePayload, encodePayload, type Action } from './payload.js';
 import { canAdminister, canWrite, type GrantableRole, type Role } from './roles.js';
 import { ShareDocuments, type Hunk, type TextOp, type VersionVector } from './documents.js';
@@ -68,6 +69,8 @@ export class ShareReplica {
   readonly graph = new CommitGraph();
   private readonly records = new Map<CommitId, CommitRecord>();
   private readonly rejected = new Map<CommitId, RejectReason>();
+  /** The Git branch settings not superseded by a later one (see branch()). */
+  private branches: Array<{ name: string; commit: string; at: CommitId }> = [];
   private readonly pending: PendingBuffer<CommitEnvelope>;
   private readonly epochs = new Map<string, EpochKeys>();
   /** Topics announced in the log: topic hex -> announcing commit. */
@@ -412,7 +415,7 @@ export class ShareReplica {
       return { ok: false, reason: access.revocationsOf(rec.author).length ? 'revoked' : 'not-a-member' };
     }
     if (!canWrite(role) && rec.actions.some((a) => a.type !== 'epoch')) return { ok: false, reason: 'not-allowed' };
-    if (rec.actions.some((a) => a.type === 'epoch') && !canAdminister(role)) return { ok: false, reason: 'not-allowed' };
+    if (rec.actions.some((a) => a.type === 'epoch' || a.type === 'branch') && !canAdminister(role)) return { ok: false, reason: 'not-allowed' };
     const closure = access.closureOfFrontier(rec.frontier);
     for (const r of access.revocationsOf(rec.author)) {
       if (closure.has(r.id)) continue;
@@ -440,6 +443,25 @@ export class ShareReplica {
           }
           break;
         }
+        case 'gitEdit': {
+          const c = this.docs.applyGitEdit(a.edit, v.ok);
+          if (v.ok) {
+            if (c.length) changes.push({ type: 'text', file: a.edit.file, changes: c });
+            try {
+              for (const mc of this.manifest.noteActivity(a.edit.file, rec.env.id)) changes.push({ type: 'manifest', change: mc });
+            } catch {
+              // A change of a file never created in the commit's causal past: the manifest ignores it.
+            }
+          }
+          break;
+        }
+        case 'branch':
+          if (v.ok) {
+            // A register of the latest settings: those in this one's causal past go; of concurrent ones the greatest commit id wins.
+            this.branches = [...this.branches.filter((b) => !this.graph.isAncestor(b.at, rec.env.id)), { name: a.name, commit: a.commit, at: rec.env.id }];
+            changes.push({ type: 'members' });
+          }
+          break;
         case 'manifest':
           if (v.ok) {
             try {
@@ -496,6 +518,7 @@ export class ShareReplica {
   }
 
   private resetState(): void {
+    this.branches = [];
     this.manifest = new Manifest(this.graph);
     this.docs = new ShareDocuments(agentOf(this.meHex));
     this.binaries = new Map();
@@ -561,6 +584,30 @@ export class ShareReplica {
     if (initialText) this.edit(file, 0, 0, initialText);
     return file;
   }
+  /** The Git branch this share follows (and the commit it was on when set), if an owner or admin set one. */
+  branch(): { name: string; commit: string } | undefined {
+    let best: { name: string; commit: string; at: CommitId } | undefined;
+    for (const b of this.branches) if (!best || b.at > best.at) best = b;
+    return best && { name: best.name, commit: best.commit };
+  }
+
+  /** Sets the Git branch the share follows (owner and admins). */
+  setBranch(name: string, commit: string): void {
+    this.requireAdmin();
+    this.staged.push({ type: 'branch', name, commit });
+  }
+
+  /**
+   * A change Git made to a text file (a pull, a checkout of another commit): `hunks` of
+   * its text at `version`, made by every replica as the same operations (git-edit.ts), so
+   * the same upstream change brought in by several members lands once.
+   */
+  gitEdit(edit: GitEdit): void {
+    this.requireWrite();
+    this.docs.applyGitEdit(edit, true);
+    this.staged.push({ type: 'gitEdit', edit });
+  }
+
   /** Sets a binary file's contents (an encoded ObjectRef of its encrypted chunks, stored first). */
   setBinary(file: FileId, ref: Uint8Array): void {
     this.requireWrite();

@@ -40,8 +40,10 @@ export function splitStaged(staged: readonly StagedAction[], units = COMMIT_TEXT
   };
   for (const a of staged) {
     if (a.type !== 'text') {
+      const n = a.type === 'gitEdit' ? a.edit.hunks.reduce((t, h) => t + h.insert.length + 16, 64) : 64;
+      if (size > 0 && size + n > units) close();
       group.push(a);
-      size += 64;
+      size += n;
       continue;
     }
     for (const op of a.ops) {

@@ -303,6 +303,20 @@ export class TextDoc {
     return ops;
   }
 
+  /**
+   * The ops of the edit that turns `textAt(v)` by `hunks`, made as `author` (a name of
+   * its own, not this replica's: its ids start at 0) with the origins of `v` — not
+   * applied (applyRemote them). They depend only on `v`, `hunks` and `author`, so two
+   * replicas making the same edit at the same version make the same ops, and a replica
+   * that holds them already skips them: the same change brought in twice (two members
+   * pulling one Git commit) lands once.
+   */
+  opsOfEditAs(v: VersionVector, hunks: readonly Hunk[], author: string): TextOp[] {
+    if (typeof author !== 'string' || author.length === 0 || author.length > MAX_AGENT_LENGTH || author === this.agent) throw new RangeError('the author must be a name of its own');
+    const old = this.replicaAt(v);
+    return reassignOps(old.applyHunks(hunks), this.agent, v.get(this.agent) ?? 0, author);
+  }
+
   /** Applies hunks of the current text as local edits, the last first so that each offset still holds. */
   private applyHunks(hunks: readonly Hunk[]): TextOp[] {
     checkHunks(hunks, this.length);
@@ -381,5 +395,15 @@ function renumberOps(ops: readonly TextOp[], agent: string, from: number, to: nu
     op.kind === 'insert'
       ? { ...op, seq: op.seq + shift, originLeft: op.originLeft && id(op.originLeft), originRight: op.originRight && id(op.originRight) }
       : { ...op, seq: op.seq + shift, target: id(op.target) },
+  );
+}
+
+/** The ops, and what they reference, of `agent` from id `from` on, as `author`'s ids from 0. */
+function reassignOps(ops: readonly TextOp[], agent: string, from: number, author: string): TextOp[] {
+  const id = (x: Id): Id => (x.agent === agent && x.seq >= from ? { agent: author, seq: x.seq - from } : x);
+  return ops.map((op) =>
+    op.kind === 'insert'
+      ? { ...op, agent: author, seq: op.seq - from, originLeft: op.originLeft && id(op.originLeft), originRight: op.originRight && id(op.originRight) }
+      : { ...op, agent: author, seq: op.seq - from, target: id(op.target) },
   );
 }

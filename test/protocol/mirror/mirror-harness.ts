@@ -10,6 +10,7 @@ import type { ShareReplica } from '../../../protocol/src/share/replica.js';
 import { FolderMirror, type MirrorClock } from '../../../protocol/mirror/folder-mirror.js';
 import { MemoryFolder } from '../../../protocol/mirror/memory-folder.js';
 import { MemoryRecordJournal, MirrorRecords } from '../../../protocol/mirror/mirror-records.js';
+import type { MirrorGit } from '../../../protocol/mirror/text-mirror.js';
 import type { Network } from '../share/harness.js';
 
 /** Virtual time: timers never fire by themselves; tests run passes and move the clock. */
@@ -69,7 +70,7 @@ export class MirrorMember {
       clock: this.clock,
       rescanMs: 1e12,
       ...(this.options.commitBudget !== undefined ? { commitBudget: this.options.commitBudget } : {}),
-      ...(this.options.gitBase ? { gitBase: this.options.gitBase } : {}),
+      ...(this.options.gitBase ? { git: headOnly(this.options.gitBase) } : {}),
       ...(this.options.exclude ? { exclude: () => this.options.exclude! } : {}),
     });
     await this.mirror.start();
@@ -130,4 +131,9 @@ export async function settle(members: readonly MirrorMember[], rounds = 6): Prom
     for (const m of members) await m.receive();
     if (JSON.stringify(members.map((m) => m.files())) === before && i > 0) return;
   }
+}
+
+/** A Git working tree that only knows HEAD's texts (a clone at one commit that never moves). */
+function headOnly(text: (path: string) => Promise<string | undefined>): MirrorGit {
+  return { head: async () => ({ commit: 'c0ffee', branch: undefined }), text: (path, commit) => (commit === undefined || commit === 'c0ffee' ? text(path) : Promise.resolve(undefined)) };
 }

@@ -8,6 +8,7 @@ import { registerAccessCommands } from './commands/access.js';
 import { registerCopyPublicKey } from './commands/copy-public-key.js';
 import { registerFollow } from './commands/follow.js';
 import { registerJoin } from './commands/join.js';
+import { registerMoveBranch } from './commands/move-branch.js';
 import { registerShareFolder } from './commands/share-folder.js';
 import { registerStopAndStatus } from './commands/stop-and-status.js';
 import { registerUndo } from './commands/undo.js';
@@ -49,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): WeftTestApi {
     ...registerShareFolder(launcher, registry, log),
     ...registerAccessCommands(registry, log),
     registerJoin(launcher, bound, identity, log),
+    registerMoveBranch(registry, log),
     ...registerStopAndStatus(launcher, registry, log),
     ...registerUndo(registry),
     vscode.commands.registerCommand('weft.showPanel', () => {

@@ -3,6 +3,9 @@ import type * as vscode from 'vscode';
 import type { RenderedPresence } from './presence/remote-cursors.js';
 import type { SessionRegistry } from './session/session-registry.js';
 import type { ShareSession } from './session/share-session.js';
+import { revertPrompt } from './workspace/revert-prompt.js';
+
+const askInDialog = revertPrompt.ask;
 
 export interface WeftTestApi {
   /** The running session of a folder (default: the first workspace folder). */
@@ -21,6 +24,8 @@ export interface WeftTestApi {
   pause(folder: vscode.Uri): Promise<void>;
   /** Starts it again as reopening VS Code would. */
   resume(folder: vscode.Uri): Promise<ShareSession | undefined>;
+  /** Answers "Git put a file back to HEAD: remove that text for everyone?" instead of a dialog (undefined: the dialog again). */
+  answerRevertPrompts(answer: ((path: string, removedChars: number) => Promise<boolean>) | undefined): void;
 }
 
 /** The presence parts of the test API, given by activate(). */
@@ -42,5 +47,8 @@ export function testApi(registry: SessionRegistry, defaultFolder: () => vscode.U
     following: () => presence.following(),
     pause: (folder) => lifecycle.pause(folder),
     resume: (folder) => lifecycle.resume(folder),
+    answerRevertPrompts: (answer) => {
+      revertPrompt.ask = answer ?? askInDialog;
+    },
   };
 }

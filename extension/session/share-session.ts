@@ -112,6 +112,12 @@ export class ShareSession implements vscode.Disposable {
     return this.runtime.status();
   }
 
+  /** The Git branch the share follows, and the one this checkout is on while away from it. */
+  branch(): { follows: string; away: string | undefined } | undefined {
+    const b = this.replica.branch();
+    return b && { follows: b.name, away: this.files?.mirror.away };
+  }
+
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'running';
@@ -133,6 +139,7 @@ export class ShareSession implements vscode.Disposable {
       owned,
       commit: () => this.commits.flush(),
       log: (l) => log.info(l),
+      awayChanged: () => this.changedNow(),
     });
     this.files = files;
     await files.start();

@@ -30,7 +30,9 @@ export class WeftStatusBar implements vscode.Disposable {
     let syncing = 0;
     let waiting = false;
     let reader = false;
+    let away: string | undefined;
     for (const s of sessions) {
+      away ??= s.branch()?.away;
       const st = s.status();
       online += s.runtime.presence().length;
       for (const key of st.brokerKeys) brokers.add(key);
@@ -42,9 +44,16 @@ export class WeftStatusBar implements vscode.Disposable {
     const parts = [waiting ? 'waiting for access' : `${online} online`];
     if (brokers.size) parts.push(`${brokers.size} broker${brokers.size === 1 ? '' : 's'}`);
     if (reader) parts.push('read-only');
+    if (away) parts.push(`away (on ${away})`);
     this.show(
       `${icon} Weft: ${parts.join(' · ')}`,
-      sessions.map((s) => `${s.replica.name || s.bound.name}: ${s.status().peers} peer(s), ${s.status().brokers} broker(s), ${s.status().commits} commits`).join('\n'),
+      sessions
+        .map((s) => {
+          const b = s.branch();
+          const git = b ? (b.away ? `, away: on ${b.away}, the share follows ${b.follows}` : `, following branch ${b.follows}`) : '';
+          return `${s.replica.name || s.bound.name}: ${s.status().peers} peer(s), ${s.status().brokers} broker(s), ${s.status().commits} commits${git}`;
+        })
+        .join('\n'),
     );
   }
 

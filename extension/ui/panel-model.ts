@@ -34,7 +34,9 @@ export function sessionPanelModel(session: ShareSession, followMode: FollowMode)
       if (status.syncing) parts.push(`catching up with ${status.syncing}`);
       const connection = status.brokers + status.peers === 0 ? 'offline: your changes are kept and merge when you reconnect' : parts.join(', ');
       const refusals = [...session.refusals].reverse().map((r) => ({ author: r.authorName, reason: r.reason, detail: r.detail, at: r.at }));
-      return { shareName: replica.name, myKey: publicKeyToText(replica.me.publicKey), myRole: replica.myRole(), invitation: session.invitation(), connection, members, refusals };
+      const b = session.branch();
+      const branch = b && { follows: b.follows, ...(b.away ? { away: b.away } : {}) };
+      return { shareName: replica.name, myKey: publicKeyToText(replica.me.publicKey), myRole: replica.myRole(), invitation: session.invitation(), connection, members, refusals, ...(branch ? { branch } : {}) };
     },
     onDidChange: (listener) => session.onDidChange(listener),
     async grant(keyText: string, role: GrantableRole, name: string) {

@@ -16,6 +16,7 @@ import { MirrorRecords } from '../../protocol/mirror/mirror-records.js';
 import { NodeFolder, TEMP_MARK } from '../../protocol/mirror/node-folder.js';
 import { NodeRecordJournal } from '../../protocol/mirror/node-record-journal.js';
 import { BinaryProgress } from './binary-progress.js';
+import { revertPrompt } from './revert-prompt.js';
 import { sharePathOf } from './paths.js';
 
 export interface WorkspaceMirrorInit {
@@ -30,6 +31,8 @@ export interface WorkspaceMirrorInit {
   /** Stores and publishes what is staged. */
   commit(): Promise<unknown>;
   log(line: string): void;
+  /** The checkout went away from the share's branch, or came back. */
+  awayChanged(branch: string | undefined): void;
 }
 
 export class WorkspaceMirror implements vscode.Disposable {
@@ -73,6 +76,8 @@ export class WorkspaceMirror implements vscode.Disposable {
       binary,
       exclude: () => init.exclude,
       owned: (path) => init.owned(path),
+      confirmRevert: (path, removed) => revertPrompt.ask(path, removed),
+      awayChanged: (branch) => init.awayChanged(branch),
       rescanMs: 3000,
     });
     return new WorkspaceMirror(mirror, records, progress, init.folder, git);

@@ -56,6 +56,8 @@ export interface FolderMirrorInit {
   readonly git?: MirrorGit;
   /** Git put a file back to HEAD, removing uncommitted text: share that? (text-mirror.ts) */
   confirmRevert?(path: string, removedChars: number): Promise<boolean>;
+  /** The checkout went away from the share's branch (its name) or came back (undefined). */
+  awayChanged?(branch: string | undefined): void;
   readonly clock?: MirrorClock;
   /** Full rescan period. Default 2 s. */
   readonly rescanMs?: number;
@@ -88,8 +90,14 @@ export class FolderMirror {
       ...(init.owned ? { owned: (p: string) => init.owned!(p) } : {}),
       ...(init.git ? { git: init.git } : {}),
       ...(init.confirmRevert ? { confirmRevert: (p: string, n: number) => init.confirmRevert!(p, n) } : {}),
+      ...(init.awayChanged ? { awayChanged: (b: string | undefined) => init.awayChanged!(b) } : {}),
       ...(init.commitBudget !== undefined ? { commitBudget: init.commitBudget } : {}),
     });
+  }
+
+  /** The branch the member's checkout is on while it is not the one the share follows. */
+  get away(): string | undefined {
+    return this.text.away;
   }
 
   /** The first (full) pass: edits made while stopped are merged before anything else. */

@@ -69,6 +69,12 @@ export class GitCheckout {
     return { commit, branch };
   }
 
+  /** The working tree's local branches. */
+  async branches(): Promise<string[]> {
+    const { stdout } = await run('git', ['for-each-ref', '--format=%(refname:short)', 'refs/heads'], { cwd: this.root, env: { ...globalThis.process.env, GIT_OPTIONAL_LOCKS: '0' } });
+    return stdout.split('\n').filter(Boolean);
+  }
+
   /** The text of `path` (a share path) at `commit` (default HEAD); undefined if it has no such file or it is not text. */
   async text(path: string, commit = 'HEAD'): Promise<string | undefined> {
     if (path.includes('\n')) return undefined;

@@ -70,6 +70,8 @@ export interface TextMirrorInit {
    * share's text is written back, and the log says why).
    */
   confirmRevert?(path: string, removedChars: number): Promise<boolean>;
+  /** The checkout went away from the share's branch (its name) or came back (undefined). */
+  awayChanged?(branch: string | undefined): void;
   /** Bytes of text per commit (tests make it small). */
   readonly commitBudget?: number;
 }
@@ -143,6 +145,11 @@ export class TextMirror {
   private head: GitHeadState | undefined;
   private awayBranch: string | undefined;
 
+  /** The branch the member's checkout is on while it is not the share's (away), else undefined. */
+  get away(): string | undefined {
+    return this.awayBranch;
+  }
+
   /**
    * The branch the member's checkout is on, when it is not the one the share follows:
    * while away nothing of that branch is shared and teammates' edits are not written into
@@ -156,6 +163,7 @@ export class TextMirror {
       if (away) this.init.log(`you are on ${away}; the share follows ${follows}: nothing is shared from this checkout or written into it until you are back on ${follows}`);
       else if (this.awayBranch) this.init.log(`back on ${follows}: your changes and your teammates' are merged`);
       this.awayBranch = away;
+      this.init.awayChanged?.(away);
     }
     return away;
   }

@@ -87,6 +87,10 @@ function render(state: PanelState | undefined): void {
   }
   const canAdmin = state.myRole === 'owner' || state.myRole === 'admin';
   root.append(el('h2', { text: state.shareName }), el('p', { text: state.connection, cls: 'connection' }));
+  if (state.branch) {
+    const b = state.branch;
+    root.append(el('p', { text: b.away ? `Away: your checkout is on ${b.away}; the share follows ${b.follows}. Check out ${b.follows} to share again.` : `Follows the Git branch ${b.follows}.`, cls: b.away ? 'away' : 'branch' }));
+  }
   const online = state.members.filter((m) => m.online);
   const offline = state.members.filter((m) => !m.online);
   root.append(el('ul', { cls: 'members' }, ...online.map((m) => memberRow(m, canAdmin)), ...offline.map((m) => memberRow(m, canAdmin))));

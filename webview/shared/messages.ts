@@ -41,6 +41,8 @@ export interface PanelState {
   members: MemberView[];
   /** The latest refusals, newest first. */
   refusals: RefusalView[];
+  /** The Git branch the share follows, and the one this checkout is on while away from it. */
+  branch?: { follows: string; away?: string };
 }
 
 /** Extension -> webview. */

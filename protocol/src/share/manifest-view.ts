@@ -10,8 +10,10 @@
  *   folders, and also the files when P is not an implicit folder (a file cannot
  *   have children on disk). The eligible entry with the smallest FileId gets P.
  * - Every other entry that wants P gets a conflict name in the same folder:
- *   `stem (conflict <tag>).ext`, tag = the first 8 characters of its FileId, or the
- *   whole FileId if another such entry shares those 8, then `<FileId> 2`, `<FileId> 3`,
+ *   `stem (conflict <tag>).ext`, tag = the last 8 characters of its FileId (random in
+ *   every id: the first ones are the file's time, shared by files made within a
+ *   minute), or the whole FileId if another such entry shares those 8, then
+ *   `<FileId> 2`, `<FileId> 3`,
  *   ... while the name is reserved. Conflict names never collide with each other
  *   (see conflictPath), nor with a reserved path, and their folders are implicit
  *   folders, so every visible path is unique and never lies below a file.
@@ -151,12 +153,12 @@ export class VisiblePaths {
     const losers = ids.filter((f) => f !== winner);
     if (winner) out.push([winner, path, []]);
     const prefixes = new Map<string, number>();
-    for (const f of losers) prefixes.set(f.slice(0, 8), (prefixes.get(f.slice(0, 8)) ?? 0) + 1);
+    for (const f of losers) prefixes.set(conflictTag(f), (prefixes.get(conflictTag(f)) ?? 0) + 1);
     for (const f of losers) {
       const folder = this.desired.get(f)!.kind === 'folder';
       const skipped: string[] = [];
-      for (let k = prefixes.get(f.slice(0, 8))! > 1 ? 1 : 0; ; k++) {
-        const tag = k === 0 ? f.slice(0, 8) : k === 1 ? f : `${f} ${k}`;
+      for (let k = prefixes.get(conflictTag(f))! > 1 ? 1 : 0; ; k++) {
+        const tag = k === 0 ? conflictTag(f) : k === 1 ? f : `${f} ${k}`;
         const name = conflictPath(path, tag, folder);
         if (!this.reserved(name)) {
           out.push([f, name, skipped]);
@@ -207,4 +209,9 @@ export class VisiblePaths {
       (a, b) => CHANGE_ORDER[a.type] - CHANGE_ORDER[b.type] || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
     );
   }
+}
+
+/** The short tag of an entry's conflict name: the last 8 hex digits of its FileId (the first ones are its time). */
+export function conflictTag(file: FileId): string {
+  return file.slice(-8);
 }

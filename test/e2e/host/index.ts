@@ -7,6 +7,7 @@ import { binarySuite } from './binary.test.js';
 import { bindingSuite } from './binding.test.js';
 import { commandsSuite } from './commands.test.js';
 import { diskSuite } from './disk.test.js';
+import { gitSuite } from './git.test.js';
 import { identitySuite } from './identity.test.js';
 import { presenceSuite } from './presence.test.js';
 import { readerSuite } from './reader.test.js';
@@ -23,6 +24,7 @@ export function run(): Promise<void> {
   readerSuite();
   binarySuite();
   diskSuite();
+  gitSuite();
   // The host's console reaches the browser console, which the e2e harness prints.
   const failed: string[] = [];
   return new Promise((resolve, reject) => {

@@ -154,8 +154,8 @@ function modelView(commits: readonly Commit[], graph: CommitGraph): ManifestEntr
     for (const [file, { kind }] of group) {
       let shown = path;
       if (file !== winner) {
-        const shared = group.some(([g]) => g !== file && g !== winner && g.slice(0, 8) === file.slice(0, 8));
-        const tags = [file.slice(0, 8), file, ...Array.from({ length: 50 }, (_, i) => `${file} ${i + 2}`)].slice(shared ? 1 : 0);
+        const shared = group.some(([g]) => g !== file && g !== winner && g.slice(-8) === file.slice(-8));
+        const tags = [file.slice(-8), file, ...Array.from({ length: 50 }, (_, i) => `${file} ${i + 2}`)].slice(shared ? 1 : 0);
         shown = tags.map((t) => conflictPath(path, t, kind === 'folder')).find((name) => !reserved.has(name))!;
       }
       out.push({ file, path: shown, kind });

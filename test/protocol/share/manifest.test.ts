@@ -172,10 +172,24 @@ describe('share/manifest', () => {
     assert.deepEqual(h.paths(), ['docs']);
   });
 
-  it('keeps conflict names unique when a name is taken or a prefix is shared', () => {
+  it('files made within the same minute (FileIds start with their time) get short, distinct conflict names', () => {
     const h = new Harness();
-    const twinB = ('0000000b' + '1'.repeat(24)) as FileId;
-    const twinC = ('0000000b' + '2'.repeat(24)) as FileId;
+    const at = (time: string, tail: string): FileId => `${time}${'5'.repeat(12)}${tail}` as FileId;
+    const first = at('018f3a2b4c5d', '0000aaaa');
+    const second = at('018f3a2b4c5e', '1234abcd');
+    const third = at('018f3a2b4c60', 'ffff0001');
+    h.commit(1, [], []);
+    h.commit(2, [1], [create(third, 'shared.txt')]);
+    h.commit(3, [1], [create(second, 'shared.txt')]);
+    h.commit(4, [1], [create(first, 'shared.txt')]);
+    assert.deepEqual(h.paths(), ['shared (conflict 1234abcd).txt', 'shared (conflict ffff0001).txt', 'shared.txt']);
+    assert.equal(h.manifest.fileAt('shared.txt'), first, 'the oldest file keeps the path');
+  });
+
+  it('keeps conflict names unique when a name is taken or a tag (the last 8 digits) is shared', () => {
+    const h = new Harness();
+    const twinB = ('1'.repeat(24) + '0000000b') as FileId;
+    const twinC = ('2'.repeat(24) + '0000000b') as FileId;
     h.commit(1, [], []);
     h.commit(2, [1], [create(A, 'n.md'), create(B, 'n (conflict 0000000c).md')]);
     h.commit(3, [1], [create(C, 'n.md'), create(twinB, 'm'), create(twinC, 'm')]);

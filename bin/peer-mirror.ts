@@ -25,6 +25,21 @@ export function mirrorStateDir(stateDir: string): string {
   return join(stateDir, 'mirror');
 }
 
+/**
+ * Test hook for process tests of a crash between merge and write-out:
+ * WEFT_TEST_CRASH_BEFORE_WRITE=path kills this process (SIGKILL) right before the mirror
+ * writes the share's text to that path.
+ */
+function crashHook(): { beforeWrite?(path: string): void } {
+  const at = process.env.WEFT_TEST_CRASH_BEFORE_WRITE;
+  if (!at) return {};
+  return {
+    beforeWrite: (path) => {
+      if (path === at) process.kill(process.pid, 'SIGKILL');
+    },
+  };
+}
+
 export async function startPeerMirror(dir: string, stateDir: string, runtime: PeerRuntime, log: (line: string) => void): Promise<PeerMirror> {
   const folder = await NodeFolder.open(dir);
   const records = await MirrorRecords.open(new NodeRecordJournal(mirrorStateDir(stateDir)));
@@ -40,7 +55,7 @@ export async function startPeerMirror(dir: string, stateDir: string, runtime: Pe
     },
   });
   const git = await GitCheckout.open(dir);
-  mirror = new FolderMirror({ folder, records, replica: runtime.node.replica, commit: () => runtime.commit(), log, binary, ...(git ? { git } : {}) });
+  mirror = new FolderMirror({ folder, records, replica: runtime.node.replica, commit: () => runtime.commit(), log, binary, ...(git ? { git } : {}), ...crashHook() });
   const current = mirror;
   const unsubscribe = runtime.on('changes', (changes) => current.replicaChanged(changes));
   let watcher: FSWatcher | undefined;

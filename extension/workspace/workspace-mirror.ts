@@ -78,6 +78,7 @@ export class WorkspaceMirror implements vscode.Disposable {
       owned: (path) => init.owned(path),
       confirmRevert: (path, removed) => revertPrompt.ask(path, removed),
       awayChanged: (branch) => init.awayChanged(branch),
+      notice: (text) => void vscode.window.showWarningMessage(`Weft: ${text}`),
       rescanMs: 3000,
     });
     return new WorkspaceMirror(mirror, records, progress, init.folder, git);

@@ -58,10 +58,14 @@ export interface FolderMirrorInit {
   confirmRevert?(path: string, removedChars: number): Promise<boolean>;
   /** The checkout went away from the share's branch (its name) or came back (undefined). */
   awayChanged?(branch: string | undefined): void;
+  /** Something the member should see now, not only in the log. */
+  notice?(text: string): void;
   readonly clock?: MirrorClock;
   /** Full rescan period. Default 2 s. */
   readonly rescanMs?: number;
   readonly commitBudget?: number;
+  /** Test hook: called right before the share's text is written to a path (process tests of a crash between merge and write). */
+  beforeWrite?(path: string): void;
 }
 
 export class FolderMirror {
@@ -91,7 +95,9 @@ export class FolderMirror {
       ...(init.git ? { git: init.git } : {}),
       ...(init.confirmRevert ? { confirmRevert: (p: string, n: number) => init.confirmRevert!(p, n) } : {}),
       ...(init.awayChanged ? { awayChanged: (b: string | undefined) => init.awayChanged!(b) } : {}),
+      ...(init.notice ? { notice: (t: string) => init.notice!(t) } : {}),
       ...(init.commitBudget !== undefined ? { commitBudget: init.commitBudget } : {}),
+      ...(init.beforeWrite ? { beforeWrite: (p: string) => init.beforeWrite!(p) } : {}),
     });
   }
 

@@ -72,8 +72,12 @@ export interface TextMirrorInit {
   confirmRevert?(path: string, removedChars: number): Promise<boolean>;
   /** The checkout went away from the share's branch (its name) or came back (undefined). */
   awayChanged?(branch: string | undefined): void;
+  /** Something the member should see now, not only in the log. */
+  notice?(text: string): void;
   /** Bytes of text per commit (tests make it small). */
   readonly commitBudget?: number;
+  /** Test hook: called right before the share's text is written to `path` (its record already says a write is pending). */
+  beforeWrite?(path: string): void;
 }
 
 /** What the mirror asks of a Git working tree (GitCheckout). */
@@ -168,6 +172,18 @@ export class TextMirror {
     return away;
   }
 
+  private toldCommit = false;
+
+  /** A clone that joins at another commit than the share was made at is told what to do (once). */
+  private checkJoiningCommit(): void {
+    const shared = this.replica.branch();
+    if (this.toldCommit || !this.head || !shared?.commit || this.head.commit === shared.commit) return;
+    this.toldCommit = true;
+    const text = `your clone is at ${this.head.commit.slice(0, 10)}, the share was made at ${shared.commit.slice(0, 10)} on ${shared.name}: files that differ from the share's are merged from Git's HEAD or kept beside. For a clean join, pull (or check out ${shared.commit.slice(0, 10)}) first.`;
+    this.init.log(text);
+    this.init.notice?.(text);
+  }
+
   /** Until the first pass with keys of a mirror that started with no records: a member joining with files already in the folder. */
   joining = false;
   /**
@@ -252,6 +268,7 @@ export class TextMirror {
     const inScope = (p: string): boolean => scope === 'all' || scope.has(p);
     const mine = (p: string): boolean => inScope(p) && !rules.ignores(p) && !(this.init.owned?.(p) ?? false);
     this.head = this.init.git ? await this.init.git.head().catch(() => undefined) : undefined;
+    if (this.joining) this.checkJoiningCommit();
     const away = this.awayFrom();
     if (away) return { binaries: new Map(), again: undefined, away };
     const batch = new LocalBatch(this.init.records, () => this.init.commit(), this.init.commitBudget);
@@ -663,6 +680,7 @@ export class TextMirror {
     const version = saved(this.replica.versionOf(file));
     const intent: MirrorRecord = { path, file, kind: 'text', hash, size: bytes.length, mtimeMs: -1, version, pending: 'write', ...(previous ? { previous: stateOnly(previous) } : {}), ...this.headField() };
     await this.init.records.commit([{ set: intent }]);
+    this.init.beforeWrite?.(path);
     let stat: FileStat | undefined;
     try {
       stat = await this.init.folder.write(path, bytes, expected);

@@ -118,6 +118,22 @@ describe('net/Weft in a Git repository', function () {
     assert.equal(read(alice), read(bob));
   });
 
+  it('a clone at another commit than the share\'s is told what to do when it joins; its unchanged files take the share\'s text', async () => {
+    git(root, 'clone', '-q', 'remote.git', 'carol');
+    const carol = join(root, 'carol');
+    git(carol, 'reset', '-q', '--hard', 'HEAD~1');
+    const key = (await peerCli('key', '--dir', carol)).trim();
+    assert.equal(await pa.stop(), 0); // a stored share is changed while its peer is stopped
+    await peerCli('grant', key, '--role', 'writer', '--dir', alice, '--name', 'carol');
+    const invitation = (await peerCli('invite', '--dir', alice)).trim().split('\n').pop()!;
+    pa = await PeerProc.run(alice);
+    await peerCli('join', invitation, '--dir', carol);
+    const pc = await PeerProc.run(carol);
+    await waitUntil(() => /your clone is at [0-9a-f]{10}, the share was made at [0-9a-f]{10} on main/.test(pc.out), 60_000, () => pc.out);
+    await waitUntil(() => read(carol) === read(alice), 30_000, () => pc.out);
+    assert.equal(await pc.stop(), 0);
+  });
+
   it('a git stash that would drop a teammate\'s uncommitted line is refused, and the share\'s text is written back', async () => {
     await waitUntil(() => read(alice) === read(bob), 30_000, () => pa.out);
     const withBob = read(bob);

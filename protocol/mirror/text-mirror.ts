@@ -49,7 +49,7 @@ const BASE_CACHE_UNITS = 32 * 1024 * 1024;
 /** What the mirror needs of a share replica (ShareReplica has it all). */
 export type MirrorReplica = Pick<
   ShareReplica,
-  'files' | 'fileAt' | 'pathOf' | 'text' | 'document' | 'myRole' | 'meAgent' | 'versionOf' | 'textAt' | 'editAt' | 'edit' | 'createFile' | 'renameFile' | 'deleteFile' | 'findVersionWithText' | 'gitEdit' | 'branch'
+  'files' | 'fileAt' | 'pathOf' | 'text' | 'document' | 'myRole' | 'meAgent' | 'versionOf' | 'textAt' | 'editAt' | 'edit' | 'createFile' | 'renameFile' | 'deleteFile' | 'findVersionWithText' | 'gitEdit' | 'branch' | 'deletersOf'
 >;
 
 export interface TextMirrorInit {
@@ -142,6 +142,8 @@ export function unsharedCopyPath(path: string): string {
 export class TextMirror {
   private readonly missingSince = new Map<string, number>();
   private readonly warned = new Set<string>();
+  /** A full pass ran (deletes overridden before it were told before a restart). */
+  private startedPasses = false;
   private readonly baseTexts = new Map<string, string>();
   private baseUnits = 0;
   private summary: PassSummary = { adopted: 0, updated: 0, merged: 0, keptBeside: 0 };
@@ -311,7 +313,7 @@ export class TextMirror {
         }
         if (!this.alive(rec.file)) {
           if (this.canWrite()) {
-            this.init.log(`${path} was deleted by a teammate while you edited it: your version is kept and shared again`);
+            this.init.log(`${path} was deleted by ${this.deleters(rec.file)} while you edited it: your version is kept and shared again`);
             created.push({ path, ...d });
           } else batch.record({ forget: path });
           continue;
@@ -381,9 +383,11 @@ export class TextMirror {
       }
       if (this.init.owned?.(entry.path)) continue;
       if (rec && this.missingSince.has(rec.path)) continue; // deleted here, in its grace: not written back
+      this.reportOverriddenDeletes(entry, scope === 'all' && !this.startedPasses);
       const wait = await this.writeOut(entry, rec, listing);
       if (wait !== undefined) soon(wait);
     }
+    if (scope === 'all') this.startedPasses = true;
     // 5. Files of entries no longer in the share: removed if untouched since written.
     for (const rec of this.init.records.all()) {
       if (rec.kind !== 'text' || this.alive(rec.file) || !mine(rec.path)) continue;
@@ -711,6 +715,25 @@ export class TextMirror {
       return bytes && hashOf(bytes);
     } catch {
       return undefined;
+    }
+  }
+
+  /** The names of who deleted `file` lately. */
+  private deleters(file: FileId): string {
+    const names = [...new Set(this.replica.deletersOf(file).map((d) => (d.mine ? 'you' : d.name)))];
+    return names.join(' and ') || 'a teammate';
+  }
+
+  /**
+   * A delete that a concurrent edit overrode (the entry stays): the member who deleted and
+   * the others are told once, naming who deleted it. Those already there at the first full
+   * pass (told before a restart) are not told again.
+   */
+  private reportOverriddenDeletes(entry: ManifestEntry, silently: boolean): void {
+    for (const d of this.replica.deletersOf(entry.file as FileId)) {
+      const key = `overridden\n${d.commit}\n${entry.file}`;
+      if (silently) this.warned.add(key);
+      else this.warnOnce(key, d.mine ? `${entry.path}: you deleted it while a teammate edited it; the edit keeps it, so it is back` : `${entry.path} was deleted by ${d.name} while it was edited: the edit keeps it, so it stays`);
     }
   }
 

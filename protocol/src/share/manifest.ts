@@ -28,7 +28,7 @@
  *    a commit that both renames and deletes an entry deletes it.
  *
  * 4. Same path. Entries wanting one path all stay; the smallest FileId is shown
- *    there, the others at `stem (conflict <first 8 chars of FileId>).ext` in the same
+ *    there, the others at `stem (conflict <last 8 chars of FileId>).ext` in the same
  *    folder (unique by construction, see manifest-view.ts). A file whose path is also
  *    a folder of other entries (`docs` vs `docs/a.md`) yields the path to the folder.
  *    Two explicit folders wanting one path are treated like two files.
@@ -182,6 +182,11 @@ export class Manifest {
 
   fileAt(path: string): FileId | undefined {
     return this.visible.fileAt(path);
+  }
+
+  /** An entry's latest deletes (its maximal delete commits); for a visible entry, deletes that a concurrent edit or rename overrode. */
+  deletesOf(file: FileId): CommitId[] {
+    return [...(this.records.get(file)?.deletes ?? [])];
   }
 
   /** True if the entry was created and is now deleted (not visible, but may come back). */

@@ -158,6 +158,16 @@ export class ShareReplica {
   pathOf(file: FileId): string | undefined {
     return this.manifest.pathOf(file);
   }
+  /**
+   * Who deleted `file` lately: the authors of its latest deletes, by the names this share
+   * knows (for an entry still shown: deletes that a concurrent edit overrode).
+   */
+  deletersOf(file: FileId): Array<{ readonly commit: CommitId; readonly name: string; readonly mine: boolean }> {
+    return this.manifest.deletesOf(file).map((commit) => {
+      const author = this.records.get(commit)?.author;
+      return { commit, name: (author && this.members().get(author)?.name) || author?.slice(0, 12) || 'a teammate', mine: author === this.meHex };
+    });
+  }
   text(file: FileId): string {
     return this.docs.text(file);
   }

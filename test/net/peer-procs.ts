@@ -137,13 +137,13 @@ export async function waitConverged(dirs: string[], timeoutMs: number, check: (f
   return new Map(JSON.parse(states[0]!) as Array<[string, string]>);
 }
 
-/** Sets up a share: `owner` inits with its files, every other folder joins as a writer. Returns the invitation. */
-export async function makeShare(owner: string, joiners: string[], initArgs: string[]): Promise<string> {
+/** Sets up a share: `owner` inits with its files, every other folder joins (as a writer unless `roles` says otherwise). Returns the invitation. */
+export async function makeShare(owner: string, joiners: string[], initArgs: string[], roles: Readonly<Record<string, 'writer' | 'reader' | 'admin'>> = {}): Promise<string> {
   const initOut = await peerCli('init', '--dir', owner, '--name', 'team', ...initArgs);
   const invitation = initOut.trim().split('\n').pop()!;
   for (const j of joiners) {
     const key = (await peerCli('key', '--dir', j)).trim();
-    await peerCli('grant', key, '--role', 'writer', '--dir', owner, '--name', j.split('/').pop()!);
+    await peerCli('grant', key, '--role', roles[j] ?? 'writer', '--dir', owner, '--name', j.split('/').pop()!);
     await peerCli('join', invitation, '--dir', j);
   }
   return invitation;

@@ -1,6 +1,7 @@
 /**
  * Peak memory of the `weft` processes a test runs (Linux: /proc/<pid>/status VmHWM, the
- * resident set's high-water mark), and a one-shot `weft peer` command measured so.
+ * resident set's high-water mark), a one-shot `weft peer` command measured so, and the
+ * CPU time a process used (/proc/<pid>/stat, in the usual 100 ticks a second).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,18 @@ export function peakMiB(pid: number | undefined): number | undefined {
   try {
     const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Math.round(Number(m[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (user + system) the process has used so far, in seconds; undefined where /proc does not say. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return undefined;
   }

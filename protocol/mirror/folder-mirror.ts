@@ -81,6 +81,7 @@ export class FolderMirror {
   private timerAt = Infinity;
   private rescan: unknown;
   private stopped = false;
+  private toldRevoked = false;
 
   constructor(private readonly init: FolderMirrorInit) {
     this.clock = init.clock ?? realClock;
@@ -220,6 +221,15 @@ export class FolderMirror {
   }
 
   private async runPass(): Promise<void> {
+    // A revoked member's folder is left as it is: what it wrote (also edits the revocation
+    // voided for everyone else) stays on its disk, and nothing more is shared or written.
+    const revokedBy = this.init.replica.revokedBy();
+    if (revokedBy) {
+      if (!this.toldRevoked) this.init.log(`your access to this share was revoked by ${revokedBy.join(' and ')}: nothing you change here is shared any more, and Weft no longer writes to this folder (what you wrote stays as it is)`);
+      this.toldRevoked = true;
+      return;
+    }
+    this.toldRevoked = false;
     let full = this.fullPending;
     const paths = this.dirtyPaths;
     const files = this.dirtyFiles;

@@ -49,7 +49,7 @@ const BASE_CACHE_UNITS = 32 * 1024 * 1024;
 /** What the mirror needs of a share replica (ShareReplica has it all). */
 export type MirrorReplica = Pick<
   ShareReplica,
-  'files' | 'fileAt' | 'pathOf' | 'text' | 'document' | 'myRole' | 'meAgent' | 'versionOf' | 'textAt' | 'editAt' | 'edit' | 'createFile' | 'renameFile' | 'deleteFile' | 'findVersionWithText' | 'gitEdit' | 'branch' | 'deletersOf'
+  'files' | 'fileAt' | 'pathOf' | 'text' | 'document' | 'myRole' | 'meAgent' | 'versionOf' | 'textAt' | 'editAt' | 'edit' | 'createFile' | 'renameFile' | 'deleteFile' | 'findVersionWithText' | 'gitEdit' | 'branch' | 'deletersOf' | 'revokedBy'
 >;
 
 export interface TextMirrorInit {

@@ -328,8 +328,10 @@ describe('net/peer identity: keys outside shared folders, nothing of Weft in Git
     writeFileSync(join(b, 'from-b.txt'), 'b, concurrent with the revocation\n');
     const pa = await PeerProc.run(a, ['--listen', addr]);
     const pb = await PeerProc.run(b);
-    // ... a stores it (its only incoming commit so far) and b, told of the revocation, takes its own edit back.
-    await waitUntil(() => /^merged 1 commit$/m.test(pa.out) && /^removed from-b\.txt$/m.test(pb.out), 30_000, () => `b's commit and the revocation did not cross:\n${pa.out}\n---\n${pb.out}`);
+    // ... a stores it without effect (its only incoming commit so far), and b is told of the revocation; its file stays on its disk.
+    await waitUntil(() => /^merged 1 commit$/m.test(pa.out) && /^your access to this share was revoked by owner/m.test(pb.out), 30_000, () => `b's commit and the revocation did not cross:\n${pa.out}\n---\n${pb.out}`);
+    assert.match(pa.out, /^refused a commit [0-9a-f]+ from b \(revoked\)/m);
+    assert.ok(existsSync(join(b, 'from-b.txt')), 'the revoked member\'s own file left its disk');
     // b edits again, knowing it is revoked; then c (once it too has the revocation: an edit
     // concurrent with it would still be readable by b) and a edit.
     writeFileSync(join(b, 'again-b.txt'), 'b after the revocation\n');

@@ -85,6 +85,8 @@ interface Neighbour {
   /** Topics (hex) it is subscribed to (peers: from its SUBSCRIBE; brokers: ours, minus refusals). */
   readonly topics: Set<string>;
   session: SyncSession;
+  /** The topics the session's messages name (a broker keeps one session per stream of sorted topics). */
+  stream: Uint8Array[];
   /** A sync exchange is under way: poll the session after merges. */
   syncing: boolean;
   readonly unacked: Map<CommitId, Unacked>;
@@ -127,15 +129,24 @@ export class CausalMulticast {
       role,
       topics: new Set(role === 'broker' ? topics.map(hex) : []),
       session: new SyncSession(this.replica),
+      stream: topics,
       syncing: true,
       unacked: new Map(),
     };
     this.neighbours.set(id, n);
     if (topics.length) {
       out.send.push({ to: id, msg: { type: 'subscribe', topics } });
-      for (const m of n.session.start()) out.send.push({ to: id, msg: { type: 'sync', topics, message: m } });
+      this.startSync(n, topics, out);
     }
     return this.finish(out, now);
+  }
+
+  /** A new catch-up session with `n` on the stream of `topics`. */
+  private startSync(n: Neighbour, topics: Uint8Array[], out: MulticastOutput): void {
+    n.session = new SyncSession(this.replica);
+    n.stream = topics;
+    n.syncing = true;
+    for (const m of n.session.start()) out.send.push({ to: n.id, msg: { type: 'sync', topics, message: m } });
   }
 
   disconnected(id: string): void {
@@ -150,6 +161,9 @@ export class CausalMulticast {
     for (const n of this.neighbours.values()) {
       if (n.role === 'broker') for (const t of topics) n.topics.add(hex(t));
       out.send.push({ to: n.id, msg: { type: 'subscribe', topics } });
+      // A broker keys sync sessions by stream: going on with the old session under the new
+      // topics met a fresh session there ('bad-answer'), and the catch-up stopped for good.
+      if (n.role === 'broker' && streamKey(topics) !== streamKey(n.stream)) this.startSync(n, topics, out);
     }
     return this.finish(out, now);
   }
@@ -159,11 +173,7 @@ export class CausalMulticast {
     const out = emptyOutput();
     const topics = this.topics();
     if (topics.length === 0) return this.finish(out, now);
-    for (const n of this.neighbours.values()) {
-      n.session = new SyncSession(this.replica);
-      n.syncing = true;
-      for (const m of n.session.start()) out.send.push({ to: n.id, msg: { type: 'sync', topics, message: m } });
-    }
+    for (const n of this.neighbours.values()) this.startSync(n, topics, out);
     return this.finish(out, now);
   }
 
@@ -191,6 +201,8 @@ export class CausalMulticast {
         n.unacked.delete(msg.id);
         break;
       case 'sync': {
+        // A broker's answer in a session we left for a new stream (our topics changed).
+        if (n.role === 'broker' && streamKey(msg.topics) !== streamKey(n.stream)) break;
         const step = n.session.receive(msg.message);
         if (step.error) {
           out.dropped.push({ from, reason: `sync: ${step.error.message}` });
@@ -199,8 +211,7 @@ export class CausalMulticast {
           break;
         }
         n.syncing = true;
-        const topics = this.topics();
-        for (const m of step.send) out.send.push({ to: from, msg: { type: 'sync', topics, message: m } });
+        for (const m of step.send) out.send.push({ to: from, msg: { type: 'sync', topics: n.stream, message: m } });
         for (const c of step.commits) out.deliver.push({ from, commit: c });
         break;
       }
@@ -286,11 +297,10 @@ export class CausalMulticast {
   /** The caller merged what was delivered: continue catch-up, note new gaps. */
   merged(now: number): MulticastOutput {
     const out = emptyOutput();
-    const topics = this.topics();
     for (const n of this.neighbours.values()) {
       if (!n.syncing) continue;
       const step = n.session.poll();
-      for (const m of step.send) out.send.push({ to: n.id, msg: { type: 'sync', topics, message: m } });
+      for (const m of step.send) out.send.push({ to: n.id, msg: { type: 'sync', topics: n.stream, message: m } });
       if (n.session.done || step.error) n.syncing = false;
     }
     return this.finish(out, now);
@@ -346,6 +356,11 @@ function emptyOutput(): MulticastOutput {
 function remember<K>(m: Map<K, true>, k: K, limit: number): void {
   m.set(k, true);
   if (m.size > limit) m.delete(m.keys().next().value as K);
+}
+
+/** A stream's key: its topics, sorted (as a broker keys its sync sessions). */
+function streamKey(topics: readonly Uint8Array[]): string {
+  return topics.map(hex).sort().join(',');
 }
 
 function presenceKey(topic: Uint8Array, payload: Uint8Array): string {

@@ -215,7 +215,7 @@ export class PeerRuntime {
   }
 
   private reportRefused(x: Extract<MergeResult, { status: 'rejected' }>): void {
-    const authorName = x.author ? this.node.replica.members().get(x.author)?.name || x.author.slice(0, 12) : 'an unknown author';
+    const authorName = x.author ? this.node.replica.memberName(x.author) : 'an unknown author';
     const refused: RefusedCommit = { id: x.id, author: x.author, authorName, reason: x.reason, detail: x.detail };
     this.log(`refused a commit${x.id ? ` ${x.id.slice(0, 12)}` : ''} from ${authorName} (${x.reason}): ${x.detail}`);
     this.emit('refused', refused);
@@ -534,7 +534,9 @@ export class PeerRuntime {
           });
           for (const x of r.results) {
             if (x.status === 'merged') merged.push(x.id);
-            else if (x.status === 'rejected') this.reportRefused(x);
+            if (x.status === 'rejected') this.reportRefused(x);
+            // Stored (its descendants need it) but without effect: refused all the same.
+            else if (x.status === 'merged' && !x.effective && x.reason) this.reportRefused({ status: 'rejected', id: x.id, reason: x.reason, detail: 'stored without effect: nothing of it reaches the share', ...(x.author ? { author: x.author } : {}) });
           }
           for (const id of merged) this.trace('merged', id);
         } catch (err) {

@@ -144,6 +144,16 @@ export class AccessState {
     return this.order.filter((id) => this.effective.has(id) && this.commits.get(id)!.revokes.includes(member)).map((id) => this.commits.get(id)!);
   }
 
+  /** The name `member` (hex) was last granted under, also once revoked; undefined if it never was a member. */
+  nameOf(member: string): string | undefined {
+    let name = member === this.owner ? 'owner' : undefined;
+    for (const id of this.order) {
+      if (!this.effective.has(id)) continue;
+      for (const g of this.commits.get(id)!.grants) if (g.member === member) name = g.name;
+    }
+    return name;
+  }
+
   /** Current members and roles (evaluated on every access commit known). */
   members(): Map<string, { role: Role; name: string }> {
     if (this.memberCache) return this.memberCache;

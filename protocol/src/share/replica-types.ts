@@ -18,7 +18,8 @@ export type ReplicaChange =
   | { type: 'reset' };
 
 export type MergeResult =
-  | { status: 'merged'; id: CommitId; effective: boolean; reason?: RejectReason }
+  /** Stored; without effect (`reason`: its author was revoked, or lacks the role) when `effective` is false. */
+  | { status: 'merged'; id: CommitId; effective: boolean; reason?: RejectReason; author?: string }
   | { status: 'pending'; id: CommitId; missing: CommitId[] }
   | { status: 'duplicate'; id: CommitId }
   | { status: 'rejected'; id?: CommitId; reason: RejectReason; detail: string; author?: string };

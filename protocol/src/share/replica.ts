@@ -149,6 +149,17 @@ export class ShareReplica {
   myRole(): Role | undefined {
     return this.members().get(this.meHex)?.role;
   }
+  /** The name a member (hex key) has or had in this share (a revoked member keeps its name here), else its key's first characters. */
+  memberName(member: string): string {
+    return this.access?.nameOf(member) || member.slice(0, 12);
+  }
+  /** Who revoked this member (names), when a revocation is why it is no member any more; undefined otherwise. */
+  revokedBy(): string[] | undefined {
+    if (this.myRole() !== undefined || !this.access) return undefined;
+    const revocations = this.access.revocationsOf(this.meHex);
+    if (revocations.length === 0) return undefined;
+    return [...new Set(revocations.map((r) => this.memberName(r.author)))];
+  }
   files(): ManifestEntry[] {
     return this.manifest.view();
   }
@@ -165,7 +176,7 @@ export class ShareReplica {
   deletersOf(file: FileId): Array<{ readonly commit: CommitId; readonly name: string; readonly mine: boolean }> {
     return this.manifest.deletesOf(file).map((commit) => {
       const author = this.records.get(commit)?.author;
-      return { commit, name: (author && this.members().get(author)?.name) || author?.slice(0, 12) || 'a teammate', mine: author === this.meHex };
+      return { commit, name: author ? this.memberName(author) : 'a teammate', mine: author === this.meHex };
     });
   }
   text(file: FileId): string {
@@ -309,7 +320,7 @@ export class ShareReplica {
     try {
       const rec = this.verifyAndDecode(env);
       this.integrate(rec, changes);
-      return rec.effective ? { status: 'merged', id: env.id, effective: true } : { status: 'merged', id: env.id, effective: false, reason: rec.reason! };
+      return rec.effective ? { status: 'merged', id: env.id, effective: true } : { status: 'merged', id: env.id, effective: false, reason: rec.reason!, author: rec.author };
     } catch (err) {
       if (err instanceof CommitRejectedError) {
         this.rejected.set(env.id, err.reason);

@@ -11,30 +11,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
-import { append, folders, killPeers, makeShare, PeerProc, waitConverged, waitUntil } from './peer-procs.js';
+import { append, brokerSuite, folders, makeShare, PeerProc, waitConverged, waitUntil } from './peer-procs.js';
 
 describe('net/crash between merge and write-out: the remote text is written on restart (issue 14)', function () {
   this.timeout(180_000);
-  let root: string;
-  let broker: BrokerProcess;
-
-  before(async () => {
-    root = tempDir('crash-write');
-    broker = await startBroker(join(root, 'broker'));
-  });
-
-  after(() => {
-    killPeers();
-    killAll();
-    removeDir(root);
-  });
+  const suite = brokerSuite('crash-write');
 
   it('Bob dies after merging Alice\'s line and before writing it: on restart it is written, and his own offline line is shared', async () => {
-    const [a, b] = folders(root, ['alice', 'bob']) as [string, string];
+    const [a, b] = folders(suite.root, ['alice', 'bob']) as [string, string];
     const start = 'line 1 (alice)\nline 2 (alice)\n';
     writeFileSync(join(a, 'log.txt'), start);
-    await makeShare(a, [b], ['--broker', broker.tcp]);
+    await makeShare(a, [b], ['--broker', suite.broker.tcp]);
     let pa = await PeerProc.run(a);
     let pb = await PeerProc.run(b);
     await waitConverged([a, b], 60_000, (f) => f.get('log.txt') === start, [pa, pb]);

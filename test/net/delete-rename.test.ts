@@ -14,13 +14,11 @@
 import assert from 'node:assert/strict';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
-import { append, commitsHeld, folders, killPeers, makeShare, PeerProc, waitConverged, waitUntil } from './peer-procs.js';
+import { append, brokerSuite, commitsHeld, folders, makeShare, PeerProc, waitConverged, waitUntil } from './peer-procs.js';
 
 describe('net/deletes and renames against offline edits (issue 14)', function () {
   this.timeout(300_000);
-  let root: string;
-  let broker: BrokerProcess;
+  const suite = brokerSuite('delete-rename');
   let a: string;
   let b: string;
   let pa: PeerProc;
@@ -28,20 +26,12 @@ describe('net/deletes and renames against offline edits (issue 14)', function ()
   const start: Record<string, string> = { 'd.txt': 'd, line 1\nd, line 2\n', 'r.txt': 'r, line 1\nr, line 2\n', 'c.txt': 'c, line 1\nc, line 2\n', 'keep.txt': 'untouched\n' };
 
   before(async () => {
-    root = tempDir('delete-rename');
-    broker = await startBroker(join(root, 'broker'));
-    [a, b] = folders(root, ['alice', 'bob']) as [string, string];
+    [a, b] = folders(suite.root, ['alice', 'bob']) as [string, string];
     for (const [p, t] of Object.entries(start)) writeFileSync(join(a, p), t);
-    await makeShare(a, [b], ['--broker', broker.tcp]);
+    await makeShare(a, [b], ['--broker', suite.broker.tcp]);
     pa = await PeerProc.run(a);
     pb = await PeerProc.run(b);
     await waitConverged([a, b], 60_000, (f) => f.size === Object.keys(start).length, [pa, pb]);
-  });
-
-  after(() => {
-    killPeers();
-    killAll();
-    removeDir(root);
   });
 
   /** Stops Bob's peer, lets Alice act (and waits until her peer committed it and logged `logged`), lets Bob act, restarts Bob's peer. */

@@ -12,8 +12,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeFolder } from '../../protocol/mirror/node-folder.js';
-import { killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
-import { folders, killPeers, makeShare, PeerProc, peerCli, waitUntil } from './peer-procs.js';
+import { brokerSuite, folders, makeShare, PeerProc, peerCli, waitUntil } from './peer-procs.js';
 import { describeMiB, peakMiB, peerCliMeasured } from './process-memory.js';
 import { generateTree, treeBytes, writeTree } from './source-tree.js';
 
@@ -48,30 +47,21 @@ function lastLines(p: PeerProc, n = 25): string {
 
 describe('net/large changes: a 60 MB share and 2,000 files at once, nothing lost (issue 14)', function () {
   this.timeout(900_000);
-  let root: string;
-  let broker: BrokerProcess;
+  const suite = brokerSuite('large');
   const memory: string[] = [];
 
-  before(async () => {
-    root = tempDir('large');
-    broker = await startBroker(join(root, 'broker'));
-  });
-
   after(() => {
-    killPeers();
-    killAll();
-    removeDir(root);
     if (memory.length) console.log(`      peak memory (VmHWM):\n${memory.map((m) => `        ${m}`).join('\n')}`);
   });
 
   it('weft peer init of a 5,000-file / 60 MB tree; a member who joins ends with every file byte-identical', async () => {
-    const [owner, mate] = folders(root, ['owner', 'mate']) as [string, string];
+    const [owner, mate] = folders(suite.root, ['owner', 'mate']) as [string, string];
     const tree = generateTree({ files: 5000, totalBytes: 60_000_000, large: 60, seed: 14 });
     writeTree(owner, tree);
     const bytes = treeBytes(tree);
     assert.ok(bytes >= 60_000_000 && [...tree.values()].filter((t) => t.length >= 100_000).length >= 60);
 
-    const init = await peerCliMeasured(['init', '--dir', owner, '--name', 'big', '--broker', broker.tcp], 300_000);
+    const init = await peerCliMeasured(['init', '--dir', owner, '--name', 'big', '--broker', suite.broker.tcp], 300_000);
     assert.equal(init.code, 0, `init failed:\n${init.stdout}\n${init.stderr}`);
     assert.match(init.stdout, /created share "big" with 5000 files/);
     memory.push(`weft peer init, ${tree.size} files / ${(bytes / 1e6).toFixed(1)} MB: ${describeMiB(init.peakMiB)} in ${(init.ms / 1000).toFixed(1)} s`);
@@ -94,10 +84,10 @@ describe('net/large changes: a 60 MB share and 2,000 files at once, nothing lost
   });
 
   it('2,000 files copied at once into a running member\'s folder all reach the other member, and none is deleted', async () => {
-    const [a, b] = folders(root, ['a', 'b']) as [string, string];
+    const [a, b] = folders(suite.root, ['a', 'b']) as [string, string];
     const first = generateTree({ files: 50, totalBytes: 500_000, large: 0, seed: 50, under: 'docs/' });
     writeTree(a, first);
-    await makeShare(a, [b], ['--broker', broker.tcp]);
+    await makeShare(a, [b], ['--broker', suite.broker.tcp]);
     const pa = await PeerProc.run(a, [], {}, [], 60_000);
     const pb = await PeerProc.run(b, [], {}, [], 60_000);
     const logs = (): string => `${lastLines(pa)}\n${lastLines(pb)}`;
@@ -105,7 +95,7 @@ describe('net/large changes: a 60 MB share and 2,000 files at once, nothing lost
     const before = new Set(first.keys());
 
     // 2,000 files, 24 MB, generated outside the share, then copied in with one call.
-    const staging = join(root, 'staging');
+    const staging = join(suite.root, 'staging');
     const copied = generateTree({ files: 2000, totalBytes: 24_000_000, large: 20, seed: 2000, under: 'copied/' });
     writeTree(staging, copied);
     cpSync(join(staging, 'copied'), join(b, 'copied'), { recursive: true });

@@ -9,8 +9,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
-import { commitsHeld, folders, killPeers, makeShare, PeerProc, waitConverged, waitUntil } from './peer-procs.js';
+import { brokerSuite, commitsHeld, folders, makeShare, PeerProc, waitConverged, waitUntil } from './peer-procs.js';
 
 const ORIGINAL = Array.from({ length: 10 }, (_, i) => `line ${i + 1}`);
 
@@ -42,25 +41,13 @@ function checkMerged(text: string): void {
 
 describe('net/offline edits in several places of one file merge line by line (issue 14)', function () {
   this.timeout(240_000);
-  let root: string;
-  let broker: BrokerProcess;
-
-  before(async () => {
-    root = tempDir('offline-merge');
-    broker = await startBroker(join(root, 'broker'));
-  });
-
-  after(() => {
-    killPeers();
-    killAll();
-    removeDir(root);
-  });
+  const suite = brokerSuite('offline-merge');
 
   for (const how of ['SIGTERM', 'SIGKILL'] as const) {
     it(`Bob's peer ${how === 'SIGTERM' ? 'stopped' : 'killed with SIGKILL'}: both folders equal, each changed line once and in its place`, async () => {
-      const [a, b] = folders(root, [`alice-${how}`, `bob-${how}`]) as [string, string];
+      const [a, b] = folders(suite.root, [`alice-${how}`, `bob-${how}`]) as [string, string];
       writeFileSync(join(a, 'doc.txt'), `${ORIGINAL.join('\n')}\n`);
-      await makeShare(a, [b], ['--broker', broker.tcp]);
+      await makeShare(a, [b], ['--broker', suite.broker.tcp]);
       const pa = await PeerProc.run(a);
       let pb = await PeerProc.run(b);
       await waitConverged([a, b], 60_000, (f) => f.get('doc.txt') === `${ORIGINAL.join('\n')}\n`, [pa, pb]);

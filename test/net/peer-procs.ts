@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { NodeFolder } from '../../protocol/mirror/node-folder.js';
 import { textOf } from '../../protocol/mirror/file-bytes.js';
-import { WEFT } from './broker-helpers.js';
+import { WEFT, killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
 
 const exec = promisify(execFile);
 const children = new Set<ChildProcess>();
@@ -157,4 +157,27 @@ export function append(dir: string, path: string, text: string): void {
 export function prepend(dir: string, path: string, text: string): void {
   const p = join(dir, path);
   writeFileSync(p, text + readFileSync(p, 'utf8'));
+}
+
+/** What brokerSuite gives a describe block's tests. */
+export interface BrokerSuite {
+  /** A temporary folder for the block, removed after it. */
+  readonly root: string;
+  /** A `weft broker` running for the whole block. */
+  readonly broker: BrokerProcess;
+}
+
+/** Call inside describe(): a temporary root and a broker before the tests; every process killed and the root removed after. */
+export function brokerSuite(name: string): BrokerSuite {
+  const suite = {} as { root: string; broker: BrokerProcess };
+  before(async () => {
+    suite.root = tempDir(name);
+    suite.broker = await startBroker(join(suite.root, 'broker'));
+  });
+  after(() => {
+    killPeers();
+    killAll();
+    removeDir(suite.root);
+  });
+  return suite;
 }

@@ -9,31 +9,18 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
-import { append, folders, killPeers, makeShare, PeerProc, readTextFiles, waitConverged, waitUntil } from './peer-procs.js';
+import { append, brokerSuite, folders, makeShare, PeerProc, readTextFiles, waitConverged, waitUntil } from './peer-procs.js';
 import { cpuSeconds } from './process-memory.js';
 
 describe('net/a reader who types: the edit is kept beside, teammates\' edits keep arriving (issue 14)', function () {
   this.timeout(180_000);
-  let root: string;
-  let broker: BrokerProcess;
-
-  before(async () => {
-    root = tempDir('reader-types');
-    broker = await startBroker(join(root, 'broker'));
-  });
-
-  after(() => {
-    killPeers();
-    killAll();
-    removeDir(root);
-  });
+  const suite = brokerSuite('reader-types');
 
   it('keeps the reader\'s line beside notes.md, writes the share\'s text back, receives three more edits, and keeps it all across a restart', async () => {
-    const [owner, reader] = folders(root, ['owner', 'reader']) as [string, string];
+    const [owner, reader] = folders(suite.root, ['owner', 'reader']) as [string, string];
     let shared = '# notes\nfirst line\n';
     writeFileSync(join(owner, 'notes.md'), shared);
-    await makeShare(owner, [reader], ['--broker', broker.tcp], { [reader]: 'reader' });
+    await makeShare(owner, [reader], ['--broker', suite.broker.tcp], { [reader]: 'reader' });
     const po = await PeerProc.run(owner);
     let pr = await PeerProc.run(reader);
     await waitConverged([owner, reader], 60_000, (f) => f.get('notes.md') === shared, [po, pr]);

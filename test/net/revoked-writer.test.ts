@@ -15,30 +15,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
-import { append, commitsHeld, folders, killPeers, makeShare, PeerProc, peerCli, readTextFiles, waitConverged, waitUntil } from './peer-procs.js';
+import { append, brokerSuite, commitsHeld, folders, makeShare, peerCli, PeerProc, readTextFiles, waitConverged, waitUntil } from './peer-procs.js';
 
 describe('net/a revoked writer is told, and keeps its text (issue 14)', function () {
   this.timeout(240_000);
-  let root: string;
-  let broker: BrokerProcess;
-
-  before(async () => {
-    root = tempDir('revoked');
-    broker = await startBroker(join(root, 'broker'));
-  });
-
-  after(() => {
-    killPeers();
-    killAll();
-    removeDir(root);
-  });
+  const suite = brokerSuite('revoked');
 
   it('the owner logs the refusal, Bob is told his access was revoked, his text stays on his disk and reaches no one', async () => {
-    const [a, b, c] = folders(root, ['owner', 'bob', 'carol']) as [string, string, string];
+    const [a, b, c] = folders(suite.root, ['owner', 'bob', 'carol']) as [string, string, string];
     const start = 'shared by all\n';
     writeFileSync(join(a, 'doc.md'), start);
-    await makeShare(a, [b, c], ['--broker', broker.tcp]);
+    await makeShare(a, [b, c], ['--broker', suite.broker.tcp]);
     let procs = [await PeerProc.run(a), await PeerProc.run(b), await PeerProc.run(c)];
     await waitConverged([a, b, c], 60_000, (f) => f.get('doc.md') === start, procs);
     for (const p of procs) assert.equal(await p.stop(), 0);

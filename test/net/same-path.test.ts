@@ -11,8 +11,7 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
-import { folders, killPeers, makeShare, PeerProc, waitConverged } from './peer-procs.js';
+import { brokerSuite, folders, makeShare, PeerProc, waitConverged } from './peer-procs.js';
 
 /** `stem (conflict 1a2b3c4d).ext` beside `stem.ext`. */
 function conflictName(path: string): RegExp {
@@ -45,25 +44,13 @@ async function editAndDelete(dirs: string[], procs: PeerProc[], path: string, ed
 
 describe('net/same-path creates: every version stays, the same names on every disk (issue 14)', function () {
   this.timeout(300_000);
-  let root: string;
-  let broker: BrokerProcess;
-
-  before(async () => {
-    root = tempDir('same-path');
-    broker = await startBroker(join(root, 'broker'));
-  });
-
-  after(() => {
-    killPeers();
-    killAll();
-    removeDir(root);
-  });
+  const suite = brokerSuite('same-path');
 
   it('two members, one stopped: both versions of same.txt stay, beside each other, identical on both disks; a joiner gets both', async () => {
-    const [a, b, c] = folders(root, ['alice', 'bob', 'carol']) as [string, string, string];
+    const [a, b, c] = folders(suite.root, ['alice', 'bob', 'carol']) as [string, string, string];
     writeFileSync(join(a, 'readme.md'), 'shared\n');
     // Carol is granted now and joins later (the owner's log is in use while it runs).
-    await makeShare(a, [b, c], ['--broker', broker.tcp]);
+    await makeShare(a, [b, c], ['--broker', suite.broker.tcp]);
     const pa = await PeerProc.run(a);
     let pb = await PeerProc.run(b);
     await waitConverged([a, b], 60_000, (f) => f.has('readme.md'), [pa, pb]);
@@ -87,9 +74,9 @@ describe('net/same-path creates: every version stays, the same names on every di
   });
 
   it('three members create shared.txt within milliseconds: three versions, identical folders, the same conflict names', async () => {
-    const [a, b, c] = folders(root, ['a3', 'b3', 'c3']) as [string, string, string];
+    const [a, b, c] = folders(suite.root, ['a3', 'b3', 'c3']) as [string, string, string];
     writeFileSync(join(a, 'readme.md'), 'shared\n');
-    await makeShare(a, [b, c], ['--broker', broker.tcp]);
+    await makeShare(a, [b, c], ['--broker', suite.broker.tcp]);
     const procs = [await PeerProc.run(a), await PeerProc.run(b), await PeerProc.run(c)];
     await waitConverged([a, b, c], 60_000, (f) => f.has('readme.md'), procs);
 

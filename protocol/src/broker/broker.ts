@@ -73,7 +73,8 @@ export class Broker {
   private readonly channels = new Map<ChannelId, ChannelState>();
   /** Topics we subscribe to on every peer-broker channel. */
   private readonly meshTopics = new Map<string, Uint8Array>();
-  private readonly pendingIds = new Map<CommitId, { ackers: Set<ChannelId> }>();
+  /** Events waiting for the disk: who to ack once stored, and who got them forwarded already. */
+  private readonly pendingIds = new Map<CommitId, { ackers: Set<ChannelId>; forwarded: Set<ChannelId> }>();
   private readonly pendingBytes = new Map<string, number>();
   private readonly pendingNewTopics = new Set<string>();
   private readonly requests = new Map<number, PendingRequest>();
@@ -375,9 +376,14 @@ export class Broker {
       this.refuse(out, c, now, 'quota', room, env.topic);
       return;
     }
-    this.pendingIds.set(env.id, { ackers: new Set(stream ? [] : [c.id]) });
+    const forwarded = new Set<ChannelId>([c.id]);
+    this.pendingIds.set(env.id, { ackers: new Set(stream ? [] : [c.id]), forwarded });
     const frame = encodeWire({ type: 'event', commit: bytes });
-    for (const s of this.subscribers.get(hex) ?? []) if (s !== c.id) out.send.push({ to: s, frame });
+    for (const s of this.subscribers.get(hex) ?? []) {
+      if (forwarded.has(s)) continue;
+      out.send.push({ to: s, frame });
+      forwarded.add(s);
+    }
     this.queueStore(out, c, env.topic, hex, { kind: 'commit', id: env.id, deps: env.deps, bytes, from: c.id, ...(stream ? { stream: stream.key } : {}) }, bytes);
   }
 
@@ -416,6 +422,13 @@ export class Broker {
         this.pendingIds.delete(item.id);
         index.addCommit(item.id, item.deps, item.bytes);
         for (const a of pending?.ackers ?? []) if (this.channels.has(a)) this.sendTo(out, a, { type: 'ack', id: item.id });
+        // A channel that subscribed while the event waited for the disk missed both the
+        // forward and (the event not being in the index yet) its own catch-up: it gets it now.
+        const late = [...(this.subscribers.get(req.topicHex) ?? [])].filter((s) => !(pending?.forwarded.has(s) ?? s === item.from));
+        if (late.length) {
+          const frame = encodeWire({ type: 'event', commit: item.bytes });
+          for (const s of late) out.send.push({ to: s, frame });
+        }
       } else {
         index.setKeys(item.member, item.message);
         for (const s of this.subscribers.get(req.topicHex) ?? []) {

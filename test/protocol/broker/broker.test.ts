@@ -55,6 +55,29 @@ describe('broker/state machine', () => {
     assert.equal(d.stored.length, 1);
   });
 
+  it('a channel that subscribes and syncs while an event waits for the disk gets the event once it is stored', () => {
+    // Forwarded at once to the subscribers of the moment, and not yet in the index that
+    // a catch-up reads: a late subscriber would miss it until some later commit needed it.
+    const d = new Driver();
+    d.connect('pub');
+    d.take('pub');
+    d.send('pub', { type: 'event', commit: c0! });
+    assert.deepEqual(types(d.take('pub')), ['ack']);
+    d.holdStores = true;
+    const next = stream.commits[1]!;
+    d.send('pub', { type: 'event', commit: next });
+    d.connect('late');
+    d.take('late');
+    d.send('late', { type: 'subscribe', topics: [stream.topic] });
+    const log = new ClientLog(stream.topic);
+    syncWithBroker(d, 'late', stream.topic, log);
+    assert.equal(log.index.size, 1, 'the catch-up gave what was stored');
+    d.completeStores();
+    const got = d.take('late').filter((m) => m.type === 'event');
+    assert.equal(got.length, 1, 'the event that was waiting for the disk reaches the late subscriber');
+    assert.deepEqual(types(d.take('pub')), ['ack']);
+  });
+
   it('refuses unsigned, forged, malformed and oversized events with the right code, state unchanged', () => {
     const d = new Driver({ limits: { maxEventBytes: 4096 } });
     d.connect('a');

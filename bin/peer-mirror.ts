@@ -28,7 +28,7 @@ export function mirrorStateDir(stateDir: string): string {
 /**
  * Test hook for process tests of a crash between merge and write-out:
  * WEFT_TEST_CRASH_BEFORE_WRITE=path kills this process (SIGKILL) right before the mirror
- * writes the share's text to that path.
+ * writes the share's text (or a binary file's version) to that path.
  */
 function crashHook(): { beforeWrite?(path: string): void } {
   const at = process.env.WEFT_TEST_CRASH_BEFORE_WRITE;
@@ -48,6 +48,8 @@ export async function startPeerMirror(dir: string, stateDir: string, runtime: Pe
     folder,
     runtime,
     log,
+    records,
+    ...crashHook(),
     reschedule: () => mirror?.diskChanged(),
     canWrite: () => {
       const role = runtime.node.replica.myRole();

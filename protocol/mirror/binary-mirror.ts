@@ -15,6 +15,11 @@
  * binary file is deleted from the share, unless a new path holds the same bytes in the
  * same pass: then it is a rename.
  *
+ * What was last synced at each path (size, modification time, the version's reference)
+ * is kept in the mirror's records (kind 'binary', durably), so a restart tells an older
+ * copy left unchanged on disk (a teammate's newer version merged but not written yet:
+ * it is written now) from a file edited while the mirror was stopped (shared).
+ *
  * Share to local: the main version (replica.binaryVersions()[0]) is written at the
  * path; a version not stored here yet is fetched in the background (progress logged
  * and given to `observe`) and written when complete, atomically (temp + rename, vetoed if the file changed
@@ -34,6 +39,7 @@ import { bytesEqual, toHex } from '../src/crypto/index.js';
 import type { PeerRuntime } from '../src/runtime/peer-runtime.js';
 import type { FileId } from '../src/share/manifest.js';
 import type { FileStat, Folder } from './folder.js';
+import type { MirrorRecords } from './mirror-records.js';
 
 interface Synced extends FileStat {
   /** Hex of the encoded ObjectRef on disk. */
@@ -80,11 +86,16 @@ export interface BinaryMirrorInit {
   observe?(e: BinaryFetchEvent): void;
   /** One fetch attempt gives up after this long (then retried). Default 60 s. */
   readonly fetchTimeoutMs?: number;
+  /** Where what was last synced is kept across restarts (the folder mirror's records); without it, in memory only. */
+  readonly records?: MirrorRecords;
+  /** Test hook: called right before a version is written to `path`. */
+  beforeWrite?(path: string): void;
 }
 
 export class BinaryMirror {
-  /** Files at their paths as last synced. */
+  /** Files at their paths as last synced (loaded from the records on first use). */
   private readonly shadow = new Map<string, Synced>();
+  private loaded = false;
   /** Conflict copies we wrote, by their paths. */
   private readonly copies = new Map<string, Synced & { file: FileId }>();
   private readonly fetching = new Set<string>();
@@ -106,12 +117,34 @@ export class BinaryMirror {
 
   /** The paths of the binary files last synced (not conflict copies). */
   syncedPaths(): string[] {
-    return [...this.shadow.keys()];
+    return [...this.synced().keys()];
   }
 
   /** True when the scan may take this path as binary without reading it (unchanged since synced). */
   knownBinary(path: string, st: FileStat): boolean {
-    return sameStat(this.shadow.get(path), st) || this.copies.has(path);
+    return sameStat(this.synced().get(path), st) || this.copies.has(path);
+  }
+
+  /** What was last synced, by path: the records' binary entries, loaded once. */
+  private synced(): Map<string, Synced> {
+    if (!this.loaded) {
+      this.loaded = true;
+      for (const r of this.init.records?.all() ?? []) if (r.kind === 'binary' && r.ref) this.shadow.set(r.path, { size: r.size, mtimeMs: r.mtimeMs, ref: r.ref });
+    }
+    return this.shadow;
+  }
+
+  /** `path` now holds the version `synced.ref` (durably recorded before this resolves). */
+  private async remember(path: string, synced: Synced): Promise<void> {
+    this.synced().set(path, synced);
+    const file = this.runtime.node.replica.fileAt(path);
+    // A binary record's identity is its version's reference (no hash of the bytes is read).
+    if (file) await this.init.records?.commit([{ set: { path, file, kind: 'binary', hash: synced.ref, size: synced.size, mtimeMs: synced.mtimeMs, ref: synced.ref } }]);
+  }
+
+  private async forget(path: string): Promise<void> {
+    this.synced().delete(path);
+    if (this.init.records?.at(path)?.kind === 'binary') await this.init.records.commit([{ forget: path }]);
   }
 
   stop(): void {
@@ -134,10 +167,10 @@ export class BinaryMirror {
     if (!(this.init.canWrite?.() ?? true) || !replica.convergenceSecret()) return;
     // Synced paths gone from disk, by the bytes they held: a new path with those bytes is a rename.
     const gone = new Map<string, string>();
-    for (const [path, synced] of this.shadow) if (!disk.has(path) && !gone.has(synced.ref)) gone.set(synced.ref, path);
+    for (const [path, synced] of this.synced()) if (!disk.has(path) && !gone.has(synced.ref)) gone.set(synced.ref, path);
     for (const [path, st] of disk) {
       if (this.copies.has(path)) continue; // a view of a concurrent version, never a file of the share
-      const synced = this.shadow.get(path);
+      const synced = this.synced().get(path);
       if (sameStat(synced, st)) continue;
       let file = replica.fileAt(path);
       const kind = file && replica.files().find((e) => e.file === file)?.kind;
@@ -154,7 +187,7 @@ export class BinaryMirror {
       if (was !== undefined && moving) {
         replica.renameFile(moving, path);
         gone.delete(toHex(enc));
-        this.shadow.delete(was);
+        await this.forget(was);
         this.log(`renamed ${was} -> ${path}`);
       } else if (!file) {
         file = replica.createFile(path, 'binary', '', { createdAt: st.mtimeMs });
@@ -164,16 +197,16 @@ export class BinaryMirror {
         replica.setBinary(file, enc);
         this.log(`changed ${path} (binary, ${ref.size} bytes)`);
       }
-      this.shadow.set(path, { ...st, ref: toHex(enc) });
+      await this.remember(path, { size: st.size, mtimeMs: st.mtimeMs, ref: toHex(enc) });
     }
-    for (const [path] of [...this.shadow]) {
+    for (const [path] of [...this.synced()]) {
       if (disk.has(path)) continue;
       const file = replica.fileAt(path);
       if (file) {
         replica.deleteFile(file);
         this.log(`deleted ${path}`);
       }
-      this.shadow.delete(path);
+      await this.forget(path);
     }
     for (const [copy, c] of [...this.copies]) {
       if (await this.statOf(copy)) continue;
@@ -203,13 +236,13 @@ export class BinaryMirror {
         await this.place(copy, v.ref, entry.file as FileId);
       }
     }
-    for (const [path, synced] of [...this.shadow]) {
+    for (const [path, synced] of [...this.synced()]) {
       if (live.has(path)) continue;
       if (sameStat(await this.statOf(path), synced)) {
         await this.folder.remove(path);
         this.log(`removed ${path}`);
       }
-      this.shadow.delete(path);
+      await this.forget(path);
     }
     for (const [copy, synced] of [...this.copies]) {
       if (liveCopies.has(copy)) continue;
@@ -223,7 +256,7 @@ export class BinaryMirror {
 
   /** Writes one version at `path` (a conflict copy when `copyOf` is set) once its chunks are here. */
   private async place(path: string, enc: Uint8Array, copyOf: FileId | undefined): Promise<void> {
-    const table = copyOf ? this.copies : this.shadow;
+    const table = copyOf ? this.copies : this.synced();
     const synced = table.get(path);
     const hex = toHex(enc);
     if (synced?.ref === hex) return;
@@ -254,13 +287,14 @@ export class BinaryMirror {
         this.reschedule(0);
         return;
       }
-      this.shadow.set(path, { ...before, ref: hex });
+      await this.remember(path, { size: before.size, mtimeMs: before.mtimeMs, ref: hex });
       return;
     }
     const untouched = async (): Promise<boolean> => {
       const now = await this.statOf(path);
       return before === undefined ? now === undefined : sameStat(now, before);
     };
+    this.init.beforeWrite?.(path);
     const written = await this.runtime.saveObject(ref, full, untouched);
     if (!written) {
       this.reschedule(0);
@@ -269,7 +303,7 @@ export class BinaryMirror {
     const after = await this.statOf(path);
     if (!after) return;
     if (copyOf) this.copies.set(path, { ...after, ref: hex, file: copyOf });
-    else this.shadow.set(path, { ...after, ref: hex });
+    else await this.remember(path, { size: after.size, mtimeMs: after.mtimeMs, ref: hex });
     this.log(`wrote ${path} (binary, ${ref.size} bytes${copyOf ? ', a concurrent version' : ''})`);
   }
 

@@ -9,24 +9,9 @@
  *    comes back after the teammate's edit, byte for byte.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { append, brokerSuite, folders, makeShare, PeerProc, waitUntil } from './peer-procs.js';
-
-/** Random bytes that are surely binary (a NUL in the first 8000). */
-function binary(size: number): Buffer {
-  const b = randomBytes(size);
-  b[0] = 0;
-  return b;
-}
-
-/** Writes atomically, by a rename from outside the folder (the mirror never sees half a file). */
-function save(dir: string, name: string, bytes: Uint8Array): void {
-  const tmp = join(dir, '..', `${name}.partial`);
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, join(dir, name));
-}
+import { append, brokerSuite, folders, makeShare, PeerProc, randomBinary, saveAtomically, waitUntil } from './peer-procs.js';
 
 function holds(dir: string, name: string, bytes: Uint8Array): boolean {
   return existsSync(join(dir, name)) && readFileSync(join(dir, name)).equals(Buffer.from(bytes));
@@ -38,7 +23,7 @@ describe('net/bytes across a restart: a binary file\'s newer version, a byte-ord
 
   it('a newer version merged but not written before the peer died wins over the older disk copy; an edit made while stopped is shared', async () => {
     const [a, b] = folders(suite.root, ['alice', 'bob']) as [string, string];
-    const v1 = binary(200_000);
+    const v1 = randomBinary(200_000);
     writeFileSync(join(a, 'logo.bin'), v1);
     await makeShare(a, [b], ['--broker', suite.broker.tcp]);
     const pa = await PeerProc.run(a);
@@ -48,8 +33,8 @@ describe('net/bytes across a restart: a binary file\'s newer version, a byte-ord
     assert.equal(await pb.stop(), 0);
 
     pb = await PeerProc.run(b, [], { WEFT_TEST_CRASH_BEFORE_WRITE: 'logo.bin' });
-    const v2 = binary(150_000);
-    save(a, 'logo.bin', v2);
+    const v2 = randomBinary(150_000);
+    saveAtomically(a, 'logo.bin', v2);
     await pb.exited;
     assert.equal(pb.proc.signalCode, 'SIGKILL', `Bob's peer did not die at the hook:\n${pb.out}`);
     assert.match(pb.out, /^merged 1 commit$/m);
@@ -62,8 +47,8 @@ describe('net/bytes across a restart: a binary file\'s newer version, a byte-ord
 
     // Edited while Bob's peer was stopped: shared on restart.
     assert.equal(await pb.stop(), 0);
-    const v3 = binary(120_000);
-    save(b, 'logo.bin', v3);
+    const v3 = randomBinary(120_000);
+    saveAtomically(b, 'logo.bin', v3);
     pb = await PeerProc.run(b);
     await waitUntil(() => both(v3), 60_000, () => `Bob's edit made while stopped did not reach Alice:\n${pb.out}\n--- alice\n${pa.out}`);
     for (const p of [pb, pa]) assert.equal(await p.stop(), 0);

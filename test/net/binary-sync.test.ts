@@ -9,27 +9,12 @@
  *  (e) concurrent changes to one binary file on two peers: both versions stay visible.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
-import { folders, freePort, killPeers, makeShare, PeerProc, waitConverged, waitUntil } from './peer-procs.js';
+import { folders, freePort, killPeers, makeShare, PeerProc, randomBinary, saveAtomically, waitConverged, waitUntil } from './peer-procs.js';
 
 const MB = 1024 * 1024;
-
-/** Random bytes (binary: NUL bytes in the first 8000 almost surely; one set to be sure). */
-function randomFile(size: number): Buffer {
-  const b = randomBytes(size);
-  b[0] = 0;
-  return b;
-}
-
-/** Writes atomically, by a rename from outside the folder (the mirror never sees half a file). */
-function save(dir: string, name: string, bytes: Uint8Array): void {
-  const tmp = join(dir, '..', `${name}.partial`);
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, join(dir, name));
-}
 
 function sameBytes(path: string, expected: Uint8Array): boolean {
   return existsSync(path) && Buffer.from(readFileSync(path)).equals(Buffer.from(expected));
@@ -91,13 +76,13 @@ describe('net/binary files between peer processes via a broker', function () {
     const pa = await PeerProc.run(a);
     const pb = await PeerProc.run(b);
     await waitConverged([a, b], 30_000, (f) => f.has('readme.md'), [pa, pb]);
-    const bytes = randomFile(4 * MB + 123);
-    save(a, 'photo.raw', bytes);
+    const bytes = randomBinary(4 * MB + 123);
+    saveAtomically(a, 'photo.raw', bytes);
     await waitForFile(join(b, 'photo.raw'), bytes, 40_000, [pa, pb]);
     // and back: B changes it, A gets B's version
     const edited = Buffer.from(bytes);
     edited.fill(7, 2 * MB, 2 * MB + 10);
-    save(b, 'photo.raw', edited);
+    saveAtomically(b, 'photo.raw', edited);
     await waitForFile(join(a, 'photo.raw'), edited, 30_000, [pa, pb]);
     // only the changed chunks crossed the network the second time
     assert.ok((await fetchReport(pa, 'photo.raw')).bytes < 1 * MB, pa.out);
@@ -108,8 +93,8 @@ describe('net/binary files between peer processes via a broker', function () {
   it('(b) A adds a file and stops; B, started later, gets it from the broker alone', async () => {
     const [a, b] = await share('binary-b');
     const pa = await PeerProc.run(a);
-    const bytes = randomFile(3 * MB);
-    save(a, 'scan.pdf', bytes);
+    const bytes = randomBinary(3 * MB);
+    saveAtomically(a, 'scan.pdf', bytes);
     await waitUploads(pa, 1);
     assert.equal(await pa.stop(), 0);
     const pb = await PeerProc.run(b);
@@ -127,8 +112,8 @@ describe('net/binary files between peer processes via a broker', function () {
     const hostile = await startBroker(join(root, 'hostile'), [], { WEFT_TEST_TAMPER_CHUNKS: '1' });
     const [a, b] = await share('binary-c', [honest, hostile]);
     const pa = await PeerProc.run(a);
-    const bytes = randomFile(2 * MB);
-    save(a, 'font.ttf', bytes);
+    const bytes = randomBinary(2 * MB);
+    saveAtomically(a, 'font.ttf', bytes);
     await waitUploads(pa, 2); // both brokers hold every chunk
     assert.equal(await pa.stop(), 0);
     // Only the hostile broker online: everything it sends is rejected, nothing is written.
@@ -150,7 +135,7 @@ describe('net/binary files between peer processes via a broker', function () {
     let pb = await PeerProc.run(b);
     await waitConverged([a, b], 30_000, (f) => f.has('readme.md'), [pa, pb]);
     const size = 40 * MB;
-    const bytes = randomFile(size);
+    const bytes = randomBinary(size);
     let doneBeforeKill = 0;
     const first = pb;
     first.proc.stdout!.on('data', () => {
@@ -161,7 +146,7 @@ describe('net/binary files between peer processes via a broker', function () {
         first.proc.kill('SIGKILL');
       }
     });
-    save(a, 'big.bin', bytes);
+    saveAtomically(a, 'big.bin', bytes);
     await waitUntil(() => first.proc.signalCode !== null || first.proc.exitCode !== null, 40_000, () => `B was never caught mid-transfer:\n${logs([pa, first])}`);
     assert.ok(doneBeforeKill > 0 && doneBeforeKill < size, `killed at ${doneBeforeKill}\n${first.out}`);
     assert.equal(existsSync(join(b, 'big.bin')), false, 'nothing written before the object was complete');
@@ -178,17 +163,17 @@ describe('net/binary files between peer processes via a broker', function () {
 
   it('(e) concurrent changes to one binary file on two peers both stay visible', async () => {
     const [a, b] = await share('binary-e');
-    const v0 = randomFile(256 * 1024);
-    save(a, 'logo.png', v0);
+    const v0 = randomBinary(256 * 1024);
+    saveAtomically(a, 'logo.png', v0);
     const pa = await PeerProc.run(a);
     let pb = await PeerProc.run(b);
     await waitForFile(join(b, 'logo.png'), v0, 30_000, [pa, pb]);
     assert.equal(await pb.stop(), 0);
-    const v1 = randomFile(300 * 1024);
-    const v2 = randomFile(200 * 1024);
-    save(a, 'logo.png', v1); // A, online
+    const v1 = randomBinary(300 * 1024);
+    const v2 = randomBinary(200 * 1024);
+    saveAtomically(a, 'logo.png', v1); // A, online
     await waitUntil(() => /^changed logo\.png/m.test(pa.out), 20_000, () => pa.out);
-    save(b, 'logo.png', v2); // B, offline: neither has seen the other's change
+    saveAtomically(b, 'logo.png', v2); // B, offline: neither has seen the other's change
     pb = await PeerProc.run(b);
     const copyOf = (dir: string) => readdirSync(dir).find((n) => /^logo \(conflict [0-9a-f]{8}\)\.png$/.test(n));
     const view = (dir: string) => {

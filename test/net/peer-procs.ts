@@ -4,7 +4,8 @@
  * a file beside the folder: never the user's real one, and never inside the share).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -147,6 +148,20 @@ export async function makeShare(owner: string, joiners: string[], initArgs: stri
     await peerCli('join', invitation, '--dir', j);
   }
   return invitation;
+}
+
+/** Random bytes a mirror takes as binary (a NUL among the first 8000, surely). */
+export function randomBinary(size: number): Buffer {
+  const b = randomBytes(size);
+  b[0] = 0;
+  return b;
+}
+
+/** Writes atomically, by a rename from outside the folder (the mirror never sees half a file). */
+export function saveAtomically(dir: string, name: string, bytes: Uint8Array): void {
+  const tmp = join(dir, '..', `${name}.partial`);
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, join(dir, name));
 }
 
 export function append(dir: string, path: string, text: string): void {

@@ -40,6 +40,9 @@ export const realClock: MirrorClock = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
+/** The longest delay a timer holds (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface FolderMirrorInit {
   readonly folder: Folder;
   readonly records: MirrorRecords;
@@ -61,7 +64,7 @@ export interface FolderMirrorInit {
   /** Something the member should see now, not only in the log. */
   notice?(text: string): void;
   readonly clock?: MirrorClock;
-  /** Full rescan period. Default 2 s. */
+  /** Full rescan period. Default 2 s; above 2^31 - 1 ms, no rescan. */
   readonly rescanMs?: number;
   readonly commitBudget?: number;
   /** Test hook: called right before the share's text is written to a path (process tests of a crash between merge and write). */
@@ -213,7 +216,8 @@ export class FolderMirror {
   }
 
   private scheduleRescan(): void {
-    if (this.stopped) return;
+    // A period no timer can hold (import-folder.ts: none) means no rescan; Node would fire it after 1 ms.
+    if (this.stopped || (this.init.rescanMs ?? 0) > MAX_TIMER_MS) return;
     this.rescan = this.clock.setTimeout(() => {
       this.fullPending = true;
       void this.pass().then(() => this.scheduleRescan());

@@ -64,6 +64,7 @@ describe('net/large changes: a 60 MB share and 2,000 files at once, nothing lost
     const init = await peerCliMeasured(['init', '--dir', owner, '--name', 'big', '--broker', suite.broker.tcp], 300_000);
     assert.equal(init.code, 0, `init failed:\n${init.stdout}\n${init.stderr}`);
     assert.match(init.stdout, /created share "big" with 5000 files/);
+    assert.doesNotMatch(init.stderr, /Warning/, 'init printed a warning');
     memory.push(`weft peer init, ${tree.size} files / ${(bytes / 1e6).toFixed(1)} MB: ${describeMiB(init.peakMiB)} in ${(init.ms / 1000).toFixed(1)} s`);
     const invitation = init.stdout.trim().split('\n').pop()!;
     const key = (await peerCli('key', '--dir', mate)).trim();

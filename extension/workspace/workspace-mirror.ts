@@ -60,6 +60,7 @@ export class WorkspaceMirror implements vscode.Disposable {
       folder,
       runtime: init.runtime,
       log: (l) => init.log(l),
+      records,
       reschedule: () => mirror?.diskChanged(),
       canWrite: () => replica.myRole() !== undefined && replica.myRole() !== 'reader',
       observe: (e) => progress.observe(e),

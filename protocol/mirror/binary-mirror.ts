@@ -86,8 +86,8 @@ export interface BinaryMirrorInit {
   observe?(e: BinaryFetchEvent): void;
   /** One fetch attempt gives up after this long (then retried). Default 60 s. */
   readonly fetchTimeoutMs?: number;
-  /** Where what was last synced is kept across restarts (the folder mirror's records); without it, in memory only. */
-  readonly records?: MirrorRecords;
+  /** Where what was last synced is kept across restarts (the folder mirror's records). */
+  readonly records: MirrorRecords;
   /** Test hook: called right before a version is written to `path`. */
   beforeWrite?(path: string): void;
 }
@@ -129,7 +129,7 @@ export class BinaryMirror {
   private synced(): Map<string, Synced> {
     if (!this.loaded) {
       this.loaded = true;
-      for (const r of this.init.records?.all() ?? []) if (r.kind === 'binary' && r.ref) this.shadow.set(r.path, { size: r.size, mtimeMs: r.mtimeMs, ref: r.ref });
+      for (const r of this.init.records.all()) if (r.kind === 'binary' && r.ref) this.shadow.set(r.path, { size: r.size, mtimeMs: r.mtimeMs, ref: r.ref });
     }
     return this.shadow;
   }
@@ -139,12 +139,12 @@ export class BinaryMirror {
     this.synced().set(path, synced);
     const file = this.runtime.node.replica.fileAt(path);
     // A binary record's identity is its version's reference (no hash of the bytes is read).
-    if (file) await this.init.records?.commit([{ set: { path, file, kind: 'binary', hash: synced.ref, size: synced.size, mtimeMs: synced.mtimeMs, ref: synced.ref } }]);
+    if (file) await this.init.records.commit([{ set: { path, file, kind: 'binary', hash: synced.ref, size: synced.size, mtimeMs: synced.mtimeMs, ref: synced.ref } }]);
   }
 
   private async forget(path: string): Promise<void> {
     this.synced().delete(path);
-    if (this.init.records?.at(path)?.kind === 'binary') await this.init.records.commit([{ forget: path }]);
+    if (this.init.records.at(path)?.kind === 'binary') await this.init.records.commit([{ forget: path }]);
   }
 
   stop(): void {

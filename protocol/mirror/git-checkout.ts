@@ -69,6 +69,16 @@ export class GitCheckout {
     return { commit, branch };
   }
 
+  /**
+   * The commits from `from` (excluded) to `to` that changed `path`, oldest first, along
+   * first parents: the steps by which every member who moves from `from` to `to` makes
+   * the same Git edits, whether they pulled the commits one by one or all at once.
+   */
+  async commitsChanging(path: string, from: string, to: string): Promise<string[]> {
+    const { stdout } = await run('git', ['rev-list', '--reverse', '--first-parent', `${from}..${to}`, '--', path], { cwd: this.root, env: { ...globalThis.process.env, GIT_OPTIONAL_LOCKS: '0' }, maxBuffer: 64 * 1024 * 1024 });
+    return stdout.split('\n').filter(Boolean);
+  }
+
   /** The working tree's local branches. */
   async branches(): Promise<string[]> {
     const { stdout } = await run('git', ['for-each-ref', '--format=%(refname:short)', 'refs/heads'], { cwd: this.root, env: { ...globalThis.process.env, GIT_OPTIONAL_LOCKS: '0' } });

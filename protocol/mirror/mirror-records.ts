@@ -37,9 +37,11 @@ export interface MirrorRecord extends DiskState {
    * Set while what the record says is not certain yet, with `previous` holding the state
    * before it: 'commit' — the disk holds these bytes, but the operations that put them in
    * the share may not be durable (the version tells: held or not); 'write' — the share
-   * holds this text, but the file may not have been written (the disk's bytes tell).
+   * holds this text, but the file may not have been written (the disk's bytes tell);
+   * 'git' — the disk is behind the share until the member's pull brings it level (the
+   * share's text is not written over it meanwhile).
    */
-  readonly pending?: 'commit' | 'write';
+  readonly pending?: 'commit' | 'write' | 'git';
   readonly previous?: DiskState;
 }
 

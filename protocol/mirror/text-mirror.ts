@@ -49,7 +49,7 @@ const BASE_CACHE_UNITS = 32 * 1024 * 1024;
 /** What the mirror needs of a share replica (ShareReplica has it all). */
 export type MirrorReplica = Pick<
   ShareReplica,
-  'files' | 'fileAt' | 'pathOf' | 'text' | 'document' | 'myRole' | 'meAgent' | 'versionOf' | 'textAt' | 'editAt' | 'edit' | 'createFile' | 'renameFile' | 'deleteFile' | 'findVersionWithText' | 'gitEdit' | 'branch' | 'deletersOf' | 'revokedBy'
+  'files' | 'fileAt' | 'pathOf' | 'text' | 'document' | 'myRole' | 'meAgent' | 'versionOf' | 'textAt' | 'authorsAt' | 'editAt' | 'edit' | 'createFile' | 'renameFile' | 'deleteFile' | 'findVersionWithText' | 'gitEdit' | 'branch' | 'deletersOf' | 'revokedBy'
 >;
 
 export interface TextMirrorInit {
@@ -85,6 +85,8 @@ export interface MirrorGit {
   head(): Promise<GitHeadState>;
   /** A file's text at a commit (default HEAD). */
   text(path: string, commit?: string): Promise<string | undefined>;
+  /** The commits after `from` up to `to` that changed `path`, oldest first, along first parents. */
+  commitsChanging(path: string, from: string, to: string): Promise<string[]>;
 }
 
 export interface TextPassResult {
@@ -305,6 +307,15 @@ export class TextMirror {
         this.editorTexts.delete(path);
         continue;
       }
+      if (rec?.kind === 'text' && rec.pending === 'git') {
+        // Behind the share until the member's pull: unchanged, wait; level with the share, agreed; pulled further, Git's; else found anew.
+        if (d.hash === rec.hash) continue;
+        if (!this.alive(rec.file)) batch.record({ forget: path });
+        else if (d.text === this.replica.text(rec.file)) batch.record({ set: { path, file: rec.file, kind: 'text', hash: d.hash, size: d.stat.size, mtimeMs: d.stat.mtimeMs, version: saved(this.replica.versionOf(rec.file)), ...this.headField() } });
+        else if (this.head && rec.head && this.head.commit !== rec.head && (await this.init.git?.text(path).catch(() => undefined)) === d.text) await this.takeInPullAfterWait(batch, rec, d);
+        else await this.takeInUntracked(batch, path, d, rec.file, created);
+        continue;
+      }
       if (rec?.kind === 'text') {
         const base = this.effective(rec, d.hash);
         if (base && base.hash === d.hash) {
@@ -420,11 +431,13 @@ export class TextMirror {
   /**
    * A tracked file changed on disk. Who changed it? If it now equals HEAD's blob: Git. A
    * change from a base that was HEAD's blob of the record's commit (nothing uncommitted
-   * in it) to the blob of a new HEAD is Git bringing a commit in (a pull, a merge, a
-   * checkout): shared as a Git edit, which lands once however many members bring it in.
-   * A change to HEAD's blob from a base holding uncommitted text is Git dropping that text
-   * (a stash, a reset --hard, a checkout of the file): shared only if the member confirms.
-   * Anything else is a person's edit.
+   * in it) to the blob of a new HEAD is Git bringing commits in (a pull, a merge, a
+   * checkout): shared as Git edits, which land once however many members bring them in.
+   * A change to HEAD's blob that removes only text teammates' pulls brought in is this
+   * checkout catching up (`git checkout -- file` before the same pull): nothing shared.
+   * A change to HEAD's blob from a base holding other uncommitted text is Git dropping
+   * that text (a stash, a reset --hard, a checkout of the file): shared only if the
+   * member confirms. Anything else is a person's edit.
    */
   private async takeInChange(batch: LocalBatch, rec: MirrorRecord, base: DiskState, d: DiskText): Promise<void> {
     const git = this.init.git;
@@ -433,9 +446,19 @@ export class TextMirror {
     if (!git || !head || headText !== d.text) return this.takeInEdit(batch, rec, base, d);
     const before = this.baseText(rec.file, base);
     const committed = rec.head ? await git.text(rec.path, rec.head).catch(() => undefined) : undefined;
-    if (committed === before && rec.head !== head.commit) return this.takeInGitEdit(batch, rec, base, before, d);
+    if (committed === before && rec.head !== undefined && rec.head !== head.commit) {
+      const commits = await git.commitsChanging(rec.path, rec.head, head.commit).catch(() => []);
+      return this.takeInGitEdit(batch, rec, versionVector(base.version!), before, commits, d, stateOnly(base));
+    }
     if (committed !== before) {
-      const removed = diffHunks(before, d.text).reduce((n, h) => n + h.deleteCount, 0);
+      const hunks = diffHunks(before, d.text);
+      const removed = hunks.reduce((n, h) => n + h.deleteCount, 0);
+      if (this.broughtInByGit(rec.file, base, hunks)) {
+        // Nothing to share, and nothing written back: the pull that follows brings the file level again.
+        batch.record({ set: { path: rec.path, file: rec.file, kind: 'text', hash: d.hash, size: d.stat.size, mtimeMs: d.stat.mtimeMs, version: saved(this.replica.versionOf(rec.file)), pending: 'git', ...this.headField() } });
+        this.init.log(`${rec.path} is back at HEAD while the share holds commits teammates pulled: waiting for your pull`);
+        return;
+      }
       if (removed > 0 && !(await (this.init.confirmRevert?.(rec.path, removed) ?? Promise.resolve(false)))) {
         this.init.log(
           `Git put ${rec.path} back to HEAD, which would remove ${removed} characters of uncommitted text (perhaps teammates') from the share: not shared, and the share's text is written back. To remove that text for everyone, edit the file.`,
@@ -448,19 +471,66 @@ export class TextMirror {
     return this.takeInEdit(batch, rec, base, d);
   }
 
-  /** Git brought a commit in: its change made as a Git edit (the same operations for every member who brings it in). */
-  private async takeInGitEdit(batch: LocalBatch, rec: MirrorRecord, base: DiskState, before: string, d: DiskText): Promise<void> {
+  /** Does everything `hunks` delete from the text at `base` come from Git edits (teammates' pulls)? */
+  private broughtInByGit(file: FileId, base: DiskState, hunks: readonly Hunk[]): boolean {
     const version = versionVector(base.version!);
+    let removes = false;
+    for (const h of hunks) {
+      if (h.deleteCount === 0) continue;
+      removes = true;
+      for (const author of this.replica.authorsAt(file, version, h.offset, h.offset + h.deleteCount)) if (!author.startsWith('git~')) return false;
+    }
+    return removes;
+  }
+
+  /**
+   * The pull a checkout waited for (record pending 'git') has landed, perhaps with more
+   * commits than teammates brought in. The share holds the file at some commit of the
+   * way (teammates' Git edits): from that commit on, the rest is shared as Git edits, made
+   * at the share's version as a teammate at that commit would make them, so they land once.
+   */
+  private async takeInPullAfterWait(batch: LocalBatch, rec: MirrorRecord, d: DiskText): Promise<void> {
+    const git = this.init.git!;
+    const shared = this.replica.text(rec.file);
+    const commits = await git.commitsChanging(rec.path, rec.head!, this.head!.commit).catch(() => []);
+    let from = commits.length;
+    while (from > 0 && (await git.text(rec.path, commits[from - 1]!).catch(() => undefined)) !== shared) from--;
+    // No commit of the way holds the share's text: one step from it to the disk's.
+    const rest = from > 0 ? commits.slice(from) : [];
+    await this.takeInGitEdit(batch, rec, this.replica.versionOf(rec.file), shared, rest, d);
+  }
+
+  /**
+   * Git brought commits in: their change made as Git edits, one per commit that changed
+   * the file (first parents, oldest first), each at the version the one before left — so
+   * every member who moves from the same commit to the same commit makes the same
+   * operations, whether they pulled the commits one by one or all at once, and they land
+   * once.
+   */
+  private async takeInGitEdit(batch: LocalBatch, rec: MirrorRecord, version: VersionVector, before: string, commits: readonly string[], d: DiskText, previous?: DiskState): Promise<void> {
+    const git = this.init.git!;
     const after = new Map(version);
-    // Pieces under the commit budget, each a Git edit of its own, made the same way by every member.
-    for (const edit of gitEditPieces(rec.file, version, diffHunks(before, d.text), batch.room)) {
-      this.replica.gitEdit(edit);
-      after.set(gitEditAuthor(edit), idsOf(edit.hunks));
-      batch.addStaged(edit.hunks.reduce((n, h) => n + h.insert.length + 16, 64));
-      await batch.flushIfFull();
+    const steps: string[] = [];
+    let from = before;
+    for (const commit of commits) {
+      const text = await git.text(rec.path, commit).catch(() => undefined);
+      if (text !== undefined && text !== from) steps.push(text);
+      if (text !== undefined) from = text;
+    }
+    if (from !== d.text) steps.push(d.text); // the path's history is not a line from there (a reset, a merge): one step
+    from = before;
+    for (const text of steps) {
+      // Pieces under the commit budget, each a Git edit of its own, made the same way by every member.
+      for (const edit of gitEditPieces(rec.file, new Map(after), diffHunks(from, text), batch.room)) {
+        this.replica.gitEdit(edit);
+        after.set(gitEditAuthor(edit), idsOf(edit.hunks));
+        batch.addStaged(edit.hunks.reduce((n, h) => n + h.insert.length + 16, 64));
+        await batch.flushIfFull();
+      }
+      from = text;
     }
     this.remember(d.hash, d.text);
-    batch.record({ set: { path: rec.path, file: rec.file, kind: 'text', hash: d.hash, size: d.stat.size, mtimeMs: d.stat.mtimeMs, version: saved(after), pending: 'commit', previous: stateOnly(base), ...this.headField() } });
+    batch.record({ set: { path: rec.path, file: rec.file, kind: 'text', hash: d.hash, size: d.stat.size, mtimeMs: d.stat.mtimeMs, version: saved(after), pending: 'commit', ...(previous ? { previous } : {}), ...this.headField() } });
     this.init.log(`${rec.path}: Git brought in ${this.head!.commit.slice(0, 8)}; shared as Git's change (it lands once, whoever else brings it in)`);
   }
 
@@ -662,6 +732,7 @@ export class TextMirror {
   /** The file at `path` is this entry's: rewritten if the share's text differs, unless it changed meanwhile. */
   private async rewriteIfStale(path: string, file: FileId, text: string, hash: string): Promise<number | undefined> {
     const rec = this.init.records.at(path)!;
+    if (rec.pending === 'git') return undefined; // waiting for the member's pull
     const stat = await this.statOf(path);
     const onDisk = stat && sameStat(stat, rec) ? rec.hash : await this.hashAt(path);
     if (onDisk === hash) {

@@ -69,6 +69,11 @@ export class ShareDocuments {
     return undefined;
   }
 
+  /** The authors of the characters in `[from, to)` of the file's text at `version`. */
+  authorsAt(file: FileId, version: VersionVector, from: number, to: number): Set<string> {
+    return (this.docs.get(file) ?? new TextDoc(this.agent)).authorsAt(version, from, to);
+  }
+
   /** Hunks of the text at `version`, made as our own new ops and merged with all since (see TextDoc.editAt). */
   editAt(file: FileId, version: VersionVector, hunks: readonly Hunk[]): TextOp[] {
     return this.get(file).editAt(version, hunks);

@@ -191,6 +191,11 @@ export class ShareReplica {
     return this.docs.findVersionWithText(file, text);
   }
 
+  /** The authors (text agents) of the characters in `[from, to)` of a file's text at `version`. */
+  authorsAt(file: FileId, version: VersionVector, from: number, to: number): Set<string> {
+    return this.docs.authorsAt(file, version, from, to);
+  }
+
   /** A file's text as it was at `version` (one `versionOf` gave). */
   textAt(file: FileId, version: VersionVector): string {
     return this.docs.textAt(file, version);

@@ -317,6 +317,19 @@ export class TextDoc {
     return reassignOps(old.applyHunks(hunks), this.agent, v.get(this.agent) ?? 0, author);
   }
 
+  /** The authors (agents) of the characters in `[from, to)` of `textAt(v)`. */
+  authorsAt(v: VersionVector, from: number, to: number): Set<string> {
+    const doc = this.holdsExactly(v) ? this : this.replicaAt(v);
+    const st = doc.st;
+    const out = new Set<string>();
+    for (let pos = from; pos < to; ) {
+      const r = st.list.find(pos);
+      out.add(st.agents[r.agent]!);
+      pos += r.len - st.list.fk; // the rest of this run
+    }
+    return out;
+  }
+
   /** Applies hunks of the current text as local edits, the last first so that each offset still holds. */
   private applyHunks(hunks: readonly Hunk[]): TextOp[] {
     checkHunks(hunks, this.length);

@@ -135,5 +135,9 @@ export async function settle(members: readonly MirrorMember[], rounds = 6): Prom
 
 /** A Git working tree that only knows HEAD's texts (a clone at one commit that never moves). */
 function headOnly(text: (path: string) => Promise<string | undefined>): MirrorGit {
-  return { head: async () => ({ commit: 'c0ffee', branch: undefined }), text: (path, commit) => (commit === undefined || commit === 'c0ffee' ? text(path) : Promise.resolve(undefined)) };
+  return {
+    head: async () => ({ commit: 'c0ffee', branch: undefined }),
+    text: (path, commit) => (commit === undefined || commit === 'c0ffee' ? text(path) : Promise.resolve(undefined)),
+    commitsChanging: async () => [],
+  };
 }

@@ -19,12 +19,14 @@ import { signingKeyPairFromSeed, type SigningKeyPair } from '../protocol/src/cry
 import type { CommitId } from '../protocol/src/log/ids.js';
 import { decodeWire, encodeWire, PUBSUB_PROTOCOL, type WireMessage } from '../protocol/src/multicast/wire.js';
 import { ShareNode } from '../protocol/src/node/share-node.js';
-import { PeerRuntime, type PeerAddress } from '../protocol/src/runtime/peer-runtime.js';
+import { PeerRuntime, type PeerAddress } from '../protocol/runtime/peer-runtime.js';
 import type { FileId } from '../protocol/src/share/manifest.js';
 import { FileLogStore } from '../protocol/storage/file-log-store.js';
 import { createTransport, type FrameChannel, type Transport } from '../protocol/transport/index.js';
 import { loadTrace } from './_traces.js';
 import { record } from './report.js';
+import { MemoryChunkStore } from '../protocol/storage/memory-chunk-store.js';
+import { systemClock, systemRandom } from '../protocol/platform/system-clock.js';
 
 const WEFT = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/weft.js');
 const SAMPLES = 250;
@@ -88,8 +90,8 @@ async function latency(tag: string, addrs: (ta: Transport) => { a: PeerAddress[]
   const ta = await transport(11 + tag.length);
   const tb = await transport(21 + tag.length);
   const as = addrs(ta);
-  const ra = new PeerRuntime({ node: t.a, transport: ta, addresses: as.a });
-  const rb = new PeerRuntime({ node: t.b, transport: tb, addresses: as.b });
+  const ra = new PeerRuntime({ chunks: new MemoryChunkStore(), clock: systemClock, random: systemRandom, node: t.a, transport: ta, addresses: as.a });
+  const rb = new PeerRuntime({ chunks: new MemoryChunkStore(), clock: systemClock, random: systemRandom, node: t.b, transport: tb, addresses: as.b });
   ra.start();
   rb.start();
   cleanups.push(() => ra.stop(), () => rb.stop());
@@ -231,7 +233,7 @@ async function catchup(broker: Broker): Promise<{ ms: number; bytes: number; com
   const topics = a.replica.topicsNewestFirst();
   // The author publishes everything to the broker, then leaves.
   const ta = await transport(70);
-  const ra = new PeerRuntime({ node: a, transport: ta, addresses: [{ role: 'broker', addr: broker.tcp }] });
+  const ra = new PeerRuntime({ chunks: new MemoryChunkStore(), clock: systemClock, random: systemRandom, node: a, transport: ta, addresses: [{ role: 'broker', addr: broker.tcp }] });
   ra.start();
   await until(() => ra.status().brokers === 1 && ra.status().syncing === 0, 180_000, 'author synced with the broker');
   await new Promise((r) => setTimeout(r, 500));
@@ -244,7 +246,7 @@ async function catchup(broker: Broker): Promise<{ ms: number; bytes: number; com
   const tc = await transport(71);
   const t0 = performance.now();
   // It knows the share's topics from its invitation (it holds no commit to read them from).
-  const rc = new PeerRuntime({ node: c, transport: tc, addresses: [{ role: 'broker', addr: broker.tcp }], invitationTopics: topics });
+  const rc = new PeerRuntime({ chunks: new MemoryChunkStore(), clock: systemClock, random: systemRandom, node: c, transport: tc, addresses: [{ role: 'broker', addr: broker.tcp }], invitationTopics: topics });
   rc.start();
   cleanups.push(() => rc.stop());
   await until(() => c.replica.graph.size >= total, 60_000, `caught up (${c.replica.graph.size}/${total})`);

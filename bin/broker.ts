@@ -22,9 +22,10 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BrokerServer, type BrokerStatus } from '../protocol/src/runtime/broker-server.js';
+import { BrokerServer, type BrokerStatus } from '../protocol/runtime/broker-server.js';
 import type { BrokerLimits, TopicPolicy } from '../protocol/src/broker/index.js';
 import { fromHex } from '../protocol/src/crypto/index.js';
+import { systemClock } from '../protocol/platform/system-clock.js';
 
 const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]... [--peer-broker ADDR]...
                    [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
@@ -167,6 +168,9 @@ async function run(args: string[]): Promise<number> {
     ...(maxFrameBytes ? { maxFrameBytes } : {}),
     ...(chunkExpiryMs !== undefined ? { chunkExpiryMs } : {}),
     log: stamp,
+    clock: systemClock,
+    trace: process.env.WEFT_TRACE === '1',
+    tamperChunks: process.env.WEFT_TEST_TAMPER_CHUNKS === '1',
   });
   // A bug must not take the broker down for everyone: log it and keep serving.
   const onUnexpected = (err: unknown): void => stamp('warn', `unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);

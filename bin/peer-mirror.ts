@@ -12,7 +12,7 @@ import { GitCheckout } from '../protocol/mirror/git-checkout.js';
 import { MirrorRecords } from '../protocol/mirror/mirror-records.js';
 import { NodeFolder, TEMP_MARK } from '../protocol/mirror/node-folder.js';
 import { NodeRecordJournal } from '../protocol/mirror/node-record-journal.js';
-import type { PeerRuntime } from '../protocol/src/runtime/peer-runtime.js';
+import type { PeerRuntime } from '../protocol/runtime/peer-runtime.js';
 import { pathProblem } from '../protocol/src/share/paths.js';
 
 export interface PeerMirror {

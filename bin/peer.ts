@@ -28,8 +28,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fromHex, publicKeyFromText, publicKeyToText, toHex, type SigningKeyPair } from '../protocol/src/crypto/index.js';
 import { ShareNode } from '../protocol/src/node/share-node.js';
-import { PeerRuntime, describeGarbageCollection } from '../protocol/src/runtime/peer-runtime.js';
-import { collectShareGarbage } from '../protocol/src/runtime/peer-gc.js';
+import { PeerRuntime, describeGarbageCollection } from '../protocol/runtime/peer-runtime.js';
+import { collectShareGarbage } from '../protocol/runtime/peer-gc.js';
 import { invitationFromText, invitationToText } from '../protocol/src/share/invitation.js';
 import type { GrantableRole } from '../protocol/src/share/roles.js';
 import { FileLogStore } from '../protocol/storage/file-log-store.js';
@@ -43,6 +43,7 @@ import { clearIdentityNote, defaultIdentityPath, explicitIdentity, folderIdentit
 import { migrateFolder } from './identity-migration.js';
 import { revokeMember } from './revoke.js';
 import { ensureStateFolder, hasShare, NoShareError, readShare, statePath, writeShare, type ShareFile } from './state-folder.js';
+import { systemClock, systemRandom } from '../protocol/platform/system-clock.js';
 
 export const PEER_USAGE = `usage: weft peer init --dir F [--name N] [--broker ADDR]... [--address ADDR]...
        weft peer key [--dir F]
@@ -135,6 +136,16 @@ let identityOption: string | undefined;
 /** The identity the member of `dir` signs with (created on first use: see identity-store.ts). */
 async function identity(dir: string): Promise<SigningKeyPair> {
   return (await folderIdentity(dir, identityOption)).keys;
+}
+
+/**
+ * The runtime's switches read from the environment here, at the edge: WEFT_TRACE=1 logs
+ * each commit's stages; WEFT_TEST_DROP=0.2 (process tests) drops that fraction of
+ * outgoing data frames.
+ */
+function runtimeTestHooks(): { trace: boolean; dropRate?: number } {
+  const drop = Number(process.env.WEFT_TEST_DROP ?? 0);
+  return { trace: process.env.WEFT_TRACE === '1', ...(Number.isFinite(drop) && drop > 0 ? { dropRate: drop } : {}) };
 }
 
 /** What share.json records of the identity: the one a migrated, not yet joined folder noted (none: the user's). */
@@ -249,7 +260,7 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
   const myId = peerIdFromWeftKey(me.publicKey).toString();
   const addresses = [...share.addresses, ...brokers.map((addr) => ({ role: 'broker' as const, addr }))].filter((a) => !a.addr.endsWith(`/p2p/${myId}`));
   const chunks = await PackChunkStore.open(join(dir, '.weft', 'chunks'));
-  const runtime = new PeerRuntime({ node, transport, addresses, mdns, name: name ?? share.name, invitationTopics: share.topics.map(fromHex), chunks });
+  const runtime = new PeerRuntime({ node, transport, addresses, mdns, name: name ?? share.name, invitationTopics: share.topics.map(fromHex), chunks, clock: systemClock, random: systemRandom, ...runtimeTestHooks() });
   runtime.on('log', out);
   runtime.on('transfer', (t) => {
     if (t.direction === 'upload' && t.done) out(`uploaded object ${t.object.slice(0, 12)} (${t.bytesTotal} bytes) to broker ${t.broker?.slice(0, 12)}`);
@@ -320,7 +331,7 @@ async function gc(dir: string, graceHours: string | undefined): Promise<number> 
     // Locked per process: fails while "weft peer run" holds the store (it collects by itself).
     const chunks = await PackChunkStore.open(join(dir, '.weft', 'chunks'));
     try {
-      out(`gc: ${describeGarbageCollection(await collectShareGarbage(node.replica, chunks, { graceMs: hours * HOUR_MS }))}`);
+      out(`gc: ${describeGarbageCollection(await collectShareGarbage(node.replica, chunks, { now: Date.now(), graceMs: hours * HOUR_MS }))}`);
     } finally {
       await chunks.close();
     }

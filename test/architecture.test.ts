@@ -1,8 +1,10 @@
 /**
- * Rules of the code base that a reviewer would otherwise check by hand:
- * protocol/ never imports vscode; only protocol/transport/ imports libp2p; protocol
- * modules (folders) form no import cycle; protocol/src outside runtime/ and node/ uses
- * no timers or wall clock (sans-I/O).
+ * Rules of the code base that a reviewer would otherwise check by hand (the layers of
+ * docs/ARCHITECTURE.md): protocol/ never imports vscode; only protocol/transport/
+ * imports libp2p; protocol modules (folders) form no import cycle; the core
+ * (protocol/src) uses no timers or wall clock and imports nothing above it; the runtime
+ * takes its clock, randomness and switches as inputs and reaches adapters only through
+ * the ports; the Node platform is wired up at the edges only.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -27,7 +29,7 @@ function importsOf(file: string): string[] {
   return [...src.matchAll(IMPORT)].map((m) => m[1]!);
 }
 
-/** The module a protocol file belongs to: src/<module>, or transport, storage, sim. */
+/** The module a protocol file belongs to: src/<module>, or runtime, transport, storage, mirror, platform, sim. */
 function moduleOf(file: string): string {
   const rel = relative(join(root, 'protocol'), file).split('/');
   return rel[0] === 'src' ? `src/${rel[1]}` : rel[0]!;
@@ -75,12 +77,68 @@ describe('architecture', () => {
     for (const m of edges.keys()) visit(m, []);
   });
 
-  it('protocol state machines take time as input (no timers or Date.now outside runtime/ and node/)', () => {
+  it('protocol state machines take time as input (no timers or Date.now in protocol/src)', () => {
     for (const f of files) {
-      const m = moduleOf(f);
-      if (!m.startsWith('src/') || m === 'src/runtime' || m === 'src/node') continue;
-      const src = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      if (!moduleOf(f).startsWith('src/')) continue;
+      const src = withoutComments(f);
       assert.ok(!/\b(setTimeout|setInterval|Date\.now)\(/.test(src), `${relative(root, f)} uses a timer or the wall clock`);
     }
   });
+
+  it('the core (protocol/src) imports nothing above it: no runtime, adapter, mirror or platform', () => {
+    for (const f of files) {
+      if (!moduleOf(f).startsWith('src/')) continue;
+      for (const target of protocolImportsOf(f)) {
+        assert.ok(moduleOf(target).startsWith('src/'), `${relative(root, f)} imports ${relative(root, target)}: the core must not import ${moduleOf(target)}/ (put the interface it needs in protocol/src/ports/)`);
+      }
+    }
+  });
+
+  it('the runtime takes time, randomness and switches as inputs (no wall clock, timers, Math.random or environment)', () => {
+    for (const f of files) {
+      if (moduleOf(f) !== 'runtime') continue;
+      const src = withoutComments(f);
+      const found = /\b(setTimeout|setInterval|Date\.now|Math\.random|performance\.now)\(|process\.env/.exec(src);
+      assert.equal(found, null, `${relative(root, f)} uses ${found?.[0]}: take a Clock or Random (protocol/src/ports/clock.ts) or an option instead`);
+    }
+  });
+
+  it('the runtime reaches adapters only through the ports (but for the broker\'s own disk and sockets, still to move)', () => {
+    // BrokerServer still opens its store, lock, chunk packs and libp2p transport itself
+    // (issue 16, next step: a platform function wires them and the server takes them).
+    const stillToMove = new Set([
+      'runtime/broker-server.ts -> transport/index.ts',
+      'runtime/broker-server.ts -> storage/broker-store.ts',
+      'runtime/broker-server.ts -> storage/file-lock.ts',
+      'runtime/broker-chunks.ts -> storage/chunk-store-pack.ts',
+    ]);
+    for (const f of files) {
+      if (moduleOf(f) !== 'runtime') continue;
+      for (const target of protocolImportsOf(f)) {
+        const to = moduleOf(target);
+        if (to.startsWith('src/') || to === 'runtime') continue;
+        const edge = `${relative(join(root, 'protocol'), f)} -> ${relative(join(root, 'protocol'), target)}`;
+        assert.ok(stillToMove.has(edge), `${edge}: the runtime imports an adapter; take it as an interface from protocol/src/ports/`);
+      }
+    }
+  });
+
+  it('the Node platform (real clock, randomness) is wired up only by bin/, the extension, tests and benchmarks', () => {
+    for (const f of files) {
+      if (moduleOf(f) === 'platform') continue;
+      for (const target of protocolImportsOf(f)) assert.notEqual(moduleOf(target), 'platform', `${relative(root, f)} imports ${relative(root, target)}`);
+    }
+  });
 });
+
+function withoutComments(file: string): string {
+  return readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+}
+
+/** The protocol files a file imports (relative imports that land under protocol/). */
+function protocolImportsOf(file: string): string[] {
+  return importsOf(file)
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) => resolve(dirname(file), spec.replace(/\.js$/, '.ts')))
+    .filter((target) => target.startsWith(join(root, 'protocol') + '/'));
+}

@@ -7,7 +7,7 @@
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import { fromHex, ShareNode, type SigningKeyPair } from '../../protocol/src/index.js';
-import { PeerRuntime, type PeerStatus, type RefusedCommit } from '../../protocol/src/runtime/peer-runtime.js';
+import { PeerRuntime, type PeerStatus, type RefusedCommit } from '../../protocol/runtime/peer-runtime.js';
 import { invitationToText } from '../../protocol/src/share/invitation.js';
 import { PackChunkStore } from '../../protocol/storage/chunk-store-pack.js';
 import { FileLogStore } from '../../protocol/storage/file-log-store.js';
@@ -21,6 +21,7 @@ import type { BoundShare } from './bound-shares.js';
 import { routeChanges } from './change-router.js';
 import { rememberListen, stableListen } from './listen-ports.js';
 import { CommitScheduler } from './commit-scheduler.js';
+import { systemClock, systemRandom } from '../../protocol/platform/system-clock.js';
 
 export interface ShareSessionInit {
   folder: vscode.Uri;
@@ -81,6 +82,9 @@ export class ShareSession implements vscode.Disposable {
     const listen = await stableListen(init.storageDir.fsPath, init.settings.listen);
     const transport = createTransport({ identitySeed: init.me.secretKey, listen, mdns: init.settings.lan });
     const runtime = new PeerRuntime({
+      clock: systemClock,
+      random: systemRandom,
+      trace: process.env.WEFT_TRACE === '1',
       node,
       transport,
       addresses: [...init.bound.addresses, ...init.settings.brokers.map((addr) => ({ role: 'broker' as const, addr }))],

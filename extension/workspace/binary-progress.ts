@@ -6,7 +6,7 @@
  * here; onDidTransfer repeats them for tests.
  */
 import * as vscode from 'vscode';
-import { ObjectUnavailableError, FetchAbortedError, ShareKeysMissingError } from '../../protocol/src/runtime/peer-runtime.js';
+import { ObjectUnavailableError, FetchAbortedError, ShareKeysMissingError } from '../../protocol/runtime/peer-runtime.js';
 import type { BinaryFetchEvent } from '../../protocol/mirror/binary-mirror.js';
 
 /** Fetches above this show a notification with progress; smaller ones the status bar. */

@@ -8,7 +8,7 @@
  */
 import * as vscode from 'vscode';
 import type { ReplicaChange } from '../../protocol/src/index.js';
-import type { PeerRuntime } from '../../protocol/src/runtime/peer-runtime.js';
+import type { PeerRuntime } from '../../protocol/runtime/peer-runtime.js';
 import { BinaryMirror } from '../../protocol/mirror/binary-mirror.js';
 import { FolderMirror } from '../../protocol/mirror/folder-mirror.js';
 import { GitCheckout } from '../../protocol/mirror/git-checkout.js';

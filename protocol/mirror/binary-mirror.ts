@@ -36,7 +36,7 @@
  */
 import { decodeObjectRef, encodeObjectRef, type ObjectRef } from '../src/chunks/index.js';
 import { bytesEqual, toHex } from '../src/crypto/index.js';
-import type { PeerRuntime } from '../src/runtime/peer-runtime.js';
+import type { PeerRuntime } from '../runtime/peer-runtime.js';
 import type { FileId } from '../src/share/manifest.js';
 import type { FileStat, Folder } from './folder.js';
 import type { MirrorRecords } from './mirror-records.js';

@@ -12,7 +12,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileLogStore } from './file-log-store.js';
-import type { RecoveryReport } from './log-store.js';
+import type { RecoveryReport } from '../src/ports/log-store.js';
 
 const TOPIC_DIR = /^[0-9a-f]{64}$/;
 

@@ -18,7 +18,7 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile
 import { join } from 'node:path';
 import { isChunkId, matchesId, type ChunkId } from '../src/chunks/index.js';
 import { errorCode, fsyncDirectory, writeFully } from './durable-fs.js';
-import { verifyChunk, type ChunkStore, type ChunkStoreStats, type PutResult, type StoredChunkInfo } from './chunk-store.js';
+import { verifyChunk, type ChunkStore, type ChunkStoreStats, type PutResult, type StoredChunkInfo } from '../src/ports/chunk-store.js';
 
 export interface FileChunkStoreInit {
   /** fsync every chunk and its directory entry (slow; default false). */

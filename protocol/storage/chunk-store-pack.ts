@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { chunkIdOf, type ChunkId } from '../src/chunks/index.js';
 import { fsyncDirectory } from './durable-fs.js';
 import { DirectoryLock } from './file-lock.js';
-import { StoreClosedError } from './log-store.js';
+import { StoreClosedError } from '../src/ports/log-store.js';
 import {
   PACK_HEADER_BYTES,
   RECORD_HEADER_BYTES,
@@ -40,7 +40,7 @@ import {
   packNumberOf,
   scanPack,
 } from './chunk-pack-format.js';
-import { verifyChunk, type ChunkStore, type ChunkStoreStats, type CompactionReport, type PutResult, type StoredChunkInfo } from './chunk-store.js';
+import { verifyChunk, type ChunkStore, type ChunkStoreStats, type CompactionReport, type PutResult, type StoredChunkInfo } from '../src/ports/chunk-store.js';
 
 export const DEFAULT_MAX_PACK_BYTES = 64 * 1024 * 1024;
 /** compact() rewrites a closed pack once at least this share of it is dead. */

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { link, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorCode } from './durable-fs.js';
-import { StoreLockedError } from './log-store.js';
+import { StoreLockedError } from '../src/ports/log-store.js';
 
 const LOCK_FILE = 'LOCK';
 const TAKEOVER_FILE = 'LOCK.takeover';

@@ -33,7 +33,7 @@ import {
   checkSnapshotCoverage,
   type LoadedLog,
   type LogStore,
-} from './log-store.js';
+} from '../src/ports/log-store.js';
 import { createDirectoryDurably, writeFully } from './durable-fs.js';
 import { MAX_FRAME_PAYLOAD_BYTES, SEGMENT_HEADER_BYTES, encodeFrames, segmentFileName } from './segment-format.js';
 import { createSegment, loadSegments } from './segment-loader.js';

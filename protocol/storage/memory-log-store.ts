@@ -13,7 +13,7 @@ import {
   checkSnapshotCoverage,
   type LoadedLog,
   type LogStore,
-} from './log-store.js';
+} from '../src/ports/log-store.js';
 
 export class MemoryLogMedium {
   readonly records: Uint8Array[] = [];

@@ -8,7 +8,7 @@
 import { open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDirectory, writeFully } from './durable-fs.js';
-import { CorruptStoreError, type RecoveryReport } from './log-store.js';
+import { CorruptStoreError, type RecoveryReport } from '../src/ports/log-store.js';
 import {
   SEGMENT_HEADER_BYTES,
   classifyDamage,

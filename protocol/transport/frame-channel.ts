@@ -24,10 +24,10 @@ import {
   FrameTooLargeError,
   TransportError,
   TransportStateError,
-} from './errors.js';
+} from '../src/ports/transport-errors.js';
 import { concatBytes } from '../src/codec/bytes.js';
 import { FrameDecoder, encodeFrameHeader } from './frame-codec.js';
-import type { FrameChannel } from './types.js';
+import type { FrameChannel } from '../src/ports/transport.js';
 
 export const INBOX_HIGH_WATER = 1024 * 1024;
 export const INBOX_LOW_WATER = 256 * 1024;

@@ -14,7 +14,7 @@
  * frame is complete. A frame that lies inside one chunk is returned as a view.
  */
 import { concatBytes } from '../src/codec/bytes.js';
-import { FrameFormatError, FrameTooLargeError } from './errors.js';
+import { FrameFormatError, FrameTooLargeError } from '../src/ports/transport-errors.js';
 
 export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Largest limit we accept: frame lengths stay exact and a prefix fits in 5 bytes. */

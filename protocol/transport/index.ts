@@ -16,13 +16,12 @@ export {
   DialError,
   TransportStateError,
   InvalidPeerKeyError,
-} from './errors.js';
+} from '../src/ports/transport-errors.js';
+export type { TransportInit, MdnsOptions } from './libp2p-transport.js';
 export type {
   Transport,
-  TransportInit,
   TransportEvents,
-  MdnsOptions,
   FrameChannel,
   PeerInfo,
   ChannelErrorInfo,
-} from './types.js';
+} from '../src/ports/transport.js';

@@ -1,7 +1,7 @@
 /**
  * The Transport over libp2p: TCP and WebSockets, Noise, yamux, identify, and
  * optionally mDNS. The only module of Weft that creates libp2p objects; callers
- * see protocol/transport/types.ts only.
+ * see protocol/src/ports/transport.ts only.
  */
 import './polyfills.js';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -13,12 +13,43 @@ import { identify } from '@libp2p/identify';
 import { mdns } from '@libp2p/mdns';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
-import { ChannelClosedError, DialError, TransportError, TransportStateError } from './errors.js';
+import { ChannelClosedError, DialError, TransportError, TransportStateError } from '../src/ports/transport-errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, checkFrameLimit } from './frame-codec.js';
 import { StreamFrameChannel } from './frame-channel.js';
 import { identityFromSeed, peerIdFromWeftKey, weftKeyFromPeerId, type NodeIdentity } from './peer-key.js';
 import { checkProtocolId } from './protocol-id.js';
-import type { FrameChannel, PeerInfo, Transport, TransportEvents, TransportInit } from './types.js';
+import type { FrameChannel, PeerInfo, Transport, TransportEvents } from '../src/ports/transport.js';
+
+/** Options of createTransport(). */
+export interface TransportInit {
+  /**
+   * 32-byte Ed25519 seed: the node's Weft identity key. The libp2p identity is
+   * derived from it, so the peer id a remote authenticates with Noise proves the
+   * remote's Weft public key.
+   */
+  identitySeed: Uint8Array;
+  /**
+   * Multiaddrs to listen on. Default: TCP and WebSockets on 127.0.0.1, random
+   * ports. For LAN peers, listen on 0.0.0.0 (e.g. `/ip4/0.0.0.0/tcp/0`).
+   */
+  listen?: string[];
+  /** LAN discovery by mDNS. `true` uses the defaults below. Default off. */
+  mdns?: boolean | MdnsOptions;
+  /** Largest frame accepted or sent on a channel. Default 4 MiB. */
+  maxFrameBytes?: number;
+  /** Timeout of dial() and openChannel(). Default 10 s. */
+  dialTimeoutMs?: number;
+}
+
+export interface MdnsOptions {
+  /** DNS-SD service name; peers only see peers with the same tag. Default `_weft._udp.local`. */
+  serviceTag?: string;
+  /** How often to query the LAN. Default 10 s. */
+  intervalMs?: number;
+  /** UDP port. Default 5353 (standard mDNS); tests may pick another to stay private. */
+  port?: number;
+}
+
 
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'];
 export const DEFAULT_DIAL_TIMEOUT_MS = 10_000;

@@ -8,7 +8,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { privateKeyFromRaw, publicKeyFromRaw } from '@libp2p/crypto/keys';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import type { PeerId, PrivateKey } from '@libp2p/interface';
-import { InvalidPeerKeyError } from './errors.js';
+import { InvalidPeerKeyError } from '../src/ports/transport-errors.js';
 
 export const ED25519_KEY_BYTES = 32;
 

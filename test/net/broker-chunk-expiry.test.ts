@@ -15,7 +15,7 @@ import { convergenceKeys, writeObject, type ChunkId, type WrittenObject } from '
 import { fromHex, generateSigningKeyPair, randomBytes, sign, toHex } from '../../protocol/src/crypto/index.js';
 import { chunkOfferSignedBytes, decodeWire, type WireMessage } from '../../protocol/src/multicast/wire.js';
 import { DEFAULT_BROKER_LIMITS, type ChannelId } from '../../protocol/src/broker/index.js';
-import { BrokerChunks } from '../../protocol/src/runtime/broker-chunks.js';
+import { BrokerChunks } from '../../protocol/runtime/broker-chunks.js';
 import { PackChunkStore } from '../../protocol/storage/chunk-store-pack.js';
 import { killAll, removeDir, startBroker, tempDir, WireClient, isType } from './broker-helpers.js';
 import { waitUntil } from './peer-procs.js';

@@ -7,9 +7,9 @@
  */
 import { randomBytes } from '../../protocol/src/crypto/index.js';
 import { PUBSUB_PROTOCOL } from '../../protocol/src/multicast/wire.js';
-import { serveChunks } from '../../protocol/src/runtime/chunk-transfer.js';
+import { serveChunks } from '../../protocol/runtime/chunk-transfer.js';
 import { PackChunkStore } from '../../protocol/storage/chunk-store-pack.js';
-import type { ChunkStore } from '../../protocol/storage/chunk-store.js';
+import type { ChunkStore } from '../../protocol/src/ports/chunk-store.js';
 import { createTransport } from '../../protocol/transport/index.js';
 
 const [dir, flag] = process.argv.slice(2);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ObjectWriter, readObject, type FetchProgress, type ObjectRef } from '../../protocol/src/chunks/index.js';
 import { sha256, toHex } from '../../protocol/src/crypto/index.js';
-import { fetchObjectFrom } from '../../protocol/src/runtime/chunk-transfer.js';
+import { fetchObjectFrom } from '../../protocol/runtime/chunk-transfer.js';
 import { PackChunkStore } from '../../protocol/storage/chunk-store-pack.js';
 import type { Transport } from '../../protocol/transport/index.js';
 import { fillPattern, testKeys } from '../protocol/chunks/chunk-test-data.js';

@@ -2,7 +2,7 @@
  * The broker's protocol logic, sans-I/O (h11 style): inputs are frames from a channel
  * plus the current time, and store completions; outputs are frames to send, store
  * requests, channels to close and notices to log. No sockets, timers or clocks here;
- * protocol/src/runtime/broker-server.ts drives it over the transport and the disk.
+ * protocol/runtime/broker-server.ts drives it over the transport and the disk.
  *
  * What it does with each wire message (multicast/wire.ts):
  *  - EVENT: size check, decode the envelope, topic policy, topic signature, quota; a

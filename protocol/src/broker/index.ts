@@ -1,4 +1,4 @@
-/** The broker's protocol logic (sans-I/O); the runtime is protocol/src/runtime/broker-server.ts. */
+/** The broker's protocol logic (sans-I/O); the runtime is protocol/runtime/broker-server.ts. */
 export {
   Broker,
   BROKER_SOFTWARE,

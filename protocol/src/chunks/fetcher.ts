@@ -1,7 +1,7 @@
 /**
  * ChunkFetcher: decides which chunks of an object to fetch from which sources. Sans-I/O:
  * it is told what the local store holds and what sources answered, and says what to
- * look up and what to request next. A driver (protocol/storage/chunk-fetch.ts) does the
+ * look up and what to request next. A driver (protocol/runtime/chunk-fetch.ts) does the
  * I/O.
  *
  * Flow: every reference starts as a local lookup (`lookups()`); the driver answers with

@@ -28,7 +28,7 @@
  *  14 CHUNK        32-byte chunk id, bytes: the chunk's ciphertext, one CHUNK per wanted id
  *                  in the order asked; empty bytes mean "not here" (a real chunk is never
  *                  empty: it holds at least a nonce and a tag). The receiver checks the
- *                  bytes against the id. Served by protocol/src/runtime/chunk-transfer.ts.
+ *                  bytes against the id. Served by protocol/runtime/chunk-transfer.ts.
  *  15 CHUNKOFFER   32-byte topic, var n, n x 32-byte chunk ids, 64-byte topic signature over
  *                  "weft/chunk-offer/1" || topic || ids: a writer offers a broker the chunks
  *                  of objects it committed (only topic-key holders can make a broker store

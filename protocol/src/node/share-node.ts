@@ -12,7 +12,7 @@
 import type { RandomSource, SigningKeyPair } from '../crypto/index.js';
 import type { CommitEnvelope } from '../log/commit.js';
 import { COMMIT_KIND } from '../log/commit.js';
-import type { LogStore } from '../../storage/log-store.js';
+import type { LogStore } from '../ports/log-store.js';
 import { ShareReplica, type ReceiveOutcome } from '../share/replica.js';
 
 const KEY_BOX_RECORD = 0x4b;

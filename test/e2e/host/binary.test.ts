@@ -14,7 +14,7 @@ import * as vscode from 'vscode';
 import { decodeObjectRef, encodeObjectRef } from '../../../protocol/src/chunks/index.js';
 import { publicKeyToText, type FileId } from '../../../protocol/src/index.js';
 import { invitationFromText } from '../../../protocol/src/share/invitation.js';
-import { MemoryChunkStore } from '../../../protocol/storage/chunk-store.js';
+import { MemoryChunkStore } from '../../../protocol/storage/memory-chunk-store.js';
 import type { ShareSession } from '../../../extension/session/share-session.js';
 import type { BinaryTransferReport } from '../../../extension/workspace/binary-progress.js';
 import { newKey, openEmptyNode, startTeammate, until, weftApi, type Teammate } from './weft-api.js';

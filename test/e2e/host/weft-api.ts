@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { WeftTestApi } from '../../../extension/test-api.js';
 import { ShareNode, signingKeyPairFromSeed, type SigningKeyPair } from '../../../protocol/src/index.js';
-import { PeerRuntime, type PeerAddress } from '../../../protocol/src/runtime/peer-runtime.js';
-import type { ChunkStore } from '../../../protocol/storage/chunk-store.js';
+import { PeerRuntime, type PeerAddress } from '../../../protocol/runtime/peer-runtime.js';
+import { MemoryChunkStore } from '../../../protocol/storage/memory-chunk-store.js';
+import type { ChunkStore } from '../../../protocol/src/ports/chunk-store.js';
 import { MemoryLogStore } from '../../../protocol/storage/memory-log-store.js';
 import { createTransport, type Transport } from '../../../protocol/transport/index.js';
+import { systemClock, systemRandom } from '../../../protocol/platform/system-clock.js';
 
 export async function weftApi(): Promise<WeftTestApi> {
   const ext = vscode.extensions.all.find((e) => e.packageJSON?.name === 'weft');
@@ -39,7 +41,7 @@ export function newKey(): SigningKeyPair {
 export async function startTeammate(me: SigningKeyPair, node: ShareNode, addresses: PeerAddress[], invitationTopics: Uint8Array[] = [], chunks?: ChunkStore): Promise<Teammate> {
   const transport = createTransport({ identitySeed: me.secretKey, listen: ['/ip4/127.0.0.1/tcp/0'] });
   await transport.start();
-  const runtime = new PeerRuntime({ node, transport, addresses, name: 'teammate', invitationTopics, gapDelayMs: 50, ...(chunks ? { chunks } : {}) });
+  const runtime = new PeerRuntime({ clock: systemClock, random: systemRandom, node, transport, addresses, name: 'teammate', invitationTopics, gapDelayMs: 50, chunks: chunks ?? new MemoryChunkStore() });
   runtime.start();
   return {
     me,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeObject } from '../../../protocol/src/chunks/index.js';
 import { FileChunkStore } from '../../../protocol/storage/chunk-store-file.js';
-import { MemoryChunkStore } from '../../../protocol/storage/chunk-store.js';
+import { MemoryChunkStore } from '../../../protocol/storage/memory-chunk-store.js';
 import { PackChunkStore } from '../../../protocol/storage/chunk-store-pack.js';
 import { chunkStoreAcceptance } from './chunk-store-acceptance.js';
 import { patternBytes, testKeys } from './chunk-test-data.js';

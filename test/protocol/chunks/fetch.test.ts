@@ -9,8 +9,8 @@ import {
   type ChunkId,
   type FetchProgress,
 } from '../../../protocol/src/chunks/index.js';
-import { fetchObject, type ChunkSource } from '../../../protocol/storage/chunk-fetch.js';
-import { MemoryChunkStore } from '../../../protocol/storage/chunk-store.js';
+import { fetchObject, type ChunkSource } from '../../../protocol/runtime/chunk-fetch.js';
+import { MemoryChunkStore } from '../../../protocol/storage/memory-chunk-store.js';
 import { patternBytes, testKeys } from './chunk-test-data.js';
 
 const keys = testKeys(3);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ObjectWriter, readObject } from '../../../protocol/src/chunks/index.js';
 import { sha256 } from '../../../protocol/src/crypto/index.js';
-import { MemoryChunkStore } from '../../../protocol/storage/chunk-store.js';
+import { MemoryChunkStore } from '../../../protocol/storage/memory-chunk-store.js';
 import { bytesEqual } from '../../../protocol/src/crypto/index.js';
 import { fillPattern, testKeys } from './chunk-test-data.js';
 

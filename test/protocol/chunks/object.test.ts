@@ -10,7 +10,8 @@ import {
   encodeObjectRef,
   type WrittenChunk,
 } from '../../../protocol/src/chunks/index.js';
-import { MemoryChunkStore, type ChunkStore } from '../../../protocol/storage/chunk-store.js';
+import { MemoryChunkStore } from '../../../protocol/storage/memory-chunk-store.js';
+import { type ChunkStore } from '../../../protocol/src/ports/chunk-store.js';
 import { patternBytes, testKeys } from './chunk-test-data.js';
 
 const keys = testKeys(1);

@@ -4,7 +4,7 @@ import { appendFile, mkdtemp, open, readdir, rm, stat, truncate } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeObject, type WrittenChunk } from '../../../protocol/src/chunks/index.js';
-import { collectGarbage } from '../../../protocol/storage/chunk-gc.js';
+import { collectGarbage } from '../../../protocol/runtime/chunk-gc.js';
 import { PackChunkStore } from '../../../protocol/storage/chunk-store-pack.js';
 import { patternBytes, testKeys } from './chunk-test-data.js';
 

@@ -10,10 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { chunkIdOf, encodeObjectRef, objectChunkIds, type ChunkId, type ObjectRef } from '../../../protocol/src/chunks/index.js';
 import { generateSigningKeyPair } from '../../../protocol/src/crypto/index.js';
 import { ShareNode } from '../../../protocol/src/node/share-node.js';
-import { PeerRuntime, ShareKeysMissingError } from '../../../protocol/src/runtime/peer-runtime.js';
+import { PeerRuntime, ShareKeysMissingError } from '../../../protocol/runtime/peer-runtime.js';
 import { createTransport } from '../../../protocol/transport/index.js';
-import { MemoryChunkStore } from '../../../protocol/storage/chunk-store.js';
+import { MemoryChunkStore } from '../../../protocol/storage/memory-chunk-store.js';
 import { MemoryLogMedium, MemoryLogStore } from '../../../protocol/storage/memory-log-store.js';
+import { systemClock, systemRandom } from '../../../protocol/platform/system-clock.js';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -45,7 +46,7 @@ describe('protocol/chunks peer garbage collection (PeerRuntime.collectGarbage)',
     store = new MemoryChunkStore({ now: () => clock });
     const { node } = await ShareNode.create(new MemoryLogStore(new MemoryLogMedium()), 'gc', generateSigningKeyPair());
     // Never started: collectGarbage needs no network.
-    runtime = new PeerRuntime({ node, transport: createTransport({ identitySeed: new Uint8Array(randomBytes(32)), listen: [] }), chunks: store });
+    runtime = new PeerRuntime({ clock: systemClock, random: systemRandom, node, transport: createTransport({ identitySeed: new Uint8Array(randomBytes(32)), listen: [] }), chunks: store });
   });
 
   async function commitVersion(file: ReturnType<ShareNode['replica']['createFile']>, bytes: Uint8Array): Promise<ObjectRef> {
@@ -114,7 +115,7 @@ describe('protocol/chunks peer garbage collection (PeerRuntime.collectGarbage)',
 
   it('collects nothing on a node that holds no key of the share', async () => {
     const joiner = await ShareNode.open({ store: new MemoryLogStore(new MemoryLogMedium()), shareId: runtime.node.replica.shareId, me: generateSigningKeyPair() });
-    const keyless = new PeerRuntime({ node: joiner.node, transport: createTransport({ identitySeed: new Uint8Array(randomBytes(32)), listen: [] }), chunks: store });
+    const keyless = new PeerRuntime({ clock: systemClock, random: systemRandom, node: joiner.node, transport: createTransport({ identitySeed: new Uint8Array(randomBytes(32)), listen: [] }), chunks: store });
     const bytes = new Uint8Array(randomBytes(100));
     await store.put(chunkIdOf(bytes), bytes);
     await assert.rejects(keyless.collectGarbage({ now: clock + 10 * HOUR }), ShareKeysMissingError);

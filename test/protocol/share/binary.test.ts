@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { convergenceKeys, decodeObjectRef, encodeObjectRef, readWholeObject, writeObject } from '../../../protocol/src/chunks/index.js';
-import { MemoryChunkStore } from '../../../protocol/storage/chunk-store.js';
+import { MemoryChunkStore } from '../../../protocol/storage/memory-chunk-store.js';
 import { makeTeam } from './harness.js';
 
 describe('share/binary files', () => {

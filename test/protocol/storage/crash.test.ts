@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { FileLogStore } from '../../../protocol/storage/file-log-store.js';
-import { StoreLockedError, type LoadedLog } from '../../../protocol/storage/log-store.js';
+import { StoreLockedError, type LoadedLog } from '../../../protocol/src/ports/log-store.js';
 import { openAndClose, patternRecord, sameBytes, seededRandom, tempStoreDir } from './test-records.js';
 
 const CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url));

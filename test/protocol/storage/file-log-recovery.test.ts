@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileLogStore } from '../../../protocol/storage/file-log-store.js';
-import { CorruptStoreError } from '../../../protocol/storage/log-store.js';
+import { CorruptStoreError } from '../../../protocol/src/ports/log-store.js';
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from '../../../protocol/storage/segment-format.js';
 import { assertSameRecords, openAndClose, patternRecord, seededRandom, tempStoreDir } from './test-records.js';
 

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileLogStore } from '../../../protocol/storage/file-log-store.js';
-import { StoreFailedError, StoreLockedError } from '../../../protocol/storage/log-store.js';
+import { StoreFailedError, StoreLockedError } from '../../../protocol/src/ports/log-store.js';
 import { SNAPSHOT_FILE } from '../../../protocol/storage/snapshot-file.js';
 import { assertSameRecords, openAndClose, patternRecord, tempStoreDir } from './test-records.js';
 

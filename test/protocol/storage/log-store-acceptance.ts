@@ -14,7 +14,7 @@ import {
   StoreLockedError,
   type LoadedLog,
   type LogStore,
-} from '../../../protocol/storage/log-store.js';
+} from '../../../protocol/src/ports/log-store.js';
 import { assertSameRecords, patternRecord } from './test-records.js';
 
 export interface LogStoreHarness {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { StoreClosedError } from '../../../protocol/storage/log-store.js';
+import { StoreClosedError } from '../../../protocol/src/ports/log-store.js';
 import { FileLogStore } from '../../../protocol/storage/file-log-store.js';
 import { MemoryLogMedium, MemoryLogStore } from '../../../protocol/storage/memory-log-store.js';
 import { logStoreAcceptance } from './log-store-acceptance.js';

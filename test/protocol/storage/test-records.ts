@@ -8,7 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileLogStore, type FileLogStoreInit } from '../../../protocol/storage/file-log-store.js';
-import type { LoadedLog } from '../../../protocol/storage/log-store.js';
+import type { LoadedLog } from '../../../protocol/src/ports/log-store.js';
 
 /** xorshift32 from a (seed, stream) pair, mixed so nearby inputs give unrelated streams. */
 export function seededRandom(seed: number, stream = 0): () => number {

@@ -6,7 +6,7 @@ import {
   encodeFrame,
   encodeFrameHeader,
 } from '../../../protocol/transport/frame-codec.js';
-import { FrameFormatError, FrameTooLargeError } from '../../../protocol/transport/errors.js';
+import { FrameFormatError, FrameTooLargeError } from '../../../protocol/src/ports/transport-errors.js';
 
 function decodeAll(decoder: FrameDecoder, chunks: Uint8Array[]): Uint8Array[] {
   const out: Uint8Array[] = [];

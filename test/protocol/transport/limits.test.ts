@@ -1,4 +1,4 @@
-import './../../../protocol/transport/polyfills.js';
+import '../../../protocol/transport/polyfills.js';
 import assert from 'node:assert/strict';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';

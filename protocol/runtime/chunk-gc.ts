@@ -8,7 +8,7 @@
  * e.g. listed by the uploader) and rely on expiry for the rest.
  */
 import { openTreeNode, type ChunkId, type ObjectRef } from '../src/chunks/index.js';
-import type { ChunkStore, CompactionReport } from './chunk-store.js';
+import type { ChunkStore, CompactionReport } from '../src/ports/chunk-store.js';
 
 export interface GarbageCollectionInit {
   readonly liveRoots?: readonly ObjectRef[];

@@ -2,39 +2,10 @@
  * The transport as the rest of Weft sees it: authenticated peers named by their
  * 32-byte Ed25519 public keys, and framed, flow-controlled channels, one
  * protocol id per Weft protocol (`/weft/<name>/<version>`). No libp2p type
- * appears here; protocol/transport/libp2p-transport.ts is the only implementation.
+ * appears here: protocol/transport/ implements it over libp2p, and the runtime
+ * (protocol/runtime/) is written against this interface only.
  */
-import type { TransportError } from './errors.js';
-
-/** Options of createTransport(). */
-export interface TransportInit {
-  /**
-   * 32-byte Ed25519 seed: the node's Weft identity key. The libp2p identity is
-   * derived from it, so the peer id a remote authenticates with Noise proves the
-   * remote's Weft public key.
-   */
-  identitySeed: Uint8Array;
-  /**
-   * Multiaddrs to listen on. Default: TCP and WebSockets on 127.0.0.1, random
-   * ports. For LAN peers, listen on 0.0.0.0 (e.g. `/ip4/0.0.0.0/tcp/0`).
-   */
-  listen?: string[];
-  /** LAN discovery by mDNS. `true` uses the defaults below. Default off. */
-  mdns?: boolean | MdnsOptions;
-  /** Largest frame accepted or sent on a channel. Default 4 MiB. */
-  maxFrameBytes?: number;
-  /** Timeout of dial() and openChannel(). Default 10 s. */
-  dialTimeoutMs?: number;
-}
-
-export interface MdnsOptions {
-  /** DNS-SD service name; peers only see peers with the same tag. Default `_weft._udp.local`. */
-  serviceTag?: string;
-  /** How often to query the LAN. Default 10 s. */
-  intervalMs?: number;
-  /** UDP port. Default 5353 (standard mDNS); tests may pick another to stay private. */
-  port?: number;
-}
+import type { TransportError } from './transport-errors.js';
 
 /** A peer as the transport knows it. */
 export interface PeerInfo {

@@ -5,7 +5,7 @@
  * stays, and running it again requests only what is still missing.
  */
 import { ChunkFetcher, type ChunkId, type FetchProgress, type ObjectRef, type SourceId } from '../src/chunks/index.js';
-import type { ChunkStore } from './chunk-store.js';
+import type { ChunkStore } from '../src/ports/chunk-store.js';
 
 /** A peer or broker that may hold chunks. undefined or a rejection: it cannot deliver this one. */
 export interface ChunkSource {

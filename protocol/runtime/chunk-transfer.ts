@@ -11,18 +11,18 @@
  *
  * Fetching: `ChannelChunkSource` turns a channel into a ChunkSource: fetch() calls made
  * in the same tick go out as one CHUNKWANT; answers come back in order. `fetchObjectFrom`
- * drives ChunkFetcher (chunks/fetcher.ts, through storage/chunk-fetch.ts) over several
+ * drives ChunkFetcher (chunks/fetcher.ts, through chunk-fetch.ts) over several
  * channels: many chunks in flight, each verified against its id, a tampered chunk
  * refetched from another source, progress reported. Interrupted (a source dies, the
  * caller aborts), it returns `complete: false`; what was stored stays, so calling it
  * again with new channels fetches only what is still missing.
  */
-import { isChunkId, type ChunkId, type ObjectRef, type SourceId } from '../chunks/index.js';
-import { fromHex, toHex } from '../crypto/index.js';
-import { decodeWire, encodeWire, MAX_WANT } from '../multicast/wire.js';
-import type { FrameChannel } from '../../transport/index.js';
-import type { ChunkStore } from '../../storage/chunk-store.js';
-import { fetchObject, type ChunkSource, type FetchObjectInit, type FetchObjectResult } from '../../storage/chunk-fetch.js';
+import { isChunkId, type ChunkId, type ObjectRef, type SourceId } from '../src/chunks/index.js';
+import { fromHex, toHex } from '../src/crypto/index.js';
+import { decodeWire, encodeWire, MAX_WANT } from '../src/multicast/wire.js';
+import type { FrameChannel } from '../src/ports/transport.js';
+import type { ChunkStore } from '../src/ports/chunk-store.js';
+import { fetchObject, type ChunkSource, type FetchObjectInit, type FetchObjectResult } from './chunk-fetch.js';
 
 /** Bad input from a remote: reported, never thrown across the runtime boundary. */
 export type ChunkServeEvent = { kind: 'malformed'; reason: string } | { kind: 'served'; chunks: number; missing: number };

@@ -2,10 +2,10 @@
  * KEYS and KEYREQ for the peer runtime: the signed message that hands a member its key
  * boxes, its check on arrival, and which boxes an admin hands to a broker.
  */
-import { bytesEqual, fromHex, sign, verify } from '../crypto/index.js';
-import { keysSignedBytes, type WireMessage } from '../multicast/wire.js';
-import type { ShareReplica } from '../share/replica.js';
-import { canAdminister } from '../share/roles.js';
+import { bytesEqual, fromHex, sign, verify } from '../src/crypto/index.js';
+import { keysSignedBytes, type WireMessage } from '../src/multicast/wire.js';
+import type { ShareReplica } from '../src/share/replica.js';
+import { canAdminister } from '../src/share/roles.js';
 
 /** A signed KEYS message with the member's boxes, if we can sign for the current topic. */
 export function keysMessageFor(replica: ShareReplica, member: Uint8Array): WireMessage | undefined {

@@ -1,6 +1,6 @@
 /**
  * Garbage collection of a peer's chunk store: the chunks no object of the share still
- * points to are deleted (storage/chunk-gc.ts does the mark and sweep).
+ * points to are deleted (chunk-gc.ts does the mark and sweep).
  *
  * Live roots: every kept version (main version and concurrent ones) of every file the
  * share still lists; a file's earlier versions, replaced by a later commit, and the
@@ -12,10 +12,10 @@
  * A replica without the share's keys reads no file, so it would see every chunk as
  * garbage: it collects nothing (ShareKeysMissingError).
  */
-import { decodeObjectRef, type ObjectRef } from '../chunks/index.js';
-import type { ShareReplica } from '../share/replica.js';
-import type { ChunkStore } from '../../storage/chunk-store.js';
-import { collectGarbage, type GarbageCollectionReport } from '../../storage/chunk-gc.js';
+import { decodeObjectRef, type ObjectRef } from '../src/chunks/index.js';
+import type { ShareReplica } from '../src/share/replica.js';
+import type { ChunkStore } from '../src/ports/chunk-store.js';
+import { collectGarbage, type GarbageCollectionReport } from './chunk-gc.js';
 import { ShareKeysMissingError } from './share-keys-missing.js';
 
 /** One hour: an upload has this long between storeObject and its commit. */
@@ -24,7 +24,7 @@ export const DEFAULT_PEER_GC_GRACE_MS = 60 * 60 * 1000;
 export interface PeerGarbageCollectionOptions {
   /** Unreferenced chunks stored (or re-put) less than this long ago are kept. Default 1 hour. */
   readonly graceMs?: number;
-  /** Milliseconds since the epoch (default Date.now()). */
+  /** Milliseconds since the epoch (default: the runtime's clock). */
   readonly now?: number;
 }
 
@@ -51,10 +51,10 @@ export function liveObjectRefs(replica: ShareReplica): ObjectRef[] {
 }
 
 /** Deletes the chunks of `store` that no live object reaches and that are older than the grace period. */
-export async function collectShareGarbage(replica: ShareReplica, store: ChunkStore, opts: PeerGarbageCollectionOptions = {}): Promise<PeerGarbageCollectionReport> {
+export async function collectShareGarbage(replica: ShareReplica, store: ChunkStore, opts: PeerGarbageCollectionOptions & { readonly now: number }): Promise<PeerGarbageCollectionReport> {
   if (!replica.convergenceSecret()) throw new ShareKeysMissingError();
   const liveRoots = liveObjectRefs(replica);
-  const report = await collectGarbage(store, { liveRoots, now: opts.now ?? Date.now(), graceMs: opts.graceMs ?? DEFAULT_PEER_GC_GRACE_MS });
+  const report = await collectGarbage(store, { liveRoots, now: opts.now, graceMs: opts.graceMs ?? DEFAULT_PEER_GC_GRACE_MS });
   return { ...report, liveObjects: liveRoots.length };
 }
 

@@ -13,7 +13,7 @@
  *   from these very bytes) without hashing it again; put() stays the path for bytes
  *   from anyone else (the network).
  * - list() gives each chunk's id, size and storedAt (the last put, ms since the epoch)
- *   for garbage collection (chunk-gc.ts).
+ *   for garbage collection (protocol/runtime/chunk-gc.ts).
  * - delete(id, ifStoredBefore) deletes only a chunk whose storedAt is at or before that
  *   time, checked and deleted in one step (the memory and pack stores; the file store
  *   checks the file's time just before unlinking it): a chunk re-put while a garbage
@@ -21,9 +21,10 @@
  * - compact(), where a store has it, reclaims the space of deleted chunks (chunk-gc.ts
  *   calls it after sweeping).
  *
- * Every implementation runs test/protocol/chunks/chunk-store-acceptance.ts.
+ * Implementations: MemoryChunkStore (protocol/storage/memory-chunk-store.ts), the file
+ * and pack stores beside it. Every one runs test/protocol/chunks/chunk-store-acceptance.ts.
  */
-import { matchesId, TamperedChunkError, type ChunkId } from '../src/chunks/index.js';
+import { matchesId, TamperedChunkError, type ChunkId } from '../chunks/index.js';
 
 export interface PutResult {
   /** Bytes newly stored: 0 when the chunk was already here. */
@@ -69,55 +70,3 @@ export function verifyChunk(id: ChunkId, bytes: Uint8Array): void {
   if (!matchesId(id, bytes)) throw new TamperedChunkError(id);
 }
 
-export interface MemoryChunkStoreInit {
-  /** Milliseconds since the epoch; injected so tests control expiry. */
-  readonly now?: () => number;
-}
-
-export class MemoryChunkStore implements ChunkStore {
-  private readonly chunks = new Map<ChunkId, { bytes: Uint8Array; storedAt: number }>();
-  private readonly now: () => number;
-
-  constructor(init: MemoryChunkStoreInit = {}) {
-    this.now = init.now ?? Date.now;
-  }
-
-  async has(id: ChunkId): Promise<boolean> {
-    return this.chunks.has(id);
-  }
-
-  async get(id: ChunkId): Promise<Uint8Array | undefined> {
-    return this.chunks.get(id)?.bytes;
-  }
-
-  async put(id: ChunkId, bytes: Uint8Array): Promise<PutResult> {
-    verifyChunk(id, bytes);
-    return this.putSealed(id, bytes);
-  }
-
-  async putSealed(id: ChunkId, bytes: Uint8Array): Promise<PutResult> {
-    const had = this.chunks.get(id);
-    if (had) {
-      had.storedAt = this.now();
-      return { bytesStored: 0 };
-    }
-    this.chunks.set(id, { bytes: bytes.slice(), storedAt: this.now() });
-    return { bytesStored: bytes.length };
-  }
-
-  async delete(id: ChunkId, ifStoredBefore = Infinity): Promise<boolean> {
-    const c = this.chunks.get(id);
-    if (c === undefined || c.storedAt > ifStoredBefore) return false;
-    return this.chunks.delete(id);
-  }
-
-  async *list(): AsyncIterable<StoredChunkInfo> {
-    for (const [id, c] of [...this.chunks]) yield { id, bytes: c.bytes.length, storedAt: c.storedAt };
-  }
-
-  async stats(): Promise<ChunkStoreStats> {
-    let bytes = 0;
-    for (const c of this.chunks.values()) bytes += c.bytes.length;
-    return { chunks: this.chunks.size, bytes };
-  }
-}

@@ -19,23 +19,23 @@
  *
  * Expiry (optional, `expiryMs`): the broker cannot open tree nodes, so it cannot tell
  * which chunks an object still needs; it deletes chunks nobody stored or offered for
- * expiryMs instead (storage/chunk-gc.ts with graceMs = expiryMs, then compaction). An
+ * expiryMs instead (chunk-gc.ts with graceMs = expiryMs, then compaction). An
  * offer of a chunk the broker holds refreshes its time (at most once per eighth of the
  * expiry, to spare the disk), and peers offer their objects again on every connection,
  * so what a member still holds and connects with stays.
  *
- * Test hook: WEFT_TEST_TAMPER_CHUNKS=1 in the environment makes this broker flip one
+ * Test hook: `tamper` (bin/ sets it from WEFT_TEST_TAMPER_CHUNKS=1) makes this broker flip one
  * byte of every chunk it serves (a hostile source for the process tests).
  */
 import { join } from 'node:path';
 import { mkdir, readdir } from 'node:fs/promises';
-import { TamperedChunkError, type ChunkId } from '../chunks/index.js';
-import { fromHex, toHex } from '../crypto/index.js';
-import { encodeWire, type WireErrorCode } from '../multicast/wire.js';
-import type { BrokerLimits, ChannelId, ChunkWork } from '../broker/index.js';
-import type { FrameChannel } from '../../transport/index.js';
-import { PackChunkStore } from '../../storage/chunk-store-pack.js';
-import { collectGarbage } from '../../storage/chunk-gc.js';
+import { TamperedChunkError, type ChunkId } from '../src/chunks/index.js';
+import { fromHex, toHex } from '../src/crypto/index.js';
+import { encodeWire, type WireErrorCode } from '../src/multicast/wire.js';
+import type { BrokerLimits, ChannelId, ChunkWork } from '../src/broker/index.js';
+import type { FrameChannel } from '../src/ports/transport.js';
+import { PackChunkStore } from '../storage/chunk-store-pack.js';
+import { collectGarbage } from './chunk-gc.js';
 import { answerChunkWant } from './chunk-transfer.js';
 
 /** Ids asked for in one CHUNKWANT of an upload. */
@@ -88,8 +88,10 @@ export interface ChunkTopicSummary {
 export interface BrokerChunksOptions {
   /** Delete chunks not stored or offered for this long (expire()). Default: keep forever. */
   readonly expiryMs?: number;
-  /** Milliseconds since the epoch (default Date.now); the stores use it too. */
-  readonly now?: () => number;
+  /** Milliseconds since the epoch; the stores use it too. */
+  readonly now: () => number;
+  /** Test hook: serve damaged chunks (see the file comment). */
+  readonly tamper?: boolean;
 }
 
 /** What expire() did to one topic's chunks. */
@@ -109,7 +111,6 @@ export class BrokerChunks {
   private readonly used = new Map<string, number>();
   private readonly chunkCount = new Map<string, number>();
   private readonly channels = new Map<ChannelId, ChannelChunks>();
-  private readonly tamper = process.env.WEFT_TEST_TAMPER_CHUNKS === '1';
   private closed = false;
   private expiring: Promise<ChunkExpiryReport[]> | undefined;
   private readonly now: () => number;
@@ -118,9 +119,9 @@ export class BrokerChunks {
     private readonly dataDir: string,
     private readonly limits: Pick<BrokerLimits, 'topicChunkQuotaBytes' | 'maxChunkBytes' | 'maxTopics'>,
     private readonly io: BrokerChunksIO,
-    private readonly options: BrokerChunksOptions = {},
+    private readonly options: BrokerChunksOptions,
   ) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now;
   }
 
   private get dir(): string {
@@ -131,7 +132,7 @@ export class BrokerChunks {
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     for (const name of (await readdir(this.dir)).sort()) if (TOPIC_DIR.test(name)) await this.storeFor(name);
-    if (this.tamper) this.io.log('warn', 'WEFT_TEST_TAMPER_CHUNKS=1: serving damaged chunks (test hook)');
+    if (this.options.tamper) this.io.log('warn', 'WEFT_TEST_TAMPER_CHUNKS=1: serving damaged chunks (test hook)');
   }
 
   summaries(): ChunkTopicSummary[] {
@@ -295,7 +296,7 @@ export class BrokerChunks {
       for (const s of stores) {
         const b = await s.get(id);
         if (b) {
-          if (!this.tamper) return b;
+          if (!this.options.tamper) return b;
           const copy = b.slice();
           copy[copy.length >> 1]! ^= 1;
           return copy;

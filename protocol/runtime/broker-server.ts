@@ -19,13 +19,15 @@
  */
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTransport, type FrameChannel, type Transport } from '../../transport/index.js';
-import { BrokerStore } from '../../storage/broker-store.js';
-import { DirectoryLock } from '../../storage/file-lock.js';
-import { Broker, type BrokerLimits, type BrokerOutput, type ChannelId, type TopicPolicy } from '../broker/index.js';
-import { fromHex, publicKeyToText, randomBytes, toHex } from '../crypto/index.js';
-import { decodeWire, PUBSUB_PROTOCOL } from '../multicast/wire.js';
-import { COMMIT_KIND, decodeCommitEnvelope } from '../log/commit.js';
+import { createTransport } from '../transport/index.js';
+import type { FrameChannel, Transport } from '../src/ports/transport.js';
+import { BrokerStore } from '../storage/broker-store.js';
+import { DirectoryLock } from '../storage/file-lock.js';
+import { Broker, type BrokerLimits, type BrokerOutput, type ChannelId, type TopicPolicy } from '../src/broker/index.js';
+import { fromHex, publicKeyToText, randomBytes, toHex } from '../src/crypto/index.js';
+import { decodeWire, PUBSUB_PROTOCOL } from '../src/multicast/wire.js';
+import { every, type Clock } from '../src/ports/clock.js';
+import { COMMIT_KIND, decodeCommitEnvelope } from '../src/log/commit.js';
 import { BrokerChunks, type ChunkTopicSummary } from './broker-chunks.js';
 
 export interface BrokerServerInit {
@@ -44,6 +46,12 @@ export interface BrokerServerInit {
   /** How often expired chunks are swept (the first sweep runs at start). Default: hourly, or expiry/2 if shorter. */
   chunkExpiryIntervalMs?: number;
   log?: (level: 'info' | 'warn', text: string) => void;
+  /** Time and timers (protocol/platform/system-clock.ts, or a simulator's). */
+  clock: Clock;
+  /** One log line per event received, to follow a keystroke end to end (WEFT_TRACE=1 in bin/). */
+  trace?: boolean;
+  /** Test hook: serve damaged chunks (broker-chunks.ts). */
+  tamperChunks?: boolean;
 }
 
 export interface BrokerStatus {
@@ -120,12 +128,13 @@ export class BrokerServer {
   private nextChannel = 1;
   private stopping = false;
   private unhandle: (() => void) | undefined;
-  private statusTimer: NodeJS.Timeout | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  private stopStatus: (() => void) | undefined;
+  private stopExpiry: (() => void) | undefined;
   private readonly wakeups = new Set<() => void>();
   /** Channels whose reader waits for room in their publish window. */
   private readonly windowWaiters = new Map<ChannelId, () => void>();
-  private readonly tracing = process.env.WEFT_TRACE === '1';
+  private readonly tracing: boolean;
+  private readonly clock: Clock;
   private readonly peerLoops: Promise<void>[] = [];
   private readonly chunks: BrokerChunks;
 
@@ -136,12 +145,14 @@ export class BrokerServer {
     private readonly transport: Transport,
     private readonly lock: DirectoryLock,
   ) {
+    this.clock = init.clock;
+    this.tracing = init.trace ?? false;
     this.chunks = new BrokerChunks(init.dataDir, broker.limits, {
       send: (to, frame) => this.enqueue(to, frame),
       channel: (id) => this.channels.get(id)?.channel,
-      refuse: (channel, code, reason, topic) => this.apply(this.broker.refuseChunk(channel, code, reason, Date.now(), topic)),
+      refuse: (channel, code, reason, topic) => this.apply(this.broker.refuseChunk(channel, code, reason, this.clock.now(), topic)),
       log: (level, text) => this.log(level, text),
-    }, init.chunkExpiryMs !== undefined ? { expiryMs: init.chunkExpiryMs } : {});
+    }, { now: () => init.clock.now(), tamper: init.tamperChunks ?? false, ...(init.chunkExpiryMs !== undefined ? { expiryMs: init.chunkExpiryMs } : {}) });
   }
 
   static async start(init: BrokerServerInit): Promise<BrokerServer> {
@@ -169,13 +180,11 @@ export class BrokerServer {
       log('info', `loaded ${broker.topicSummaries().length} topics, ${events} records; peer key ${publicKeyToText(transport.publicKey)}`);
       await writeJsonAtomically(join(init.dataDir, 'broker.json'), { pid: process.pid, peerKey: publicKeyToText(transport.publicKey), addresses: transport.addresses(), startedAt: new Date().toISOString() });
       await server.writeStatus();
-      server.statusTimer = setInterval(() => void server.writeStatus().catch(() => {}), init.statusIntervalMs ?? 2000);
-      server.statusTimer.unref();
+      server.stopStatus = every(init.clock, init.statusIntervalMs ?? 2000, () => void server.writeStatus().catch(() => {}), true);
       for (const addr of init.peerBrokers ?? []) server.peerLoops.push(server.peerLoop(addr));
       if (init.chunkExpiryMs !== undefined) {
         void server.expireChunks();
-        server.expiryTimer = setInterval(() => void server.expireChunks(), init.chunkExpiryIntervalMs ?? Math.max(1, Math.min(HOUR_MS, init.chunkExpiryMs / 2)));
-        server.expiryTimer.unref();
+        server.stopExpiry = every(init.clock, init.chunkExpiryIntervalMs ?? Math.max(1, Math.min(HOUR_MS, init.chunkExpiryMs / 2)), () => void server.expireChunks(), true);
       }
       return server;
     } catch (err) {
@@ -227,7 +236,7 @@ export class BrokerServer {
       chunkTopics,
       chunks: chunkTopics.reduce((a, t) => a + t.chunks, 0),
       chunkBytes: chunkTopics.reduce((a, t) => a + t.bytes, 0),
-      updatedAt: new Date().toISOString(),
+      updatedAt: new Date(this.clock.now()).toISOString(),
     };
   }
 
@@ -247,14 +256,14 @@ export class BrokerServer {
     this.channels.set(id, rt);
     const who = publicKeyToText(channel.remote).slice(0, 16);
     this.log('info', `${id} connected: ${who}${peerBroker ? ' (peer broker, outbound)' : ''}`);
-    this.apply(this.broker.connect(id, Date.now(), { peerBroker }));
+    this.apply(this.broker.connect(id, this.clock.now(), { peerBroker }));
     const done = (async () => {
       try {
         for await (const frame of channel.frames()) {
           if (this.stopping) break;
           if (this.tracing) this.traceFrame(id, frame);
           try {
-            this.apply(this.broker.receive(id, frame, Date.now()));
+            this.apply(this.broker.receive(id, frame, this.clock.now()));
           } catch (err) {
             this.log('warn', `${id}: internal error on input: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
           }
@@ -273,11 +282,11 @@ export class BrokerServer {
     return done;
   }
 
-  /** With WEFT_TRACE=1: when each event arrives, to follow a keystroke end to end. */
+  /** With `trace`: when each event arrives, to follow a keystroke end to end. */
   private traceFrame(channel: ChannelId, frame: Uint8Array): void {
     try {
       const msg = decodeWire(frame);
-      if (msg.type === 'event') this.log('info', `trace broker-received ${decodeCommitEnvelope(msg.commit).id.slice(0, 12)} ${Date.now()} from ${channel}`);
+      if (msg.type === 'event') this.log('info', `trace broker-received ${decodeCommitEnvelope(msg.commit).id.slice(0, 12)} ${this.clock.now()} from ${channel}`);
     } catch {
       // the broker itself reports what does not decode
     }
@@ -333,14 +342,14 @@ export class BrokerServer {
         .append(b.topicHex, b.records)
         .then(
           () => {
-            const now = Date.now();
+            const now = this.clock.now();
             if (this.tracing) for (const r of b.records) if (r[0] === COMMIT_KIND) this.log('info', `trace broker-stored ${decodeCommitEnvelope(r).id.slice(0, 12)} ${now}`);
             for (const id of b.ids) this.apply(this.broker.stored(id, now));
             this.wakeReaders();
           },
           (err: unknown) => {
             const reason = err instanceof Error ? err.message : String(err);
-            const now = Date.now();
+            const now = this.clock.now();
             for (const id of b.ids) this.apply(this.broker.storeFailed(id, reason, now));
             this.wakeReaders();
           },
@@ -433,11 +442,11 @@ export class BrokerServer {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = (): void => {
-        clearTimeout(t);
+        cancel();
         this.wakeups.delete(wake);
         resolve();
       };
-      const t = setTimeout(wake, ms);
+      const cancel = this.clock.after(ms, wake);
       this.wakeups.add(wake);
     });
   }
@@ -455,8 +464,8 @@ export class BrokerServer {
     if (this.stopping) return;
     this.stopping = true;
     this.log('info', 'shutting down');
-    clearInterval(this.statusTimer);
-    clearInterval(this.expiryTimer);
+    this.stopStatus?.();
+    this.stopExpiry?.();
     this.unhandle?.();
     for (const w of [...this.wakeups]) w();
     this.wakeReaders();

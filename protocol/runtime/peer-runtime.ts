@@ -20,23 +20,24 @@
  *   deletes chunks no kept version of a listed file needs (peer-gc.ts); the caller runs it.
  * - Events for the UI: 'changes', 'status', 'presence', 'merged', 'log', 'transfer'.
  *
- * Test hook: `dropRate` (or WEFT_TEST_DROP=0.2 in the environment) drops that fraction
+ * Test hook: `dropRate` (bin/ sets it from WEFT_TEST_DROP=0.2) drops that fraction
  * of outgoing data frames (EVENT, ACK, WANT, PRESENCE) to exercise repair. Handshake
  * and catch-up frames are exempt: on TCP a loss is a broken connection, not a frame.
  */
-import { bytesEqual, toHex } from '../crypto/index.js';
-import { decodeCommitEnvelope, type CommitEnvelope } from '../log/commit.js';
-import type { CommitId } from '../log/ids.js';
-import { CausalMulticast, type MulticastOutput, type NeighbourRole } from '../multicast/causal-multicast.js';
-import { openPresence, PresenceError, PresenceTable, sealPresence, type PresenceEntry, type PresenceSelection } from '../multicast/presence.js';
-import { decodeWire, encodeWire, PUBSUB_PROTOCOL, type WireMessage } from '../multicast/wire.js';
-import type { ShareNode } from '../node/share-node.js';
-import { topicHex } from '../share/keys.js';
-import type { MergeResult, ReplicaChange } from '../share/replica.js';
-import type { RejectReason } from '../log/errors.js';
-import type { FrameChannel, Transport } from '../../transport/types.js';
-import type { ObjectRef } from '../chunks/index.js';
-import { MemoryChunkStore, type ChunkStore } from '../../storage/chunk-store.js';
+import { bytesEqual, toHex } from '../src/crypto/index.js';
+import { decodeCommitEnvelope, type CommitEnvelope } from '../src/log/commit.js';
+import type { CommitId } from '../src/log/ids.js';
+import { CausalMulticast, type MulticastOutput, type NeighbourRole } from '../src/multicast/causal-multicast.js';
+import { openPresence, PresenceError, PresenceTable, sealPresence, type PresenceEntry, type PresenceSelection } from '../src/multicast/presence.js';
+import { decodeWire, encodeWire, PUBSUB_PROTOCOL, type WireMessage } from '../src/multicast/wire.js';
+import type { ShareNode } from '../src/node/share-node.js';
+import { topicHex } from '../src/share/keys.js';
+import type { MergeResult, ReplicaChange } from '../src/share/replica.js';
+import type { RejectReason } from '../src/log/errors.js';
+import type { FrameChannel, Transport } from '../src/ports/transport.js';
+import type { ObjectRef } from '../src/chunks/index.js';
+import type { ChunkStore } from '../src/ports/chunk-store.js';
+import { every, type Clock, type Random } from '../src/ports/clock.js';
 import { ChunkRequester } from './chunk-transfer.js';
 import { keysAreForUs, keysMessageFor, keysToPublish } from './peer-keys.js';
 import type { PeerGarbageCollectionOptions, PeerGarbageCollectionReport } from './peer-gc.js';
@@ -66,10 +67,16 @@ export interface PeerRuntimeInit {
   /** A joiner's topics before any commit is merged (from the invitation). */
   invitationTopics?: Uint8Array[];
   gapDelayMs?: number;
-  /** Test hook: fraction of outgoing data frames to drop. Default: WEFT_TEST_DROP or 0. */
+  /** Test hook: fraction of outgoing data frames to drop. Default 0. */
   dropRate?: number;
-  /** Where binary objects' encrypted chunks live (default: in memory). */
-  chunks?: ChunkStore;
+  /** One log line per commit and stage, to follow a keystroke end to end (WEFT_TRACE=1 in bin/ and the extension). */
+  trace?: boolean;
+  /** Where binary objects' encrypted chunks live. */
+  chunks: ChunkStore;
+  /** Time and timers (protocol/platform/system-clock.ts, or a simulator's). */
+  clock: Clock;
+  /** Reconnection jitter. */
+  random: Random;
 }
 
 export interface PeerStatus {
@@ -135,30 +142,36 @@ export class PeerRuntime {
   private readonly dropRate: number;
   private readonly name: string;
   private work: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private cancelTimer: (() => void) | undefined;
   private timerAt = Infinity;
-  private refresh: NodeJS.Timeout | undefined;
-  private keyRetry: NodeJS.Timeout | undefined;
+  private stopRefresh: (() => void) | undefined;
+  private stopKeyRetry: (() => void) | undefined;
   private stopped = false;
   private linkSeq = 0;
   /** Bytes of every frame received (for benchmarks and status). */
   bytesReceived = 0;
   private topicsKey = '';
   private keysPublished = new Set<string>();
-  private presenceCounter = Date.now();
+  private presenceCounter: number;
   private myPresence: { file: string; selections: PresenceSelection[] } = { file: '', selections: [] };
   private readonly sleepers = new Set<() => void>();
   private readonly objects: PeerObjects;
 
   constructor(init: PeerRuntimeInit) {
     this.node = init.node;
+    this.clock = init.clock;
+    this.random = init.random;
+    this.presenceCounter = init.clock.now();
     this.objects = new PeerObjects({
       replica: init.node.replica,
-      store: init.chunks ?? new MemoryChunkStore(),
+      store: init.chunks,
       links: () => this.links.values(),
       emit: (e) => this.emit('transfer', e),
       log: (line) => this.log(line),
       sleep: (ms) => this.sleep(ms),
+      now: () => this.clock.now(),
       stopped: () => this.stopped,
     });
     this.transport = init.transport;
@@ -168,9 +181,8 @@ export class PeerRuntime {
     this.addresses = [...byAddr.values()];
     this.invitationTopics = init.invitationTopics ?? [];
     this.name = init.name ?? 'peer';
-    this.tracing = process.env.WEFT_TRACE === '1';
-    const envDrop = Number(process.env.WEFT_TEST_DROP ?? 0);
-    this.dropRate = init.dropRate ?? (Number.isFinite(envDrop) ? envDrop : 0);
+    this.tracing = init.trace ?? false;
+    this.dropRate = init.dropRate ?? 0;
     const replica = this.node.replica;
     this.mc = new CausalMulticast({ replica, topics: () => this.topics(), ...(init.gapDelayMs !== undefined ? { gapDelayMs: init.gapDelayMs } : {}) });
     this.topicsKey = this.topics().map(toHex).join();
@@ -221,9 +233,9 @@ export class PeerRuntime {
     this.emit('refused', refused);
   }
 
-  /** With WEFT_TRACE=1: one log line per commit and stage, to follow a keystroke end to end. */
+  /** With `trace`: one log line per commit and stage, to follow a keystroke end to end. */
   private trace(stage: string, id: CommitId): void {
-    if (this.tracing) this.log(`trace ${stage} ${id.slice(0, 12)} ${Date.now()}`);
+    if (this.tracing) this.log(`trace ${stage} ${id.slice(0, 12)} ${this.clock.now()}`);
   }
 
   /** Serves incoming channels and starts dialling. The transport must be started. */
@@ -232,18 +244,21 @@ export class PeerRuntime {
       void this.attach(ch, undefined);
     });
     for (const a of this.addresses) void this.keepConnected(a);
-    this.refresh = setInterval(() => this.enqueue(async () => this.refreshPresence()), PRESENCE_REFRESH_MS);
-    this.refresh.unref?.();
+    this.stopRefresh = every(this.clock, PRESENCE_REFRESH_MS, () => void this.enqueue(async () => this.refreshPresence()), true);
     // A joiner asks again until some neighbour (or a broker, once the granter published) has its keys.
-    this.keyRetry = setInterval(() => {
-      if (this.hasKeys()) {
-        clearInterval(this.keyRetry);
-        return;
-      }
-      const topic = this.topics()[0];
-      if (topic) for (const l of this.links.values()) this.sendRaw(l, { type: 'keyreq', topic, member: this.node.replica.me.publicKey });
-    }, KEYREQ_RETRY_MS);
-    this.keyRetry.unref?.();
+    this.stopKeyRetry = every(
+      this.clock,
+      KEYREQ_RETRY_MS,
+      () => {
+        if (this.hasKeys()) {
+          this.stopKeyRetry?.();
+          return;
+        }
+        const topic = this.topics()[0];
+        if (topic) for (const l of this.links.values()) this.sendRaw(l, { type: 'keyreq', topic, member: this.node.replica.me.publicKey });
+      },
+      true,
+    );
   }
 
   /** Says goodbye (presence 'leaving'), closes every channel. Does not stop the transport. */
@@ -251,9 +266,9 @@ export class PeerRuntime {
     if (this.stopped) return;
     await this.enqueue(async () => this.sendPresence(true));
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.refresh) clearInterval(this.refresh);
-    if (this.keyRetry) clearInterval(this.keyRetry);
+    this.cancelTimer?.();
+    this.stopRefresh?.();
+    this.stopKeyRetry?.();
     for (const wake of this.sleepers) wake();
     await this.work;
     await Promise.all([...this.links.values()].map((l) => l.channel.close().catch(() => undefined)));
@@ -280,7 +295,7 @@ export class PeerRuntime {
       const envs = await this.node.commitAll();
       for (const env of envs) {
         this.trace('stored', env.id);
-        await this.handle(this.mc.localCommit(env.bytes, Date.now()));
+        await this.handle(this.mc.localCommit(env.bytes, this.clock.now()));
         this.trace('sent', env.id);
       }
       if (envs.length) this.afterStateChange();
@@ -366,11 +381,11 @@ export class PeerRuntime {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(t);
+        cancel();
         this.sleepers.delete(done);
         resolve();
       };
-      const t = setTimeout(done, ms);
+      const cancel = this.clock.after(ms, done);
       this.sleepers.add(done);
     });
   }
@@ -401,7 +416,7 @@ export class PeerRuntime {
         if (!this.stopped) this.log(`cannot reach ${a.role} ${a.addr}: ${message(err)} (retrying in ${backoff} ms)`);
       }
       if (this.stopped) return;
-      await this.sleep(backoff + Math.floor(Math.random() * 200));
+      await this.sleep(backoff + Math.floor(this.random() * 200));
       backoff = Math.min(backoff * 2, 10_000);
     }
   }
@@ -460,8 +475,8 @@ export class PeerRuntime {
       if (!sub.topics.some((t) => ours.has(toHex(t)))) return;
     }
     link.joined = true;
-    await this.handle(this.mc.connected(link.id, link.role, Date.now()));
-    if (link.subscribe) await this.handle(this.mc.receive(link.id, link.subscribe, Date.now()));
+    await this.handle(this.mc.connected(link.id, link.role, this.clock.now()));
+    if (link.subscribe) await this.handle(this.mc.receive(link.id, link.subscribe, this.clock.now()));
     if (link.role === 'broker') {
       this.publishKeys(link, true);
       void this.objects.brokerJoined(link).catch((err: unknown) => this.log(`could not offer chunks to ${link.id}: ${message(err)}`));
@@ -487,11 +502,11 @@ export class PeerRuntime {
       return;
     }
     if (msg.type === 'subscribe') link.subscribe = msg;
-    const out = this.mc.receive(link.id, msg, Date.now());
+    const out = this.mc.receive(link.id, msg, this.clock.now());
     await this.handle(out);
     // A sync message without commits (e.g. the peer's final heads) can finish a session:
     // poll it too (handle() only polls after merging deliveries), or it stays "syncing".
-    if (msg.type === 'sync' && out.deliver.length === 0) await this.handle(this.mc.merged(Date.now()));
+    if (msg.type === 'sync' && out.deliver.length === 0) await this.handle(this.mc.merged(this.clock.now()));
   }
 
   // ---------------------------------------------------------------- outputs
@@ -507,7 +522,7 @@ export class PeerRuntime {
 
   private sendRaw(link: Link, msg: WireMessage): void {
     if (link.channel.closed) return;
-    if (this.dropRate > 0 && (msg.type === 'event' || msg.type === 'ack' || msg.type === 'want' || msg.type === 'presence') && Math.random() < this.dropRate) return;
+    if (this.dropRate > 0 && (msg.type === 'event' || msg.type === 'ack' || msg.type === 'want' || msg.type === 'presence') && this.random() < this.dropRate) return;
     link.channel.send(encodeWire(msg)).catch(() => undefined);
   }
 
@@ -545,20 +560,20 @@ export class PeerRuntime {
       }
       if (merged.length) this.emit('merged', merged);
       this.afterStateChange();
-      await this.handle(this.mc.merged(Date.now()));
+      await this.handle(this.mc.merged(this.clock.now()));
     }
     this.schedule(out.nextTickAt);
   }
 
   private schedule(at: number | undefined): void {
     if (at === undefined || this.stopped || at >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelTimer?.();
     this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    this.cancelTimer = this.clock.after(Math.max(0, at - this.clock.now()), () => {
+      this.cancelTimer = undefined;
       this.timerAt = Infinity;
-      void this.enqueue(() => this.handle(this.mc.tick(Date.now())));
-    }, Math.max(0, at - Date.now()));
+      void this.enqueue(() => this.handle(this.mc.tick(this.clock.now())));
+    });
   }
 
   /** After merges or commits: subscribe to new topics, publish keys of new members. */
@@ -566,7 +581,7 @@ export class PeerRuntime {
     const key = this.topics().map(toHex).join();
     if (key !== this.topicsKey) {
       this.topicsKey = key;
-      void this.handle(this.mc.resubscribe(Date.now()));
+      void this.handle(this.mc.resubscribe(this.clock.now()));
     }
     for (const l of this.links.values()) if (l.joined && l.role === 'broker') this.publishKeys(l, false);
     this.emitStatus();
@@ -613,7 +628,7 @@ export class PeerRuntime {
     try {
       const p = openPresence(payload, topic, epoch.key, (h) => replica.members().has(h));
       if (toHex(p.member) === this.meHex) return;
-      if (this.presenceTable.apply(p, Date.now())) this.emit('presence', this.presenceTable.list());
+      if (this.presenceTable.apply(p, this.clock.now())) this.emit('presence', this.presenceTable.list());
     } catch (err) {
       if (err instanceof PresenceError) this.log(`dropped presence: ${err.message}`);
       else throw err;
@@ -632,12 +647,12 @@ export class PeerRuntime {
       replica.me,
       epoch,
     );
-    return this.handle(this.mc.localPresence(topic, payload, Date.now()));
+    return this.handle(this.mc.localPresence(topic, payload, this.clock.now()));
   }
 
   private refreshPresence(): void {
     void this.sendPresence(false);
-    if (this.presenceTable.expire(Date.now()).length) this.emit('presence', this.presenceTable.list());
+    if (this.presenceTable.expire(this.clock.now()).length) this.emit('presence', this.presenceTable.list());
   }
 }
 

@@ -5,7 +5,7 @@
  * - storeObject: content-defined chunks, convergent encryption with the share's
  *   convergence secret, a Merkle tree (chunks/object-writer.ts), stored in the local
  *   ChunkStore. The object is then offered to every broker (below).
- * - fetchObject: ChunkFetcher (through storage/chunk-fetch.ts) over every link that has
+ * - fetchObject: ChunkFetcher (through chunk-fetch.ts) over every link that has
  *   said HELLO (brokers and peers): many chunks in flight, every chunk checked against
  *   its id (a tampered one is rejected and asked of another source), progress reported.
  *   When a round ends incomplete (sources lacked chunks or went away), it waits and
@@ -32,13 +32,13 @@ import {
   type FetchProgress,
   type ObjectRef,
   type SourceId,
-} from '../chunks/index.js';
-import { fromHex, sign, toHex } from '../crypto/index.js';
-import { chunkOfferSignedBytes, encodeWire, MAX_WANT } from '../multicast/wire.js';
-import type { ShareReplica } from '../share/replica.js';
-import type { FrameChannel } from '../../transport/types.js';
-import type { ChunkStore } from '../../storage/chunk-store.js';
-import { fetchObject, type ChunkSource } from '../../storage/chunk-fetch.js';
+} from '../src/chunks/index.js';
+import { fromHex, sign, toHex } from '../src/crypto/index.js';
+import { chunkOfferSignedBytes, encodeWire, MAX_WANT } from '../src/multicast/wire.js';
+import type { ShareReplica } from '../src/share/replica.js';
+import type { FrameChannel } from '../src/ports/transport.js';
+import type { ChunkStore } from '../src/ports/chunk-store.js';
+import { fetchObject, type ChunkSource } from './chunk-fetch.js';
 import { answerChunkWant, ChunkRequester } from './chunk-transfer.js';
 import { ShareKeysMissingError } from './share-keys-missing.js';
 import { collectShareGarbage, type PeerGarbageCollectionOptions, type PeerGarbageCollectionReport } from './peer-gc.js';
@@ -105,6 +105,8 @@ export interface PeerObjectsComponents {
   emit(e: TransferEvent): void;
   log(line: string): void;
   sleep(ms: number): Promise<void>;
+  /** Milliseconds since the epoch (the runtime's clock). */
+  now(): number;
   stopped(): boolean;
 }
 
@@ -209,14 +211,14 @@ export class PeerObjects {
 
   /** Makes every chunk of `ref` local, fetching from the links. See the file comment. */
   async fetchObject(ref: ObjectRef, opts: FetchObjectOptions = {}): Promise<ObjectFetchReport> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+    const deadline = this.c.now() + (opts.timeoutMs ?? 120_000);
     let rejected = 0;
     let chunksFetched = 0;
     let bytesFetched = 0;
     let lastEmit = 0;
     const onProgress = (p: FetchProgress) => {
       opts.onProgress?.(p);
-      const now = Date.now();
+      const now = this.c.now();
       if (now - lastEmit >= 100) {
         lastEmit = now;
         this.c.emit({ direction: 'download', object: ref.id, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, done: false });
@@ -237,7 +239,7 @@ export class PeerObjects {
         return report;
       }
       if (r.corrupt.length > 0) throw new CorruptObjectError(`object ${ref.id.slice(0, 16)}…: ${r.corrupt.length} tree node(s) do not open with their keys: the reference is wrong`);
-      if (Date.now() >= deadline) throw new ObjectUnavailableError(r.unavailable.length, report);
+      if (this.c.now() >= deadline) throw new ObjectUnavailableError(r.unavailable.length, report);
       await this.c.sleep(sources.size === 0 ? 250 : 1000);
     }
   }
@@ -249,7 +251,7 @@ export class PeerObjects {
    */
   collectGarbage(opts: PeerGarbageCollectionOptions = {}): Promise<PeerGarbageCollectionReport> {
     const run = this.collecting.catch(() => undefined).then(async () => {
-      const report = await collectShareGarbage(this.c.replica, this.c.store, opts);
+      const report = await collectShareGarbage(this.c.replica, this.c.store, { now: this.c.now(), ...opts });
       if (report.deleted > 0) for (const [id] of this.uploads) if (!(await this.c.store.has(id))) this.uploads.delete(id);
       return report;
     });

@@ -22,10 +22,9 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BrokerServer, type BrokerStatus } from '../protocol/runtime/broker-server.js';
+import { NodeBroker, type BrokerStatusFile } from '../protocol/platform/node-broker.js';
 import type { BrokerLimits, TopicPolicy } from '../protocol/src/broker/index.js';
 import { fromHex } from '../protocol/src/crypto/index.js';
-import { systemClock } from '../protocol/platform/system-clock.js';
 
 const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]... [--peer-broker ADDR]...
                    [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
@@ -158,7 +157,7 @@ async function run(args: string[]): Promise<number> {
   const dataDir = resolve(values.data ?? file.dataDir ?? DEFAULT_DATA);
   const chunkExpiryMs = chunkExpiry(values['chunk-expiry-days'] ?? file.chunkExpiryDays);
 
-  const server = await BrokerServer.start({
+  const server = await NodeBroker.start({
     dataDir,
     listen: values.listen ?? file.listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
     peerBrokers: values['peer-broker'] ?? file.peerBrokers ?? [],
@@ -168,7 +167,6 @@ async function run(args: string[]): Promise<number> {
     ...(maxFrameBytes ? { maxFrameBytes } : {}),
     ...(chunkExpiryMs !== undefined ? { chunkExpiryMs } : {}),
     log: stamp,
-    clock: systemClock,
     trace: process.env.WEFT_TRACE === '1',
     tamperChunks: process.env.WEFT_TEST_TAMPER_CHUNKS === '1',
   });
@@ -214,9 +212,9 @@ async function status(args: string[]): Promise<number> {
     pid = undefined;
   }
   const running = pid !== undefined && Number.isSafeInteger(pid) && pid > 0 && processAlive(pid);
-  let st: BrokerStatus | undefined;
+  let st: BrokerStatusFile | undefined;
   try {
-    st = JSON.parse(await readFile(join(dataDir, 'status.json'), 'utf8')) as BrokerStatus;
+    st = JSON.parse(await readFile(join(dataDir, 'status.json'), 'utf8')) as BrokerStatusFile;
   } catch {
     st = undefined;
   }

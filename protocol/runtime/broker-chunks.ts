@@ -2,8 +2,8 @@
  * The broker's chunk stores and chunk traffic (binary files' encrypted chunks). The
  * broker only ever holds ciphertext and ids: it cannot open a chunk or a commit.
  *
- *   <data>/chunks/<topic hex>/   one PackChunkStore per topic, durable (one fdatasync per
- *                                batch of writes), opened on start or on first upload
+ * One chunk store per topic (a TopicChunkShelf: on disk, protocol/storage/topic-chunk-shelf.ts),
+ * opened on start or on first upload.
  *
  * Upload (a writer pushes the chunks of objects it committed):
  *   peer -> CHUNKOFFER topic, ids, topic signature (checked by the sans-I/O Broker)
@@ -27,14 +27,12 @@
  * Test hook: `tamper` (bin/ sets it from WEFT_TEST_TAMPER_CHUNKS=1) makes this broker flip one
  * byte of every chunk it serves (a hostile source for the process tests).
  */
-import { join } from 'node:path';
-import { mkdir, readdir } from 'node:fs/promises';
 import { TamperedChunkError, type ChunkId } from '../src/chunks/index.js';
 import { fromHex, toHex } from '../src/crypto/index.js';
 import { encodeWire, type WireErrorCode } from '../src/multicast/wire.js';
 import type { BrokerLimits, ChannelId, ChunkWork } from '../src/broker/index.js';
 import type { FrameChannel } from '../src/ports/transport.js';
-import { PackChunkStore } from '../storage/chunk-store-pack.js';
+import type { TopicChunkShelf, TopicChunkStore } from '../src/ports/broker-storage.js';
 import { collectGarbage } from './chunk-gc.js';
 import { answerChunkWant } from './chunk-transfer.js';
 
@@ -105,8 +103,8 @@ export interface ChunkExpiryReport {
 }
 
 export class BrokerChunks {
-  private readonly stores = new Map<string, PackChunkStore>();
-  private readonly opening = new Map<string, Promise<PackChunkStore>>();
+  private readonly stores = new Map<string, TopicChunkStore>();
+  private readonly opening = new Map<string, Promise<TopicChunkStore>>();
   /** Stored plus reserved (being written) chunk bytes per topic. */
   private readonly used = new Map<string, number>();
   private readonly chunkCount = new Map<string, number>();
@@ -116,7 +114,7 @@ export class BrokerChunks {
   private readonly now: () => number;
 
   constructor(
-    private readonly dataDir: string,
+    private readonly shelf: TopicChunkShelf,
     private readonly limits: Pick<BrokerLimits, 'topicChunkQuotaBytes' | 'maxChunkBytes' | 'maxTopics'>,
     private readonly io: BrokerChunksIO,
     private readonly options: BrokerChunksOptions,
@@ -124,14 +122,9 @@ export class BrokerChunks {
     this.now = options.now;
   }
 
-  private get dir(): string {
-    return join(this.dataDir, 'chunks');
-  }
-
   /** Opens every stored topic's chunk store. */
   async open(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    for (const name of (await readdir(this.dir)).sort()) if (TOPIC_DIR.test(name)) await this.storeFor(name);
+    for (const topicHex of await this.shelf.stored()) await this.storeFor(topicHex);
     if (this.options.tamper) this.io.log('warn', 'WEFT_TEST_TAMPER_CHUNKS=1: serving damaged chunks (test hook)');
   }
 
@@ -209,7 +202,7 @@ export class BrokerChunks {
 
   private async runOffer(channel: ChannelId, ch: ChannelChunks, work: Extract<ChunkWork, { kind: 'offer' }>): Promise<void> {
     const offer: Offer = { topic: work.topic, topicHex: work.topicHex, ids: work.ids, held: [], puts: [], refused: false };
-    let store: PackChunkStore;
+    let store: TopicChunkStore;
     try {
       store = await this.storeFor(work.topicHex);
     } catch (err) {
@@ -291,7 +284,7 @@ export class BrokerChunks {
   private async serve(channel: ChannelId, ids: Uint8Array[], topicHexes: string[]): Promise<void> {
     const ch = this.io.channel(channel);
     if (!ch) return;
-    const stores = topicHexes.map((h) => this.stores.get(h)).filter((s): s is PackChunkStore => s !== undefined);
+    const stores = topicHexes.map((h) => this.stores.get(h)).filter((s): s is TopicChunkStore => s !== undefined);
     const get = async (id: ChunkId): Promise<Uint8Array | undefined> => {
       for (const s of stores) {
         const b = await s.get(id);
@@ -315,7 +308,7 @@ export class BrokerChunks {
     return ch;
   }
 
-  private storeFor(topicHex: string): Promise<PackChunkStore> {
+  private storeFor(topicHex: string): Promise<TopicChunkStore> {
     const have = this.stores.get(topicHex);
     if (have) return Promise.resolve(have);
     let p = this.opening.get(topicHex);
@@ -324,7 +317,7 @@ export class BrokerChunks {
         if (this.closed) throw new Error('the broker is stopping');
         if (!TOPIC_DIR.test(topicHex)) throw new RangeError(`not a topic: ${topicHex}`);
         if (this.stores.size >= this.limits.maxTopics) throw new Error(`this broker already stores chunks of its maximum of ${this.limits.maxTopics} topics`);
-        const store = await PackChunkStore.open(join(this.dir, topicHex), { durable: true, now: this.now });
+        const store = await this.shelf.open(topicHex);
         const st = await store.stats();
         this.used.set(topicHex, st.bytes);
         this.chunkCount.set(topicHex, st.chunks);

@@ -1,14 +1,7 @@
 /**
- * The broker's I/O runtime: drives the sans-I/O Broker (protocol/src/broker/) over the
- * transport (TCP + WebSockets), the disk (BrokerStore), timers and logs.
- *
- * Data directory:
- *   <data>/identity      the broker's Ed25519 seed (hex, mode 0600), created on first start
- *   <data>/LOCK          pid of the running broker (one broker per data directory)
- *   <data>/broker.json   written at start: pid, peer key, listen addresses
- *   <data>/status.json   rewritten every few seconds: topics, events, bytes, clients
- *   <data>/topics/<hex>/ one crash-safe log per topic (protocol/storage/broker-store.ts)
- *   <data>/chunks/<hex>/ the topic's encrypted chunks (broker-chunks.ts)
+ * The broker's runtime: drives the sans-I/O Broker (protocol/src/broker/) over a
+ * Transport, its event store and chunk shelf, and a Clock — all given to it (on Node,
+ * protocol/platform/node-broker.ts wires libp2p and the data directory).
  *
  * Each channel has a write queue; a reader that lets more than maxQueuedBytes pile up
  * is closed, so a slow client cannot stall others or grow memory without bound.
@@ -17,30 +10,28 @@
  * pushes back on the sender) until a store completes.
  * Peer brokers are dialled with exponential backoff (0.5 s .. 30 s) until stop().
  */
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createTransport } from '../transport/index.js';
 import type { FrameChannel, Transport } from '../src/ports/transport.js';
-import { BrokerStore } from '../storage/broker-store.js';
-import { DirectoryLock } from '../storage/file-lock.js';
+import type { BrokerEventStore, TopicChunkShelf } from '../src/ports/broker-storage.js';
 import { Broker, type BrokerLimits, type BrokerOutput, type ChannelId, type TopicPolicy } from '../src/broker/index.js';
-import { fromHex, publicKeyToText, randomBytes, toHex } from '../src/crypto/index.js';
+import { fromHex, publicKeyToText } from '../src/crypto/index.js';
 import { decodeWire, PUBSUB_PROTOCOL } from '../src/multicast/wire.js';
 import { every, type Clock } from '../src/ports/clock.js';
 import { COMMIT_KIND, decodeCommitEnvelope } from '../src/log/commit.js';
 import { BrokerChunks, type ChunkTopicSummary } from './broker-chunks.js';
 
 export interface BrokerServerInit {
-  dataDir: string;
-  listen?: string[];
+  /** The broker's transport, not started yet (start() starts it, stop() stops it). */
+  transport: Transport;
+  /** Its events, one durable log per topic. */
+  events: BrokerEventStore;
+  /** Its chunk stores, one per topic. */
+  chunkShelf: TopicChunkShelf;
   peerBrokers?: string[];
   policy?: TopicPolicy;
   allowlist?: Uint8Array[];
   limits?: Partial<BrokerLimits>;
-  maxFrameBytes?: number;
   /** Outgoing bytes queued for one slow reader before its connection is closed. Default 64 MiB. */
   maxQueuedBytes?: number;
-  statusIntervalMs?: number;
   /** Delete chunks nobody stored or offered for this long (broker-chunks.ts). Default: keep forever. */
   chunkExpiryMs?: number;
   /** How often expired chunks are swept (the first sweep runs at start). Default: hourly, or expiry/2 if shorter. */
@@ -56,7 +47,6 @@ export interface BrokerServerInit {
 
 export interface BrokerStatus {
   running: boolean;
-  pid: number;
   peerKey: string;
   addresses: string[];
   policy: TopicPolicy;
@@ -89,31 +79,7 @@ interface TopicBatch {
   readonly records: Uint8Array[];
 }
 
-const IDENTITY_FILE = 'identity';
 const HOUR_MS = 60 * 60 * 1000;
-
-/** Reads the broker's identity seed, creating it (0600) on first use. */
-export async function loadOrCreateIdentity(dataDir: string): Promise<Uint8Array> {
-  const path = join(dataDir, IDENTITY_FILE);
-  try {
-    const text = (await readFile(path, 'utf8')).trim();
-    const seed = fromHex(text);
-    if (seed.length !== 32) throw new Error(`${path} does not hold a 32-byte hex seed`);
-    return seed;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const seed = randomBytes(32);
-  await writeFile(path, `${toHex(seed)}\n`, { mode: 0o600, flag: 'wx' });
-  await chmod(path, 0o600);
-  return seed;
-}
-
-async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-  await rename(tmp, path);
-}
 
 export class BrokerServer {
   private readonly channels = new Map<ChannelId, ChannelRuntime>();
@@ -128,7 +94,6 @@ export class BrokerServer {
   private nextChannel = 1;
   private stopping = false;
   private unhandle: (() => void) | undefined;
-  private stopStatus: (() => void) | undefined;
   private stopExpiry: (() => void) | undefined;
   private readonly wakeups = new Set<() => void>();
   /** Channels whose reader waits for room in their publish window. */
@@ -138,16 +103,16 @@ export class BrokerServer {
   private readonly peerLoops: Promise<void>[] = [];
   private readonly chunks: BrokerChunks;
 
+  private readonly transport: Transport;
+
   private constructor(
     private readonly init: BrokerServerInit,
     private readonly broker: Broker,
-    private readonly store: BrokerStore,
-    private readonly transport: Transport,
-    private readonly lock: DirectoryLock,
   ) {
+    this.transport = init.transport;
     this.clock = init.clock;
     this.tracing = init.trace ?? false;
-    this.chunks = new BrokerChunks(init.dataDir, broker.limits, {
+    this.chunks = new BrokerChunks(init.chunkShelf, broker.limits, {
       send: (to, frame) => this.enqueue(to, frame),
       channel: (id) => this.channels.get(id)?.channel,
       refuse: (channel, code, reason, topic) => this.apply(this.broker.refuseChunk(channel, code, reason, this.clock.now(), topic)),
@@ -155,32 +120,22 @@ export class BrokerServer {
     }, { now: () => init.clock.now(), tamper: init.tamperChunks ?? false, ...(init.chunkExpiryMs !== undefined ? { expiryMs: init.chunkExpiryMs } : {}) });
   }
 
+  /** Loads the stored topics, opens the chunk stores, starts the transport and the peer-broker links. */
   static async start(init: BrokerServerInit): Promise<BrokerServer> {
     const log = init.log ?? (() => {});
-    await mkdir(init.dataDir, { recursive: true });
-    const lock = await DirectoryLock.acquire(init.dataDir);
-    let store: BrokerStore | undefined;
-    let started: BrokerServer | undefined;
+    const broker = new Broker({ policy: init.policy ?? 'open', allowlist: init.allowlist ?? [], limits: init.limits ?? {} });
+    const server = new BrokerServer(init, broker);
     try {
-      const seed = await loadOrCreateIdentity(init.dataDir);
-      const broker = new Broker({ policy: init.policy ?? 'open', allowlist: init.allowlist ?? [], limits: init.limits ?? {} });
-      store = new BrokerStore(init.dataDir, { maxRecordBytes: Math.max(broker.limits.maxEventBytes, 1 << 20) * 2 });
       let events = 0;
-      for (const t of await store.open()) {
+      for (const t of await init.events.open()) {
         if (t.recovered) log('warn', `topic ${t.topicHex.slice(0, 16)}: cut a torn tail of ${t.recovered.truncatedBytes} bytes (${t.recovered.reason})`);
         events += broker.load(fromHex(t.topicHex), t.records);
       }
-      const transport = createTransport({ identitySeed: seed, listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'], ...(init.maxFrameBytes ? { maxFrameBytes: init.maxFrameBytes } : {}) });
-      const server = new BrokerServer(init, broker, store, transport, lock);
-      started = server;
       await server.chunks.open();
-      server.unhandle = transport.handle(PUBSUB_PROTOCOL, (ch) => server.accept(ch, false));
-      transport.on('channel:error', (info) => log('warn', `channel from ${publicKeyToText(info.remote).slice(0, 16)} closed: ${info.error.message}`));
-      await transport.start();
-      log('info', `loaded ${broker.topicSummaries().length} topics, ${events} records; peer key ${publicKeyToText(transport.publicKey)}`);
-      await writeJsonAtomically(join(init.dataDir, 'broker.json'), { pid: process.pid, peerKey: publicKeyToText(transport.publicKey), addresses: transport.addresses(), startedAt: new Date().toISOString() });
-      await server.writeStatus();
-      server.stopStatus = every(init.clock, init.statusIntervalMs ?? 2000, () => void server.writeStatus().catch(() => {}), true);
+      server.unhandle = init.transport.handle(PUBSUB_PROTOCOL, (ch) => server.accept(ch, false));
+      init.transport.on('channel:error', (info) => log('warn', `channel from ${publicKeyToText(info.remote).slice(0, 16)} closed: ${info.error.message}`));
+      await init.transport.start();
+      log('info', `loaded ${broker.topicSummaries().length} topics, ${events} records; peer key ${publicKeyToText(init.transport.publicKey)}`);
       for (const addr of init.peerBrokers ?? []) server.peerLoops.push(server.peerLoop(addr));
       if (init.chunkExpiryMs !== undefined) {
         void server.expireChunks();
@@ -188,9 +143,9 @@ export class BrokerServer {
       }
       return server;
     } catch (err) {
-      await store?.close().catch(() => {});
-      await started?.chunks.close().catch(() => {});
-      await lock.release();
+      await init.transport.stop().catch(() => {});
+      await init.events.close().catch(() => {});
+      await server.chunks.close().catch(() => {});
       throw err;
     }
   }
@@ -224,7 +179,6 @@ export class BrokerServer {
     const chunkTopics = this.chunks.summaries();
     return {
       running: !this.stopping,
-      pid: process.pid,
       peerKey: publicKeyToText(this.transport.publicKey),
       addresses: this.transport.addresses(),
       policy: this.broker.policy,
@@ -238,10 +192,6 @@ export class BrokerServer {
       chunkBytes: chunkTopics.reduce((a, t) => a + t.bytes, 0),
       updatedAt: new Date(this.clock.now()).toISOString(),
     };
-  }
-
-  private async writeStatus(): Promise<void> {
-    await writeJsonAtomically(join(this.init.dataDir, 'status.json'), this.status());
   }
 
   // ---- channels ----
@@ -338,7 +288,7 @@ export class BrokerServer {
     const batches = [...this.storeBatches.values()];
     this.storeBatches.clear();
     for (const b of batches) {
-      const p = this.store
+      const p = this.init.events
         .append(b.topicHex, b.records)
         .then(
           () => {
@@ -464,7 +414,6 @@ export class BrokerServer {
     if (this.stopping) return;
     this.stopping = true;
     this.log('info', 'shutting down');
-    this.stopStatus?.();
     this.stopExpiry?.();
     this.unhandle?.();
     for (const w of [...this.wakeups]) w();
@@ -474,10 +423,8 @@ export class BrokerServer {
     await this.transport.stop().catch(() => {});
     await Promise.allSettled(this.peerLoops);
     await this.settleStores();
-    await this.store.close();
+    await this.init.events.close();
     await this.chunks.close();
-    await this.writeStatus().catch(() => {});
-    await this.lock.release();
     this.log('info', 'stopped');
   }
 }

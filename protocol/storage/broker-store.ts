@@ -12,17 +12,11 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileLogStore } from './file-log-store.js';
-import type { RecoveryReport } from '../src/ports/log-store.js';
+import type { BrokerEventStore, LoadedTopic } from '../src/ports/broker-storage.js';
 
 const TOPIC_DIR = /^[0-9a-f]{64}$/;
 
-export interface LoadedTopic {
-  readonly topicHex: string;
-  readonly records: Uint8Array[];
-  readonly recovered?: RecoveryReport;
-}
-
-export class BrokerStore {
+export class BrokerStore implements BrokerEventStore {
   private readonly stores = new Map<string, FileLogStore>();
   private readonly opening = new Map<string, Promise<FileLogStore>>();
   private closed = false;

@@ -19,6 +19,7 @@ import { BrokerChunks } from '../../protocol/runtime/broker-chunks.js';
 import { PackChunkStore } from '../../protocol/storage/chunk-store-pack.js';
 import { killAll, removeDir, startBroker, tempDir, WireClient, isType } from './broker-helpers.js';
 import { waitUntil } from './peer-procs.js';
+import { PackTopicChunkShelf } from '../../protocol/storage/topic-chunk-shelf.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const keys = convergenceKeys(randomBytes(32));
@@ -63,7 +64,7 @@ describe('net/broker chunk expiry', function () {
     await seed(dir, topicHex, clock, offered, forgotten);
 
     const sent: WireMessage[] = [];
-    const chunks = new BrokerChunks(dir, DEFAULT_BROKER_LIMITS, {
+    const chunks = new BrokerChunks(new PackTopicChunkShelf(join(dir, 'chunks'), () => clock), DEFAULT_BROKER_LIMITS, {
       send: (_to, frame) => sent.push(decodeWire(frame)),
       channel: () => undefined,
       refuse: (_c, code, reason) => assert.fail(`refused: ${code} ${reason}`),

@@ -234,7 +234,10 @@ export class FolderMirror {
       return;
     }
     this.toldRevoked = false;
-    let full = this.fullPending;
+    // A joiner's first pass with keys looks at every file already in the folder (a pass
+    // targeted at the files the share just brought would leave the others for later,
+    // when they would no longer count as the joiner's: issue 27's order of who goes beside).
+    let full = this.fullPending || (this.text.joining && this.init.replica.myRole() !== undefined);
     const paths = this.dirtyPaths;
     const files = this.dirtyFiles;
     this.fullPending = false;

@@ -51,6 +51,13 @@ describe('architecture', () => {
     }
   });
 
+  it('only protocol/src/crypto/ imports @noble (crypto has one door)', () => {
+    for (const f of files) {
+      if (moduleOf(f) === 'src/crypto') continue;
+      for (const spec of importsOf(f)) assert.ok(!spec.startsWith('@noble/'), `${relative(root, f)} imports ${spec}`);
+    }
+  });
+
   it('protocol modules form no import cycle', () => {
     const edges = new Map<string, Set<string>>();
     for (const f of files) {

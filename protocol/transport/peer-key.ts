@@ -4,10 +4,10 @@
  * that inlines the Ed25519 public key) and our 32-byte public key name the same
  * thing, and Noise's authentication of the peer id authenticates the Weft key.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { privateKeyFromRaw, publicKeyFromRaw } from '@libp2p/crypto/keys';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import type { PeerId, PrivateKey } from '@libp2p/interface';
+import { signingKeyPairFromSeed } from '../src/crypto/index.js';
 import { InvalidPeerKeyError } from '../src/ports/transport-errors.js';
 
 export const ED25519_KEY_BYTES = 32;
@@ -22,7 +22,7 @@ export function identityFromSeed(seed: Uint8Array): NodeIdentity {
   if (!(seed instanceof Uint8Array) || seed.byteLength !== ED25519_KEY_BYTES) {
     throw new InvalidPeerKeyError(`identitySeed must be ${ED25519_KEY_BYTES} bytes`);
   }
-  const publicKey = ed25519.getPublicKey(seed);
+  const { publicKey } = signingKeyPairFromSeed(seed);
   // libp2p's raw Ed25519 private key is seed || public key (64 bytes)
   const raw = new Uint8Array(64);
   raw.set(seed, 0);

@@ -26,7 +26,7 @@
  * same calls on the same clock give the same run.
  */
 import { ChannelResetError, DialError, InvalidPeerKeyError } from '../src/ports/transport-errors.js';
-import { DEFAULT_MAX_FRAME_BYTES, checkFrameLimit } from '../transport/frame-codec.js';
+import { DEFAULT_MAX_FRAME_BYTES, checkFrameLimit } from '../src/ports/frame-limits.js';
 import type { Clock } from '../src/ports/clock.js';
 import { MemoryChannel, createChannelPair, type ChannelEndInit } from './memory-channel.js';
 import { MemoryTransport } from './memory-transport.js';

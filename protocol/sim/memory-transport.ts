@@ -11,7 +11,7 @@ import {
   TransportError,
   TransportStateError,
 } from '../src/ports/transport-errors.js';
-import { checkProtocolId } from '../transport/protocol-id.js';
+import { checkProtocolId } from '../src/ports/protocol-id.js';
 import type { FrameChannel, PeerInfo, Transport, TransportEvents } from '../src/ports/transport.js';
 import type { MemoryChannel } from './memory-channel.js';
 import type { MemoryConnection, MemoryNetwork } from './memory-network.js';

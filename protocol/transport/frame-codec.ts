@@ -15,18 +15,9 @@
  */
 import { concatBytes } from '../src/codec/bytes.js';
 import { FrameFormatError, FrameTooLargeError } from '../src/ports/transport-errors.js';
+import { DEFAULT_MAX_FRAME_BYTES, checkFrameLimit } from '../src/ports/frame-limits.js';
 
-export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
-/** Largest limit we accept: frame lengths stay exact and a prefix fits in 5 bytes. */
-export const MAX_FRAME_LIMIT = 0x7fffffff;
 const MAX_PREFIX_BYTES = 5;
-
-export function checkFrameLimit(limit: number): number {
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_FRAME_LIMIT) {
-    throw new RangeError(`maxFrameBytes must be an integer in 1..${MAX_FRAME_LIMIT}, got ${limit}`);
-  }
-  return limit;
-}
 
 /** The varint length prefix of a frame of `length` bytes. */
 export function encodeFrameHeader(length: number): Uint8Array {

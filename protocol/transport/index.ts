@@ -5,8 +5,8 @@
 import './polyfills.js';
 
 export { createTransport, DEFAULT_LISTEN, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_MDNS_SERVICE_TAG } from './libp2p-transport.js';
-export { weftProtocolId, checkProtocolId } from './protocol-id.js';
-export { DEFAULT_MAX_FRAME_BYTES } from './frame-codec.js';
+export { weftProtocolId, checkProtocolId } from '../src/ports/protocol-id.js';
+export { DEFAULT_MAX_FRAME_BYTES } from '../src/ports/frame-limits.js';
 export {
   TransportError,
   FrameTooLargeError,

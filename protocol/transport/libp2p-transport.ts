@@ -14,10 +14,10 @@ import { mdns } from '@libp2p/mdns';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { ChannelClosedError, DialError, TransportError, TransportStateError } from '../src/ports/transport-errors.js';
-import { DEFAULT_MAX_FRAME_BYTES, checkFrameLimit } from './frame-codec.js';
+import { DEFAULT_MAX_FRAME_BYTES, checkFrameLimit } from '../src/ports/frame-limits.js';
 import { StreamFrameChannel } from './frame-channel.js';
 import { identityFromSeed, peerIdFromWeftKey, weftKeyFromPeerId, type NodeIdentity } from './peer-key.js';
-import { checkProtocolId } from './protocol-id.js';
+import { checkProtocolId } from '../src/ports/protocol-id.js';
 import type { FrameChannel, PeerInfo, Transport, TransportEvents } from '../src/ports/transport.js';
 
 /** Options of createTransport(). */

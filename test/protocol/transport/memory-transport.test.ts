@@ -14,7 +14,7 @@ import {
   type TransportError,
 } from '../../../protocol/src/ports/transport-errors.js';
 import type { ChannelErrorInfo, FrameChannel, PeerInfo } from '../../../protocol/src/ports/transport.js';
-import { weftProtocolId } from '../../../protocol/transport/protocol-id.js';
+import { weftProtocolId } from '../../../protocol/src/ports/protocol-id.js';
 import {
   DEFAULT_DIAL_TIMEOUT_MS,
   DEFAULT_HIGH_WATER_BYTES,

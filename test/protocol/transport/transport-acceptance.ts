@@ -19,7 +19,7 @@ import {
   type PeerInfo,
   type Transport,
 } from '../../../protocol/transport/index.js';
-import { weftProtocolId } from '../../../protocol/transport/protocol-id.js';
+import { weftProtocolId } from '../../../protocol/src/ports/protocol-id.js';
 import { nextFrame, nextInbound, patternFrame, patternIndex, reader, withTimeout } from './helpers.js';
 
 export interface TransportHarness {

@@ -3,7 +3,7 @@
  * `/weft/sync/1`. The prefix keeps our handlers apart from libp2p's own
  * protocols (identify, ping), which a handler must never replace.
  */
-import { TransportStateError } from '../src/ports/transport-errors.js';
+import { TransportStateError } from './transport-errors.js';
 
 const PROTOCOL_ID = /^\/weft\/[a-z0-9][a-z0-9._-]{0,63}\/[0-9]{1,6}$/;
 

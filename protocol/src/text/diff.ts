@@ -50,7 +50,11 @@ export function diffHunks(before: string, after: string): Hunk[] {
   const changes = changedLines(a, b);
   if (changes === undefined) diffBlock(before, after, 0, out);
   else forEachBlock(a, b, changes, (offset, old, added) => diffBlock(old, added, offset, out));
-  return out;
+  // Line alignment can pick a match that costs more than it saves (" x\r\n \n" to
+  // " \nx \n" keeps the " \n" line and rewrites both around it): never give more than
+  // the one hunk between the common prefix and suffix.
+  const single = coarseHunk(before, after);
+  return single && size([single]) < size(out) ? [single] : out;
 }
 
 /** Calls `block` for each run of changed lines, in order: where it starts in the old text, the old lines' text and the new lines'. */

@@ -48,6 +48,8 @@ const pair = fc.tuple(fc.array(piece, { maxLength: 60 }), fc.array(fc.tuple(fc.n
   return [base.join(''), after.join('')] as const;
 });
 
+const size = (hunks: readonly Hunk[]): number => hunks.reduce((n, h) => n + h.deleteCount + h.insert.length, 0);
+
 describe('text/diff', () => {
   it('property: hunks turn the old text into the new one, ascending, never cutting a pair', () => {
     fc.assert(
@@ -61,7 +63,6 @@ describe('text/diff', () => {
   });
 
   it('property: never larger than the single changed range (widened so as not to cut a pair)', () => {
-    const size = (hs: readonly Hunk[]): number => hs.reduce((n, h) => n + h.deleteCount + h.insert.length, 0);
     fc.assert(
       fc.property(pair, ([before, after]) => {
         const one = diffText(before, after);
@@ -72,6 +73,14 @@ describe('text/diff', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('a line match that costs more than it saves is not taken (found by the property above)', () => {
+    const before = ' aaaaa\r\n \n';
+    const after = ' \naaaaa \n';
+    const hunks = diffHunks(before, after);
+    checkHunks(before, after, hunks);
+    assert.ok(size(hunks) <= 7 + 6, JSON.stringify(hunks));
   });
 
   it('equal texts give no hunk', () => {

@@ -11,7 +11,7 @@
  *   in a 50 MB file already stored.
  * - chunks.transfer_mb_s: fetch a 200 MB object (all its chunks, verified, into a fresh
  *   PackChunkStore) from another process serving it over protocol/transport TCP on
- *   loopback (test/net/chunk-server-fixture.ts); goal >= 50 MB/s.
+ *   loopback (tools/chunk-server/chunk-server-fixture.ts); goal >= 50 MB/s.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,8 +23,8 @@ import { PackChunkStore } from '../protocol/storage/chunk-store-pack.js';
 import { MemoryChunkStore } from '../protocol/storage/memory-chunk-store.js';
 import { type ChunkStore } from '../protocol/src/ports/chunk-store.js';
 import { fetchObjectFrom } from '../protocol/runtime/chunk-transfer.js';
-import { patternBytes, testKeys } from '../test/protocol/chunks/chunk-test-data.js';
-import { chunkClient, killChunkServers, openChunkChannel, startChunkServer } from '../test/net/chunk-server-procs.js';
+import { patternBytes, testKeys } from '../tools/samples/chunk-data.js';
+import { chunkClient, killChunkServers, openChunkChannel, startChunkServer } from '../tools/chunk-server/chunk-server-procs.js';
 import { median, record } from './report.js';
 
 const MB = 1024 * 1024;

@@ -2,7 +2,7 @@
  * The hand-written codec (protocol/src/codec: ByteWriter/ByteReader, LEB128 varints,
  * versioned header, bounded lists) against cborg (a well-kept CBOR library, dev-only
  * baseline), on a commit-like record: 32-byte author key, 3 x 32-byte dependency ids,
- * a 200-byte payload and three varints (test/protocol/codec/sample-record.ts).
+ * a 200-byte payload and three varints (tools/samples/sample-record.ts).
  *   codec.encode_ms / codec.decode_ms: 100,000 encodes / decodes; 1 warm-up, median of 5.
  *   codec.encoded_bytes: the size of one record.
  * cborg gets its most compact form (an array, not a map with field names), and its
@@ -10,7 +10,7 @@
  * version, lengths, limits and trailing bytes: a conservative comparison for us.
  */
 import { decode as cborDecode, encode as cborEncode } from 'cborg';
-import { decodeSampleRecord, encodeSampleRecord, makeSampleRecord, type SampleRecord } from '../test/protocol/codec/sample-record.js';
+import { decodeSampleRecord, encodeSampleRecord, makeSampleRecord, type SampleRecord } from '../tools/samples/sample-record.js';
 import { record, timeMedian } from './report.js';
 
 const N = 100_000;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- editor`: Weft in two real VS Codes (code-server + the packaged .vsix)
- * and a `weft broker`, set up as the main job does (test/e2e/co-editing-windows.ts).
+ * and a `weft broker`, set up as the main job does (tools/editor-driver/co-editing-windows.ts).
  *
  * - editor.keystroke_<pace>ms_p50_ms / _p99_ms, at 120, 80 and 40 ms between keys (200 keys
  *   each): from a key pressed in Alice's window (its keydown,
@@ -20,9 +20,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { e2eAvailable, repoRoot } from '../test/e2e/code-server.js';
-import { DEMO_SETTINGS, closeWindows, launchProfile, openWindows, packageVsix, setUpShare, startEditorServers, waitUntil, type CoEditingWindows } from '../test/e2e/co-editing-windows.js';
-import { focusEditor, openFile, runCommand } from '../test/e2e/workbench.js';
+import { e2eAvailable, repoRoot } from '../tools/editor-driver/code-server.js';
+import { DEMO_SETTINGS, closeWindows, launchProfile, openWindows, packageVsix, setUpShare, startEditorServers, waitUntil, type CoEditingWindows } from '../tools/editor-driver/co-editing-windows.js';
+import { focusEditor, openFile, runCommand } from '../tools/editor-driver/workbench.js';
 import { median, record } from './report.js';
 
 const WARMUP = 20;

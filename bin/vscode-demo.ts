@@ -8,7 +8,7 @@
  * (scripts/e2e-setup.sh), starts the broker and both code-servers, then sets the share
  * up through the UI in headless Chromium (Alice shares, grants Bob's public key, Bob
  * joins), on a browser profile kept in <dir>/browser: VS Code in a browser keeps the
- * extension's secrets and state in the browser profile (see test/e2e/co-editing-windows.ts),
+ * extension's secrets and state in the browser profile (see tools/editor-driver/co-editing-windows.ts),
  * so the person opens the windows with that profile. Then reopens both windows in a new
  * browser process on that profile and checks that typing in Alice's appears in Bob's.
  * Prints how to open them and runs until Ctrl+C (or SIGTERM), then stops everything.
@@ -17,8 +17,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BrowserContext } from 'playwright-core';
-import { repoRoot } from '../test/e2e/code-server.js';
-import { DEMO_SETTINGS, checkCoEditing, closeWindows, ensureEditorTools, launchProfile, openWindows, packageVsix, setUpShare, startEditorServers, type CoEditingWindows } from '../test/e2e/co-editing-windows.js';
+import { repoRoot } from '../tools/editor-driver/code-server.js';
+import { DEMO_SETTINGS, checkCoEditing, closeWindows, ensureEditorTools, launchProfile, openWindows, packageVsix, setUpShare, startEditorServers, type CoEditingWindows } from '../tools/editor-driver/co-editing-windows.js';
 
 const DEMO_FILES: Record<string, string> = {
   'notes.md': '# Weft demo\n\nThis file is open in two VS Code windows: Alice\'s and Bob\'s.\nType here in one and watch the other.\n\n',

@@ -4,7 +4,9 @@
  * imports libp2p; protocol modules (folders) form no import cycle; the core
  * (protocol/src) uses no timers or wall clock and imports nothing above it; the runtime
  * takes its clock, randomness and switches as inputs and reaches adapters only through
- * the ports; the Node platform is wired up at the edges only.
+ * the ports; the Node platform is wired up at the edges only; protocol/ imports nothing
+ * of the editor, the command, benchmarks, tools or tests; and bin/, bench/ and tools/
+ * never import test/ (what they share with the tests lives in tools/).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -24,10 +26,21 @@ function tsFiles(dir: string): string[] {
 }
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]/g;
+/** Side-effect imports (`import './x.js'`) and dynamic imports with a literal path (`import('./x.js')`). */
+const BARE_OR_DYNAMIC_IMPORT = /(?:^|\n)\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
 function importsOf(file: string): string[] {
   const src = readFileSync(file, 'utf8');
   return [...src.matchAll(IMPORT)].map((m) => m[1]!);
 }
+
+/** Every file a source imports by a relative path (static, side-effect or dynamic), resolved to its .ts source. */
+function relativeImportTargets(file: string): string[] {
+  const src = readFileSync(file, 'utf8');
+  const specs = [...src.matchAll(IMPORT)].map((m) => m[1]!).concat([...src.matchAll(BARE_OR_DYNAMIC_IMPORT)].map((m) => (m[1] ?? m[2])!));
+  return specs.filter((spec) => spec.startsWith('.')).map((spec) => resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+}
+
+const under = (target: string, folder: string): boolean => target === join(root, folder) || target.startsWith(join(root, folder) + '/');
 
 /** The module a protocol file belongs to: src/<module>, or runtime, transport, storage, mirror, platform, sim. */
 function moduleOf(file: string): string {
@@ -105,7 +118,7 @@ describe('architecture', () => {
     for (const f of files) {
       if (moduleOf(f) !== 'runtime') continue;
       const src = withoutComments(f);
-      const found = /\b(setTimeout|setInterval|Date\.now|Math\.random|performance\.now)\(|process\.env/.exec(src);
+      const found = /\b(setTimeout|setInterval|setImmediate|Date\.now|Math\.random|performance\.now)\(|process\.env/.exec(src);
       assert.equal(found, null, `${relative(root, f)} uses ${found?.[0]}: take a Clock or Random (protocol/src/ports/clock.ts) or an option instead`);
     }
   });
@@ -117,10 +130,16 @@ describe('architecture', () => {
         const to = moduleOf(target);
         assert.ok(to.startsWith('src/') || to === 'runtime', `${relative(root, f)} imports ${relative(root, target)}: the runtime takes adapters as interfaces from protocol/src/ports/`);
       }
-      // Still to move (issue 16): PeerObjects reads a binary file to store it and writes an
-      // object to a path; the mirror's Folder should do both.
-      if (relative(root, f) === 'protocol/runtime/peer-objects.ts') continue;
-      assert.ok(!importsOf(f).some((spec) => spec.startsWith('node:fs')), `${relative(root, f)} touches the disk: take a store or folder port instead`);
+      assert.ok(!importsOf(f).some((spec) => spec.startsWith('node:fs')), `${relative(root, f)} touches the disk: take a store or file port instead (protocol/src/ports/)`);
+    }
+  });
+
+  it('protocol/ imports nothing from extension/, webview/, bin/, bench/, tools/ or test/', () => {
+    for (const f of files) {
+      for (const target of relativeImportTargets(f)) {
+        const above = ['extension', 'webview', 'bin', 'bench', 'tools', 'test'].find((folder) => under(target, folder));
+        assert.equal(above, undefined, `${relative(root, f)} imports ${relative(root, target)}: protocol/ is below ${above}/`);
+      }
     }
   });
 
@@ -128,6 +147,20 @@ describe('architecture', () => {
     for (const f of files) {
       if (moduleOf(f) === 'platform') continue;
       for (const target of protocolImportsOf(f)) assert.notEqual(moduleOf(target), 'platform', `${relative(root, f)} imports ${relative(root, target)}`);
+    }
+  });
+});
+
+describe('architecture: the command, benchmarks and tools', () => {
+  const files = ['bin', 'bench', 'tools'].flatMap((folder) => tsFiles(join(root, folder)));
+
+  it('finds their sources', () => {
+    for (const folder of ['bin', 'bench', 'tools']) assert.ok(files.some((f) => under(f, folder)), `no .ts file under ${folder}/`);
+  });
+
+  it('bin/, bench/ and tools/ never import test/ (code they share with the tests lives in tools/)', () => {
+    for (const f of files) {
+      for (const target of relativeImportTargets(f)) assert.ok(!under(target, 'test'), `${relative(root, f)} imports ${relative(root, target)}: move what both need to tools/`);
     }
   });
 });

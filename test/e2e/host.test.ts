@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { e2eAvailable, launchBrowser, repoRoot, runInExtensionHost, startCodeServer, type CodeServer } from './code-server.js';
+import { e2eAvailable, launchBrowser, repoRoot, runInExtensionHost, startCodeServer, type CodeServer } from '../../tools/editor-driver/code-server.js';
 
 describe('e2e: extension host suite in code-server', function () {
   this.timeout(300_000);

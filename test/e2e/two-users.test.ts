@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { e2eAvailable, launchBrowser, repoRoot, startCodeServer, type CodeServer } from './code-server.js';
-import { answerInput, focusEditor, openFile, openWorkbench, pickItem, runCommand, visibleEditorText, waitForNotification } from './workbench.js';
+import { e2eAvailable, launchBrowser, repoRoot, startCodeServer, type CodeServer } from '../../tools/editor-driver/code-server.js';
+import { answerInput, focusEditor, openFile, openWorkbench, pickItem, runCommand, visibleEditorText, waitForNotification } from '../../tools/editor-driver/workbench.js';
 
 const weft = join(repoRoot, 'out/bin/weft.js');
 const codeServerBin = join(repoRoot, '.e2e/node_modules/.bin/code-server');

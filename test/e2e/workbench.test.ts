@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { e2eAvailable, launchBrowser, repoRoot, startCodeServer, type CodeServer } from './code-server.js';
-import { focusEditor, openFile, openWorkbench, visibleEditorText } from './workbench.js';
+import { e2eAvailable, launchBrowser, repoRoot, startCodeServer, type CodeServer } from '../../tools/editor-driver/code-server.js';
+import { focusEditor, openFile, openWorkbench, visibleEditorText } from '../../tools/editor-driver/workbench.js';
 
 describe('e2e: driving the workbench in Chromium', function () {
   this.timeout(300_000);

@@ -12,8 +12,8 @@ import { sha256, toHex } from '../../protocol/src/crypto/index.js';
 import { fetchObjectFrom } from '../../protocol/runtime/chunk-transfer.js';
 import { PackChunkStore } from '../../protocol/storage/chunk-store-pack.js';
 import type { Transport } from '../../protocol/transport/index.js';
-import { fillPattern, testKeys } from '../protocol/chunks/chunk-test-data.js';
-import { chunkClient, killChunkServers, openChunkChannel, startChunkServer } from './chunk-server-procs.js';
+import { fillPattern, testKeys } from '../../tools/samples/chunk-data.js';
+import { chunkClient, killChunkServers, openChunkChannel, startChunkServer } from '../../tools/chunk-server/chunk-server-procs.js';
 
 const MB = 1024 * 1024;
 const keys = testKeys(8);

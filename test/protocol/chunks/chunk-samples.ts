@@ -1,6 +1,6 @@
 /** Valid encodings of the chunk layer's formats, for the fuzz test. */
 import { decodeTreeNode, encodeObjectRef, encodeTreeNode, openChunk, writeObject } from '../../../protocol/src/chunks/index.js';
-import { patternBytes, testKeys } from './chunk-test-data.js';
+import { patternBytes, testKeys } from '../../../tools/samples/chunk-data.js';
 
 /** Plaintexts of real tree nodes (1, a few and many children; heights 1 and 2). */
 export function treeNodeSamples(): Uint8Array[] {

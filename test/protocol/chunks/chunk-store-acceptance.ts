@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { TamperedChunkError, writeObject, type ChunkId } from '../../../protocol/src/chunks/index.js';
 import { collectGarbage } from '../../../protocol/runtime/chunk-gc.js';
 import type { ChunkStore } from '../../../protocol/src/ports/chunk-store.js';
-import { patternBytes, testKeys } from './chunk-test-data.js';
+import { patternBytes, testKeys } from '../../../tools/samples/chunk-data.js';
 
 export interface ChunkStoreHarness {
   store: ChunkStore;

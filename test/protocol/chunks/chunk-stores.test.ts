@@ -7,7 +7,7 @@ import { FileChunkStore } from '../../../protocol/storage/chunk-store-file.js';
 import { MemoryChunkStore } from '../../../protocol/storage/memory-chunk-store.js';
 import { PackChunkStore } from '../../../protocol/storage/chunk-store-pack.js';
 import { chunkStoreAcceptance } from './chunk-store-acceptance.js';
-import { patternBytes, testKeys } from './chunk-test-data.js';
+import { patternBytes, testKeys } from '../../../tools/samples/chunk-data.js';
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'weft-chunks-'));
 

@@ -11,7 +11,7 @@ import {
 } from '../../../protocol/src/chunks/index.js';
 import { fetchObject, type ChunkSource } from '../../../protocol/runtime/chunk-fetch.js';
 import { MemoryChunkStore } from '../../../protocol/storage/memory-chunk-store.js';
-import { patternBytes, testKeys } from './chunk-test-data.js';
+import { patternBytes, testKeys } from '../../../tools/samples/chunk-data.js';
 
 const keys = testKeys(3);
 const file = patternBytes(21, 1_500_000);

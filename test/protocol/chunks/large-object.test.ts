@@ -3,7 +3,7 @@ import { ObjectWriter, readObject } from '../../../protocol/src/chunks/index.js'
 import { sha256 } from '../../../protocol/src/crypto/index.js';
 import { MemoryChunkStore } from '../../../protocol/storage/memory-chunk-store.js';
 import { bytesEqual } from '../../../protocol/src/crypto/index.js';
-import { fillPattern, testKeys } from './chunk-test-data.js';
+import { fillPattern, testKeys } from '../../../tools/samples/chunk-data.js';
 
 describe('chunks: a 200 MB file, streamed', function () {
   this.timeout(120_000);

@@ -12,7 +12,7 @@ import {
 } from '../../../protocol/src/chunks/index.js';
 import { MemoryChunkStore } from '../../../protocol/storage/memory-chunk-store.js';
 import { type ChunkStore } from '../../../protocol/src/ports/chunk-store.js';
-import { patternBytes, testKeys } from './chunk-test-data.js';
+import { patternBytes, testKeys } from '../../../tools/samples/chunk-data.js';
 
 const keys = testKeys(1);
 const { min, avg, max } = DEFAULT_CHUNK_SIZES;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { writeObject, type WrittenChunk } from '../../../protocol/src/chunks/index.js';
 import { collectGarbage } from '../../../protocol/runtime/chunk-gc.js';
 import { PackChunkStore } from '../../../protocol/storage/chunk-store-pack.js';
-import { patternBytes, testKeys } from './chunk-test-data.js';
+import { patternBytes, testKeys } from '../../../tools/samples/chunk-data.js';
 
 const keys = testKeys(3);
 

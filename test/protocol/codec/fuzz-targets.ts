@@ -20,7 +20,7 @@ import { decodePresence } from '../../../protocol/src/multicast/presence.js';
 import { presenceSamples } from '../multicast/presence-samples.js';
 import { decodeOps, decodeState } from '../../../protocol/src/text/index.js';
 import { commitSamples, manifestSamples, opsSamples, payloadSamples, stateSamples, syncSamples } from './protocol-samples.js';
-import { decodeSampleRecord, encodeSampleRecord, makeSampleRecord } from './sample-record.js';
+import { decodeSampleRecord, encodeSampleRecord, makeSampleRecord } from '../../../tools/samples/sample-record.js';
 
 export interface FuzzTarget {
   name: string;

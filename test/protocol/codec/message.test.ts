@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ByteWriter } from '../../../protocol/src/codec/bytes.js';
 import { DecodeError, type DecodeErrorCode } from '../../../protocol/src/codec/errors.js';
 import { decodeWith, readHeader, readList, writeHeader, writeList } from '../../../protocol/src/codec/message.js';
-import { decodeSampleRecord, encodeSampleRecord, makeSampleRecord } from './sample-record.js';
+import { decodeSampleRecord, encodeSampleRecord, makeSampleRecord } from '../../../tools/samples/sample-record.js';
 
 function code(fn: () => unknown): DecodeErrorCode | 'none' {
   try {

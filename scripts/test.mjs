@@ -1,5 +1,5 @@
-// The test command (README: `npm test`). Type-checks everything, then runs every
-// mocha suite under out/test, and ends with one line "N passed, N failed".
+// The test command (README: `npm test`). Type-checks everything, lints it (eslint.config.mjs),
+// then runs every mocha suite under out/test, and ends with one line "N passed, N failed".
 // Set WEFT_TEST_GREP to run a subset; WEFT_SKIP_E2E=1 skips test/e2e.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -16,6 +16,11 @@ console.log('> tsc -p . (type check and compile)');
 if (!run('npx', ['tsc', '-p', '.'])) failedSteps++;
 console.log('> tsc -p webview (type check)');
 if (!run('npx', ['tsc', '-p', 'webview'])) failedSteps++;
+console.log('> eslint . (lint, rules in eslint.config.mjs)');
+if (!run('npx', ['eslint', '.'])) {
+  console.log('lint failed: fix the problems listed above (`npm run lint` lists them again; `npx eslint --fix .` fixes some)');
+  failedSteps++;
+}
 console.log('> node esbuild.mjs (extension, webview and extension-host test bundles)');
 if (!run('node', ['esbuild.mjs'])) failedSteps++;
 if (failedSteps > 0) {

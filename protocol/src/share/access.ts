@@ -65,7 +65,7 @@ export class AccessState {
 
   /** Strict access-ancestors of an access commit. */
   closureOf(id: CommitId): ReadonlySet<CommitId> {
-    let c = this.closures.get(id);
+    const c = this.closures.get(id);
     if (c) return c;
     const set = new Set<CommitId>();
     for (const p of this.commits.get(id)!.parents) {

@@ -1,8 +1,9 @@
 /**
  * `weft peer`'s folder mirror: the shared FolderMirror (protocol/mirror/) over the real
- * folder, its records in `.weft/mirror/`, binary files through the peer runtime's chunk
- * store, the folder watched with fs.watch (recursive) and rescanned every 2 s as a
- * fallback, and the share's changes (remote commits) routed to targeted passes.
+ * folder, its records in `.weft/mirror/`, binary files streamed from and to disk by
+ * NodeObjectFiles through the peer runtime's chunk store, the folder watched with
+ * fs.watch (recursive) and rescanned every 2 s as a fallback, and the share's changes
+ * (remote commits) routed to targeted passes.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { GitCheckout } from '../protocol/mirror/git-checkout.js';
 import { MirrorRecords } from '../protocol/mirror/mirror-records.js';
 import { NodeFolder, TEMP_MARK } from '../protocol/mirror/node-folder.js';
 import { NodeRecordJournal } from '../protocol/mirror/node-record-journal.js';
+import { NodeObjectFiles } from '../protocol/storage/node-object-files.js';
 import type { PeerRuntime } from '../protocol/runtime/peer-runtime.js';
 import { pathProblem } from '../protocol/src/share/paths.js';
 
@@ -46,6 +48,7 @@ export async function startPeerMirror(dir: string, stateDir: string, runtime: Pe
   let mirror: FolderMirror | undefined;
   const binary = new BinaryMirror({
     folder,
+    files: new NodeObjectFiles(),
     runtime,
     log,
     records,

@@ -15,6 +15,7 @@ import { GitCheckout } from '../../protocol/mirror/git-checkout.js';
 import { MirrorRecords } from '../../protocol/mirror/mirror-records.js';
 import { NodeFolder, TEMP_MARK } from '../../protocol/mirror/node-folder.js';
 import { NodeRecordJournal } from '../../protocol/mirror/node-record-journal.js';
+import { NodeObjectFiles } from '../../protocol/storage/node-object-files.js';
 import { BinaryProgress } from './binary-progress.js';
 import { revertPrompt } from './revert-prompt.js';
 import { sharePathOf } from './paths.js';
@@ -58,6 +59,7 @@ export class WorkspaceMirror implements vscode.Disposable {
     const replica = init.runtime.node.replica;
     const binary = new BinaryMirror({
       folder,
+      files: new NodeObjectFiles(),
       runtime: init.runtime,
       log: (l) => init.log(l),
       records,

@@ -1,8 +1,9 @@
 /**
  * A folder's binary files <-> a share's binary entries: the binary side of the folder
  * mirror (folder-mirror.ts runs it inside its full passes), for `weft peer` and the VS Code
- * extension alike. Files are read and written through the Folder (never through a link,
- * never outside the folder).
+ * extension alike. Files are read and written only at paths the Folder checked (never
+ * through a link, never outside the folder), streamed through `files` (ObjectFiles:
+ * the disk's for a NodeFolder), so a large file is never held in memory whole.
  *
  * Which files are binary is the caller's choice (the `disk` map given to ingest): the
  * text mirror reports files with a NUL byte in their first 8000 bytes or not valid UTF-8,
@@ -37,6 +38,7 @@
 import { decodeObjectRef, encodeObjectRef, type ObjectRef } from '../src/chunks/index.js';
 import { bytesEqual, toHex } from '../src/crypto/index.js';
 import type { PeerRuntime } from '../runtime/peer-runtime.js';
+import type { ObjectFiles } from '../src/ports/object-files.js';
 import type { FileId } from '../src/share/manifest.js';
 import type { FileStat, Folder } from './folder.js';
 import type { MirrorRecords } from './mirror-records.js';
@@ -76,6 +78,8 @@ export interface BinaryFetchEvent {
 
 export interface BinaryMirrorInit {
   readonly folder: Folder;
+  /** Streams the files at the local paths `folder` hands out (pathForRead, pathForWrite). */
+  readonly files: ObjectFiles;
   readonly runtime: PeerRuntime;
   log(line: string): void;
   /** Asks for another pass soon (a fetch completed, a local edit must come first). */
@@ -104,12 +108,14 @@ export class BinaryMirror {
   private readonly abort = new AbortController();
 
   private readonly folder: Folder;
+  private readonly files: ObjectFiles;
   private readonly runtime: PeerRuntime;
   private readonly log: (line: string) => void;
   private readonly reschedule: (ms: number) => void;
 
   constructor(private readonly init: BinaryMirrorInit) {
     this.folder = init.folder;
+    this.files = init.files;
     this.runtime = init.runtime;
     this.log = (l) => init.log(l);
     this.reschedule = (ms) => init.reschedule(ms);
@@ -178,7 +184,7 @@ export class BinaryMirror {
         this.warnOnce(`kind:${path}`, `${path} is ${kind} in the share but binary here: left alone`);
         continue;
       }
-      const ref = await this.runtime.storeObject(await this.folder.pathForRead(path));
+      const ref = await this.runtime.storeObject(this.files.read(await this.folder.pathForRead(path)));
       const enc = encodeObjectRef(ref);
       const versions = file ? replica.binaryVersions(file) : [];
       const unchanged = versions.length === 1 ? bytesEqual(versions[0]!.ref, enc) : synced === undefined && versions.some((v) => bytesEqual(v.ref, enc));
@@ -282,7 +288,7 @@ export class BinaryMirror {
     const before = await this.statOf(path);
     if (!copyOf && before && !sameStat(before, synced) && (this.init.canWrite?.() ?? true)) {
       // Changed here since we synced it (or never synced): take that in first, unless it already holds these bytes.
-      const mine = await this.runtime.storeObject(full);
+      const mine = await this.runtime.storeObject(this.files.read(full));
       if (!bytesEqual(encodeObjectRef(mine), enc)) {
         this.reschedule(0);
         return;
@@ -290,12 +296,19 @@ export class BinaryMirror {
       await this.remember(path, { size: before.size, mtimeMs: before.mtimeMs, ref: hex });
       return;
     }
+    // Right before the rename: the file is as it was (no one wrote it meanwhile), and the
+    // folders on the way are checked once more (folder.stat throws for a link or a non-file).
     const untouched = async (): Promise<boolean> => {
-      const now = await this.statOf(path);
+      let now: FileStat | undefined;
+      try {
+        now = await this.folder.stat(path);
+      } catch {
+        return false;
+      }
       return before === undefined ? now === undefined : sameStat(now, before);
     };
     this.init.beforeWrite?.(path);
-    const written = await this.runtime.saveObject(ref, full, untouched);
+    const written = await this.runtime.saveObject(ref, await this.files.create(full), untouched);
     if (!written) {
       this.reschedule(0);
       return;

@@ -54,12 +54,17 @@ export interface Folder {
   remove(path: string): Promise<void>;
   /** Moves a regular file to a path where nothing is; false if `to` is taken or `from` is gone. */
   rename(from: string, to: string): Promise<boolean>;
-  /** A local path from which a caller may stream a regular file of this folder (checked like `read`). */
+  /**
+   * A local path from which a caller may stream a regular file of this folder, checked
+   * like `read` (the binary mirror reads it with ObjectFiles.read, protocol/src/ports/
+   * object-files.ts: NodeObjectFiles for a NodeFolder).
+   */
   pathForRead(path: string): Promise<string>;
   /**
    * A local path where a caller may write a file of this folder through its own means
-   * (binary files are streamed there), checked like `write`: parents created, no link on
-   * the way. The caller writes a temporary file beside it and renames it into place.
+   * (binary files are streamed there with ObjectFiles.create), checked like `write`:
+   * parents created, no link on the way. The write goes to a temporary file beside it
+   * (named with TEMP_MARK, so never listed) that is renamed into place.
    */
   pathForWrite(path: string): Promise<string>;
 }

@@ -21,12 +21,13 @@ import { constants, type Dirent } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, realpath, rename, rmdir, unlink } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { TEMP_MARK } from '../src/ports/object-files.js';
 import { pathProblem } from '../src/share/paths.js';
 import { errorCode, fsyncDirectory, writeFully } from '../storage/durable-fs.js';
 import { UnsafePathError, type FileStat, type Folder } from './folder.js';
 
-/** Temporary files of this folder (writes in progress, or left by a crash): never listed. */
-export const TEMP_MARK = '.weft-tmp-';
+/** Temporary files of this folder (its writes and ObjectFiles' in progress, or left by a crash): never listed. */
+export { TEMP_MARK };
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 
 function matches(now: { size: number; mtimeMs: number } | undefined, expected: FileStat | 'absent'): boolean {

@@ -2,9 +2,13 @@
  * Binary objects for a PeerRuntime: store a file as encrypted chunks, fetch an object's
  * missing chunks from connected peers and brokers, upload our objects' chunks to brokers.
  *
- * - storeObject: content-defined chunks, convergent encryption with the share's
- *   convergence secret, a Merkle tree (chunks/object-writer.ts), stored in the local
- *   ChunkStore. The object is then offered to every broker (below).
+ * - storeObject: bytes, or a file's bytes as an ObjectSource (read a piece at a time,
+ *   so memory stays bounded), become content-defined chunks, convergently encrypted
+ *   with the share's convergence secret, in a Merkle tree (chunks/object-writer.ts),
+ *   stored in the local ChunkStore. The object is then offered to every broker (below).
+ * - saveObject: a stored object's bytes into an ObjectSink, committed only when whole.
+ *   This file touches no disk: the caller opens the source and the sink
+ *   (protocol/src/ports/object-files.ts; the binary mirror, on paths its Folder checked).
  * - fetchObject: ChunkFetcher (through chunk-fetch.ts) over every link that has
  *   said HELLO (brokers and peers): many chunks in flight, every chunk checked against
  *   its id (a tampered one is rejected and asked of another source), progress reported.
@@ -18,8 +22,6 @@
  *   remembered per broker key for this run; a restart offers again (the broker
  *   answers with an empty want for what it holds).
  */
-import { createReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
 import {
   CorruptObjectError,
   ObjectWriter,
@@ -38,6 +40,7 @@ import { chunkOfferSignedBytes, encodeWire, MAX_WANT } from '../src/multicast/wi
 import type { ShareReplica } from '../src/share/replica.js';
 import type { FrameChannel } from '../src/ports/transport.js';
 import type { ChunkStore } from '../src/ports/chunk-store.js';
+import type { ObjectSink, ObjectSource } from '../src/ports/object-files.js';
 import { fetchObject, type ChunkSource } from './chunk-fetch.js';
 import { answerChunkWant, ChunkRequester } from './chunk-transfer.js';
 import { ShareKeysMissingError } from './share-keys-missing.js';
@@ -140,7 +143,7 @@ export class PeerObjects {
   }
 
   /** Chunks, encrypts and stores bytes or a file's contents; offers the object to brokers. */
-  async storeObject(input: Uint8Array | string): Promise<ObjectRef> {
+  async storeObject(input: Uint8Array | ObjectSource): Promise<ObjectRef> {
     const writer = new ObjectWriter(this.keys());
     const ids: ChunkId[] = [];
     let puts: Promise<unknown>[] = [];
@@ -154,10 +157,9 @@ export class PeerObjects {
         puts = [];
       }
     };
-    if (typeof input === 'string') {
-      for await (const piece of createReadStream(input, { highWaterMark: PIECE_BYTES })) await put(writer.write(piece as Buffer));
-    } else {
-      for (let at = 0; at < input.length; at += PIECE_BYTES) await put(writer.write(input.subarray(at, at + PIECE_BYTES)));
+    // Whatever the size of a source's pieces, the writer gets at most PIECE_BYTES at a time.
+    for await (const piece of input instanceof Uint8Array ? [input] : input) {
+      for (let at = 0; at < piece.length; at += PIECE_BYTES) await put(writer.write(piece.subarray(at, at + PIECE_BYTES)));
     }
     const last = writer.finish();
     await put(last.chunks);
@@ -178,35 +180,24 @@ export class PeerObjects {
   }
 
   /**
-   * Writes the object (all chunks stored here) to `path` atomically: a temporary file
-   * next to it, then a rename. `beforeReplace` may veto the rename (e.g. the file was
-   * edited meanwhile): false leaves `path` untouched and returns false.
+   * Writes the object (all chunks stored here) into `sink` and commits it: the file
+   * appears whole or not at all. `beforeReplace` may veto at the last moment (e.g. the
+   * file was edited meanwhile): false discards what was written and returns false. On
+   * any error the sink is discarded.
    */
-  async saveObject(ref: ObjectRef, path: string, beforeReplace?: () => Promise<boolean>): Promise<boolean> {
-    const tmp = `${path}.weft-tmp-${process.pid}-${ref.id.slice(0, 8)}`;
-    // 'wx': a fresh file; never follows (or truncates) something already at the temporary name.
-    await rm(tmp, { force: true });
-    const fh = await open(tmp, 'wx');
+  async saveObject(ref: ObjectRef, sink: ObjectSink, beforeReplace?: () => Promise<boolean>): Promise<boolean> {
     try {
       let written = 0;
       for await (const piece of this.readObject(ref)) {
-        await fh.write(piece, 0, piece.length, written);
+        await sink.write(piece);
         written += piece.length;
       }
       if (written !== ref.size) throw new CorruptObjectError(`object holds ${written} bytes, its reference says ${ref.size}`);
-      await fh.sync();
+      return await sink.commit(beforeReplace);
     } catch (err) {
-      await fh.close();
-      await rm(tmp, { force: true });
+      await sink.discard().catch(() => undefined);
       throw err;
     }
-    await fh.close();
-    if (beforeReplace && !(await beforeReplace())) {
-      await rm(tmp, { force: true });
-      return false;
-    }
-    await rename(tmp, path);
-    return true;
   }
 
   /** Makes every chunk of `ref` local, fetching from the links. See the file comment. */

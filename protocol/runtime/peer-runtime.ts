@@ -15,9 +15,11 @@
  *   current topic key; an admin publishes KEYS for every member to its brokers, so a
  *   joiner can fetch them while the granter is offline.
  * - Binary objects (peer-objects.ts): storeObject / fetchObject / saveObject over a local
- *   ChunkStore; CHUNKWANT from any link is answered from it; CHUNK answers and CHUNKHAVE
- *   are handled as they arrive (not behind merges in the work queue). collectGarbage
- *   deletes chunks no kept version of a listed file needs (peer-gc.ts); the caller runs it.
+ *   ChunkStore, reading and writing files only through the ObjectSource and ObjectSink
+ *   the caller opens (protocol/src/ports/object-files.ts); CHUNKWANT from any link is
+ *   answered from the store; CHUNK answers and CHUNKHAVE are handled as they arrive (not
+ *   behind merges in the work queue). collectGarbage deletes chunks no kept version of a
+ *   listed file needs (peer-gc.ts); the caller runs it.
  * - Events for the UI: 'changes', 'status', 'presence', 'merged', 'log', 'transfer'.
  *
  * Test hook: `dropRate` (bin/ sets it from WEFT_TEST_DROP=0.2) drops that fraction
@@ -37,6 +39,7 @@ import type { RejectReason } from '../src/log/errors.js';
 import type { FrameChannel, Transport } from '../src/ports/transport.js';
 import type { ObjectRef } from '../src/chunks/index.js';
 import type { ChunkStore } from '../src/ports/chunk-store.js';
+import type { ObjectSink, ObjectSource } from '../src/ports/object-files.js';
 import { every, type Clock, type Random } from '../src/ports/clock.js';
 import { ChunkRequester } from './chunk-transfer.js';
 import { keysAreForUs, keysMessageFor, keysToPublish } from './peer-keys.js';
@@ -312,12 +315,12 @@ export class PeerRuntime {
   // ---------------------------------------------------------------- binary objects
 
   /**
-   * Chunks, encrypts and stores `input` (bytes, or a file path read as a stream) in the
+   * Chunks, encrypts and stores `input` (bytes, or a file's bytes as they are read) in the
    * local chunk store and offers its chunks to the brokers. Returns the reference to
    * commit with replica.setBinary(file, encodeObjectRef(ref)).
    * Throws ShareKeysMissingError before this node holds the share's keys.
    */
-  storeObject(input: Uint8Array | string): Promise<ObjectRef> {
+  storeObject(input: Uint8Array | ObjectSource): Promise<ObjectRef> {
     return this.objects.storeObject(input);
   }
 
@@ -342,15 +345,9 @@ export class PeerRuntime {
     return this.objects.readObject(ref);
   }
 
-  /** Writes a locally stored object to `path` atomically (temp + rename); `beforeReplace` may veto. */
-  saveObject(ref: ObjectRef, path: string, beforeReplace?: () => Promise<boolean>): Promise<boolean> {
-    return this.objects.saveObject(ref, path, beforeReplace);
-  }
-
-  /** fetchObject, then saveObject. */
-  async fetchObjectToFile(ref: ObjectRef, path: string, opts?: FetchObjectOptions & { beforeReplace?: () => Promise<boolean> }): Promise<ObjectFetchReport & { written: boolean }> {
-    const report = await this.fetchObject(ref, opts);
-    return { ...report, written: await this.saveObject(ref, path, opts?.beforeReplace) };
+  /** Writes a locally stored object into `sink` and commits it (whole or not at all); `beforeReplace` may veto. */
+  saveObject(ref: ObjectRef, sink: ObjectSink, beforeReplace?: () => Promise<boolean>): Promise<boolean> {
+    return this.objects.saveObject(ref, sink, beforeReplace);
   }
 
   /**

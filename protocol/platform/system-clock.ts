@@ -10,6 +10,9 @@ export const systemClock: Clock = {
     if (background) timer.unref();
     return () => clearTimeout(timer);
   },
+  soon(fn) {
+    setImmediate(fn);
+  },
 };
 
 /** Math.random: jitter only (keys come from protocol/src/crypto/). */

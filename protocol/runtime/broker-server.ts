@@ -84,7 +84,7 @@ const HOUR_MS = 60 * 60 * 1000;
 export class BrokerServer {
   private readonly channels = new Map<ChannelId, ChannelRuntime>();
   private readonly pendingStores = new Set<Promise<void>>();
-  /** Store requests of this turn, per topic (flushed by setImmediate: one append per topic). */
+  /** Store requests of this turn, per topic (flushed by clock.soon: one append per topic). */
   private readonly storeBatches = new Map<string, TopicBatch>();
   private storeFlushScheduled = false;
   /** Channels with frames queued this turn (handed to the transport together at the end of the turn). */
@@ -274,7 +274,7 @@ export class BrokerServer {
     }
     if (this.storeBatches.size > 0 && !this.storeFlushScheduled) {
       this.storeFlushScheduled = true;
-      setImmediate(() => this.flushStores());
+      this.clock.soon(() => this.flushStores());
     }
     for (const c of out.close) {
       const rt = this.channels.get(c.channel);

@@ -19,6 +19,13 @@
  *   time, round robin, until merged.
  * - Catch-up: one SyncSession per neighbour, started when it connects; its SYNC
  *   messages carry the stream's topics.
+ * - Heads: once a session is done, new commits travel by push, and a push can miss a
+ *   neighbour for good (a relay made before the neighbour subscribed to a rotated
+ *   topic, a frame lost at the end of a burst). So when our heads have changed, at most
+ *   `headsAnnounceMs` later (default 1 s) each idle session sends them (a few bytes);
+ *   a neighbour that lacks one asks for it, and the session repairs the gap. Without
+ *   this, the last edits before everyone stops typing could stay missing at a teammate
+ *   until someone typed again.
  */
 import { decodeCommitEnvelope, verifyTopicSignature } from '../log/commit.js';
 import type { CommitId } from '../log/ids.js';
@@ -44,6 +51,8 @@ export interface MulticastInit extends GapTimings {
   ackTimeoutMs?: number;
   /** Give up resending after this many tries (default 8; catch-up covers the rest). */
   maxRetransmits?: number;
+  /** Idle sessions send our heads this long after they changed (default 1000 ms). */
+  headsAnnounceMs?: number;
 }
 
 export interface Outgoing {
@@ -103,6 +112,10 @@ export class CausalMulticast {
   private readonly seenLimit: number;
   private readonly ackTimeoutMs: number;
   private readonly maxRetransmits: number;
+  private readonly headsAnnounceMs: number;
+  /** Our heads when they were last announced (or seen unchanged), and when to announce next. */
+  private announcedHeads = '';
+  private announceAt: number | undefined;
   readonly stats: MulticastStats = { eventsReceived: 0, duplicates: 0, wantsSent: 0, retransmits: 0, relayed: 0 };
 
   constructor(init: MulticastInit) {
@@ -112,6 +125,7 @@ export class CausalMulticast {
     this.seenLimit = init.seenLimit ?? 65_536;
     this.ackTimeoutMs = init.ackTimeoutMs ?? 400;
     this.maxRetransmits = init.maxRetransmits ?? 8;
+    this.headsAnnounceMs = init.headsAnnounceMs ?? 1000;
   }
 
   /** Neighbour ids and roles, in connection order. */
@@ -213,6 +227,9 @@ export class CausalMulticast {
         n.syncing = true;
         for (const m of step.send) out.send.push({ to: from, msg: { type: 'sync', topics: n.stream, message: m } });
         for (const c of step.commits) out.deliver.push({ from, commit: c });
+        // Commits delivered: the caller merges them and calls merged(), which polls. None
+        // (their heads only): poll now, or heads we lack would never be asked for.
+        if (step.commits.length === 0) this.pollSession(n, out);
         break;
       }
       case 'presence': {
@@ -297,17 +314,24 @@ export class CausalMulticast {
   /** The caller merged what was delivered: continue catch-up, note new gaps. */
   merged(now: number): MulticastOutput {
     const out = emptyOutput();
-    for (const n of this.neighbours.values()) {
-      if (!n.syncing) continue;
-      const step = n.session.poll();
-      for (const m of step.send) out.send.push({ to: n.id, msg: { type: 'sync', topics: n.stream, message: m } });
-      if (n.session.done || step.error) n.syncing = false;
-    }
+    for (const n of this.neighbours.values()) if (n.syncing) this.pollSession(n, out);
     return this.finish(out, now);
+  }
+
+  /** Lets a session speak (our new heads, a repair request) and notes whether it is done. */
+  private pollSession(n: Neighbour, out: MulticastOutput): void {
+    const step = n.session.poll();
+    for (const m of step.send) out.send.push({ to: n.id, msg: { type: 'sync', topics: n.stream, message: m } });
+    n.syncing = !(n.session.done || step.error !== undefined);
   }
 
   tick(now: number): MulticastOutput {
     const out = emptyOutput();
+    if (this.announceAt !== undefined && this.announceAt <= now) {
+      this.announceAt = undefined;
+      this.announcedHeads = this.replica.heads().join();
+      for (const n of this.neighbours.values()) this.pollSession(n, out);
+    }
     const order = [...this.neighbours.keys()];
     for (const req of this.gaps.due(now, order, MAX_WANT)) {
       const topic = req.topic ?? this.topics()[0];
@@ -344,6 +368,8 @@ export class CausalMulticast {
     if (this.wantTopic.size > 4 * this.seenLimit) this.wantTopic.clear();
     let next = this.neighbours.size > 0 ? this.gaps.nextDue() : undefined;
     for (const n of this.neighbours.values()) for (const u of n.unacked.values()) if (next === undefined || u.due < next) next = u.due;
+    if (this.announceAt === undefined && this.neighbours.size > 0 && this.replica.heads().join() !== this.announcedHeads) this.announceAt = now + this.headsAnnounceMs;
+    if (this.announceAt !== undefined && (next === undefined || this.announceAt < next)) next = this.announceAt;
     out.nextTickAt = next;
     return out;
   }

@@ -22,6 +22,8 @@ interface Gap {
   due: number;
   /** Requests made so far. */
   asked: number;
+  /** Which neighbour (in the round-robin order) it asks first: gaps spread over neighbours. */
+  readonly first: number;
   /** Topic to name in the WANT (the topic of the commit that needs it). */
   topic: Uint8Array | undefined;
 }
@@ -53,7 +55,7 @@ export class GapTracker {
   update(wanted: readonly CommitId[], now: number, topicOf: (id: CommitId) => Uint8Array | undefined): void {
     const w = new Set(wanted);
     for (const id of this.gaps.keys()) if (!w.has(id)) this.gaps.delete(id);
-    for (const id of wanted) if (!this.gaps.has(id)) this.gaps.set(id, { due: now + this.gapDelayMs, asked: 0, topic: topicOf(id) });
+    for (const id of wanted) if (!this.gaps.has(id)) this.gaps.set(id, { due: now + this.gapDelayMs, asked: 0, first: this.cursor++, topic: topicOf(id) });
   }
 
   /** Requests due at `now`, grouped per neighbour; `neighbours` in a stable order. */
@@ -63,7 +65,9 @@ export class GapTracker {
     const out: WantRequest[] = [];
     for (const [id, g] of this.gaps) {
       if (g.due > now) continue;
-      const to = neighbours[(this.cursor + g.asked) % neighbours.length]!;
+      // Each request of a gap goes to the next neighbour. (A shared cursor moved on every
+      // call with `asked` made a lone gap ask the same one of two neighbours for ever.)
+      const to = neighbours[(g.first + g.asked) % neighbours.length]!;
       g.asked++;
       g.due = now + Math.min(this.maxTimeoutMs, this.wantTimeoutMs * 2 ** Math.floor((g.asked - 1) / Math.max(1, neighbours.length)));
       const key = `${to}\u0000${g.topic ? hexOf(g.topic) : ''}`;
@@ -74,7 +78,6 @@ export class GapTracker {
       }
       req.ids.push(id);
     }
-    this.cursor++;
     return out;
   }
 

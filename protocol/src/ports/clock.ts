@@ -4,13 +4,18 @@
  * a simulator's virtual time.
  */
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch, a whole number (as Date.now). */
   now(): number;
   /**
    * Calls `fn` once, `ms` from now; the returned function cancels the call. A
    * `background` timer never keeps a process alive on its own (Node's unref).
    */
   after(ms: number, fn: () => void, background?: boolean): () => void;
+  /**
+   * Calls `fn` once the work under way and its promise continuations are done, before
+   * any timer (Node's setImmediate): how the runtime gathers what one turn produced.
+   */
+  soon(fn: () => void): void;
 }
 
 /** Calls `fn` every `ms` until the returned function is called (built on `after`). */

@@ -95,6 +95,26 @@ describe('multicast/causal-multicast', () => {
     assertConverged(net, file, seed);
   });
 
+  it('the last edit before the team goes quiet arrives even when its relay is lost (idle sessions announce heads)', () => {
+    // A line owner-b-c: b relays the owner's last edit to c, and relays are not
+    // retransmitted. Without the heads announcement, a lost relay left c short of that
+    // edit until someone typed again (found by the simulator, seed 291).
+    let relaysLost = 0;
+    for (let seed = 20; seed < 40; seed++) {
+      const names = ['owner', 'b', 'c'];
+      const { net, file } = meshOf(seed, names, 0, 20, [['owner', 'b'], ['b', 'c']]);
+      net.loss = 0.5;
+      net.lossyTypes = new Set(['event', 'ack', 'want']);
+      net.edit('owner', file, `last${seed};`);
+      net.run(net.now + 200);
+      if (!net.nodes.get('c')!.replica.text(file).includes(`last${seed};`)) relaysLost++;
+      net.loss = 0;
+      net.run(net.now + 30_000);
+      assertConverged(net, file, seed);
+    }
+    assert.ok(relaysLost > 0, 'some seed lost the relay (else this test shows nothing)');
+  });
+
   it('a peer offline during edits catches up by sync when it reconnects', () => {
     const seed = 7;
     const names = ['owner', 'b', 'c'];

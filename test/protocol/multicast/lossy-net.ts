@@ -24,6 +24,8 @@ interface InFlight {
 }
 
 export class LossyNet {
+  /** Only messages of these types are lost (default: any); a real channel loses no SYNC frame. */
+  lossyTypes: ReadonlySet<string> | undefined;
   now = 0;
   readonly nodes = new Map<string, SimNode>();
   private readonly links = new Set<string>();
@@ -34,7 +36,8 @@ export class LossyNet {
 
   constructor(
     private readonly random: () => number,
-    private readonly loss = 0,
+    /** Probability that a message is lost (tests may change it mid-run). */
+    public loss = 0,
     private readonly maxLatency = 10,
   ) {}
 
@@ -71,7 +74,7 @@ export class LossyNet {
     for (const s of out.send) {
       this.sent++;
       if (!this.links.has(`${n.name}|${s.to}`)) continue;
-      if (this.random() < this.loss) {
+      if ((this.lossyTypes === undefined || this.lossyTypes.has(s.msg.type)) && this.random() < this.loss) {
         this.lost++;
         continue;
       }

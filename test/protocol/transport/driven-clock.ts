@@ -25,6 +25,10 @@ export class DrivenClock implements Clock {
     return cancel;
   }
 
+  soon(fn: () => void): void {
+    this.after(0, fn);
+  }
+
   /** Resolves once no timer is pending and every promise continuation has run: nothing more happens without new input. */
   idle(): Promise<void> {
     return new Promise((resolve) => {

@@ -211,14 +211,30 @@ export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
   return activeBackend().sign(secretKey, message);
 }
 
+/**
+ * Results of recent verifications, by (key, signature, SHA-256 of the message): one commit
+ * is checked more than once (its topic signature by the multicast and the broker, again
+ * when a duplicate arrives by another path; in the simulator, by every node of a team),
+ * and a hash costs a fraction of a verification. Bounded; oldest dropped first.
+ */
+const VERIFIED_LIMIT = 8192;
+const verified = new Map<string, boolean>();
+
 /** True only for a valid signature under Weft's rule (see top). Never throws. */
 export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_BYTES) return false;
   if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) return false;
   if (!(message instanceof Uint8Array)) return false;
+  const key = toHex(signature) + toHex(publicKey) + nodeCrypto.createHash('sha256').update(message).digest('hex');
+  const known = verified.get(key);
+  if (known !== undefined) return known;
+  let valid: boolean;
   try {
-    return activeBackend().verify(publicKey, message, signature);
+    valid = activeBackend().verify(publicKey, message, signature);
   } catch {
-    return false;
+    valid = false;
   }
+  verified.set(key, valid);
+  if (verified.size > VERIFIED_LIMIT) verified.delete(verified.keys().next().value as string);
+  return valid;
 }

@@ -56,6 +56,8 @@ export interface ReplicaInit {
 }
 
 /** Text author id used in the text CRDT: 16 hex chars of the member's public key. */
+const OPENED_BOXES_LIMIT = 4096;
+
 export function agentOf(publicKeyHex: string): string {
   return publicKeyHex.slice(0, 16);
 }
@@ -73,6 +75,8 @@ export class ShareReplica {
   private branches: Array<{ name: string; commit: string; at: CommitId }> = [];
   private readonly pending: PendingBuffer<CommitEnvelope>;
   private readonly epochs = new Map<string, EpochKeys>();
+  /** Key boxes opened so far (hex -> what they held), bounded: KEYS messages can come from anyone. */
+  private readonly openedBoxes = new Map<string, readonly EpochKeys[]>();
   /** Topics announced in the log: topic hex -> announcing commit. */
   private readonly topics = new Map<string, CommitId>();
   private access: AccessState | undefined;
@@ -532,15 +536,27 @@ export class ShareReplica {
   }
 
   private tryOpenBox(box: Uint8Array): void {
-    try {
-      for (const k of openKeyBox(this.me.secretKey, this.shareId, box)) {
-        const h = topicHex(k.topic);
-        const had = this.epochs.get(h);
-        if (!had || (!had.topicSecret && k.topicSecret)) this.epochs.set(h, k);
-      }
-    } catch {
-      // Not addressed to us.
+    for (const k of this.openBox(box)) {
+      const h = topicHex(k.topic);
+      const had = this.epochs.get(h);
+      if (!had || (!had.topicSecret && k.topicSecret)) this.epochs.set(h, k);
     }
+  }
+
+  /** The epochs in a box sealed to us (none if it is not ours), opened once: access changes replay the records, and an X25519 open is the dearest step of a replay. */
+  private openBox(box: Uint8Array): readonly EpochKeys[] {
+    const key = toHex(box);
+    let keys = this.openedBoxes.get(key);
+    if (keys === undefined) {
+      try {
+        keys = openKeyBox(this.me.secretKey, this.shareId, box);
+      } catch {
+        keys = []; // not addressed to us
+      }
+      this.openedBoxes.set(key, keys);
+      if (this.openedBoxes.size > OPENED_BOXES_LIMIT) this.openedBoxes.delete(this.openedBoxes.keys().next().value as string);
+    }
+    return keys;
   }
 
   private resetState(): void {

@@ -239,6 +239,18 @@ export class TextMirror {
     return undefined;
   }
 
+  /**
+   * Has the share's text of the record's file changed since the disk last agreed with it
+   * (operations the disk's version lacks)? With a pending record, the older of its states
+   * counts: a write that may not have happened was not seen.
+   */
+  private editedSince(rec: MirrorRecord): boolean {
+    const base = this.effective(rec, undefined);
+    if (!base?.version) return false;
+    for (const [agent, n] of this.replica.versionOf(rec.file)) if (n > (base.version[agent] ?? 0)) return true;
+    return false;
+  }
+
   /** A record is settled: nothing pending, its version held (a file unchanged since need not be read). */
   private settledRecord(rec: MirrorRecord): boolean {
     return rec.pending === undefined && rec.version !== undefined && holds(this.replica.versionOf(rec.file), rec.version);
@@ -352,8 +364,9 @@ export class TextMirror {
         continue;
       }
       if (!this.canWrite()) continue; // the share's text is written back below
-      const hash = (rec.pending === 'write' ? rec.previous?.hash : undefined) ?? rec.hash;
-      const i = created.findIndex((c) => c.hash === hash && !this.textEntry(c.path));
+      // A pending write may or may not have reached the disk: the file moved may hold either text.
+      const hashes = new Set([rec.hash, ...(rec.pending === 'write' && rec.previous ? [rec.previous.hash] : [])]);
+      const i = created.findIndex((c) => hashes.has(c.hash) && !this.textEntry(c.path));
       if (i >= 0) {
         const to = created.splice(i, 1)[0]!;
         this.replica.renameFile(rec.file, to.path);
@@ -369,6 +382,14 @@ export class TextMirror {
         soon(DELETE_GRACE_MS);
       } else if (this.init.now() - since >= DELETE_GRACE_MS) {
         this.missingSince.delete(rec.path);
+        if (this.editedSince(rec)) {
+          // A teammate's edit merged after the disk last agreed (it arrived while the file
+          // was missing, or while the mirror was stopped): the person deleted a text without
+          // it, so the delete is concurrent with that edit, and the edit keeps the file.
+          // Deleting it now, at the share's version, would delete the edit unseen.
+          this.init.log(`${rec.path} was edited by a teammate while you deleted it: the edit keeps it, so it is back`);
+          continue;
+        }
         this.replica.deleteFile(rec.file);
         batch.addStaged(64);
         batch.record({ forget: rec.path });
@@ -725,6 +746,12 @@ export class TextMirror {
       } else {
         return this.rewriteIfStale(target, file, text, hash);
       }
+    }
+    if (listing.has(target) && here?.file === file && here.pending !== 'write' && this.canWrite()) {
+      // This pass listed it and its record says the disk held it: a person moved or
+      // deleted it during the pass. The next pass sees it missing (a rename, or a delete
+      // after its grace); writing the share's text back now would make a second copy.
+      return 0;
     }
     return this.writeText(target, file, text, hash, here?.file === file ? here : undefined, 'absent');
   }

@@ -67,6 +67,11 @@ export class SimPeer {
     return this.transport.address;
   }
 
+  /** This incarnation's clock (a new one after each restart; its timers die with a crash): the folder mirror runs on it. */
+  get nodeClock(): NodeClock {
+    return this.clock;
+  }
+
   /** Creates the share on this node (it becomes the owner). */
   async createShare(name: string): Promise<void> {
     const { node, shareKey } = await ShareNode.create(this.disk.log(SHARE_LOG), name, this.keys, this.cryptoRandom);

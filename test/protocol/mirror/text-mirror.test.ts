@@ -158,6 +158,44 @@ describe('mirror/text files', () => {
     assert.equal(bob.read('d.txt'), 'keep me\nedited offline\n');
   });
 
+  it('a teammate\'s edit that arrives while a deleted file waits out its grace keeps the file (simulator seed 1)', async () => {
+    const { alice, bob, clock } = await pair();
+    alice.write('d.txt', 'keep me\n');
+    await settle([alice, bob]);
+    await alice.folder.remove('d.txt');
+    await alice.sync();
+    // Bob, who has not heard of the delete (alice has not made it yet), types a line.
+    bob.write('d.txt', 'keep me\nbob typed this\n');
+    await bob.sync();
+    await alice.receive();
+    clock.time += DELETE_GRACE_MS;
+    await alice.sync();
+    await settle([alice, bob]);
+    assert.equal(alice.read('d.txt'), 'keep me\nbob typed this\n');
+    assert.equal(bob.read('d.txt'), 'keep me\nbob typed this\n');
+    assert.ok(alice.logs.some((l) => /edited by a teammate while you deleted it/.test(l)), alice.logs.join('\n'));
+  });
+
+  it('a file moved away while a pass runs is a rename, not written back at its old path (simulator seed 18)', async () => {
+    const { alice, bob, clock } = await pair();
+    alice.write('a.txt', 'move me\n');
+    await settle([alice, bob]);
+    // The person moves the file right after the pass listed the folder.
+    const list = alice.folder.list.bind(alice.folder);
+    alice.folder.list = async () => {
+      const listing = await list();
+      await alice.folder.rename('a.txt', 'b.txt');
+      alice.folder.list = list;
+      return listing;
+    };
+    await alice.sync();
+    await alice.sync();
+    clock.time += DELETE_GRACE_MS;
+    await settle([alice, bob]);
+    assert.deepEqual(alice.files(), { 'b.txt': 'move me\n' });
+    assert.deepEqual(bob.files(), { 'b.txt': 'move me\n' });
+  });
+
   it('a rename and a concurrent edit end as one file with the edit; concurrent renames end as one file', async () => {
     const { alice, bob, clock } = await pair();
     alice.write('r.txt', 'rename me\n');

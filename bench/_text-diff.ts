@@ -9,10 +9,8 @@
  * Each is checked first: the hunks must turn the old file into the new one.
  */
 import { diffLines } from 'diff';
-import { prng } from '../protocol/sim/prng.js';
-import { diffHunks } from '../protocol/src/text/diff.js';
-import { MAX_LINE_EDITS } from '../protocol/src/text/line-diff.js';
-import type { Hunk } from '../protocol/src/text/index.js';
+import { prng } from '../protocol/sim/index.js';
+import { diffHunks, MAX_LINE_EDITS, type Hunk } from '../protocol/src/index.js';
 import { record, timeMedian } from './report.js';
 
 const RUNS = 9;

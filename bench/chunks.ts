@@ -16,13 +16,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sha256 } from '../protocol/src/crypto/index.js';
-import { ObjectWriter, writeObject, type ConvergenceKeys, type ObjectRef, type WrittenChunk } from '../protocol/src/chunks/index.js';
-import { FileChunkStore } from '../protocol/storage/chunk-store-file.js';
-import { PackChunkStore } from '../protocol/storage/chunk-store-pack.js';
-import { MemoryChunkStore } from '../protocol/storage/memory-chunk-store.js';
-import { type ChunkStore } from '../protocol/src/ports/chunk-store.js';
-import { fetchObjectFrom } from '../protocol/runtime/chunk-transfer.js';
+import {
+  sha256,
+  ObjectWriter,
+  writeObject,
+  type ConvergenceKeys,
+  type ObjectRef,
+  type WrittenChunk,
+  type ChunkStore,
+} from '../protocol/src/index.js';
+import { FileChunkStore, PackChunkStore, MemoryChunkStore } from '../protocol/storage/index.js';
+import { fetchObjectFrom } from '../protocol/runtime/index.js';
 import { patternBytes, testKeys } from '../tools/samples/chunk-data.js';
 import { chunkClient, killChunkServers, openChunkChannel, startChunkServer } from '../tools/chunk-server/chunk-server-procs.js';
 import { median, record } from './report.js';

@@ -12,9 +12,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { createCipheriv, createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
-import { encrypt, generateSigningKeyPair, hash, sign, verify } from '../protocol/src/crypto/index.js';
-import { nobleAead } from '../protocol/src/crypto/aead.js';
-import { activeBackend } from '../protocol/src/crypto/sign.js';
+import { encrypt, generateSigningKeyPair, hash, sign, verify, nobleAead, activeBackend } from '../protocol/src/index.js';
 import { record, timeMedian } from './report.js';
 
 const RUNS = 7;

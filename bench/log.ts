@@ -11,8 +11,7 @@
  * update), log.wire_bytes (sum of commit bytes / update bytes).
  */
 import * as Y from 'yjs';
-import { signingKeyPairFromSeed } from '../protocol/src/crypto/index.js';
-import { ShareReplica } from '../protocol/src/share/replica.js';
+import { signingKeyPairFromSeed, ShareReplica } from '../protocol/src/index.js';
 import { loadTrace, type SequentialTrace } from './_traces.js';
 import { median, record } from './report.js';
 

@@ -15,18 +15,23 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { signingKeyPairFromSeed, type SigningKeyPair } from '../protocol/src/crypto/index.js';
-import type { CommitId } from '../protocol/src/log/ids.js';
-import { decodeWire, encodeWire, PUBSUB_PROTOCOL, type WireMessage } from '../protocol/src/multicast/wire.js';
-import { ShareNode } from '../protocol/src/node/share-node.js';
-import { PeerRuntime, type PeerAddress } from '../protocol/runtime/peer-runtime.js';
-import type { FileId } from '../protocol/src/share/manifest.js';
-import { FileLogStore } from '../protocol/storage/file-log-store.js';
+import {
+  signingKeyPairFromSeed,
+  type SigningKeyPair,
+  type CommitId,
+  decodeWire,
+  encodeWire,
+  PUBSUB_PROTOCOL,
+  type WireMessage,
+  ShareNode,
+  type FileId,
+} from '../protocol/src/index.js';
+import { PeerRuntime, type PeerAddress } from '../protocol/runtime/index.js';
+import { FileLogStore, MemoryChunkStore } from '../protocol/storage/index.js';
 import { createTransport, type FrameChannel, type Transport } from '../protocol/transport/index.js';
 import { loadTrace } from './_traces.js';
 import { record } from './report.js';
-import { MemoryChunkStore } from '../protocol/storage/memory-chunk-store.js';
-import { systemClock, systemRandom } from '../protocol/platform/system-clock.js';
+import { systemClock, systemRandom } from '../protocol/platform/index.js';
 
 const WEFT = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/weft.js');
 const SAMPLES = 250;

@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runScale } from '../protocol/sim/scale-scenario.js';
+import { runScale } from '../protocol/sim/index.js';
 import { record } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

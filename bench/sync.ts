@@ -5,9 +5,7 @@
  * sync.diverged_round_trips. Baseline 'commits': the bytes of the commits each side
  * lacked, i.e. the least any protocol must send.
  */
-import { signingKeyPairFromSeed } from '../protocol/src/crypto/index.js';
-import { ShareReplica } from '../protocol/src/share/replica.js';
-import { runSyncToCompletion } from '../protocol/src/sync/index.js';
+import { signingKeyPairFromSeed, ShareReplica, runSyncToCompletion } from '../protocol/src/index.js';
 import { record } from './report.js';
 
 export async function run(): Promise<void> {

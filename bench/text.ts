@@ -15,7 +15,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as Y from 'yjs';
-import { TextDoc, decodeOps, encodeOps } from '../protocol/src/text/index.js';
+import { TextDoc, decodeOps, encodeOps } from '../protocol/src/index.js';
 import { runDiff } from './_text-diff.js';
 import { loadTrace, type Patch } from './_traces.js';
 import { median, record, timeMedian } from './report.js';

@@ -22,9 +22,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { NodeBroker, type BrokerStatusFile } from '../protocol/platform/node-broker.js';
-import type { BrokerLimits, TopicPolicy } from '../protocol/src/broker/index.js';
-import { fromHex } from '../protocol/src/crypto/index.js';
+import { NodeBroker, type BrokerStatusFile } from '../protocol/platform/index.js';
+import { type BrokerLimits, type TopicPolicy, fromHex } from '../protocol/src/index.js';
 
 const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]... [--peer-broker ADDR]...
                    [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]

@@ -5,10 +5,17 @@
  * commits in a shuffled order and converge; Carol cannot write; Alice revokes Bob and
  * Bob's concurrent edit is rejected everywhere.
  */
-import { fingerprint, publicKeyToText, toHex, type SigningKeyPair, generateSigningKeyPair } from '../protocol/src/crypto/index.js';
-import type { CommitEnvelope } from '../protocol/src/log/commit.js';
-import { prng } from '../protocol/sim/prng.js';
-import { NotAllowedError, ShareReplica } from '../protocol/src/share/replica.js';
+import {
+  fingerprint,
+  publicKeyToText,
+  toHex,
+  type SigningKeyPair,
+  generateSigningKeyPair,
+  type CommitEnvelope,
+  NotAllowedError,
+  ShareReplica,
+} from '../protocol/src/index.js';
+import { prng } from '../protocol/sim/index.js';
 
 function shuffled<T>(xs: T[], next: () => number): T[] {
   const a = [...xs];

@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bytesEqual, publicKeyToText, signingKeyPairFromSeed, toHex } from '../protocol/src/crypto/index.js';
+import { bytesEqual, publicKeyToText, signingKeyPairFromSeed, toHex } from '../protocol/src/index.js';
 import { defaultIdentityPath, IDENTITY_NOTE, IdentityError, readIdentitySeed, refuseInsideFolder, shareIdentityFolder, writeNewIdentity } from './identity-store.js';
 import { ensureStateFolder, hasShare, readShare, statePath, writeShare, type ShareFile } from './state-folder.js';
 

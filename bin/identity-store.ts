@@ -21,8 +21,8 @@ import { existsSync } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fromHex, randomBytes, signingKeyPairFromSeed, toHex, type SigningKeyPair } from '../protocol/src/crypto/index.js';
-import { errorCode, fsyncDirectory } from '../protocol/storage/durable-fs.js';
+import { fromHex, randomBytes, signingKeyPairFromSeed, toHex, type SigningKeyPair } from '../protocol/src/index.js';
+import { errorCode, fsyncDirectory } from '../protocol/storage/index.js';
 import { hasShare, readShare, statePath } from './state-folder.js';
 
 /** An identity file that cannot be used as it is (its message says what to do). */

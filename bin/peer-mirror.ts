@@ -7,15 +7,10 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { BinaryMirror } from '../protocol/mirror/binary-mirror.js';
-import { FolderMirror } from '../protocol/mirror/folder-mirror.js';
-import { GitCheckout } from '../protocol/mirror/git-checkout.js';
-import { MirrorRecords } from '../protocol/mirror/mirror-records.js';
-import { NodeFolder, TEMP_MARK } from '../protocol/mirror/node-folder.js';
-import { NodeRecordJournal } from '../protocol/mirror/node-record-journal.js';
-import { NodeObjectFiles } from '../protocol/storage/node-object-files.js';
-import type { PeerRuntime } from '../protocol/runtime/peer-runtime.js';
-import { pathProblem } from '../protocol/src/share/paths.js';
+import { BinaryMirror, FolderMirror, GitCheckout, MirrorRecords, NodeFolder, TEMP_MARK, NodeRecordJournal } from '../protocol/mirror/index.js';
+import { NodeObjectFiles } from '../protocol/storage/index.js';
+import type { PeerRuntime } from '../protocol/runtime/index.js';
+import { pathProblem } from '../protocol/src/index.js';
 
 export interface PeerMirror {
   readonly mirror: FolderMirror;

@@ -26,24 +26,27 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fromHex, publicKeyFromText, publicKeyToText, toHex, type SigningKeyPair } from '../protocol/src/crypto/index.js';
-import { ShareNode } from '../protocol/src/node/share-node.js';
-import { PeerRuntime, describeGarbageCollection } from '../protocol/runtime/peer-runtime.js';
-import { collectShareGarbage } from '../protocol/runtime/peer-gc.js';
-import { invitationFromText, invitationToText } from '../protocol/src/share/invitation.js';
-import type { GrantableRole } from '../protocol/src/share/roles.js';
-import { FileLogStore } from '../protocol/storage/file-log-store.js';
-import { PackChunkStore } from '../protocol/storage/chunk-store-pack.js';
-import { createTransport } from '../protocol/transport/index.js';
-import { peerIdFromWeftKey } from '../protocol/transport/peer-key.js';
-import { importFolder } from '../protocol/mirror/import-folder.js';
-import { GitCheckout } from '../protocol/mirror/git-checkout.js';
+import {
+  fromHex,
+  publicKeyFromText,
+  publicKeyToText,
+  toHex,
+  type SigningKeyPair,
+  ShareNode,
+  invitationFromText,
+  invitationToText,
+  type GrantableRole,
+} from '../protocol/src/index.js';
+import { PeerRuntime, describeGarbageCollection, collectShareGarbage } from '../protocol/runtime/index.js';
+import { FileLogStore, PackChunkStore } from '../protocol/storage/index.js';
+import { createTransport, peerIdFromWeftKey } from '../protocol/transport/index.js';
+import { importFolder, GitCheckout } from '../protocol/mirror/index.js';
 import { mirrorStateDir, startPeerMirror } from './peer-mirror.js';
 import { clearIdentityNote, defaultIdentityPath, explicitIdentity, folderIdentity, loadOrCreateIdentity, recordedIdentity } from './identity-store.js';
 import { migrateFolder } from './identity-migration.js';
 import { revokeMember } from './revoke.js';
 import { ensureStateFolder, hasShare, NoShareError, readShare, statePath, writeShare, type ShareFile } from './state-folder.js';
-import { systemClock, systemRandom } from '../protocol/platform/system-clock.js';
+import { systemClock, systemRandom } from '../protocol/platform/index.js';
 
 export const PEER_USAGE = `usage: weft peer init --dir F [--name N] [--broker ADDR]... [--address ADDR]...
        weft peer key [--dir F]

@@ -4,9 +4,7 @@
  * can act on, why a revocation cannot be made (the replica would revoke a key that is
  * not a member, which does nothing but rotate the share's key).
  */
-import { fingerprint, publicKeyToText, toHex } from '../protocol/src/crypto/index.js';
-import type { ShareNode } from '../protocol/src/node/share-node.js';
-import { canAdminister, type Role } from '../protocol/src/share/roles.js';
+import { fingerprint, publicKeyToText, toHex, type ShareNode, canAdminister, type Role } from '../protocol/src/index.js';
 
 /** A revocation that cannot be made (its message says why). */
 export class RevokeError extends Error {

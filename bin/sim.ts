@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { runScenario, type ScenarioResult } from '../protocol/sim/scenario.js';
+import { runScenario, type ScenarioResult } from '../protocol/sim/index.js';
 
 interface WorkerJob {
   readonly seeds: number[];

@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PeerAddress } from '../protocol/runtime/peer-runtime.js';
+import type { PeerAddress } from '../protocol/runtime/index.js';
 
 export const STATE_FOLDER = '.weft';
 const GITIGNORE = '*\n';

@@ -13,7 +13,7 @@ import { runDemo } from './demo.js';
 import { runBrokerCommand } from './broker.js';
 import { runPeerCommand } from './peer.js';
 import { weftVersion } from './version.js';
-import { fingerprint, generateSigningKeyPair, publicKeyToText } from '../protocol/src/crypto/index.js';
+import { fingerprint, generateSigningKeyPair, publicKeyToText } from '../protocol/src/index.js';
 
 const USAGE = `usage: weft <command>
   demo [--seed N]   three replicas edit concurrently, merge, and converge (prints what happens)

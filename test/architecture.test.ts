@@ -5,8 +5,10 @@
  * (protocol/src) uses no timers or wall clock and imports nothing above it; the runtime
  * takes its clock, randomness and switches as inputs and reaches adapters only through
  * the ports; the Node platform is wired up at the edges only; protocol/ imports nothing
- * of the editor, the command, benchmarks, tools or tests; and bin/, bench/ and tools/
- * never import test/ (what they share with the tests lives in tools/).
+ * of the editor, the command, benchmarks, tools or tests; bin/, bench/ and tools/
+ * never import test/ (what they share with the tests lives in tools/); and extension/,
+ * bin/, bench/ and tools/ reach the protocol only through its layers' entry points
+ * (protocol/<layer>/index.ts; tests may reach inside).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -161,6 +163,28 @@ describe('architecture: the command, benchmarks and tools', () => {
   it('bin/, bench/ and tools/ never import test/ (code they share with the tests lives in tools/)', () => {
     for (const f of files) {
       for (const target of relativeImportTargets(f)) assert.ok(!under(target, 'test'), `${relative(root, f)} imports ${relative(root, target)}: move what both need to tools/`);
+    }
+  });
+});
+
+describe('architecture: the protocol\'s public entry points', () => {
+  const layers = ['src', 'runtime', 'transport', 'storage', 'mirror', 'platform', 'sim'];
+  const entryPoints = new Set(layers.map((layer) => join(root, 'protocol', layer, 'index.ts')));
+  const callers = ['extension', 'bin', 'bench', 'tools'];
+  const files = callers.flatMap((folder) => tsFiles(join(root, folder)));
+
+  it('every layer has an entry point', () => {
+    for (const entry of entryPoints) assert.ok(statSync(entry, { throwIfNoEntry: false })?.isFile(), `${relative(root, entry)} is missing`);
+  });
+
+  it('extension/, bin/, bench/ and tools/ import the protocol only through protocol/<layer>/index.ts', () => {
+    assert.ok(files.some((f) => under(f, 'extension')), 'no .ts file under extension/');
+    for (const f of files) {
+      for (const target of relativeImportTargets(f)) {
+        if (!under(target, 'protocol') || entryPoints.has(target)) continue;
+        const layer = relative(join(root, 'protocol'), target).split('/')[0];
+        assert.fail(`${relative(root, f)} imports ${relative(root, target)}: import it from protocol/${layer}/index.ts (export it there if it is missing)`);
+      }
     }
   });
 });

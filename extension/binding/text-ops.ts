@@ -1,14 +1,13 @@
 /**
  * The editor binding's text changes (no `vscode` here): the plain-text algebra (Op,
- * xform, toHunks: protocol/src/text/op-transform.ts) and the line/character hunks a
+ * xform, toHunks: protocol/src/text/op-transform.ts, from the core's entry point) and the line/character hunks a
  * WorkspaceEdit carries. The binding uses xform when the user types while remote
  * changes wait to reach the document, and toHunks so an apply is simultaneous hunks,
  * without one big range that would move the user's cursor.
  */
-import { diffText } from '../../protocol/src/text/diff.js';
-import type { Op } from '../../protocol/src/text/op-transform.js';
+import { diffText, type Op } from '../../protocol/src/index.js';
 
-export { applyOps, toHunks, xform, type Op } from '../../protocol/src/text/op-transform.js';
+export { applyOps, toHunks, xform, type Op } from '../../protocol/src/index.js';
 
 /** The single changed range between two texts (common prefix and suffix), or undefined if equal. */
 export const diffOp: (a: string, b: string) => Op | undefined = diffText;

@@ -7,8 +7,7 @@
  * weft.join(invitationText?, folder?) skips the prompts; it resolves once the session runs.
  */
 import * as vscode from 'vscode';
-import { fingerprint } from '../../protocol/src/index.js';
-import { invitationFromText } from '../../protocol/src/share/invitation.js';
+import { fingerprint, invitationFromText } from '../../protocol/src/index.js';
 import type { Identity } from '../identity.js';
 import type { BoundShares } from '../session/bound-shares.js';
 import type { SessionLauncher } from '../session/session-launcher.js';

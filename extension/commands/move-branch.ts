@@ -4,7 +4,7 @@
  * checkout on another branch shares nothing and receives nothing).
  */
 import * as vscode from 'vscode';
-import { GitCheckout } from '../../protocol/mirror/git-checkout.js';
+import { GitCheckout } from '../../protocol/mirror/index.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { pickSession, registerWeftCommand } from './command-support.js';
 

@@ -3,8 +3,7 @@
  * resolved against this replica's text. Free of `vscode` (the panel model and the
  * follow mode use it; unit-tested in plain mocha).
  */
-import { fingerprint, fromHex, type FileId, type ShareReplica } from '../../protocol/src/index.js';
-import type { Presence, PresenceEntry } from '../../protocol/src/multicast/presence.js';
+import { fingerprint, fromHex, type FileId, type ShareReplica, type Presence, type PresenceEntry } from '../../protocol/src/index.js';
 import { lineOfOffset, resolvePresenceSelections, type AnchorSource, type OffsetSelection } from './presence-ranges.js';
 
 export type ReplicaView = Pick<ShareReplica, 'fileAt' | 'files' | 'document' | 'text'>;

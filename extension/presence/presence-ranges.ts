@@ -9,9 +9,7 @@
  *
  * Free of `vscode` (unit-tested in plain mocha).
  */
-import type { Anchor } from '../../protocol/src/index.js';
-import { MAX_SELECTIONS, type PresenceSelection } from '../../protocol/src/multicast/presence.js';
-import { MissingDependencyError } from '../../protocol/src/text/index.js';
+import { type Anchor, MAX_SELECTIONS, type PresenceSelection, MissingDependencyError } from '../../protocol/src/index.js';
 
 /** What a share document offers (TextDoc does). */
 export interface AnchorSource {

@@ -9,7 +9,7 @@
  * waits for the next tick (up to MAX_WAITS) rather than anchor to the wrong character.
  */
 import * as vscode from 'vscode';
-import type { PresenceSelection } from '../../protocol/src/multicast/presence.js';
+import type { PresenceSelection } from '../../protocol/src/index.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { ShareSession } from '../session/share-session.js';
 import { toPresenceSelections } from './presence-ranges.js';

@@ -11,7 +11,7 @@
  * A teammate who leaves, expires or closes the file loses their decorations.
  */
 import * as vscode from 'vscode';
-import type { PresenceEntry } from '../../protocol/src/multicast/presence.js';
+import type { PresenceEntry } from '../../protocol/src/index.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { ShareSession } from '../session/share-session.js';
 import { memberColour, type MemberColour } from './member-colour.js';

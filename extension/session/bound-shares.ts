@@ -4,7 +4,7 @@
  * picked another, empty folder), remembered globally by folder.
  */
 import type * as vscode from 'vscode';
-import type { PeerAddress } from '../../protocol/runtime/peer-runtime.js';
+import type { PeerAddress } from '../../protocol/runtime/index.js';
 
 export interface BoundShare {
   shareId: string;

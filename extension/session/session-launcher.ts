@@ -4,12 +4,11 @@
  * which share each folder is bound to (BoundShares).
  */
 import * as vscode from 'vscode';
-import { ShareNode, toHex } from '../../protocol/src/index.js';
-import { invitationFromText } from '../../protocol/src/share/invitation.js';
-import { FileLogStore } from '../../protocol/storage/file-log-store.js';
+import { ShareNode, toHex, invitationFromText } from '../../protocol/src/index.js';
+import { FileLogStore } from '../../protocol/storage/index.js';
 import { readSettings } from '../config.js';
 import type { Identity } from '../identity.js';
-import { importFolder } from '../../protocol/mirror/import-folder.js';
+import { importFolder } from '../../protocol/mirror/index.js';
 import type { BoundShare, BoundShares } from './bound-shares.js';
 import type { SessionRegistry } from './session-registry.js';
 import { ShareSession } from './share-session.js';

@@ -6,11 +6,9 @@
  */
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
-import { fromHex, ShareNode, type SigningKeyPair } from '../../protocol/src/index.js';
-import { PeerRuntime, type PeerStatus, type RefusedCommit } from '../../protocol/runtime/peer-runtime.js';
-import { invitationToText } from '../../protocol/src/share/invitation.js';
-import { PackChunkStore } from '../../protocol/storage/chunk-store-pack.js';
-import { FileLogStore } from '../../protocol/storage/file-log-store.js';
+import { fromHex, ShareNode, type SigningKeyPair, invitationToText } from '../../protocol/src/index.js';
+import { PeerRuntime, type PeerStatus, type RefusedCommit } from '../../protocol/runtime/index.js';
+import { PackChunkStore, FileLogStore } from '../../protocol/storage/index.js';
 import { createTransport, type Transport } from '../../protocol/transport/index.js';
 import { EditorBinding } from '../binding/editor-binding.js';
 import type { WeftSettings } from '../config.js';
@@ -21,7 +19,7 @@ import type { BoundShare } from './bound-shares.js';
 import { routeChanges } from './change-router.js';
 import { rememberListen, stableListen } from './listen-ports.js';
 import { CommitScheduler } from './commit-scheduler.js';
-import { systemClock, systemRandom } from '../../protocol/platform/system-clock.js';
+import { systemClock, systemRandom } from '../../protocol/platform/index.js';
 
 export interface ShareSessionInit {
   folder: vscode.Uri;

@@ -6,8 +6,8 @@
  * here; onDidTransfer repeats them for tests.
  */
 import * as vscode from 'vscode';
-import { ObjectUnavailableError, FetchAbortedError, ShareKeysMissingError } from '../../protocol/runtime/peer-runtime.js';
-import type { BinaryFetchEvent } from '../../protocol/mirror/binary-mirror.js';
+import { ObjectUnavailableError, FetchAbortedError, ShareKeysMissingError } from '../../protocol/runtime/index.js';
+import type { BinaryFetchEvent } from '../../protocol/mirror/index.js';
 
 /** Fetches above this show a notification with progress; smaller ones the status bar. */
 export const LARGE_BYTES = 1024 * 1024;

@@ -8,14 +8,9 @@
  */
 import * as vscode from 'vscode';
 import type { ReplicaChange } from '../../protocol/src/index.js';
-import type { PeerRuntime } from '../../protocol/runtime/peer-runtime.js';
-import { BinaryMirror } from '../../protocol/mirror/binary-mirror.js';
-import { FolderMirror } from '../../protocol/mirror/folder-mirror.js';
-import { GitCheckout } from '../../protocol/mirror/git-checkout.js';
-import { MirrorRecords } from '../../protocol/mirror/mirror-records.js';
-import { NodeFolder, TEMP_MARK } from '../../protocol/mirror/node-folder.js';
-import { NodeRecordJournal } from '../../protocol/mirror/node-record-journal.js';
-import { NodeObjectFiles } from '../../protocol/storage/node-object-files.js';
+import type { PeerRuntime } from '../../protocol/runtime/index.js';
+import { BinaryMirror, FolderMirror, GitCheckout, MirrorRecords, NodeFolder, TEMP_MARK, NodeRecordJournal } from '../../protocol/mirror/index.js';
+import { NodeObjectFiles } from '../../protocol/storage/index.js';
 import { BinaryProgress } from './binary-progress.js';
 import { revertPrompt } from './revert-prompt.js';
 import { sharePathOf } from './paths.js';

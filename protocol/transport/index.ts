@@ -5,6 +5,7 @@
 import './polyfills.js';
 
 export { createTransport, DEFAULT_LISTEN, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_MDNS_SERVICE_TAG } from './libp2p-transport.js';
+export { peerIdFromWeftKey } from './peer-key.js';
 export { weftProtocolId, checkProtocolId } from '../src/ports/protocol-id.js';
 export { DEFAULT_MAX_FRAME_BYTES } from '../src/ports/frame-limits.js';
 export {

@@ -5,11 +5,9 @@
  * TCP on loopback and prints one line `{"addr": ...}` once listening. With --tamper it
  * lies: every chunk it sends has one byte flipped. Stops on SIGTERM.
  */
-import { randomBytes } from '../../protocol/src/crypto/index.js';
-import { PUBSUB_PROTOCOL } from '../../protocol/src/multicast/wire.js';
-import { serveChunks } from '../../protocol/runtime/chunk-transfer.js';
-import { PackChunkStore } from '../../protocol/storage/chunk-store-pack.js';
-import type { ChunkStore } from '../../protocol/src/ports/chunk-store.js';
+import { randomBytes, PUBSUB_PROTOCOL, type ChunkStore } from '../../protocol/src/index.js';
+import { serveChunks } from '../../protocol/runtime/index.js';
+import { PackChunkStore } from '../../protocol/storage/index.js';
 import { createTransport } from '../../protocol/transport/index.js';
 
 const [dir, flag] = process.argv.slice(2);

@@ -2,8 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from '../../protocol/src/crypto/index.js';
-import { PUBSUB_PROTOCOL } from '../../protocol/src/multicast/wire.js';
+import { randomBytes, PUBSUB_PROTOCOL } from '../../protocol/src/index.js';
 import { createTransport, type FrameChannel, type Transport } from '../../protocol/transport/index.js';
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), 'chunk-server-fixture.js');

@@ -1,5 +1,5 @@
 /** Deterministic test files and helpers for the chunk tests and the benchmark. */
-import { convergenceKeys, type ConvergenceKeys } from '../../protocol/src/chunks/index.js';
+import { convergenceKeys, type ConvergenceKeys } from '../../protocol/src/index.js';
 
 /** Pseudo-random bytes, a pure function of (seed, offset), filled 4 bytes at a time. */
 export function fillPattern(seed: number, offset: number, out: Uint8Array): void {

@@ -7,8 +7,7 @@
  *   var       sequence number, var timestamp (ms), zig-zag var clock skew
  *   var len   payload (<= 64 KiB)
  */
-import { ByteWriter, type ByteReader } from '../../protocol/src/codec/bytes.js';
-import { decodeWith, readHeader, readList, writeHeader, writeList } from '../../protocol/src/codec/message.js';
+import { ByteWriter, type ByteReader, decodeWith, readHeader, readList, writeHeader, writeList } from '../../protocol/src/index.js';
 
 export interface SampleRecord {
   author: Uint8Array;

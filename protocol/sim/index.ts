@@ -1,0 +1,8 @@
+/**
+ * The simulator's entry point for the `weft` command and the benchmarks: the seeded
+ * scenario mix (`npm run sim`), the many-teams run (`npm run bench -- sim`) and the seeded
+ * random source (the demo, the diff benchmark).
+ */
+export { prng } from './prng.js';
+export { runScenario, type ScenarioResult } from './scenario.js';
+export { runScale } from './scale-scenario.js';

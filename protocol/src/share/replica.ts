@@ -57,6 +57,14 @@ export interface ReplicaInit {
 
 /** Text author id used in the text CRDT: 16 hex chars of the member's public key. */
 const OPENED_BOXES_LIMIT = 4096;
+/** The pending buffer's pool for commits whose author cannot be checked yet. */
+const STRANGER = 'stranger';
+const EVICTED_LIMIT = 1024;
+
+function rememberEvicted(evicted: Set<CommitId>, id: CommitId): void {
+  evicted.add(id);
+  if (evicted.size > EVICTED_LIMIT) evicted.delete(evicted.values().next().value as CommitId);
+}
 
 export function agentOf(publicKeyHex: string): string {
   return publicKeyHex.slice(0, 16);
@@ -77,6 +85,8 @@ export class ShareReplica {
   private readonly epochs = new Map<string, EpochKeys>();
   /** Key boxes opened so far (hex -> what they held), bounded: KEYS messages can come from anyone. */
   private readonly openedBoxes = new Map<string, readonly EpochKeys[]>();
+  /** Authors' commits evicted from the pending buffer, asked for again through wanted() (bounded). */
+  private readonly evicted = new Set<CommitId>();
   /** Topics announced in the log: topic hex -> announcing commit. */
   private readonly topics = new Map<string, CommitId>();
   private access: AccessState | undefined;
@@ -141,7 +151,23 @@ export class ShareReplica {
   }
   /** Ids still wanted from peers (dependencies of buffered commits). */
   wanted(): CommitId[] {
-    return this.pending.wanted();
+    const ids = this.pending.wanted();
+    for (const id of this.evicted) if (!this.graph.has(id) && !this.pending.has(id)) ids.push(id);
+    return ids;
+  }
+
+  /**
+   * Whose a waiting commit is, for the pending buffer's fair shares: its author, checked
+   * (decrypted and the author signature verified) when the topic is one of this share's
+   * and we hold its key; otherwise one pool for all commits we cannot check yet (a topic
+   * announced by a commit still on its way, or anyone's topic key of their own making).
+   * A commit on a known topic that does not open or verify is refused here, unbuffered.
+   */
+  private pendingSource(env: CommitEnvelope): string {
+    const th = topicHex(env.topic);
+    const keys = this.topics.has(th) ? this.epochs.get(th) : undefined;
+    if (keys === undefined) return STRANGER;
+    return `author:${toHex(openCommitBody(env, keys.key).author)}`;
   }
   rejection(id: CommitId): RejectReason | undefined {
     return this.rejected.get(id) ?? this.records.get(id)?.reason;
@@ -309,12 +335,30 @@ export class ShareReplica {
     }
     const missing = env.deps.filter((d) => !this.graph.has(d));
     if (missing.length > 0) {
-      for (const ev of this.pending.hold(env.id, missing, env, env.bytes.length)) {
+      let source: string;
+      try {
+        source = this.pendingSource(env);
+      } catch (err) {
+        if (!(err instanceof CommitRejectedError)) throw err;
+        this.rejected.set(env.id, err.reason);
+        out.results.push({ status: 'rejected', id: env.id, reason: err.reason, detail: err.detail });
+        return out;
+      }
+      let heldItself = true;
+      for (const ev of this.pending.hold(env.id, missing, env, env.bytes.length, source)) {
+        if (ev.id === env.id) heldItself = false;
+        // An author's commit pushed out to make room is asked for again (wanted()); a
+        // stranger's is not: it comes back by catch-up if it was ever the share's.
+        if (ev.source !== STRANGER) rememberEvicted(this.evicted, ev.id);
         out.results.push({ status: 'rejected', id: ev.id, reason: 'missing-dependency', detail: 'evicted from the pending buffer while waiting for dependencies' });
       }
-      out.results.push({ status: 'pending', id: env.id, missing });
+      if (heldItself) {
+        this.evicted.delete(env.id);
+        out.results.push({ status: 'pending', id: env.id, missing });
+      }
       return out;
     }
+    this.evicted.delete(env.id);
     const queue: CommitEnvelope[] = [env];
     while (queue.length) {
       const next = queue.shift()!;

@@ -141,14 +141,9 @@ async function identity(dir: string): Promise<SigningKeyPair> {
   return (await folderIdentity(dir, identityOption)).keys;
 }
 
-/**
- * The runtime's switches read from the environment here, at the edge: WEFT_TRACE=1 logs
- * each commit's stages; WEFT_TEST_DROP=0.2 (process tests) drops that fraction of
- * outgoing data frames.
- */
-function runtimeTestHooks(): { trace: boolean; dropRate?: number } {
-  const drop = Number(process.env.WEFT_TEST_DROP ?? 0);
-  return { trace: process.env.WEFT_TRACE === '1', ...(Number.isFinite(drop) && drop > 0 ? { dropRate: drop } : {}) };
+/** The runtime's switch read from the environment here, at the edge: WEFT_TRACE=1 logs each commit's stages. */
+function runtimeTestHooks(): { trace: boolean } {
+  return { trace: process.env.WEFT_TRACE === '1' };
 }
 
 /** What share.json records of the identity: the one a migrated, not yet joined folder noted (none: the user's). */

@@ -22,7 +22,7 @@
  *   listed file needs (peer-gc.ts); the caller runs it.
  * - Events for the UI: 'changes', 'status', 'presence', 'merged', 'log', 'transfer'.
  *
- * Test hook: `dropRate` (bin/ sets it from WEFT_TEST_DROP=0.2) drops that fraction
+ * Test hook: `dropRate` (the simulator sets it) drops that fraction
  * of outgoing data frames (EVENT, ACK, WANT, PRESENCE) to exercise repair. Handshake
  * and catch-up frames are exempt: on TCP a loss is a broken connection, not a frame.
  */

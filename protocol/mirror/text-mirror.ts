@@ -37,6 +37,7 @@ import type { GitHeadState } from './git-checkout.js';
 import { UnsafePathError, type FileStat, type Folder } from './folder.js';
 import { bytesOf, hashOf, hashOfText, textOf } from './file-bytes.js';
 import { LocalBatch } from './local-batch.js';
+import { lineSimilarity, pairMoves } from './similar-text.js';
 import type { DiskState, MirrorRecord, MirrorRecords, SavedVersion } from './mirror-records.js';
 
 /** A file that vanished is deleted from the share once it stayed missing this long. */
@@ -356,7 +357,9 @@ export class TextMirror {
       await batch.flushIfFull();
     }
 
-    // 3. Recorded files gone from disk: renames (same bytes at a new path), then deletes after a grace.
+    // 3. Recorded files gone from disk: renames (same bytes at a new path, or moved and
+    //    edited: a similar text), then deletes after a grace.
+    const gone: MirrorRecord[] = [];
     for (const rec of this.init.records.all()) {
       if (rec.kind !== 'text' || listing.has(rec.path) || !mine(rec.path)) continue;
       if (!this.alive(rec.file)) {
@@ -376,6 +379,9 @@ export class TextMirror {
         this.init.log(`renamed ${rec.path} -> ${to.path}`);
         continue;
       }
+      gone.push(rec);
+    }
+    for (const rec of await this.takeInMoves(batch, gone, created)) {
       const since = this.missingSince.get(rec.path);
       if (since === undefined) {
         this.missingSince.set(rec.path, this.init.now());
@@ -666,6 +672,42 @@ export class TextMirror {
       );
     }
     // A reader's file stays; write-out puts the share's text beside it.
+  }
+
+  /**
+   * Recorded files gone from disk whose text is in a new file, edited (similar-text.ts):
+   * the entry is renamed, and the edit is taken in from the text the disk last agreed
+   * with, at that version, so a teammate's concurrent edit of the file lands in the moved
+   * file (taken as a delete and a new file, the edit would keep the old file: its lines
+   * twice). Returns the records that stay gone.
+   */
+  private async takeInMoves(batch: LocalBatch, gone: readonly MirrorRecord[], created: NewFile[]): Promise<MirrorRecord[]> {
+    const candidates = created.filter((c) => !c.beside && !this.textEntry(c.path));
+    const bases = gone.map((rec) => this.moveBases(rec));
+    const texts = bases.map((states, i) => states.map((s) => this.baseText(gone[i]!.file, s)));
+    const moved = new Set<MirrorRecord>();
+    for (const [i, j] of pairMoves(texts, candidates.map((c) => c.text))) {
+      const rec = gone[i]!;
+      const to = candidates[j]!;
+      // A write in flight: the moved file grew from whichever text it is closer to.
+      const similarities = texts[i]!.map((t) => lineSimilarity(t, to.text));
+      const base = bases[i]![similarities.indexOf(Math.max(...similarities))]!;
+      this.replica.renameFile(rec.file, to.path);
+      batch.addStaged(to.path.length + 64);
+      await this.takeInEdit(batch, { ...rec, path: to.path }, base, to);
+      created.splice(created.indexOf(to), 1);
+      this.missingSince.delete(rec.path);
+      moved.add(rec);
+      this.init.log(`renamed ${rec.path} -> ${to.path} (and edited)`);
+    }
+    return gone.filter((rec) => !moved.has(rec));
+  }
+
+  /** The states a gone file may have held when it was moved, each with a version the document holds. */
+  private moveBases(rec: MirrorRecord): DiskState[] {
+    const doc = this.replica.versionOf(rec.file);
+    const states = rec.pending === 'write' ? [rec, rec.previous] : [this.effective(rec, undefined)];
+    return states.filter((s): s is DiskState => s?.version !== undefined && holds(doc, s.version));
   }
 
   /** A new entry with the disk's text (in pieces under the budget); its record follows. */

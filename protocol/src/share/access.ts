@@ -16,11 +16,12 @@
  *   cautious one).
  * - An access commit is effective iff its author may administer in its causal past,
  *   it never touches the owner, and no effective revocation of its author is
- *   concurrent with it. Owner revocations are always effective, so they always win.
- *   Between admins, concurrent revocations are resolved in a deterministic order
- *   (topological over the access DAG, ties broken by commit id): a revocation of X
- *   voids X's concurrent access commits that come after it in that order. (Two admins
- *   revoking each other at once: the one whose revocation comes first wins.)
+ *   concurrent with it: revocation wins, for admins too, so a grant an admin makes
+ *   while being revoked (or backdates) takes effect nowhere. Owner revocations are
+ *   always effective. The one exception is two admins revoking each other at once:
+ *   each revocation would void the other, so the order decides (topological over the
+ *   access DAG, ties broken by commit id): the one that comes first wins, and voids
+ *   the other admin's concurrent access commits.
  * - Any other commit is effective iff its author may write in its causal past and no
  *   effective revocation of its author is concurrent with it (see `ShareReplica`).
  */
@@ -206,8 +207,44 @@ export class AccessState {
     return a !== b && !this.closureOf(a).has(b) && !this.closureOf(b).has(a);
   }
 
+  /**
+   * Effective access commits. A forward pass in the order finds them, letting only
+   * revocations that come earlier void a commit; then any effective revocation of X
+   * that comes later but is concurrent with an access commit of X (a grant made while
+   * being revoked, or backdated) voids that commit too, unless the commit revokes the
+   * revoker (the mutual case, settled by the order). Voiding a commit can revive what
+   * it had voided, so the pass runs again without it, until nothing changes: at most
+   * once per access commit, and the same on every replica.
+   */
   private evaluate(): void {
     this.order = this.topoOrder();
+    const voided = new Set<CommitId>();
+    for (;;) {
+      const eff = this.forwardPass(voided);
+      const late = this.order.filter((id) => eff.has(id) && this.voidedByLaterRevocation(id, eff));
+      if (late.length === 0) {
+        this.effective = eff;
+        return;
+      }
+      for (const id of late) voided.add(id);
+    }
+  }
+
+  /** Is `id`, an access commit of some admin X, concurrent with an effective revocation of X that comes after it, and not itself a revocation of that revocation's author? */
+  private voidedByLaterRevocation(id: CommitId, eff: ReadonlySet<CommitId>): boolean {
+    const c = this.commits.get(id)!;
+    if (c.author === this.owner || c.genesis) return false;
+    const at = this.order.indexOf(id);
+    for (let i = at + 1; i < this.order.length; i++) {
+      const r = this.order[i]!;
+      if (!eff.has(r)) continue;
+      const rc = this.commits.get(r)!;
+      if (rc.revokes.includes(c.author) && this.concurrent(r, id) && !c.revokes.includes(rc.author)) return true;
+    }
+    return false;
+  }
+
+  private forwardPass(voided: ReadonlySet<CommitId>): Set<CommitId> {
     const eff = new Set<CommitId>();
     this.effective = eff;
     // Owner revocations first: they are effective whatever else happens.
@@ -222,6 +259,7 @@ export class AccessState {
         continue;
       }
       if (c.grants.some((g) => g.member === this.owner) || c.revokes.includes(this.owner)) continue;
+      if (voided.has(id)) continue;
       if (c.author === this.owner) {
         eff.add(id);
         continue;
@@ -242,5 +280,6 @@ export class AccessState {
       }
       if (!revoked) eff.add(id);
     }
+    return eff;
   }
 }

@@ -1,13 +1,17 @@
 /**
  * Which new file is a recorded file moved and edited (docs/FOLDERS.md, "Edits, restarts,
- * deletes and renames"), as Git's rename detection decides it: the two texts are similar
- * when at least half of the lines of the longer one are lines of the other (a multiset:
- * a line twice counts twice), and a pair is a move only when each is the other's single
- * best match: a tie at the top names no move, and the files stay a delete and a new file.
+ * deletes and renames"): one that kept at least half of the gone file's lines (a
+ * multiset: a line twice counts twice). Git's rename detection divides by the longer
+ * text instead, which suits two snapshots; here a file moved and then grown (a paste
+ * into it, an afternoon of typing while the mirror was stopped) still carries the old
+ * file's text, and taken as a delete and a new file, a teammate's concurrent edit would
+ * keep the old file beside it: every old line twice. A pair is a move only when each is
+ * the other's single best match: a tie at the top names no move, and the files stay a
+ * delete and a new file.
  */
 
-/** The least similarity (0..1) of a move with an edit. */
-export const MOVE_SIMILARITY = 0.5;
+/** The least share of a gone file's lines that a new file keeps to be that file moved. */
+export const MOVE_LINES_KEPT = 0.5;
 
 /** Lines of a text, counted. */
 function lineCounts(text: string): Map<string, number> {
@@ -23,30 +27,30 @@ function total(counts: ReadonlyMap<string, number>): number {
   return n;
 }
 
-/** Lines in common over the lines of the longer text (0 when either is empty). */
-export function lineSimilarity(a: string, b: string): number {
-  return similarity(lineCounts(a), lineCounts(b));
+/** The share of the lines of `gone` that are lines of `found` (0 when `gone` has none). */
+export function linesKept(gone: string, found: string): number {
+  return kept(lineCounts(gone), lineCounts(found));
 }
 
-function similarity(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): number {
-  const longer = Math.max(total(a), total(b));
-  if (longer === 0) return 0;
+function kept(gone: ReadonlyMap<string, number>, found: ReadonlyMap<string, number>): number {
+  const lines = total(gone);
+  if (lines === 0) return 0;
   let common = 0;
-  for (const [line, n] of a) common += Math.min(n, b.get(line) ?? 0);
-  return common / longer;
+  for (const [line, n] of gone) common += Math.min(n, found.get(line) ?? 0);
+  return common / lines;
 }
 
 /**
  * Pairs gone files with new files: `gone[i]` is the texts it may have held (a write in
- * flight: either), `found[j]` a new file's text. Returns [i, j] pairs, each at least
- * MOVE_SIMILARITY similar and each the other's unique best.
+ * flight: either), `found[j]` a new file's text. Returns [i, j] pairs where the new file
+ * keeps at least MOVE_LINES_KEPT of the gone one's lines, each the other's unique best.
  */
 export function pairMoves(gone: readonly (readonly string[])[], found: readonly string[]): Array<[number, number]> {
   if (gone.length === 0 || found.length === 0) return [];
   const foundLines = found.map(lineCounts);
   const score: number[][] = gone.map((texts) => {
     const lines = texts.map(lineCounts);
-    return foundLines.map((f) => Math.max(...lines.map((l) => similarity(l, f))));
+    return foundLines.map((f) => Math.max(...lines.map((l) => kept(l, f))));
   });
   const uniqueBest = (values: readonly number[]): number | undefined => {
     let best = -1;
@@ -57,7 +61,7 @@ export function pairMoves(gone: readonly (readonly string[])[], found: readonly 
         at = k;
       } else if (values[k] === best) at = undefined;
     }
-    return best >= MOVE_SIMILARITY ? at : undefined;
+    return best >= MOVE_LINES_KEPT ? at : undefined;
   };
   const pairs: Array<[number, number]> = [];
   for (let i = 0; i < gone.length; i++) {

@@ -37,7 +37,7 @@ import type { GitHeadState } from './git-checkout.js';
 import { UnsafePathError, type FileStat, type Folder } from './folder.js';
 import { bytesOf, hashOf, hashOfText, textOf } from './file-bytes.js';
 import { LocalBatch } from './local-batch.js';
-import { lineSimilarity, pairMoves } from './similar-text.js';
+import { linesKept, pairMoves } from './similar-text.js';
 import type { DiskState, MirrorRecord, MirrorRecords, SavedVersion } from './mirror-records.js';
 
 /** A file that vanished is deleted from the share once it stayed missing this long. */
@@ -690,8 +690,8 @@ export class TextMirror {
       const rec = gone[i]!;
       const to = candidates[j]!;
       // A write in flight: the moved file grew from whichever text it is closer to.
-      const similarities = texts[i]!.map((t) => lineSimilarity(t, to.text));
-      const base = bases[i]![similarities.indexOf(Math.max(...similarities))]!;
+      const kept = texts[i]!.map((t) => linesKept(t, to.text));
+      const base = bases[i]![kept.indexOf(Math.max(...kept))]!;
       this.replica.renameFile(rec.file, to.path);
       batch.addStaged(to.path.length + 64);
       await this.takeInEdit(batch, { ...rec, path: to.path }, base, to);

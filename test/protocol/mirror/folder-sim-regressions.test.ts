@@ -20,27 +20,47 @@ async function pair(): Promise<{ alice: MirrorMember; bob: MirrorMember; clock: 
   return { alice, bob, clock };
 }
 
+/**
+ * Alice's mirror is down while bob types a line at the end of notes.txt and alice's
+ * person does `moveAndEdit`; then alice's mirror starts and the team settles past the
+ * deletes' grace.
+ */
+async function movedWhileDown(moveAndEdit: (alice: MirrorMember) => Promise<void>): Promise<{ alice: MirrorMember; bob: MirrorMember }> {
+  const { alice, bob, clock } = await pair();
+  alice.write('notes.txt', TEN_LINES);
+  await settle([alice, bob]);
+  await alice.stop();
+  bob.write('notes.txt', `${TEN_LINES}bob's line\n`);
+  await bob.sync();
+  await moveAndEdit(alice);
+  await alice.start();
+  for (let i = 0; i < 2; i++) {
+    clock.time += DELETE_GRACE_MS;
+    await settle([alice, bob]);
+  }
+  assert.deepEqual(bob.files(), alice.files());
+  return { alice, bob };
+}
+
 describe('mirror/folder simulation regressions', () => {
   it('a file moved and edited while the mirror was down is a rename with an edit: a teammate\'s concurrent edit lands in it, no line twice (simulator seed 23)', async () => {
-    const { alice, bob, clock } = await pair();
-    alice.write('notes.txt', TEN_LINES);
-    await settle([alice, bob]);
-    await alice.stop();
-    // Bob types a line at the end while alice's mirror is down.
-    bob.write('notes.txt', `${TEN_LINES}bob's line\n`);
-    await bob.sync();
     // Alice edits the file, moves it, and edits it again: the moved bytes differ from the recorded ones.
-    alice.write('notes.txt', TEN_LINES.replace('line 3\n', 'line 3 by alice\n'));
-    await alice.folder.rename('notes.txt', 'moved.txt');
-    alice.write('moved.txt', alice.read('moved.txt')!.replace('line 7\n', 'line 7 by alice\n'));
-    await alice.start();
-    clock.time += DELETE_GRACE_MS;
-    await settle([alice, bob]);
-    clock.time += DELETE_GRACE_MS;
-    await settle([alice, bob]);
-    assert.deepEqual(bob.files(), alice.files());
-    assert.deepEqual(Object.keys(alice.files()), ['moved.txt']);
-    assert.equal(alice.read('moved.txt'), `${TEN_LINES.replace('line 3\n', 'line 3 by alice\n').replace('line 7\n', 'line 7 by alice\n')}bob's line\n`);
+    const { alice } = await movedWhileDown(async (alice) => {
+      alice.write('notes.txt', TEN_LINES.replace('line 3\n', 'line 3 by alice\n'));
+      await alice.folder.rename('notes.txt', 'moved.txt');
+      alice.write('moved.txt', alice.read('moved.txt')!.replace('line 7\n', 'line 7 by alice\n'));
+    });
+    assert.deepEqual(alice.files(), { 'moved.txt': `${TEN_LINES.replace('line 3\n', 'line 3 by alice\n').replace('line 7\n', 'line 7 by alice\n')}bob's line\n` });
     assert.ok(alice.logs.some((l) => l === 'renamed notes.txt -> moved.txt (and edited)'), alice.logs.join('\n'));
+  });
+
+  it('a file moved, then grown by a paste while the mirror was down, is still a rename: no line twice (simulator seed 167)', async () => {
+    // Moved, then 30 lines pasted in: a quarter of the new text is the old one (Git would call it a new file).
+    const paste = Array.from({ length: 30 }, (_, i) => `pasted ${i + 1}\n`).join('');
+    const { alice } = await movedWhileDown(async (alice) => {
+      await alice.folder.rename('notes.txt', 'moved.txt');
+      alice.write('moved.txt', `${paste}${TEN_LINES}`);
+    });
+    assert.deepEqual(alice.files(), { 'moved.txt': `${paste}${TEN_LINES}bob's line\n` });
   });
 });

@@ -83,6 +83,8 @@ export class ShareReplica {
   private branches: Array<{ name: string; commit: string; at: CommitId }> = [];
   private readonly pending: PendingBuffer<CommitEnvelope>;
   private readonly epochs = new Map<string, EpochKeys>();
+  /** Who each rotation sealed its epoch to (topic hex -> member hex), from effective epoch announcements. */
+  private epochRecipients = new Map<string, ReadonlySet<string>>();
   /** Key boxes opened so far (hex -> what they held), bounded: KEYS messages can come from anyone. */
   private readonly openedBoxes = new Map<string, readonly EpochKeys[]>();
   /** Authors' commits evicted from the pending buffer, asked for again through wanted() (bounded). */
@@ -557,6 +559,7 @@ export class ShareReplica {
           if (v.ok) {
             this.topics.set(topicHex(a.topic), rec.env.id);
             for (const b of a.boxes) if (toHex(b.member) === this.meHex) this.tryOpenBox(b.keyBox);
+            this.epochRecipients.set(topicHex(a.topic), new Set(a.boxes.map((b) => toHex(b.member))));
           }
           break;
         case 'revoke':
@@ -605,6 +608,7 @@ export class ShareReplica {
 
   private resetState(): void {
     this.branches = [];
+    this.epochRecipients = new Map();
     this.manifest = new Manifest(this.graph);
     this.docs = new ShareDocuments(agentOf(this.meHex));
     this.binaries = new Map();
@@ -725,15 +729,33 @@ export class ShareReplica {
     this.requireAdmin();
     const target = toHex(member);
     if (target === this.access!.owner) throw new NotAllowedError('the owner cannot be revoked');
+    this.staged.push({ type: 'revoke', member }, this.rotation((m) => m !== target));
+  }
+
+  /** A new epoch, its keys sealed to the current members that `include` keeps. */
+  private rotation(include: (member: string) => boolean): Extract<StagedAction, { type: 'epoch' }> {
     const topic = generateSigningKeyPair(this.random);
     const next: EpochKeys = { topic: topic.publicKey, key: randomBytes(32, this.random), topicSecret: topic.secretKey };
     const boxes: Array<{ member: Uint8Array; keyBox: Uint8Array }> = [];
     for (const [m, info] of this.members()) {
-      if (m === target) continue;
+      if (!include(m)) continue;
       const pk = fromHex(m);
       boxes.push({ member: pk, keyBox: sealKeyBox(pk, this.shareId, [next], info.role !== 'reader', this.random) });
     }
-    this.staged.push({ type: 'revoke', member }, { type: 'epoch', topic: topic.publicKey, boxes });
+    return { type: 'epoch', topic: topic.publicKey, boxes };
+  }
+
+  /**
+   * Members who hold the current epoch's key and are members no more: concurrent
+   * revocations each rotated to an epoch sealed to the members its author knew of, so
+   * each new epoch still reaches the member the other one revoked.
+   */
+  currentEpochLeaksTo(): string[] {
+    const current = this.currentEpoch();
+    const recipients = current ? this.epochRecipients.get(topicHex(current.topic)) : undefined;
+    if (recipients === undefined) return [];
+    const members = this.members();
+    return [...recipients].filter((m) => !members.has(m));
   }
 
   get stagedCount(): number {
@@ -759,8 +781,18 @@ export class ShareReplica {
    */
   flushInPieces(): CommitEnvelope[] {
     if (this.staged.length === 0) return [];
-    const groups = splitStaged(this.staged);
     const out: CommitEnvelope[] = [];
+    // An admin rotates again, to the members that remain after every revocation, before
+    // writing anything on an epoch that a revoked member holds. The rotation goes alone
+    // (it is encrypted under the old epoch, and holds only boxes sealed to members).
+    if (canAdminister(this.myRole()) && this.currentEpochLeaksTo().length > 0 && !this.staged.some((a) => a.type === 'epoch')) {
+      const userActions = this.staged;
+      this.staged = [this.rotation(() => true)];
+      const rotation = this.flush();
+      if (rotation) out.push(rotation);
+      this.staged = userActions;
+    }
+    const groups = splitStaged(this.staged);
     for (let i = 0; i < groups.length; i++) {
       this.staged = groups[i]!;
       try {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import type { CommitEnvelope } from '../../../protocol/src/log/commit.js';
 import { toHex } from '../../../protocol/src/crypto/index.js';
+import { openCommitBody } from '../../../protocol/src/log/commit.js';
 import { ShareReplica } from '../../../protocol/src/share/replica.js';
 import { keyFor, makeTeam, rng, seededRandom } from './harness.js';
 
@@ -61,6 +62,52 @@ describe('share/admin revocation', () => {
       const alicePresent = members[0]!.includes(toHex(team.keys.get('alice')!.publicKey));
       const bobPresent = members[0]!.includes(toHex(team.keys.get('bob')!.publicKey));
       assert.equal(Number(alicePresent) + Number(bobPresent), 1, `alice ${alicePresent}, bob ${bobPresent}`);
+    });
+  }
+});
+
+describe('share/concurrent rotations', () => {
+  for (let seed = 1; seed <= 6; seed++) {
+    it(`two admins revoke two members at once: neither revoked member reads the next commit (seed ${seed})`, () => {
+      const team = makeTeam([['alice', 'admin'], ['bob', 'admin'], ['xavier', 'writer'], ['yvonne', 'writer']], seededRandom(rng(200 + seed)));
+      const file = team.owner.createFile('doc.md', 'text', 'start\n');
+      team.net.publish(team.owner.flush());
+      for (const r of team.replicas.values()) team.net.deliverAll(r, rng(seed));
+      const alice = team.replicas.get('alice')!;
+      const bob = team.replicas.get('bob')!;
+      alice.revoke(team.keys.get('xavier')!.publicKey);
+      team.net.publish(alice.flush());
+      bob.revoke(team.keys.get('yvonne')!.publicKey);
+      team.net.publish(bob.flush());
+      // The revoked members receive everything up to the rotations (each got the other rotation's key).
+      const xavier = team.replicas.get('xavier')!;
+      const yvonne = team.replicas.get('yvonne')!;
+      team.net.deliverAll(xavier, rng(seed));
+      team.net.deliverAll(yvonne, rng(seed));
+      team.net.deliverAll(team.owner, rng(seed));
+      team.owner.edit(file, 0, 0, 'secret after both revocations\n');
+      const made = team.owner.flushInPieces();
+      assert.ok(made.length >= 1);
+      for (const env of made) {
+        for (const [name, r] of [['xavier', xavier], ['yvonne', yvonne]] as const) {
+          const opened = r.heldEpochs().some((k) => {
+            try {
+              openCommitBody(env, k.key);
+              return true;
+            } catch {
+              return false;
+            }
+          });
+          if (env === made.at(-1)) assert.equal(opened, false, `${name}, revoked, can decrypt the owner's commit made after both revocations`);
+        }
+      }
+      // Every honest member still reads it.
+      for (const name of ['alice', 'bob']) {
+        const r = team.replicas.get(name)!;
+        for (const env of made) r.receive(env.bytes);
+        team.net.deliverAll(r, rng(seed));
+        assert.ok(r.text(file).includes('secret after both revocations'), `${name} cannot read it`);
+      }
     });
   }
 });

@@ -382,6 +382,13 @@ export class TextMirror {
       gone.push(rec);
     }
     for (const rec of await this.takeInMoves(batch, gone, created)) {
+      if (rec.pending === 'write' && rec.previous === undefined) {
+        // A write to where no file was, recorded and then cut short (a crash): nothing was
+        // there to delete. The record goes, and the share's text is written below.
+        batch.record({ forget: rec.path });
+        this.init.log(`${rec.path} was not written before the mirror stopped: writing it now`);
+        continue;
+      }
       const since = this.missingSince.get(rec.path);
       if (since === undefined) {
         this.missingSince.set(rec.path, this.init.now());

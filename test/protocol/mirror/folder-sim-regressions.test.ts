@@ -63,4 +63,30 @@ describe('mirror/folder simulation regressions', () => {
     });
     assert.deepEqual(alice.files(), { 'moved.txt': `${paste}${TEN_LINES}bob's line\n` });
   });
+
+  it('a crash between the record of a new file\'s write and the write is no delete: the file is written at the restart (simulator seed 5)', async () => {
+    const { alice, bob, clock } = await pair();
+    bob.write('new.txt', 'from bob\n');
+    await bob.sync();
+    // Alice's mirror dies right after recording the write of new.txt (pending), before the file is written.
+    let recorded!: () => void;
+    const dying = new Promise<void>((resolve) => (recorded = resolve));
+    const write = alice.folder.write.bind(alice.folder);
+    alice.folder.write = (path, bytes, expected) => {
+      if (path !== 'new.txt') return write(path, bytes, expected);
+      recorded();
+      return new Promise(() => {}); // a dead process's call never returns
+    };
+    void alice.receive();
+    await dying;
+    alice.folder.write = write;
+    alice.mirror = undefined;
+    await alice.start();
+    for (let i = 0; i < 2; i++) {
+      clock.time += DELETE_GRACE_MS;
+      await settle([alice, bob]);
+    }
+    assert.deepEqual(alice.files(), { 'new.txt': 'from bob\n' });
+    assert.deepEqual(bob.files(), { 'new.txt': 'from bob\n' });
+  });
 });

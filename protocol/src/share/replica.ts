@@ -90,7 +90,15 @@ export class ShareReplica {
   /** Authors' commits evicted from the pending buffer, asked for again through wanted() (bounded). */
   private readonly evicted = new Set<CommitId>();
   /** Topics announced in the log: topic hex -> announcing commit. */
-  private readonly topics = new Map<string, CommitId>();
+  /** Topics of effective epoch announcements (and the genesis), by announcing commit: what new commits may use. */
+  private topics = new Map<string, CommitId>();
+  /**
+   * Every topic announced in the log, effective or not, by announcing commit: a commit is
+   * checked against the announcements in its causal past only, so that an announcement
+   * losing its effect later (its admin revoked concurrently) never makes the commits
+   * honest writers made on it unknown on some replicas and known on others.
+   */
+  private readonly announced = new Map<string, CommitId>();
   private access: AccessState | undefined;
   private revocationPasts = new Map<CommitId, Set<CommitId>>();
   private manifest!: Manifest;
@@ -167,7 +175,7 @@ export class ShareReplica {
    */
   private pendingSource(env: CommitEnvelope): string {
     const th = topicHex(env.topic);
-    const keys = this.topics.has(th) ? this.epochs.get(th) : undefined;
+    const keys = this.announced.has(th) ? this.epochs.get(th) : undefined;
     if (keys === undefined) return STRANGER;
     return `author:${toHex(openCommitBody(env, keys.key).author)}`;
   }
@@ -257,7 +265,9 @@ export class ShareReplica {
   /** Every topic this share has announced, the current epoch's first: what to subscribe to. */
   topicsNewestFirst(): Uint8Array[] {
     const current = this.currentEpoch() ?? this.currentReadableEpoch();
-    const all = [...this.topics.keys()].map((h) => fromHex(h));
+    // Every announced topic, also one whose announcement lost its effect: commits honest
+    // writers made on it still travel there.
+    const all = [...this.announced.keys()].map((h) => fromHex(h));
     if (!current) return all;
     const ch = topicHex(current.topic);
     return [current.topic, ...all.filter((t) => topicHex(t) !== ch)];
@@ -388,7 +398,7 @@ export class ShareReplica {
   private verifyAndDecode(env: CommitEnvelope): CommitRecord {
     const th = topicHex(env.topic);
     const genesisCandidate = env.deps.length === 0;
-    if (!genesisCandidate && !this.topics.has(th)) throw new CommitRejectedError('unknown-topic', 'the topic was never announced in this share', env.id);
+    if (!genesisCandidate && !this.announcedBefore(th, env.deps)) throw new CommitRejectedError('unknown-topic', 'the topic was never announced in this commit\'s past', env.id);
     const keys = this.epochs.get(th);
     if (!keys) throw new CommitRejectedError('undecryptable', 'we hold no key for this epoch', env.id);
     const body = openCommitBody(env, keys.key);
@@ -403,6 +413,12 @@ export class ShareReplica {
     if (genesisCandidate) this.checkGenesis(env, author, actions);
     else if (actions.some((a) => a.type === 'genesis')) throw new CommitRejectedError('invalid-payload', 'genesis action outside the first commit', env.id);
     return { env, author, actions, frontier: this.frontierOf(env.deps), effective: false };
+  }
+
+  /** Was topic `th` announced by one of `deps` or an ancestor of them? */
+  private announcedBefore(th: string, deps: readonly CommitId[]): boolean {
+    const announcer = this.announced.get(th);
+    return announcer !== undefined && deps.some((d) => d === announcer || this.graph.isAncestor(announcer, d));
   }
 
   private checkGenesis(env: CommitEnvelope, author: string, actions: Action[]): void {
@@ -549,6 +565,7 @@ export class ShareReplica {
           break;
         case 'genesis':
           this.topics.set(topicHex(a.topic), rec.env.id);
+          if (!this.announced.has(topicHex(a.topic))) this.announced.set(topicHex(a.topic), rec.env.id);
           this.genesisTopic = topicHex(a.topic);
           this.tryOpenBox(a.keyBox);
           break;
@@ -556,9 +573,12 @@ export class ShareReplica {
           if (v.ok && toHex(a.member) === this.meHex) this.tryOpenBox(a.keyBox);
           break;
         case 'epoch':
+          if (!this.announced.has(topicHex(a.topic))) this.announced.set(topicHex(a.topic), rec.env.id);
+          // Keys sealed to us are opened whatever the verdict: reading what honest writers
+          // wrote on an epoch must not depend on the order its announcement arrived in.
+          for (const b of a.boxes) if (toHex(b.member) === this.meHex) this.tryOpenBox(b.keyBox);
           if (v.ok) {
             this.topics.set(topicHex(a.topic), rec.env.id);
-            for (const b of a.boxes) if (toHex(b.member) === this.meHex) this.tryOpenBox(b.keyBox);
             this.epochRecipients.set(topicHex(a.topic), new Set(a.boxes.map((b) => toHex(b.member))));
           }
           break;
@@ -609,6 +629,7 @@ export class ShareReplica {
   private resetState(): void {
     this.branches = [];
     this.epochRecipients = new Map();
+    this.topics = new Map();
     this.manifest = new Manifest(this.graph);
     this.docs = new ShareDocuments(agentOf(this.meHex));
     this.binaries = new Map();

@@ -1,0 +1,106 @@
+/**
+ * Concurrent admins (issue 17, findings 1 and 3): whatever order replicas receive the
+ * commits in, honest replicas holding the same commits agree on heads, text, members
+ * and epochs; a commit an honest writer made on an epoch whose announcement later lost
+ * its effect is kept the same way everywhere (never "unknown topic" on some replicas);
+ * and once a writer has merged the revocation that wins, the revoked admin cannot read
+ * what it writes next.
+ */
+import assert from 'node:assert/strict';
+import { toHex } from '../../../protocol/src/crypto/index.js';
+import { openCommitBody, type CommitEnvelope } from '../../../protocol/src/log/commit.js';
+import type { FileId } from '../../../protocol/src/share/manifest.js';
+import { ShareReplica } from '../../../protocol/src/share/replica.js';
+import { makeTeam, rng, seededRandom } from './harness.js';
+
+type Team = ReturnType<typeof makeTeam>;
+
+/** A replica of `name` given every published commit in a seeded random order. */
+function replay(team: Team, name: string, seed: number): ShareReplica {
+  const me = team.keys.get(name)!;
+  const r = new ShareReplica({ shareId: team.owner.shareId, me });
+  r.addKeys(team.owner.keyBoxesFor(me.publicKey));
+  team.net.deliverAll(r, rng(seed));
+  return r;
+}
+
+function view(r: ShareReplica, file: FileId): string {
+  return JSON.stringify({
+    heads: [...r.heads()].sort(),
+    text: r.text(file),
+    members: [...r.members().keys()].sort(),
+    topics: r.topicsNewestFirst().map(toHex).sort(),
+  });
+}
+
+function canRead(r: ShareReplica, env: CommitEnvelope): boolean {
+  return r.heldEpochs().some((k) => {
+    try {
+      openCommitBody(env, k.key);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function setUp(seed: number): { team: Team; file: FileId } {
+  const team = makeTeam([['alice', 'admin'], ['bob', 'admin'], ['carol', 'writer'], ['dave', 'writer']], seededRandom(rng(300 + seed)));
+  const file = team.owner.createFile('doc.md', 'text', 'start\n');
+  team.net.publish(team.owner.flush());
+  for (const r of team.replicas.values()) team.net.deliverAll(r, rng(seed));
+  return { team, file };
+}
+
+describe('share/concurrent admins', () => {
+  for (let seed = 1; seed <= 6; seed++) {
+    it(`two admins revoke each other at once: replicas agree in every order, and the loser reads nothing written after (seed ${seed})`, () => {
+      const { team, file } = setUp(seed);
+      const alice = team.replicas.get('alice')!;
+      const bob = team.replicas.get('bob')!;
+      const carol = team.replicas.get('carol')!;
+      alice.revoke(team.keys.get('bob')!.publicKey);
+      team.net.publish(alice.flush());
+      bob.revoke(team.keys.get('alice')!.publicKey);
+      team.net.publish(bob.flush());
+      team.net.deliverAll(carol, rng(seed));
+      carol.edit(file, 0, 0, 'carol after both\n');
+      const after = carol.flushInPieces();
+      for (const env of after) team.net.publish(env);
+      const views = [1, 2, 3, 4, 5].map((k) => view(replay(team, k % 2 ? 'owner' : 'dave', seed * 31 + k), file));
+      for (const v of views) assert.equal(v, views[0], 'replicas disagree');
+      const members = replay(team, 'owner', seed).members();
+      const loser = members.has(toHex(team.keys.get('alice')!.publicKey)) ? 'bob' : 'alice';
+      const loserReplica = replay(team, loser, seed);
+      assert.equal(canRead(loserReplica, after.at(-1)!), false, `${loser}, revoked, reads carol's commit made after both revocations`);
+    });
+  }
+
+  for (let seed = 1; seed <= 6; seed++) {
+    it(`the owner revokes an admin who rotates at that moment: replicas agree in every order (seed ${seed})`, () => {
+      const { team, file } = setUp(seed);
+      const alice = team.replicas.get('alice')!;
+      const carol = team.replicas.get('carol')!;
+      // Alice rotates (revoking dave) while the owner revokes her.
+      alice.revoke(team.keys.get('dave')!.publicKey);
+      const rotation = alice.flush()!;
+      team.net.publish(rotation);
+      team.owner.revoke(team.keys.get('alice')!.publicKey);
+      const revocation = team.owner.flush()!;
+      team.net.publish(revocation);
+      // Carol merges Alice's rotation first and writes on its epoch.
+      carol.receive(rotation.bytes);
+      carol.edit(file, 0, 0, 'carol on alice epoch\n');
+      for (const env of carol.flushInPieces()) team.net.publish(env);
+      // Then she learns of the revocation and writes again.
+      carol.receive(revocation.bytes);
+      carol.edit(file, 0, 0, 'carol after the revocation\n');
+      const later = carol.flushInPieces();
+      for (const env of later) team.net.publish(env);
+      const views = [1, 2, 3, 4, 5].map((k) => view(replay(team, k % 2 ? 'owner' : 'bob', seed * 37 + k), file));
+      for (const v of views) assert.equal(v, views[0], 'replicas disagree');
+      assert.ok(replay(team, 'owner', seed).text(file).includes('carol on alice epoch'), "carol's honest text on alice's epoch is lost");
+      assert.equal(canRead(replay(team, 'alice', seed), later.at(-1)!), false, 'alice, revoked, reads what carol wrote after merging the revocation');
+    });
+  }
+});

@@ -767,6 +767,11 @@ export class TextMirror {
           await this.init.records.commit([{ set: { ...current, path: target } }]);
           this.init.log(`moved ${current.path} -> ${target}`);
           current = this.init.records.at(target);
+        } else if (!(await this.statOf(current.path))) {
+          // Gone since the listing (a person moved or deleted it during this pass): the next
+          // pass sees where it went. Writing the share's text at the new path now would make
+          // a second copy beside the person's.
+          return 0;
         }
       } else if (!stat) {
         await this.init.records.commit([{ forget: current.path }]);

@@ -89,4 +89,21 @@ describe('mirror/folder simulation regressions', () => {
     assert.deepEqual(alice.files(), { 'new.txt': 'from bob\n' });
     assert.deepEqual(bob.files(), { 'new.txt': 'from bob\n' });
   });
+
+  it('a file a person moves while the pass moves it after a teammate\'s rename is not written a second time (simulator seed 162)', async () => {
+    const { alice, bob, clock } = await pair();
+    alice.write('a.txt', TEN_LINES);
+    await settle([alice, bob]);
+    await bob.folder.rename('a.txt', 'b.txt');
+    await bob.sync();
+    // Alice's pass that brings bob's rename lists a.txt; then her person moves it to c.txt.
+    alice.duringNextPass(() => alice.folder.rename('a.txt', 'c.txt'));
+    await alice.receive();
+    for (let i = 0; i < 2; i++) {
+      clock.time += DELETE_GRACE_MS;
+      await settle([alice, bob]);
+    }
+    assert.deepEqual(bob.files(), alice.files());
+    assert.deepEqual(Object.values(alice.files()), [TEN_LINES], `one file: ${Object.keys(alice.files()).join(', ')}`);
+  });
 });

@@ -107,6 +107,17 @@ export class MirrorMember {
     for (const env of this.unpublished.splice(0)) this.net.publish(env);
   }
 
+  /** A person acts right after the next pass lists the folder (during that pass). */
+  duringNextPass(act: () => Promise<unknown>): void {
+    const list = this.folder.list.bind(this.folder);
+    this.folder.list = async () => {
+      const listing = await list();
+      this.folder.list = list;
+      await act();
+      return listing;
+    };
+  }
+
   write(path: string, text: string): void {
     this.folder.put(path, text);
   }

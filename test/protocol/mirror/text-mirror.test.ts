@@ -181,13 +181,7 @@ describe('mirror/text files', () => {
     alice.write('a.txt', 'move me\n');
     await settle([alice, bob]);
     // The person moves the file right after the pass listed the folder.
-    const list = alice.folder.list.bind(alice.folder);
-    alice.folder.list = async () => {
-      const listing = await list();
-      await alice.folder.rename('a.txt', 'b.txt');
-      alice.folder.list = list;
-      return listing;
-    };
+    alice.duringNextPass(() => alice.folder.rename('a.txt', 'b.txt'));
     await alice.sync();
     await alice.sync();
     clock.time += DELETE_GRACE_MS;

@@ -28,6 +28,7 @@
 import type { ShareReplica } from '../src/share/replica.js';
 import type { FileId, ManifestEntry } from '../src/share/manifest.js';
 import { conflictPath } from '../src/share/paths.js';
+import { conflictTag } from '../src/share/manifest-view.js';
 import { gitEditAuthor, type GitEdit } from '../src/share/git-edit.js';
 import { diffHunks } from '../src/text/diff.js';
 import { rebaseOnto } from '../src/text/three-way.js';
@@ -312,6 +313,8 @@ export class TextMirror {
 
     // 2. Edits, adoptions and new files.
     const created: NewFile[] = [];
+    /** Entries whose record follows their file to a new path in this pass (followMove). */
+    const followed = new Set<FileId>();
     for (const [path, d] of disk) {
       const rec = this.init.records.at(path);
       if (rec?.kind === 'text' && this.editorTexts.get(path)?.has(d.hash)) {
@@ -351,7 +354,9 @@ export class TextMirror {
         else await this.takeInUntracked(batch, path, d, rec.file, created);
       } else {
         const entry = this.textEntry(path);
-        if (entry) await this.takeInUntracked(batch, path, d, entry.file as FileId, created);
+        const left = entry && (await this.leftBehind(entry.file as FileId, path));
+        if (left && (await this.followMove(batch, left, path, d))) followed.add(left.file);
+        else if (entry) await this.takeInUntracked(batch, path, d, entry.file as FileId, created);
         else if (this.canWrite()) created.push({ path, ...d });
       }
       await batch.flushIfFull();
@@ -361,7 +366,7 @@ export class TextMirror {
     //    edited: a similar text), then deletes after a grace.
     const gone: MirrorRecord[] = [];
     for (const rec of this.init.records.all()) {
-      if (rec.kind !== 'text' || listing.has(rec.path) || !mine(rec.path)) continue;
+      if (rec.kind !== 'text' || listing.has(rec.path) || !mine(rec.path) || followed.has(rec.file)) continue;
       if (!this.alive(rec.file)) {
         batch.record({ forget: rec.path });
         continue;
@@ -372,8 +377,7 @@ export class TextMirror {
       const i = created.findIndex((c) => hashes.has(c.hash) && !this.textEntry(c.path));
       if (i >= 0) {
         const to = created.splice(i, 1)[0]!;
-        this.replica.renameFile(rec.file, to.path);
-        batch.addStaged(to.path.length + 64);
+        this.renameEntry(batch, rec, to.path);
         batch.record({ set: { ...rec, path: to.path, size: to.stat.size, mtimeMs: to.stat.mtimeMs } });
         this.missingSince.delete(rec.path);
         this.init.log(`renamed ${rec.path} -> ${to.path}`);
@@ -699,8 +703,7 @@ export class TextMirror {
       // A write in flight: the moved file grew from whichever text it is closer to.
       const kept = texts[i]!.map((t) => linesKept(t, to.text));
       const base = bases[i]![kept.indexOf(Math.max(...kept))]!;
-      this.replica.renameFile(rec.file, to.path);
-      batch.addStaged(to.path.length + 64);
+      this.renameEntry(batch, rec, to.path);
       await this.takeInEdit(batch, { ...rec, path: to.path }, base, to);
       created.splice(created.indexOf(to), 1);
       this.missingSince.delete(rec.path);
@@ -708,6 +711,50 @@ export class TextMirror {
       this.init.log(`renamed ${rec.path} -> ${to.path} (and edited)`);
     }
     return gone.filter((rec) => !moved.has(rec));
+  }
+
+  /**
+   * The entry's file moved to `path` (a person's move): the share renames the entry. Not
+   * to the entry's own conflict name: there the mirror itself moved it (beside a
+   * teammate's file at its path), and a crash came before the record of it; the record
+   * just follows (a replica that lost the teammate's file with the crash moves it back,
+   * and again when that file arrives), and the entry keeps its path.
+   */
+  private renameEntry(batch: LocalBatch, rec: MirrorRecord, path: string): void {
+    if (path === conflictPath(rec.path, conflictTag(rec.file), false) || path === conflictPath(rec.path, rec.file, false)) return;
+    this.replica.renameFile(rec.file, path);
+    batch.addStaged(path.length + 64);
+  }
+
+  /**
+   * The record of `file` when it names another path than `path` and no file is there:
+   * the file at `path`, where the share shows that entry, is that file moved (by the
+   * mirror, beside a teammate's file, with a crash before the record of it; or by a
+   * person to just that name).
+   */
+  private async leftBehind(file: FileId, path: string): Promise<MirrorRecord | undefined> {
+    const rec = this.init.records.ofFile(file);
+    if (!rec || rec.kind !== 'text' || rec.path === path) return undefined;
+    return (await this.statOf(rec.path)) === undefined ? rec : undefined;
+  }
+
+  /**
+   * The record follows its file to `path` (see leftBehind), and what changed on disk
+   * since the disk last agreed is an edit, merged three ways like any other (taken as a
+   * file of its own, it would hold the entry's lines a second time). False: no base to
+   * merge from (the file is then taken as found).
+   */
+  private async followMove(batch: LocalBatch, rec: MirrorRecord, path: string, d: DiskText): Promise<boolean> {
+    const bases = this.moveBases(rec);
+    const kept = bases.map((s) => (s.hash === d.hash ? Infinity : linesKept(this.baseText(rec.file, s), d.text)));
+    const base = bases[kept.indexOf(Math.max(...kept))];
+    if (!base) return false;
+    this.missingSince.delete(rec.path);
+    if (base.hash === d.hash) batch.record({ set: { ...settle(rec, base, d.stat), path } });
+    else if (this.canWrite()) await this.takeInEdit(batch, { ...rec, path }, base, d);
+    else return false;
+    this.init.log(`${rec.path} is at ${path} now`);
+    return true;
   }
 
   /** The states a gone file may have held when it was moved, each with a version the document holds. */

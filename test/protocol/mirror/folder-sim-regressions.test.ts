@@ -106,4 +106,39 @@ describe('mirror/folder simulation regressions', () => {
     assert.deepEqual(bob.files(), alice.files());
     assert.deepEqual(Object.values(alice.files()), [TEN_LINES], `one file: ${Object.keys(alice.files()).join(', ')}`);
   });
+
+  it('a crash between the mirror\'s move of a file to its conflict name and the record of it: the file is still that entry, edits on both sides land once (simulator seed 49)', async () => {
+    const { alice, bob, clock } = await pair();
+    bob.write('same.txt', 'bob 1\n'); // made first: it keeps the path
+    await bob.sync();
+    clock.time += 10;
+    alice.write('same.txt', 'alice 1\nalice 2\n');
+    await alice.sync();
+    // Alice's mirror gets bob's file and moves hers beside it; it dies before recording the move.
+    const rename = alice.folder.rename.bind(alice.folder);
+    let moved!: (to: string) => void;
+    const dying = new Promise<string>((resolve) => (moved = resolve));
+    alice.folder.rename = async (from, to) => {
+      await rename(from, to);
+      alice.folder.rename = rename;
+      moved(to);
+      return new Promise(() => {}); // a dead process's call never returns
+    };
+    void alice.receive();
+    const beside = await dying;
+    assert.match(beside, /^same \(conflict [0-9a-f]{8}\)\.txt$/);
+    alice.mirror = undefined;
+    // While alice's mirror is down, bob types a line into her file, and she edits it.
+    await bob.receive();
+    bob.write(beside, `${bob.read(beside)}bob typed\n`);
+    await bob.sync();
+    alice.write(beside, 'alice 0\nalice 1\nalice 2\n');
+    await alice.start();
+    for (let i = 0; i < 2; i++) {
+      clock.time += DELETE_GRACE_MS;
+      await settle([alice, bob]);
+    }
+    assert.deepEqual(bob.files(), alice.files());
+    assert.deepEqual(alice.files(), { 'same.txt': 'bob 1\n', [beside]: 'alice 0\nalice 1\nalice 2\nbob typed\n' });
+  });
 });

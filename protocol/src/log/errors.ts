@@ -13,6 +13,7 @@ export type RejectReason =
   | 'not-a-member' // the author was never granted anything in the commit's causal past
   | 'not-allowed' // the author's role in the commit's causal past does not allow this action
   | 'revoked' // the author was revoked in the commit's causal past or concurrently with it
+  | 'forked' // the author signed two concurrent commits (a fork): its commits from the fork on have no effect
   | 'duplicate' // already merged (a replay)
   | 'missing-dependency' // a dependency never arrived (buffer limit or give-up)
   | 'invalid-payload' // decrypted content does not decode or is inconsistent

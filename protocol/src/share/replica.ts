@@ -83,6 +83,18 @@ export class ShareReplica {
   private branches: Array<{ name: string; commit: string; at: CommitId }> = [];
   private readonly pending: PendingBuffer<CommitEnvelope>;
   private readonly epochs = new Map<string, EpochKeys>();
+  /**
+   * Author chains: an honest client's commits are totally ordered (each one's causal
+   * past holds the one before), so each author's commits, in the order integrated, form
+   * a chain. Two commits of one author that are concurrent are a fork (equivocation, or
+   * a commit that leaves out its author's previous one): the pair is the proof, kept in
+   * `forkProofs`, and every commit of that author from the fork on has no effect
+   * (`forkVoided`: the chain's commits concurrent with the new one, the new one, and
+   * every later one), the same on every replica that holds the same commits.
+   */
+  private readonly authorChains = new Map<string, CommitId[]>();
+  private readonly forkProofs = new Map<string, readonly [CommitId, CommitId]>();
+  private readonly forkVoided = new Set<CommitId>();
   /** Who each rotation sealed its epoch to (topic hex -> member hex), from effective epoch announcements. */
   private epochRecipients = new Map<string, ReadonlySet<string>>();
   /** Key boxes opened so far (hex -> what they held), bounded: KEYS messages can come from anyone. */
@@ -452,14 +464,15 @@ export class ShareReplica {
     this.graph.add(id, rec.env.deps);
     this.records.set(id, rec);
     const accessCommit = this.accessCommitOf(rec);
-    let rebuild = false;
+    let rebuild = this.followAuthorChain(rec);
+    if (rebuild) changes.push({ type: 'members' });
     if (accessCommit) {
       if (accessCommit.genesis) {
         const g = rec.actions[0] as Extract<Action, { type: 'genesis' }>;
         this.access = new AccessState(rec.author);
         this.name = g.name;
       }
-      rebuild = this.access!.add(accessCommit);
+      rebuild = this.access!.add(accessCommit) || rebuild;
       for (const r of accessCommit.revokes) rebuild = this.revocationVoidsApplied(id, r) || rebuild;
       changes.push({ type: 'members' });
     }
@@ -469,6 +482,48 @@ export class ShareReplica {
       return;
     }
     this.applyRecord(rec, changes);
+  }
+
+  /**
+   * Appends a commit to its author's chain, or finds the fork it makes. Returns true if
+   * commits already applied lost their effect (the state must be rebuilt).
+   */
+  private followAuthorChain(rec: CommitRecord): boolean {
+    const author = rec.author;
+    const id = rec.env.id;
+    if (this.forkProofs.has(author)) {
+      this.forkVoided.add(id);
+      return false;
+    }
+    let chain = this.authorChains.get(author);
+    if (!chain) this.authorChains.set(author, (chain = []));
+    const last = chain.at(-1);
+    if (last === undefined || this.graph.isAncestor(last, id)) {
+      chain.push(id);
+      return false;
+    }
+    // A fork: the chain's commits in the new one's past are a prefix (the chain is
+    // totally ordered); those after it are concurrent with it.
+    let lo = 0;
+    let hi = chain.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.graph.isAncestor(chain[mid]!, id)) lo = mid + 1;
+      else hi = mid;
+    }
+    this.forkProofs.set(author, [chain[lo]!, id]);
+    this.forkVoided.add(id);
+    let applied = false;
+    for (const voided of chain.slice(lo)) {
+      this.forkVoided.add(voided);
+      if (this.records.get(voided)?.effective) applied = true;
+    }
+    return applied;
+  }
+
+  /** Authors who signed two concurrent commits, with the two commits (the proof anyone with the log can check). */
+  forks(): ReadonlyMap<string, readonly [CommitId, CommitId]> {
+    return this.forkProofs;
   }
 
   private accessCommitOf(rec: CommitRecord): AccessCommit | undefined {
@@ -500,6 +555,13 @@ export class ShareReplica {
 
   /** The access verdict for a commit, given the current access state. */
   private verdict(rec: CommitRecord): { ok: boolean; reason?: RejectReason } {
+    const byAccess = this.accessVerdict(rec);
+    // A fork voids its author's edits (not yet its access commits: issue 17).
+    if (byAccess.ok && this.forkVoided.has(rec.env.id) && !this.accessCommitOf(rec)) return { ok: false, reason: 'forked' };
+    return byAccess;
+  }
+
+  private accessVerdict(rec: CommitRecord): { ok: boolean; reason?: RejectReason } {
     const access = this.access!;
     if (this.accessCommitOf(rec)) return access.isEffective(rec.env.id) ? { ok: true } : { ok: false, reason: 'not-allowed' };
     const role = access.roleIn(rec.author, access.closureOfFrontier(rec.frontier));

@@ -258,6 +258,19 @@ export class TextMirror {
     return rec.pending === undefined && rec.version !== undefined && holds(this.replica.versionOf(rec.file), rec.version);
   }
 
+  /**
+   * Did this member's own delete of the record's file delete a teammate's edit that the
+   * disk never had? A delete is staged at once but committed later, behind the commits
+   * the runtime receives meanwhile: one of them can merge in between, and then it is in
+   * the delete's causal past, which deletes it with the file (share/manifest.ts, rule 3).
+   * The person deleted a text without that edit, so as with a delete concurrent with an
+   * edit, the edit keeps the file.
+   */
+  private deleteSwallowedEdit(rec: MirrorRecord): boolean {
+    const deleters = this.replica.deletersOf(rec.file);
+    return deleters.length > 0 && deleters.every((d) => d.mine) && this.editedSince(rec);
+  }
+
   /** The text of `file` at a saved version, from the cache when it has that text's hash. */
   private baseText(file: FileId, state: DiskState): string {
     const cached = this.baseTexts.get(state.hash);
@@ -367,10 +380,7 @@ export class TextMirror {
     const gone: MirrorRecord[] = [];
     for (const rec of this.init.records.all()) {
       if (rec.kind !== 'text' || listing.has(rec.path) || !mine(rec.path) || followed.has(rec.file)) continue;
-      if (!this.alive(rec.file)) {
-        batch.record({ forget: rec.path });
-        continue;
-      }
+      if (!this.alive(rec.file)) continue; // step 5
       if (!this.canWrite()) continue; // the share's text is written back below
       // A pending write may or may not have reached the disk: the file moved may hold either text.
       const hashes = new Set([rec.hash, ...(rec.pending === 'write' && rec.previous ? [rec.previous.hash] : [])]);
@@ -407,9 +417,9 @@ export class TextMirror {
           this.init.log(`${rec.path} was edited by a teammate while you deleted it: the edit keeps it, so it is back`);
           continue;
         }
+        // The record stays until step 5 has seen the delete committed (see deleteSwallowedEdit).
         this.replica.deleteFile(rec.file);
         batch.addStaged(64);
-        batch.record({ forget: rec.path });
         this.init.log(`deleted ${rec.path}`);
       } else soon(DELETE_GRACE_MS - (this.init.now() - since));
     }
@@ -442,6 +452,19 @@ export class TextMirror {
       if (rec.kind !== 'text' || this.alive(rec.file) || !mine(rec.path)) continue;
       const stat = await this.statOf(rec.path);
       if (stat && !sameStat(stat, rec) && (await this.hashAt(rec.path)) !== rec.hash) continue; // edited: step 2 brings it back
+      if (!stat && this.canWrite() && this.deleteSwallowedEdit(rec)) {
+        // Brought back by an activity after the delete (a rename to its path), committed
+        // before the record goes: a crash in between finds the record, the file missing
+        // and the edit unseen, which keeps the file.
+        this.replica.renameFile(rec.file, rec.path);
+        await this.init.commit();
+        await this.init.records.commit([{ forget: rec.path }]);
+        this.init.log(`${rec.path} was edited by a teammate while you deleted it: the edit keeps it, so it is back`);
+        const entry = this.replica.files().find((e) => e.file === rec.file);
+        const wait = entry && (await this.writeOut(entry, undefined, listing));
+        if (wait !== undefined) soon(wait);
+        continue;
+      }
       if (stat) {
         await this.init.folder.remove(rec.path).catch((err: unknown) => this.init.log(`cannot remove ${rec.path}: ${message(err)}`));
         this.init.log(`removed ${rec.path}`);

@@ -141,4 +141,28 @@ describe('mirror/folder simulation regressions', () => {
     assert.deepEqual(bob.files(), alice.files());
     assert.deepEqual(alice.files(), { 'same.txt': 'bob 1\n', [beside]: 'alice 0\nalice 1\nalice 2\nbob typed\n' });
   });
+
+  it('a teammate\'s edit that merges between the staging of a delete and its commit keeps the file (simulator seed 255)', async () => {
+    const { alice, bob, clock } = await pair();
+    alice.write('d.txt', 'keep me\n');
+    await settle([alice, bob]);
+    bob.write('d.txt', 'keep me\nbob typed this\n');
+    await bob.sync();
+    await alice.folder.remove('d.txt');
+    await alice.sync();
+    clock.time += DELETE_GRACE_MS;
+    // The delete is staged unaware of bob's edit; bob's commit merges before the flush (a
+    // runtime commits in its queue, behind received commits), so it is in the delete's causal past.
+    const flush = alice.replica.flush.bind(alice.replica);
+    alice.replica.flush = () => {
+      alice.replica.flush = flush;
+      alice.net.deliverAll(alice.replica);
+      return flush();
+    };
+    await alice.sync();
+    await settle([alice, bob]);
+    assert.deepEqual(alice.files(), { 'd.txt': 'keep me\nbob typed this\n' });
+    assert.deepEqual(bob.files(), alice.files());
+  });
+
 });

@@ -20,8 +20,9 @@
  * - A delete is taken in only after the file stayed missing for DELETE_GRACE_MS (an
  *   editor's save-as-rename is a rename, not a delete and a create); a missing file and
  *   a new one with the same bytes are a rename.
- * - A file a teammate deleted while this member edited it comes back, as a new entry
- *   with the member's text: an edit is never lost to a concurrent delete.
+ * - A file a teammate deleted while this member edited it comes back with the member's
+ *   edit (made in the deleted entry, which an edit brings back): an edit is never lost
+ *   to a concurrent delete.
  * - A reader's edits are never committed: kept beside the file (`name (not shared).ext`),
  *   and the file takes the share's text again; teammates' edits keep arriving.
  */
@@ -353,8 +354,12 @@ export class TextMirror {
         }
         if (!this.alive(rec.file)) {
           if (this.canWrite()) {
-            this.init.log(`${path} was deleted by ${this.deleters(rec.file)} while you edited it: your version is kept and shared again`);
-            created.push({ path, ...d });
+            // The person edited a text without the delete: the edit, made in the entry, brings
+            // it back (share/manifest.ts, rule 3), merged with any teammate's edit that also
+            // keeps it. A copy as a new entry would hold the entry's lines a second time.
+            this.init.log(`${path} was deleted by ${this.deleters(rec.file)} while you edited it: your edit keeps it`);
+            if (base) await this.takeInEdit(batch, rec, base, d);
+            else created.push({ path, ...d });
           } else batch.record({ forget: path });
           continue;
         }

@@ -165,4 +165,29 @@ describe('mirror/folder simulation regressions', () => {
     assert.deepEqual(bob.files(), alice.files());
   });
 
+  it('an edit found on disk after a teammate\'s delete brings the file back: with another teammate\'s concurrent edit, one file, no line twice (simulator seed 178)', async () => {
+    const team = makeTeam([
+      ['bob', 'writer'],
+      ['carol', 'writer'],
+    ]);
+    const clock = new ManualClock();
+    const [alice, bob, carol] = (['alice', 'bob', 'carol'] as const).map((name) => new MirrorMember(name, name === 'alice' ? team.owner : team.replicas.get(name)!, team.net, clock));
+    for (const m of [alice!, bob!, carol!]) await m.start();
+    const all = [alice!, bob!, carol!];
+    alice!.write('notes.txt', TEN_LINES);
+    await settle(all);
+    // Bob edits offline; alice deletes the file; carol edits it, and her mirror hears of the delete first.
+    bob!.goOffline();
+    bob!.write('notes.txt', `${TEN_LINES}bob's line\n`);
+    await bob!.sync();
+    await alice!.folder.remove('notes.txt');
+    await alice!.sync();
+    clock.time += DELETE_GRACE_MS;
+    await alice!.sync();
+    carol!.write('notes.txt', `carol's line\n${TEN_LINES}`);
+    await carol!.receive();
+    bob!.comeBack();
+    await settle(all);
+    for (const m of all) assert.deepEqual(m.files(), { 'notes.txt': `carol's line\n${TEN_LINES}bob's line\n` }, m.name);
+  });
 });

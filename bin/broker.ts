@@ -5,12 +5,16 @@
  *               [--max-event-bytes N] [--topic-quota-bytes N] [--max-topics N]
  *               [--max-subscriptions N] [--rate-messages N] [--rate-bytes N]
  *               [--chunk-quota-bytes N] [--max-chunk-bytes N] [--chunk-expiry-days N]
+ *               [--new-topics-per-peer N] [--new-topics-per-address N]
+ *               [--inbound-connections-per-address N] [--max-connections N]
  *   weft broker status [--data DIR]
  * The config file is JSON with the same settings:
  *   { "listen": [...], "peerBrokers": [...], "topics": "open", "allowTopics": [hex...],
  *     "maxFrameBytes": N, "maxEventBytes": N, "topicQuotaBytes": N, "maxTopics": N,
  *     "maxSubscriptions": N, "rateMessages": N, "rateBytes": N,
- *     "chunkQuotaBytes": N, "maxChunkBytes": N, "chunkExpiryDays": N }
+ *     "chunkQuotaBytes": N, "maxChunkBytes": N, "chunkExpiryDays": N,
+ *     "newTopicsPerPeer": N, "newTopicsPerAddress": N, "inboundConnectionsPerAddress": N, "maxConnections": N }
+ * Every limit, its default and what it protects: docs/BROKER.md.
  * Chunks of binary files are stored per topic under DIR/chunks/ (chunk quota per topic).
  * --chunk-expiry-days N: chunks nobody uploaded or offered again for N days are deleted
  * (at start, then hourly); default: chunks are kept forever.
@@ -24,18 +28,30 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeBroker, type BrokerStatusFile } from '../protocol/platform/index.js';
 import { type BrokerLimits, type TopicPolicy, fromHex } from '../protocol/src/index.js';
+import { exitAfter, isBrokenOutput, writeLine } from './daemon-output.js';
 
 const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]... [--peer-broker ADDR]...
                    [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
                    [--max-event-bytes N] [--topic-quota-bytes N] [--max-topics N]
                    [--max-subscriptions N] [--rate-messages N] [--rate-bytes N]
                    [--chunk-quota-bytes N] [--max-chunk-bytes N] [--chunk-expiry-days N]
+                   [--new-topics-per-peer N] [--new-topics-per-address N]
+                   [--inbound-connections-per-address N] [--max-connections N]
        weft broker status [--data DIR]
   --chunk-expiry-days N   delete stored chunks of binary files that no member uploaded or
                           offered again for N days (N may be fractional; checked at start,
                           then every hour). Members offer what they hold each time they
                           connect, so a file stays while someone holding it comes online.
-                          Default: no expiry, chunks are kept forever.`;
+                          Default: no expiry, chunks are kept forever.
+  --new-topics-per-peer N, --new-topics-per-address N
+                          in open mode, new topics one peer key (default 16) or one address
+                          (an IPv6 /64; default 64) may make this broker store at once, and
+                          again per hour; beside --max-topics (default 10000) for all.
+  --inbound-connections-per-address N
+                          connections accepted per second from one address (default 100: a
+                          team of 50 behind one NAT joins in one burst).
+  --max-connections N     open connections at most (default 1000).
+Every limit, its default and what it protects: docs/BROKER.md.`;
 
 const DEFAULT_DATA = 'weft-broker-data';
 
@@ -55,13 +71,20 @@ interface BrokerFileConfig {
   chunkQuotaBytes?: number;
   maxChunkBytes?: number;
   chunkExpiryDays?: number;
+  newTopicsPerPeer?: number;
+  newTopicsPerAddress?: number;
+  inboundConnectionsPerAddress?: number;
+  maxConnections?: number;
 }
 
 class UsageError extends Error {}
 
 function stamp(level: string, text: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${level.padEnd(4)} ${text}\n`);
+  writeLine('stderr', `${new Date().toISOString()} ${level.padEnd(4)} ${text}`);
 }
+
+/** A broker told to stop exits within this long, whatever its streams and disk do (issue 18). */
+const STOP_DEADLINE_MS = 4000;
 
 function positiveInt(name: string, v: string | number | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -122,6 +145,10 @@ async function run(args: string[]): Promise<number> {
       'chunk-quota-bytes': { type: 'string' },
       'max-chunk-bytes': { type: 'string' },
       'chunk-expiry-days': { type: 'string' },
+      'new-topics-per-peer': { type: 'string' },
+      'new-topics-per-address': { type: 'string' },
+      'inbound-connections-per-address': { type: 'string' },
+      'max-connections': { type: 'string' },
     },
   });
   let file: BrokerFileConfig = {};
@@ -152,6 +179,10 @@ async function run(args: string[]): Promise<number> {
   set('bytesPerSecond', 'rate-bytes', values['rate-bytes'] ?? file.rateBytes);
   set('topicChunkQuotaBytes', 'chunk-quota-bytes', values['chunk-quota-bytes'] ?? file.chunkQuotaBytes);
   set('maxChunkBytes', 'max-chunk-bytes', values['max-chunk-bytes'] ?? file.maxChunkBytes);
+  set('newTopicsPerPeer', 'new-topics-per-peer', values['new-topics-per-peer'] ?? file.newTopicsPerPeer);
+  set('newTopicsPerAddress', 'new-topics-per-address', values['new-topics-per-address'] ?? file.newTopicsPerAddress);
+  const inboundConnectionsPerAddress = positiveInt('inbound-connections-per-address', values['inbound-connections-per-address'] ?? file.inboundConnectionsPerAddress);
+  const maxConnections = positiveInt('max-connections', values['max-connections'] ?? file.maxConnections);
   const maxFrameBytes = positiveInt('max-frame-bytes', values['max-frame-bytes'] ?? file.maxFrameBytes);
   const dataDir = resolve(values.data ?? file.dataDir ?? DEFAULT_DATA);
   const chunkExpiryMs = chunkExpiry(values['chunk-expiry-days'] ?? file.chunkExpiryDays);
@@ -165,20 +196,24 @@ async function run(args: string[]): Promise<number> {
     limits,
     ...(maxFrameBytes ? { maxFrameBytes } : {}),
     ...(chunkExpiryMs !== undefined ? { chunkExpiryMs } : {}),
+    connectionLimits: { ...(inboundConnectionsPerAddress ? { inboundConnectionsPerAddress } : {}), ...(maxConnections ? { maxConnections } : {}) },
     log: stamp,
     trace: process.env.WEFT_TRACE === '1',
     tamperChunks: process.env.WEFT_TEST_TAMPER_CHUNKS === '1',
   });
   // A bug must not take the broker down for everyone: log it and keep serving.
-  const onUnexpected = (err: unknown): void => stamp('warn', `unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  const onUnexpected = (err: unknown): void => {
+    if (!isBrokenOutput(err)) stamp('warn', `unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  };
   process.on('unhandledRejection', onUnexpected);
   process.on('uncaughtException', onUnexpected);
-  for (const a of server.addresses()) console.log(`listening ${a}`);
+  for (const a of server.addresses()) writeLine('stdout', `listening ${a}`);
   stamp('info', `broker running (data ${dataDir}, topics ${policy}, chunk expiry ${chunkExpiryMs === undefined ? 'off' : `after ${chunkExpiryMs} ms`}); SIGTERM or Ctrl-C stops it`);
 
   await new Promise<void>((resolveSignal) => {
     const onSignal = (sig: string): void => {
       stamp('info', `received ${sig}`);
+      exitAfter(STOP_DEADLINE_MS, 1);
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
       resolveSignal();

@@ -267,7 +267,8 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
   let last = '';
   runtime.on('status', (s) => {
     const branch = node.replica.branch();
-    const line = `status: ${s.brokers} broker(s), ${s.peers} peer(s) online, ${s.commits} commits${s.joined ? '' : ', waiting for keys'}${branch ? `, following branch ${branch.name}` : ''}`;
+    const retrying = s.retrying.length ? `, retrying ${s.retrying.map((r) => `${r.role} ${r.addr} (attempt ${r.attempts})`).join(', ')}` : '';
+    const line = `status: ${s.brokers} broker(s), ${s.peers} peer(s) online, ${s.commits} commits${s.joined ? '' : ', waiting for keys'}${branch ? `, following branch ${branch.name}` : ''}${retrying}`;
     if (line !== last) out((last = line));
   });
   runtime.on('presence', (list) => out(`here: ${list.map((e) => e.presence.name).join(', ') || 'nobody else'}`));

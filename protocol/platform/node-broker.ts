@@ -19,7 +19,8 @@ import { BrokerServer, type BrokerServerInit, type BrokerStatus } from '../runti
 import { BrokerStore } from '../storage/broker-store.js';
 import { DirectoryLock } from '../storage/file-lock.js';
 import { PackTopicChunkShelf } from '../storage/topic-chunk-shelf.js';
-import { createTransport } from '../transport/index.js';
+import { createTransport, type TransportInit } from '../transport/index.js';
+import { returnMemoryAfterGrowth } from './memory-return.js';
 import { systemClock } from './system-clock.js';
 
 export interface NodeBrokerInit extends Omit<BrokerServerInit, 'transport' | 'events' | 'chunkShelf' | 'clock'> {
@@ -29,7 +30,12 @@ export interface NodeBrokerInit extends Omit<BrokerServerInit, 'transport' | 'ev
   maxFrameBytes?: number;
   /** How often status.json is rewritten. Default 2 s. */
   statusIntervalMs?: number;
+  /** The transport's connection and memory limits (libp2p-transport.ts; defaults there). */
+  connectionLimits?: BrokerConnectionLimits;
 }
+
+/** The transport limits a broker operator sets (`weft broker --inbound-connections-per-address` ...). */
+export type BrokerConnectionLimits = Pick<TransportInit, 'inboundConnectionsPerAddress' | 'maxConnections' | 'maxInboundChannels' | 'maxUnfinishedBytesPerPeer' | 'maxUnfinishedBytes' | 'frameProgressMs'>;
 
 /** What status.json holds: the server's status and the process that wrote it. */
 export type BrokerStatusFile = BrokerStatus & { readonly pid: number };
@@ -69,7 +75,7 @@ export class NodeBroker {
   ) {}
 
   static async start(init: NodeBrokerInit): Promise<NodeBroker> {
-    const { dataDir, listen, maxFrameBytes, statusIntervalMs, ...options } = init;
+    const { dataDir, listen, maxFrameBytes, statusIntervalMs, connectionLimits, ...options } = init;
     await mkdir(dataDir, { recursive: true });
     const lock = await DirectoryLock.acquire(dataDir);
     let server: BrokerServer | undefined;
@@ -79,14 +85,19 @@ export class NodeBroker {
       server = await BrokerServer.start({
         ...options,
         clock: systemClock,
-        transport: createTransport({ identitySeed: seed, listen: listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'], ...(maxFrameBytes ? { maxFrameBytes } : {}) }),
+        transport: createTransport({ identitySeed: seed, listen: listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'], ...(maxFrameBytes ? { maxFrameBytes } : {}), ...connectionLimits }),
         events: new BrokerStore(dataDir, { maxRecordBytes: Math.max(maxEventBytes, 1 << 20) * 2 }),
         chunkShelf: new PackTopicChunkShelf(join(dataDir, 'chunks'), () => systemClock.now()),
       });
       await writeJsonAtomically(join(dataDir, 'broker.json'), { pid: process.pid, peerKey: publicKeyToText(server.publicKey), addresses: server.addresses(), startedAt: new Date().toISOString() });
       const broker = new NodeBroker(server, dataDir, lock);
       await broker.writeStatus();
-      broker.stopStatus = every(systemClock, statusIntervalMs ?? 2000, () => void broker.writeStatus().catch(() => {}), true);
+      const stopStatus = every(systemClock, statusIntervalMs ?? 2000, () => void broker.writeStatus().catch(() => {}), true);
+      const stopMemory = returnMemoryAfterGrowth({ clock: systemClock });
+      broker.stopStatus = () => {
+        stopStatus();
+        stopMemory();
+      };
       return broker;
     } catch (err) {
       await server?.stop().catch(() => {});

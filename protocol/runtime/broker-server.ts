@@ -13,7 +13,7 @@
 import type { FrameChannel, Transport } from '../src/ports/transport.js';
 import type { BrokerEventStore, TopicChunkShelf } from '../src/ports/broker-storage.js';
 import { Broker, type BrokerLimits, type BrokerOutput, type ChannelId, type TopicPolicy } from '../src/broker/index.js';
-import { fromHex, publicKeyToText } from '../src/crypto/index.js';
+import { fromHex, publicKeyToText, toHex } from '../src/crypto/index.js';
 import { decodeWire, PUBSUB_PROTOCOL } from '../src/multicast/wire.js';
 import { every, type Clock } from '../src/ports/clock.js';
 import { COMMIT_KIND, decodeCommitEnvelope } from '../src/log/commit.js';
@@ -206,7 +206,8 @@ export class BrokerServer {
     this.channels.set(id, rt);
     const who = publicKeyToText(channel.remote).slice(0, 16);
     this.log('info', `${id} connected: ${who}${peerBroker ? ' (peer broker, outbound)' : ''}`);
-    this.apply(this.broker.connect(id, this.clock.now(), { peerBroker }));
+    const source = { peer: toHex(channel.remote), ...(channel.remoteAddress !== undefined ? { address: channel.remoteAddress } : {}) };
+    this.apply(this.broker.connect(id, this.clock.now(), { peerBroker, source }));
     const done = (async () => {
       try {
         for await (const frame of channel.frames()) {

@@ -11,6 +11,7 @@ export {
   ShareKeysMissingError,
   type PeerAddress,
   type PeerStatus,
+  type RetryingDial,
   type RefusedCommit,
 } from './peer-runtime.js';
 export { collectShareGarbage } from './peer-gc.js';

@@ -93,6 +93,22 @@ export interface PeerStatus {
   commits: number;
   /** True once this node holds keys to read the share. */
   joined: boolean;
+  /**
+   * Addresses we cannot reach right now and dial again after a backoff (0.5 s doubling to
+   * 10 s, with jitter so that a team reconnecting at once spreads out): when the next
+   * attempt is (clock ms) and why the last one failed.
+   */
+  retrying: RetryingDial[];
+}
+
+export interface RetryingDial {
+  readonly role: 'peer' | 'broker';
+  readonly addr: string;
+  /** Failed attempts in a row. */
+  readonly attempts: number;
+  /** When the next attempt starts (the runtime's clock, ms). */
+  readonly nextAt: number;
+  readonly reason: string;
 }
 
 /** A teammate's commit this replica refused (protected path, revoked author, bad signature, ...). */
@@ -160,6 +176,8 @@ export class PeerRuntime {
   private presenceCounter: number;
   private myPresence: { file: string; selections: PresenceSelection[] } = { file: '', selections: [] };
   private readonly sleepers = new Set<() => void>();
+  /** Addresses waiting to be dialled again, by address. */
+  private readonly retrying = new Map<string, RetryingDial>();
   private readonly objects: PeerObjects;
 
   constructor(init: PeerRuntimeInit) {
@@ -285,7 +303,7 @@ export class PeerRuntime {
       if (!l.joined) continue;
       (l.role === 'broker' ? brokers : peers).add(l.remoteHex);
     }
-    return { brokers: brokers.size, brokerKeys: [...brokers], peers: peers.size, syncing: this.mc.syncing(), commits: this.node.replica.graph.size, joined: this.hasKeys() };
+    return { brokers: brokers.size, brokerKeys: [...brokers], peers: peers.size, syncing: this.mc.syncing(), commits: this.node.replica.graph.size, joined: this.hasKeys(), retrying: [...this.retrying.values()] };
   }
 
   presence(): PresenceEntry[] {
@@ -387,9 +405,15 @@ export class PeerRuntime {
     });
   }
 
-  /** Dials an address and redials with backoff (0.5 s doubling to 10 s) whenever the channel ends. */
+  /**
+   * Dials an address and redials with backoff (0.5 s doubling to 10 s) whenever the channel
+   * ends. A failed dial waits between half and one and a half times the backoff (jitter: 50
+   * teammates behind one NAT whose broker restarts do not all dial again in the same
+   * instant), and the status lists the address as retrying meanwhile.
+   */
   private async keepConnected(a: PeerAddress): Promise<void> {
     let backoff = 500;
+    let failures = 0;
     while (!this.stopped) {
       try {
         const info = await this.transport.dial(a.addr);
@@ -406,16 +430,31 @@ export class PeerRuntime {
           continue;
         }
         backoff = 500;
+        failures = 0;
+        this.setRetrying(a.addr, undefined);
         this.log(`connected to ${a.role} ${a.addr}`);
         await this.attach(ch, a.role === 'broker' ? 'broker' : undefined);
         if (!this.stopped) this.log(`disconnected from ${a.role} ${a.addr}`);
       } catch (err) {
-        if (!this.stopped) this.log(`cannot reach ${a.role} ${a.addr}: ${message(err)} (retrying in ${backoff} ms)`);
+        if (this.stopped) return;
+        const wait = Math.floor(backoff / 2 + this.random() * backoff);
+        failures++;
+        this.setRetrying(a.addr, { role: a.role, addr: a.addr, attempts: failures, nextAt: this.clock.now() + wait, reason: message(err) });
+        this.log(`cannot reach ${a.role} ${a.addr}: ${message(err)} (attempt ${failures}; retrying in ${wait} ms)`);
+        await this.sleep(wait);
+        backoff = Math.min(backoff * 2, 10_000);
+        continue;
       }
       if (this.stopped) return;
       await this.sleep(backoff + Math.floor(this.random() * 200));
       backoff = Math.min(backoff * 2, 10_000);
     }
+  }
+
+  private setRetrying(addr: string, entry: RetryingDial | undefined): void {
+    if (entry) this.retrying.set(addr, entry);
+    else if (!this.retrying.delete(addr)) return;
+    this.emitStatus();
   }
 
   /** Runs a channel until it ends: handshake, then every frame through the work queue. */

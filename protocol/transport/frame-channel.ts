@@ -15,16 +15,27 @@
  * bytes we pause() the stream: yamux then stops granting window and the remote's
  * send() reports backpressure. We resume() below INBOX_LOW_WATER. Memory per
  * channel stays below high water + one frame + the yamux receive window.
+ *
+ * Unfinished frames (issue 18): the bytes of a frame still being gathered are charged
+ * to a ReceiveBudget shared by the transport's channels (a limit per peer and one in
+ * total); going over closes the channel with ReceiveLimitError. And a frame must keep
+ * making progress: from its first byte, each FRAME_PROGRESS_BYTES of it (or its end)
+ * must arrive within frameProgressMs, else FrameDeadlineError. The deadline is sized
+ * by progress, not by the frame's length, so a slow but steady honest link is never
+ * cut off, and it is suspended while we paused the stream ourselves.
  */
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface';
 import {
   ChannelClosedError,
   ChannelResetError,
+  FrameDeadlineError,
   FrameFormatError,
   FrameTooLargeError,
+  ReceiveLimitError,
   TransportError,
   TransportStateError,
 } from '../src/ports/transport-errors.js';
+import type { ReceiveBudget } from './receive-budget.js';
 import { concatBytes } from '../src/codec/bytes.js';
 import { FrameDecoder, encodeFrameHeader } from './frame-codec.js';
 import type { FrameChannel } from '../src/ports/transport.js';
@@ -35,6 +46,10 @@ export const INBOX_LOW_WATER = 256 * 1024;
 const COPY_BELOW = 16 * 1024;
 /** Most bytes handed to one stream.send() when batching small frames. */
 const BATCH_BYTES = 256 * 1024;
+/** Default time an unfinished frame has to gain FRAME_PROGRESS_BYTES (or end). */
+export const DEFAULT_FRAME_PROGRESS_MS = 10_000;
+/** Progress an unfinished frame must make per frameProgressMs: 16 KiB in 10 s is 13 kbit/s. */
+export const FRAME_PROGRESS_BYTES = 16 * 1024;
 
 interface PendingSend {
   frame: Uint8Array;
@@ -45,17 +60,33 @@ interface PendingSend {
 export interface StreamFrameChannelInit {
   remote: Uint8Array;
   protocol: string;
+  /** The connection's remote IP address, when it has one. */
+  remoteAddress?: string;
   maxFrameBytes: number;
   /** Bad framing from the remote: reported once, the channel is then closed. */
   onProtocolError: (error: TransportError) => void;
+  /** Memory of unfinished frames, shared by the transport's channels (none: unlimited). */
+  budget?: ReceiveBudget;
+  /** Time an unfinished frame has to gain FRAME_PROGRESS_BYTES or end. Default 10 s. */
+  frameProgressMs?: number;
 }
 
 export class StreamFrameChannel implements FrameChannel {
   readonly remote: Uint8Array;
   readonly protocol: string;
+  readonly remoteAddress?: string;
   private readonly maxFrameBytes: number;
   private readonly decoder: FrameDecoder;
   private readonly onProtocolError: (error: TransportError) => void;
+  private readonly budget: ReceiveBudget | undefined;
+  private readonly budgetKey: string;
+  private readonly frameProgressMs: number;
+  /** Bytes of the unfinished frame charged to the budget. */
+  private charged = 0;
+  /** The unfinished frame's deadline (ms since epoch, 0: none) and its size when last armed. */
+  private frameDeadline = 0;
+  private progressMark = 0;
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
 
   // receive side
   private inbox: Uint8Array[] = [];
@@ -83,9 +114,13 @@ export class StreamFrameChannel implements FrameChannel {
   ) {
     this.remote = init.remote;
     this.protocol = init.protocol;
+    if (init.remoteAddress !== undefined) this.remoteAddress = init.remoteAddress;
     this.maxFrameBytes = init.maxFrameBytes;
     this.decoder = new FrameDecoder(init.maxFrameBytes);
     this.onProtocolError = init.onProtocolError;
+    this.budget = init.budget;
+    this.budgetKey = Buffer.from(init.remote).toString('hex');
+    this.frameProgressMs = init.frameProgressMs ?? DEFAULT_FRAME_PROGRESS_MS;
     // While paused the stream keeps what the remote already had window for; the
     // default 4 MiB cap would reset a stream whose yamux window grew past it.
     stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, 32 * 1024 * 1024);
@@ -275,9 +310,56 @@ export class StreamFrameChannel implements FrameChannel {
       this.protocolError(err instanceof TransportError ? err : new FrameFormatError(String(err)));
       return;
     }
+    if (!this.watchUnfinishedFrame()) return;
     if (!this.resuming) this.pauseIfFull();
     this.checkInputEnd();
   };
+
+  /**
+   * Charges the unfinished frame's bytes to the budget and keeps its deadline; false
+   * once the channel was closed for going over either.
+   */
+  private watchUnfinishedFrame(): boolean {
+    const held = this.decoder.bufferedBytes;
+    const over = this.budget?.adjust(this.budgetKey, held - this.charged);
+    this.charged = held;
+    if (over !== undefined) {
+      this.protocolError(new ReceiveLimitError(`${over.reason}; channel closed`, over.perPeer));
+      return false;
+    }
+    if (!this.decoder.midFrame) {
+      this.frameDeadline = 0;
+    } else if (this.frameDeadline === 0 || held - this.progressMark >= FRAME_PROGRESS_BYTES) {
+      this.armFrameDeadline();
+    }
+    return true;
+  }
+
+  private armFrameDeadline(): void {
+    this.frameDeadline = Date.now() + this.frameProgressMs;
+    this.progressMark = this.decoder.bufferedBytes;
+    if (this.deadlineTimer === undefined) this.scheduleDeadlineCheck(this.frameProgressMs);
+  }
+
+  /** One timer per channel, re-armed lazily: progress only moves frameDeadline forward. */
+  private scheduleDeadlineCheck(ms: number): void {
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = undefined;
+      if (this.frameDeadline === 0 || this.ended) return;
+      if (this.paused) return; // we stopped reading: the remote cannot progress; resume() re-arms
+      const left = this.frameDeadline - Date.now();
+      if (left > 0) {
+        this.scheduleDeadlineCheck(left);
+        return;
+      }
+      this.protocolError(
+        new FrameDeadlineError(
+          `an unfinished frame (${this.decoder.bufferedBytes} bytes so far) gained less than ${FRAME_PROGRESS_BYTES} bytes in ${this.frameProgressMs} ms; channel closed`,
+        ),
+      );
+    }, ms);
+    this.deadlineTimer.unref?.();
+  }
 
   private pauseIfFull(): void {
     if (!this.paused && this.inboxBytes > INBOX_HIGH_WATER && this.stream.readStatus === 'readable') {
@@ -302,6 +384,9 @@ export class StreamFrameChannel implements FrameChannel {
       } finally {
         this.resuming = false;
       }
+      if (this.ended) return;
+      // the remote could not progress while we were paused: its frame gets a full period again
+      if (this.decoder.midFrame) this.armFrameDeadline();
       this.pauseIfFull();
     }
     this.checkInputEnd();
@@ -370,6 +455,7 @@ export class StreamFrameChannel implements FrameChannel {
     this.stream.removeEventListener('message', this.onMessage);
     this.stream.removeEventListener('remoteCloseWrite', this.onRemoteCloseWrite);
     this.stream.removeEventListener('close', this.onStreamClose);
+    this.releaseUnfinishedFrame();
     const error = this.closedError();
     for (const p of this.queue.splice(0)) p.reject(error);
     for (const listener of this.closeListeners) {
@@ -380,6 +466,16 @@ export class StreamFrameChannel implements FrameChannel {
       }
     }
     this.closeListeners.clear();
+  }
+
+  /** The channel ended: its unfinished frame's bytes go back to the budget, its deadline stops. */
+  private releaseUnfinishedFrame(): void {
+    this.budget?.adjust(this.budgetKey, -this.charged);
+    this.charged = 0;
+    this.frameDeadline = 0;
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.decoder.discard();
   }
 
   private discardInbox(): void {

@@ -75,6 +75,13 @@ export class FrameDecoder {
     return this.need >= 0 || this.prefixBytes > 0;
   }
 
+  /** Drops an unfinished frame's bytes (its channel ended); the decoder is dead afterwards. */
+  discard(): void {
+    this.failed = true;
+    this.parts = [];
+    this.partsBytes = 0;
+  }
+
   push(input: Uint8Array, onFrame: (frame: Uint8Array) => void): void {
     if (this.failed) throw new FrameFormatError('decoder already failed');
     // Views on Node Buffers become plain Uint8Arrays (same memory) so that

@@ -13,9 +13,10 @@ import { identify } from '@libp2p/identify';
 import { mdns } from '@libp2p/mdns';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
-import { ChannelClosedError, DialError, TransportError, TransportStateError } from '../src/ports/transport-errors.js';
+import { ChannelClosedError, DialError, ReceiveLimitError, TransportError, TransportStateError } from '../src/ports/transport-errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, checkFrameLimit } from '../src/ports/frame-limits.js';
 import { StreamFrameChannel } from './frame-channel.js';
+import { ReceiveBudget } from './receive-budget.js';
 import { identityFromSeed, peerIdFromWeftKey, weftKeyFromPeerId, type NodeIdentity } from './peer-key.js';
 import { checkProtocolId } from '../src/ports/protocol-id.js';
 import type { FrameChannel, PeerInfo, Transport, TransportEvents } from '../src/ports/transport.js';
@@ -39,6 +40,24 @@ export interface TransportInit {
   maxFrameBytes?: number;
   /** Timeout of dial() and openChannel(). Default 10 s. */
   dialTimeoutMs?: number;
+  /**
+   * Inbound connections accepted per second from one IP address (libp2p's
+   * inboundConnectionThreshold, whose default of 5 refused an office behind one NAT).
+   * Default 100: 50 teammates behind one address join in one burst.
+   */
+  inboundConnectionsPerAddress?: number;
+  /** Inbound connections still in their handshake at once (all addresses). Default 128. */
+  maxPendingInbound?: number;
+  /** Open connections at most (both directions). Default 1000. */
+  maxConnections?: number;
+  /** Channels a remote may open to us per connection and protocol. Default 32. */
+  maxInboundChannels?: number;
+  /** Bytes of unfinished frames one peer may make us hold, over all its channels. Default 2 x maxFrameBytes. */
+  maxUnfinishedBytesPerPeer?: number;
+  /** Bytes of unfinished frames all peers together may make us hold. Default 128 MiB (at least 4 x maxFrameBytes). */
+  maxUnfinishedBytes?: number;
+  /** Time an unfinished frame has to gain 16 KiB or end (frame-channel.ts). Default 10 s. */
+  frameProgressMs?: number;
 }
 
 export interface MdnsOptions {
@@ -59,8 +78,13 @@ export const DEFAULT_MDNS_SERVICE_TAG = '_weft._udp.local';
  * paused (slow) reader holds per channel; 4 MiB still fills loopback and LAN links.
  */
 const MAX_STREAM_WINDOW = 4 * 1024 * 1024;
-/** Channels per connection and protocol, each direction. */
+/** Channels we open per connection and protocol. */
 const MAX_STREAMS_PER_PROTOCOL = 256;
+export const DEFAULT_MAX_INBOUND_CHANNELS = 32;
+export const DEFAULT_INBOUND_CONNECTIONS_PER_ADDRESS = 100;
+export const DEFAULT_MAX_PENDING_INBOUND = 128;
+export const DEFAULT_MAX_CONNECTIONS = 1000;
+export const DEFAULT_MAX_UNFINISHED_BYTES = 128 * 1024 * 1024;
 
 type Listeners = { [K in keyof TransportEvents]: Set<(info: TransportEvents[K]) => void> };
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
@@ -78,6 +102,7 @@ class Libp2pTransport implements Transport {
   private state: State = 'new';
   private readonly handlers = new Map<string, (channel: FrameChannel) => void>();
   private readonly channels = new Set<StreamFrameChannel>();
+  private readonly budget: ReceiveBudget;
   private readonly listeners: Listeners = {
     'peer:connect': new Set(),
     'peer:disconnect': new Set(),
@@ -90,6 +115,10 @@ class Libp2pTransport implements Transport {
     this.publicKey = this.identity.publicKey;
     this.maxFrameBytes = checkFrameLimit(init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     this.dialTimeoutMs = init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
+    this.budget = new ReceiveBudget({
+      perPeerBytes: init.maxUnfinishedBytesPerPeer ?? 2 * this.maxFrameBytes,
+      totalBytes: init.maxUnfinishedBytes ?? Math.max(DEFAULT_MAX_UNFINISHED_BYTES, 4 * this.maxFrameBytes),
+    });
   }
 
   async start(): Promise<void> {
@@ -115,6 +144,11 @@ class Libp2pTransport implements Transport {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
       peerDiscovery,
+      connectionManager: {
+        inboundConnectionThreshold: this.init.inboundConnectionsPerAddress ?? DEFAULT_INBOUND_CONNECTIONS_PER_ADDRESS,
+        maxIncomingPendingConnections: this.init.maxPendingInbound ?? DEFAULT_MAX_PENDING_INBOUND,
+        maxConnections: this.init.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      },
       services: { identify: identify() },
       connectionGater: {
         // only peers whose identity is an Ed25519 key can be Weft peers
@@ -197,7 +231,7 @@ class Libp2pTransport implements Transport {
       stream.abort(new ChannelClosedError('the transport stopped'));
       throw new TransportStateError('the transport stopped while the channel opened');
     }
-    return this.wrap(stream, peer, protocol);
+    return this.wrap(stream, peer, protocol, node.getConnections(peerId)[0]?.remoteAddr);
   }
 
   handle(protocol: string, onChannel: (channel: FrameChannel) => void): () => void {
@@ -232,23 +266,33 @@ class Libp2pTransport implements Transport {
           stream.abort(new ChannelClosedError(`not serving ${protocol}`));
           return;
         }
-        const channel = this.wrap(stream, remote, protocol);
+        const channel = this.wrap(stream, remote, protocol, connection.remoteAddr);
         try {
           onChannel(channel);
         } catch (err) {
           channel.abort(new TransportError(`the ${protocol} handler failed: ${errorText(err)}`, { cause: err }));
         }
       },
-      { maxInboundStreams: MAX_STREAMS_PER_PROTOCOL, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL },
+      { maxInboundStreams: this.init.maxInboundChannels ?? DEFAULT_MAX_INBOUND_CHANNELS, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL },
     );
   }
 
-  private wrap(stream: Stream, remote: Uint8Array, protocol: string): StreamFrameChannel {
+  private wrap(stream: Stream, remote: Uint8Array, protocol: string, remoteAddr: Multiaddr | undefined): StreamFrameChannel {
+    const remoteAddress = remoteAddr === undefined ? undefined : ipOf(remoteAddr);
     const channel = new StreamFrameChannel(stream, {
       remote,
       protocol,
+      ...(remoteAddress !== undefined ? { remoteAddress } : {}),
       maxFrameBytes: this.maxFrameBytes,
-      onProtocolError: (error) => this.emit('channel:error', { remote, protocol, error }),
+      budget: this.budget,
+      ...(this.init.frameProgressMs !== undefined ? { frameProgressMs: this.init.frameProgressMs } : {}),
+      onProtocolError: (error) => {
+        this.emit('channel:error', { remote, protocol, error });
+        // A peer that tried to make us hold more than its share of unfinished frames is
+        // hostile (an honest one has at most a couple of frames under way): we drop all its
+        // connections, so it stops sending on its other channels too.
+        if (error instanceof ReceiveLimitError && error.perPeer) void this.node?.hangUp(peerIdFromWeftKey(remote)).catch(() => {});
+      },
     });
     this.channels.add(channel);
     channel.onClose(() => this.channels.delete(channel));
@@ -297,6 +341,11 @@ class Libp2pTransport implements Transport {
       }
     }
   }
+}
+
+/** The IP address of a multiaddr (its ip4 or ip6 component), if it has one. */
+function ipOf(ma: Multiaddr): string | undefined {
+  return ma.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value;
 }
 
 function isWebSocket(ma: Multiaddr): boolean {

@@ -4,15 +4,20 @@
  * CPU time a process used (/proc/<pid>/stat, in the usual 100 ticks a second).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { WEFT } from './broker-helpers.js';
 import { memberIdentity } from './peer-procs.js';
 
 /** The process's peak resident memory so far, in MiB; undefined where /proc does not say. */
 export function peakMiB(pid: number | undefined): number | undefined {
+  return statusMiB(pid, 'VmHWM');
+}
+
+/** A memory field of /proc/<pid>/status (given in kB), in MiB. */
+function statusMiB(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Math.round(Number(m[1]) / 1024) : undefined;
   } catch {
     return undefined;
@@ -60,4 +65,19 @@ export async function peerCliMeasured(args: string[], timeoutMs: number): Promis
   clearInterval(sample);
   clearTimeout(killer);
   return { stdout, stderr, code, peakMiB: peak, ms: Date.now() - started };
+}
+
+/** The process's resident memory now, in MiB (/proc/<pid>/status VmRSS); undefined where /proc does not say. */
+export function rssMiB(pid: number | undefined): number | undefined {
+  return statusMiB(pid, 'VmRSS');
+}
+
+/** Files (and sockets) the process holds open now (/proc/<pid>/fd); undefined where /proc does not say. */
+export function openFiles(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return undefined;
+  }
 }

@@ -2,6 +2,7 @@
 import type { CommitId } from '../log/ids.js';
 import type { SyncSession } from '../sync/index.js';
 import type { BrokerLimits, TokenBucket } from './limits.js';
+import type { ChannelSource } from './topic-quota.js';
 
 export type ChannelId = string & { readonly __brand: 'ChannelId' };
 export type TopicPolicy = 'open' | 'allowlist';
@@ -83,6 +84,8 @@ export interface ChannelState {
   windowBytes: number;
   readonly deferred: Uint8Array[];
   closing: boolean;
+  /** Who opened it, for the new-topic quotas per source (none for peer brokers we dialled). */
+  readonly source?: ChannelSource;
 }
 
 export type PendingItem =

@@ -58,6 +58,7 @@ import { CHUNK_TYPE_BYTE, EVENT_TYPE_BYTE, SYNC_TYPE_BYTE, chunkOfferSignedBytes
 import { SyncSession } from '../sync/index.js';
 import { DEFAULT_BROKER_LIMITS, TokenBucket, type BrokerLimits } from './limits.js';
 import { StreamSource, TopicIndex } from './topic-index.js';
+import { NewTopicQuota, type ChannelSource } from './topic-quota.js';
 import { BROKER_SOFTWARE, MAX_DEFERRED_FRAMES, WANT_REPLY_BYTES, emptyOutput, type BrokerInit, type TopicPolicy, type BrokerOutput, type ChannelId, type ChannelState, type PendingItem, type PendingRequest, type SyncEntry, type TopicSummary } from './broker-types.js';
 
 export { BROKER_SOFTWARE, WANT_REPLY_BYTES, emptyOutput, type BrokerInit, type BrokerOutput, type ChannelId, type TopicPolicy, type TopicSummary };
@@ -79,11 +80,13 @@ export class Broker {
   private readonly pendingNewTopics = new Set<string>();
   private readonly requests = new Map<number, PendingRequest>();
   private nextRequest = 1;
+  private readonly newTopics: NewTopicQuota;
 
   constructor(init: BrokerInit = {}) {
     this.limits = { ...DEFAULT_BROKER_LIMITS, ...init.limits };
     this.policy = init.policy ?? 'open';
     this.allowlist = new Set((init.allowlist ?? []).map(toHex));
+    this.newTopics = new NewTopicQuota(this.limits);
   }
 
   // ---- loading and inspection ----
@@ -126,8 +129,12 @@ export class Broker {
 
   // ---- channel lifecycle ----
 
-  /** A channel opened. `peerBroker`: we opened it to a configured peer broker. */
-  connect(channel: ChannelId, now: number, opts: { peerBroker?: boolean } = {}): BrokerOutput {
+  /**
+   * A channel opened. `peerBroker`: we opened it to a configured peer broker (exempt from
+   * the new-topic quotas per source). `source`: who opened it, for those quotas (without
+   * one, only the global maxTopics applies).
+   */
+  connect(channel: ChannelId, now: number, opts: { peerBroker?: boolean; source?: ChannelSource } = {}): BrokerOutput {
     const out = emptyOutput();
     const l = this.limits;
     const state: ChannelState = {
@@ -146,6 +153,7 @@ export class Broker {
       windowBytes: 0,
       deferred: [],
       closing: false,
+      ...(opts.source && !opts.peerBroker ? { source: opts.source } : {}),
     };
     state.messages.take(now, 0);
     this.channels.set(channel, state);
@@ -327,15 +335,19 @@ export class Broker {
     return index;
   }
 
-  /** Quota and max-topics check for `bytes` more on a topic; an error reason, or undefined. */
-  private roomFor(hex: string, bytes: number): string | undefined {
+  /**
+   * Quota, max-topics and new-topics-per-source check for `bytes` more on a topic from
+   * `c`; an error reason naming the limit, or undefined (a new topic's token then taken).
+   */
+  private roomFor(c: ChannelState, hex: string, bytes: number, now: number): string | undefined {
     const index = this.topics.get(hex);
-    if (!index && !this.pendingNewTopics.has(hex) && this.topics.size + this.pendingNewTopics.size >= this.limits.maxTopics) {
-      return `this broker already stores its maximum of ${this.limits.maxTopics} topics`;
-    }
     const used = (index?.storedBytes ?? 0) + (this.pendingBytes.get(hex) ?? 0);
     if (used + bytes > this.limits.topicQuotaBytes) return `the topic's storage quota of ${this.limits.topicQuotaBytes} bytes is full`;
-    return undefined;
+    if (index || this.pendingNewTopics.has(hex)) return undefined;
+    if (this.topics.size + this.pendingNewTopics.size >= this.limits.maxTopics) {
+      return `this broker already stores its maximum of ${this.limits.maxTopics} topics`;
+    }
+    return c.source ? this.newTopics.take(c.source, now) : undefined;
   }
 
   // ---- events ----
@@ -371,7 +383,7 @@ export class Broker {
       this.refuse(out, c, now, 'bad-signature', 'the event is not signed by its topic key; dropped', env.topic);
       return;
     }
-    const room = this.roomFor(hex, bytes.length);
+    const room = this.roomFor(c, hex, bytes.length, now);
     if (room) {
       this.refuse(out, c, now, 'quota', room, env.topic);
       return;
@@ -596,7 +608,7 @@ export class Broker {
     if (!this.topicSigned(c, msg.topic, hex, keysSignedBytes(msg.member, msg.boxes), msg.signature, 'key boxes', now, out)) return;
     const current = this.topics.get(hex)?.keysFor(msg.member);
     if (current && bytesEqual(current.message, frame)) return;
-    const room = this.roomFor(hex, frame.length);
+    const room = this.roomFor(c, hex, frame.length, now);
     if (room) {
       this.refuse(out, c, now, 'quota', room, msg.topic);
       return;

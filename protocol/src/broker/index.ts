@@ -14,4 +14,5 @@ export {
   type TopicSummary,
 } from './broker.js';
 export { DEFAULT_BROKER_LIMITS, TokenBucket, type BrokerLimits } from './limits.js';
+export { NewTopicQuota, addressGroup, type ChannelSource, type TopicQuotaLimits } from './topic-quota.js';
 export { StreamSource, TopicIndex, type StoredKeys } from './topic-index.js';

@@ -14,6 +14,10 @@ export interface BrokerLimits {
   maxChunkBytes: number;
   /** Topics the broker stores at most; a new topic beyond it is refused with ERROR quota. */
   maxTopics: number;
+  /** New topics one peer key may create at once, and again per hour (topic-quota.ts). */
+  newTopicsPerPeer: number;
+  /** New topics one address (IPv4, or IPv6 /64) may create at once, and again per hour. */
+  newTopicsPerAddress: number;
   /** Topics one connection may be subscribed to at once. */
   maxSubscriptionsPerChannel: number;
   /**
@@ -45,6 +49,8 @@ export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   topicChunkQuotaBytes: 4 * 1024 * 1024 * 1024,
   maxChunkBytes: 1 << 20,
   maxTopics: 10_000,
+  newTopicsPerPeer: 16,
+  newTopicsPerAddress: 64,
   maxSubscriptionsPerChannel: 1024,
   publishWindowEvents: 512,
   publishWindowBytes: 8 * 1024 * 1024,
@@ -73,6 +79,18 @@ export class TokenBucket {
     if (this.tokens < cost) return false;
     this.tokens -= cost;
     return true;
+  }
+
+  /** True if `cost` tokens are available at `now` (nothing taken). */
+  has(now: number, cost = 1): boolean {
+    this.refill(now);
+    return this.tokens >= cost;
+  }
+
+  /** True once the bucket has refilled to its burst at `now`. */
+  full(now: number): boolean {
+    this.refill(now);
+    return this.tokens >= this.burst;
   }
 
   /** Takes `cost` tokens even if that leaves a debt; true when the bucket was not empty. */

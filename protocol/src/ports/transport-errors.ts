@@ -59,3 +59,23 @@ export class TransportStateError extends TransportError {
 export class InvalidPeerKeyError extends TransportError {
   override readonly name = 'InvalidPeerKeyError';
 }
+
+/**
+ * The remote's unfinished frames would hold more memory than the receiver allows (per
+ * peer, or across all peers); the channel whose bytes went over is closed.
+ */
+export class ReceiveLimitError extends TransportError {
+  override readonly name = 'ReceiveLimitError';
+  constructor(
+    message: string,
+    /** True when the peer's own limit was hit (not the total of all peers). */
+    readonly perPeer: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** A frame the remote started stopped making progress (no bytes of it for too long); the channel is closed. */
+export class FrameDeadlineError extends TransportError {
+  override readonly name = 'FrameDeadlineError';
+}

@@ -81,6 +81,11 @@ export interface FrameChannel {
   /** The protocol id this channel speaks. */
   readonly protocol: string;
   /**
+   * The remote's IP address as this side sees the connection (behind a NAT: the NAT's),
+   * when the transport has one; a broker counts new topics per address with it.
+   */
+  readonly remoteAddress?: string;
+  /**
    * Sends one frame. Resolves once the frame is handed to the connection; when
    * the remote reads slowly it waits, so `await` each send to bound memory.
    * Frames sent in the same tick are batched. Do not mutate `frame` afterwards.

@@ -44,6 +44,8 @@ export class AccessState {
   private readonly frontierClosures = new Map<string, ReadonlySet<CommitId>>();
   private effective = new Set<CommitId>();
   private order: CommitId[] = [];
+  /** Access commits not in the past of another (the access DAG's tips). */
+  private readonly tips = new Set<CommitId>();
   private memberCache: Map<string, { role: Role; name: string }> | undefined;
 
   constructor(readonly owner: string) {}
@@ -113,9 +115,20 @@ export class AccessState {
   add(c: AccessCommit): boolean {
     if (this.commits.has(c.id)) return false;
     const before = this.effective;
+    // The usual case: the new commit follows the only tip, so nothing is concurrent with
+    // it: it comes last in the order, changes no earlier verdict, and is judged alone
+    // (linear in the number of access commits, not a re-evaluation of all of them).
+    const followsAll = this.tips.size === 1 && c.parents.length === 1 && this.tips.has(c.parents[0]!) && !c.genesis;
     this.commits.set(c.id, c);
+    for (const p of c.parents) this.tips.delete(p);
+    this.tips.add(c.id);
     this.frontierClosures.clear();
     this.memberCache = undefined;
+    if (followsAll) {
+      this.order.push(c.id);
+      if (this.judge(c, this.effective, [])) this.effective.add(c.id);
+      return false;
+    }
     this.evaluate();
     for (const id of before) if (!this.effective.has(id)) return true;
     return false;
@@ -252,34 +265,25 @@ export class AccessState {
       const c = this.commits.get(id)!;
       return c.author === this.owner && c.revokes.length > 0;
     });
-    for (const id of this.order) {
-      const c = this.commits.get(id)!;
-      if (c.genesis) {
-        if (c.author === this.owner && c.parents.length === 0) eff.add(id);
-        continue;
-      }
-      if (c.grants.some((g) => g.member === this.owner) || c.revokes.includes(this.owner)) continue;
-      if (voided.has(id)) continue;
-      if (c.author === this.owner) {
-        eff.add(id);
-        continue;
-      }
-      const past = new Set<CommitId>(c.parents);
-      for (const p of c.parents) for (const q of this.closureOf(p)) past.add(q);
-      if (!canAdminister(this.roleIn(c.author, past))) continue;
-      const revokedByOwner = ownerRevocations.some((r) => this.commits.get(r)!.revokes.includes(c.author) && this.concurrent(r, id));
-      if (revokedByOwner) continue;
-      // Admin revocations of the author that come earlier in the order and are concurrent.
-      let revoked = false;
-      for (const r of eff) {
-        const rc = this.commits.get(r)!;
-        if (rc.revokes.includes(c.author) && this.concurrent(r, id)) {
-          revoked = true;
-          break;
-        }
-      }
-      if (!revoked) eff.add(id);
-    }
+    for (const id of this.order) if (!voided.has(id) && this.judge(this.commits.get(id)!, eff, ownerRevocations)) eff.add(id);
     return eff;
+  }
+
+  /** Is `c` effective, given the commits found effective before it in the order and the owner's revocations? */
+  private judge(c: AccessCommit, eff: ReadonlySet<CommitId>, ownerRevocations: readonly CommitId[]): boolean {
+    const id = c.id;
+    if (c.genesis) return c.author === this.owner && c.parents.length === 0;
+    if (c.grants.some((g) => g.member === this.owner) || c.revokes.includes(this.owner)) return false;
+    if (c.author === this.owner) return true;
+    const past = new Set<CommitId>(c.parents);
+    for (const p of c.parents) for (const q of this.closureOf(p)) past.add(q);
+    if (!canAdminister(this.roleIn(c.author, past))) return false;
+    if (ownerRevocations.some((r) => this.commits.get(r)!.revokes.includes(c.author) && this.concurrent(r, id))) return false;
+    // Admin revocations of the author that come earlier in the order and are concurrent.
+    for (const r of eff) {
+      const rc = this.commits.get(r)!;
+      if (rc.revokes.includes(c.author) && this.concurrent(r, id)) return false;
+    }
+    return true;
   }
 }

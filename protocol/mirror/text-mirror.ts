@@ -39,7 +39,7 @@ import type { GitHeadState } from './git-checkout.js';
 import { UnsafePathError, type FileStat, type Folder } from './folder.js';
 import { bytesOf, hashOf, hashOfText, textOf } from './file-bytes.js';
 import { LocalBatch } from './local-batch.js';
-import { linesKept, pairMoves } from './similar-text.js';
+import { MOVE_LINES_KEPT, linesKept, pairMoves } from './similar-text.js';
 import type { DiskState, MirrorRecord, MirrorRecords, SavedVersion } from './mirror-records.js';
 
 /** A file that vanished is deleted from the share once it stayed missing this long. */
@@ -243,6 +243,22 @@ export class TextMirror {
   }
 
   /**
+   * The state an edit found on disk was made from. A write that a crash cut short may or
+   * may not have landed before the person edited the file: of its two states (the text
+   * written, the one there before) the base is the one whose lines the disk kept more of;
+   * with no file there before, the text written, if the disk kept at least half of its
+   * lines (else the file is the person's own). Taking the wrong one would put the written
+   * text in a second time, or take it out.
+   */
+  private baseOfEdit(rec: MirrorRecord, d: DiskText): DiskState | undefined {
+    if (rec.pending !== 'write' || d.hash === rec.hash || d.hash === rec.previous?.hash) return this.effective(rec, d.hash);
+    if (!rec.version || !holds(this.replica.versionOf(rec.file), rec.version)) return rec.previous;
+    const written = linesKept(this.baseText(rec.file, rec), d.text);
+    if (!rec.previous?.version) return written >= MOVE_LINES_KEPT ? rec : rec.previous;
+    return written > linesKept(this.baseText(rec.file, rec.previous), d.text) ? rec : rec.previous;
+  }
+
+  /**
    * Has the share's text of the record's file changed since the disk last agreed with it
    * (operations the disk's version lacks)? With a pending record, the older of its states
    * counts: a write that may not have happened was not seen.
@@ -347,7 +363,7 @@ export class TextMirror {
         continue;
       }
       if (rec?.kind === 'text') {
-        const base = this.effective(rec, d.hash);
+        const base = this.baseOfEdit(rec, d);
         if (base && base.hash === d.hash) {
           if (!sameStat(rec, d.stat) || base !== rec || rec.pending) batch.record({ set: settle(rec, base, d.stat) });
           continue;

@@ -190,4 +190,32 @@ describe('mirror/folder simulation regressions', () => {
     await settle(all);
     for (const m of all) assert.deepEqual(m.files(), { 'notes.txt': `carol's line\n${TEN_LINES}bob's line\n` }, m.name);
   });
+
+  it('a crash after a teammate\'s new file was written, before its record settled, then a paste into it: an edit of that file, not a file of its own (simulator seed 311)', async () => {
+    const { alice, bob, clock } = await pair();
+    bob.write('new.txt', 'from bob\n');
+    await bob.sync();
+    // Alice's mirror writes bob's file and dies before it records that the write is done.
+    let written!: () => void;
+    const dying = new Promise<void>((resolve) => (written = resolve));
+    const write = alice.folder.write.bind(alice.folder);
+    alice.folder.write = async (path, bytes, expected) => {
+      await write(path, bytes, expected);
+      alice.folder.write = write;
+      written();
+      return new Promise(() => {}); // a dead process's call never returns
+    };
+    void alice.receive();
+    await dying;
+    alice.mirror = undefined;
+    const paste = Array.from({ length: 30 }, (_, i) => `pasted ${i + 1}\n`).join('');
+    alice.write('new.txt', `from bob\n${paste}`);
+    await alice.start();
+    for (let i = 0; i < 2; i++) {
+      clock.time += DELETE_GRACE_MS;
+      await settle([alice, bob]);
+    }
+    assert.deepEqual(alice.files(), { 'new.txt': `from bob\n${paste}` });
+    assert.deepEqual(bob.files(), alice.files());
+  });
 });

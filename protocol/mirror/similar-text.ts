@@ -32,12 +32,20 @@ export function linesKept(gone: string, found: string): number {
   return kept(lineCounts(gone), lineCounts(found));
 }
 
+/** How many lines the two texts have in common (a multiset). */
+export function linesInCommon(a: string, b: string): number {
+  return common(lineCounts(a), lineCounts(b));
+}
+
+function common(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): number {
+  let n = 0;
+  for (const [line, count] of a) n += Math.min(count, b.get(line) ?? 0);
+  return n;
+}
+
 function kept(gone: ReadonlyMap<string, number>, found: ReadonlyMap<string, number>): number {
   const lines = total(gone);
-  if (lines === 0) return 0;
-  let common = 0;
-  for (const [line, n] of gone) common += Math.min(n, found.get(line) ?? 0);
-  return common / lines;
+  return lines === 0 ? 0 : common(gone, found) / lines;
 }
 
 /**

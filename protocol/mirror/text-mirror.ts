@@ -39,7 +39,7 @@ import type { GitHeadState } from './git-checkout.js';
 import { UnsafePathError, type FileStat, type Folder } from './folder.js';
 import { bytesOf, hashOf, hashOfText, textOf } from './file-bytes.js';
 import { LocalBatch } from './local-batch.js';
-import { MOVE_LINES_KEPT, linesKept, pairMoves } from './similar-text.js';
+import { MOVE_LINES_KEPT, linesInCommon, linesKept, pairMoves } from './similar-text.js';
 import type { DiskState, MirrorRecord, MirrorRecords, SavedVersion } from './mirror-records.js';
 
 /** A file that vanished is deleted from the share once it stayed missing this long. */
@@ -243,19 +243,30 @@ export class TextMirror {
   }
 
   /**
-   * The state an edit found on disk was made from. A write that a crash cut short may or
-   * may not have landed before the person edited the file: of its two states (the text
-   * written, the one there before) the base is the one whose lines the disk kept more of;
-   * with no file there before, the text written, if the disk kept at least half of its
-   * lines (else the file is the person's own). Taking the wrong one would put the written
-   * text in a second time, or take it out.
+   * The state an edit found on disk was made from (what the disk last agreed with, see
+   * `effective`), also when a write that a crash cut short left its record pending and
+   * the person edited the file since (writeBase).
    */
   private baseOfEdit(rec: MirrorRecord, d: DiskText): DiskState | undefined {
-    if (rec.pending !== 'write' || d.hash === rec.hash || d.hash === rec.previous?.hash) return this.effective(rec, d.hash);
-    if (!rec.version || !holds(this.replica.versionOf(rec.file), rec.version)) return rec.previous;
-    const written = linesKept(this.baseText(rec.file, rec), d.text);
-    if (!rec.previous?.version) return written >= MOVE_LINES_KEPT ? rec : rec.previous;
-    return written > linesKept(this.baseText(rec.file, rec.previous), d.text) ? rec : rec.previous;
+    if (rec.pending === 'write' && d.hash !== rec.hash && d.hash !== rec.previous?.hash) return this.writeBase(rec, d.text);
+    return this.effective(rec, d.hash);
+  }
+
+  /**
+   * A write may or may not have landed before the person edited the file: of its two
+   * states (the text written, the one there before), the base is the one with more lines
+   * on disk now (the text written holds the one before plus a teammate's edit: landed,
+   * the disk holds both; not landed, the disk lacks that edit, and the two tie: the one
+   * before). With no file there before, the text written if the disk kept at least half
+   * of its lines, else none (the file is the person's own). The wrong one would put the
+   * written text in a second time, or take it out.
+   */
+  private writeBase(rec: MirrorRecord, text: string): DiskState | undefined {
+    const doc = this.replica.versionOf(rec.file);
+    if (!rec.version || !holds(doc, rec.version)) return rec.previous;
+    const written = this.baseText(rec.file, rec);
+    if (!rec.previous?.version || !holds(doc, rec.previous.version)) return linesKept(written, text) >= MOVE_LINES_KEPT ? rec : rec.previous;
+    return linesInCommon(written, text) > linesInCommon(this.baseText(rec.file, rec.previous), text) ? rec : rec.previous;
   }
 
   /**
@@ -738,15 +749,13 @@ export class TextMirror {
    */
   private async takeInMoves(batch: LocalBatch, gone: readonly MirrorRecord[], created: NewFile[]): Promise<MirrorRecord[]> {
     const candidates = created.filter((c) => !c.beside && !this.textEntry(c.path));
-    const bases = gone.map((rec) => this.moveBases(rec));
-    const texts = bases.map((states, i) => states.map((s) => this.baseText(gone[i]!.file, s)));
+    const texts = gone.map((rec) => this.moveBases(rec).map((s) => this.baseText(rec.file, s)));
     const moved = new Set<MirrorRecord>();
     for (const [i, j] of pairMoves(texts, candidates.map((c) => c.text))) {
       const rec = gone[i]!;
       const to = candidates[j]!;
-      // A write in flight: the moved file grew from whichever text it is closer to.
-      const kept = texts[i]!.map((t) => linesKept(t, to.text));
-      const base = bases[i]![kept.indexOf(Math.max(...kept))]!;
+      const base = this.baseOfEdit(rec, to);
+      if (!base?.version) continue;
       this.renameEntry(batch, rec, to.path);
       await this.takeInEdit(batch, { ...rec, path: to.path }, base, to);
       created.splice(created.indexOf(to), 1);
@@ -789,10 +798,8 @@ export class TextMirror {
    * merge from (the file is then taken as found).
    */
   private async followMove(batch: LocalBatch, rec: MirrorRecord, path: string, d: DiskText): Promise<boolean> {
-    const bases = this.moveBases(rec);
-    const kept = bases.map((s) => (s.hash === d.hash ? Infinity : linesKept(this.baseText(rec.file, s), d.text)));
-    const base = bases[kept.indexOf(Math.max(...kept))];
-    if (!base) return false;
+    const base = this.baseOfEdit(rec, d);
+    if (!base?.version) return false;
     this.missingSince.delete(rec.path);
     if (base.hash === d.hash) batch.record({ set: { ...settle(rec, base, d.stat), path } });
     else if (this.canWrite()) await this.takeInEdit(batch, { ...rec, path }, base, d);

@@ -195,27 +195,48 @@ describe('mirror/folder simulation regressions', () => {
     const { alice, bob, clock } = await pair();
     bob.write('new.txt', 'from bob\n');
     await bob.sync();
-    // Alice's mirror writes bob's file and dies before it records that the write is done.
-    let written!: () => void;
-    const dying = new Promise<void>((resolve) => (written = resolve));
-    const write = alice.folder.write.bind(alice.folder);
-    alice.folder.write = async (path, bytes, expected) => {
-      await write(path, bytes, expected);
-      alice.folder.write = write;
-      written();
-      return new Promise(() => {}); // a dead process's call never returns
-    };
-    void alice.receive();
-    await dying;
-    alice.mirror = undefined;
+    await diesAfterWriting(alice);
     const paste = Array.from({ length: 30 }, (_, i) => `pasted ${i + 1}\n`).join('');
     alice.write('new.txt', `from bob\n${paste}`);
-    await alice.start();
-    for (let i = 0; i < 2; i++) {
-      clock.time += DELETE_GRACE_MS;
-      await settle([alice, bob]);
-    }
+    await restartAndSettle(alice, bob, clock);
     assert.deepEqual(alice.files(), { 'new.txt': `from bob\n${paste}` });
-    assert.deepEqual(bob.files(), alice.files());
+  });
+
+  it('a crash after a teammate\'s edit was written, before its record settled, then a paste: the edit is in the file once (simulator seed 272)', async () => {
+    const { alice, bob, clock } = await pair();
+    alice.write('notes.txt', TEN_LINES);
+    await settle([alice, bob]);
+    bob.write('notes.txt', `${TEN_LINES}bob's line\n`);
+    await bob.sync();
+    await diesAfterWriting(alice);
+    const paste = Array.from({ length: 30 }, (_, i) => `pasted ${i + 1}\n`).join('');
+    alice.write('notes.txt', `${paste}${alice.read('notes.txt')!}`);
+    await restartAndSettle(alice, bob, clock);
+    assert.deepEqual(alice.files(), { 'notes.txt': `${paste}${TEN_LINES}bob's line\n` });
   });
 });
+
+/** The member's next pass (on receiving) writes a file, and the mirror dies before it records the write as done. */
+async function diesAfterWriting(m: MirrorMember): Promise<void> {
+  let written!: () => void;
+  const dying = new Promise<void>((resolve) => (written = resolve));
+  const write = m.folder.write.bind(m.folder);
+  m.folder.write = async (path, bytes, expected) => {
+    await write(path, bytes, expected);
+    m.folder.write = write;
+    written();
+    return new Promise(() => {}); // a dead process's call never returns
+  };
+  void m.receive();
+  await dying;
+  m.mirror = undefined;
+}
+
+async function restartAndSettle(m: MirrorMember, teammate: MirrorMember, clock: ManualClock): Promise<void> {
+  await m.start();
+  for (let i = 0; i < 2; i++) {
+    clock.time += DELETE_GRACE_MS;
+    await settle([m, teammate]);
+  }
+  assert.deepEqual(teammate.files(), m.files());
+}

@@ -93,6 +93,8 @@ export class ShareReplica {
    * every later one), the same on every replica that holds the same commits.
    */
   private readonly authorChains = new Map<string, CommitId[]>();
+  /** currentEpoch()'s answer until the log, the keys or the verdicts change. */
+  private currentEpochCache: { keys: EpochKeys | undefined } | undefined;
   private readonly forkProofs = new Map<string, readonly [CommitId, CommitId]>();
   private readonly forkVoided = new Set<CommitId>();
   /** Who each rotation sealed its epoch to (topic hex -> member hex), from effective epoch announcements. */
@@ -327,6 +329,7 @@ export class ShareReplica {
 
   /** Opens key boxes sealed to us (from `keyBoxesFor` on another replica). Returns how many epochs we now hold. */
   addKeys(boxes: readonly Uint8Array[]): number {
+    this.currentEpochCache = undefined;
     for (const b of boxes) this.tryOpenBox(b);
     return this.epochs.size;
   }
@@ -460,6 +463,7 @@ export class ShareReplica {
 
   /** Adds a verified commit to the DAG and applies it if the access rules allow. */
   private integrate(rec: CommitRecord, changes: ReplicaChange[]): void {
+    this.currentEpochCache = undefined;
     const id = rec.env.id;
     this.graph.add(id, rec.env.deps);
     this.records.set(id, rec);
@@ -641,6 +645,7 @@ export class ShareReplica {
           for (const b of a.boxes) if (toHex(b.member) === this.meHex) this.tryOpenBox(b.keyBox);
           if (v.ok) {
             this.topics.set(topicHex(a.topic), rec.env.id);
+            this.currentEpochCache = undefined;
             this.epochRecipients.set(topicHex(a.topic), new Set(a.boxes.map((b) => toHex(b.member))));
           }
           break;
@@ -668,7 +673,10 @@ export class ShareReplica {
     for (const k of this.openBox(box)) {
       const h = topicHex(k.topic);
       const had = this.epochs.get(h);
-      if (!had || (!had.topicSecret && k.topicSecret)) this.epochs.set(h, k);
+      if (!had || (!had.topicSecret && k.topicSecret)) {
+        this.epochs.set(h, k);
+        this.currentEpochCache = undefined;
+      }
     }
   }
 
@@ -689,6 +697,7 @@ export class ShareReplica {
   }
 
   private resetState(): void {
+    this.currentEpochCache = undefined;
     this.branches = [];
     this.epochRecipients = new Map();
     this.topics = new Map();
@@ -835,19 +844,39 @@ export class ShareReplica {
    */
   currentEpochLeaksTo(): string[] {
     const current = this.currentEpoch();
-    const recipients = current ? this.epochRecipients.get(topicHex(current.topic)) : undefined;
-    if (recipients === undefined) return [];
-    const members = this.members();
-    return [...recipients].filter((m) => !members.has(m));
+    return current ? this.leaksOf(current) : [];
   }
 
   get stagedCount(): number {
     return this.staged.length;
   }
 
-  /** The epoch new commits use: the latest effective announcement we hold a writable key for (ties: greatest id). */
+  /**
+   * The epoch new commits use: the latest effective announcement we hold a writable key
+   * for (ties: greatest id), preferring one that no former member holds: after two
+   * concurrent revocations, each rotation still reaches the member the other revoked,
+   * and a writer who is not an admin cannot rotate (an admin's next commit does).
+   */
   currentEpoch(): EpochKeys | undefined {
-    return this.latestEpoch((k) => k.topicSecret !== undefined);
+    if (this.currentEpochCache === undefined) this.currentEpochCache = { keys: this.chooseEpoch() };
+    return this.currentEpochCache.keys;
+  }
+
+  private chooseEpoch(): EpochKeys | undefined {
+    const writable = [...this.topics].filter(([th]) => this.epochs.get(th)?.topicSecret !== undefined);
+    // The latest: announced by commits that no other writable announcement descends from.
+    const latest = writable.filter(([, id]) => !writable.some(([, other]) => other !== id && this.graph.isAncestor(id, other)));
+    latest.sort(([, a], [, b]) => (a < b ? 1 : a > b ? -1 : 0));
+    const chosen = latest.find(([th]) => this.leaksOf(this.epochs.get(th)!).length === 0) ?? latest[0];
+    return chosen && this.epochs.get(chosen[0]);
+  }
+
+  /** Members no more who were sealed this epoch's key by its rotation. */
+  private leaksOf(epoch: EpochKeys): string[] {
+    const recipients = this.epochRecipients.get(topicHex(epoch.topic));
+    if (recipients === undefined) return [];
+    const members = this.members();
+    return [...recipients].filter((m) => !members.has(m));
   }
 
   /** Builds the commit of everything staged, merges it locally, and returns it (store durably, then send). */

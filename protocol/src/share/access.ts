@@ -153,6 +153,13 @@ export class AccessState {
     return role;
   }
 
+  /** Members (hex) holding a role in the causal past given as a set of access commit ids. */
+  membersIn(past: ReadonlySet<CommitId>): Set<string> {
+    const candidates = new Set<string>([this.owner]);
+    for (const id of past) for (const g of this.commits.get(id)?.grants ?? []) candidates.add(g.member);
+    return new Set([...candidates].filter((m) => this.roleIn(m, past) !== undefined));
+  }
+
   /** Effective revocations of `member`, in evaluation order. */
   revocationsOf(member: string): AccessCommit[] {
     return this.order.filter((id) => this.effective.has(id) && this.commits.get(id)!.revokes.includes(member)).map((id) => this.commits.get(id)!);

@@ -573,8 +573,16 @@ export class ShareReplica {
       return { ok: false, reason: access.revocationsOf(rec.author).length ? 'revoked' : 'not-a-member' };
     }
     if (!canWrite(role) && rec.actions.some((a) => a.type !== 'epoch')) return { ok: false, reason: 'not-allowed' };
-    if (rec.actions.some((a) => a.type === 'epoch' || a.type === 'branch') && !canAdminister(role)) return { ok: false, reason: 'not-allowed' };
     const closure = access.closureOfFrontier(rec.frontier);
+    if (rec.actions.some((a) => a.type === 'branch') && !canAdminister(role)) return { ok: false, reason: 'not-allowed' };
+    // Admins rotate at will; a writer only to exactly the members of its causal past (a
+    // rotation away from an epoch that former members hold: see currentEpochLeaksTo).
+    const epochs = rec.actions.filter((a): a is Extract<Action, { type: 'epoch' }> => a.type === 'epoch');
+    if (epochs.length > 0 && !canAdminister(role)) {
+      const members = access.membersIn(closure);
+      const exact = (e: Extract<Action, { type: 'epoch' }>): boolean => e.boxes.length === members.size && e.boxes.every((b) => members.has(toHex(b.member)));
+      if (!canWrite(role) || !epochs.every(exact)) return { ok: false, reason: 'not-allowed' };
+    }
     for (const r of access.revocationsOf(rec.author)) {
       if (closure.has(r.id)) continue;
       if (!this.pastOf(r.id).has(rec.env.id)) return { ok: false, reason: 'revoked' };
@@ -894,10 +902,10 @@ export class ShareReplica {
   flushInPieces(): CommitEnvelope[] {
     if (this.staged.length === 0) return [];
     const out: CommitEnvelope[] = [];
-    // An admin rotates again, to the members that remain after every revocation, before
-    // writing anything on an epoch that a revoked member holds. The rotation goes alone
+    // Before writing anything on an epoch that a former member holds, rotate again to the
+    // members that remain (any writer may: only to exactly them). The rotation goes alone
     // (it is encrypted under the old epoch, and holds only boxes sealed to members).
-    if (canAdminister(this.myRole()) && this.currentEpochLeaksTo().length > 0 && !this.staged.some((a) => a.type === 'epoch')) {
+    if (canWrite(this.myRole()) && this.currentEpochLeaksTo().length > 0 && !this.staged.some((a) => a.type === 'epoch')) {
       const userActions = this.staged;
       this.staged = [this.rotation(() => true)];
       const rotation = this.flush();

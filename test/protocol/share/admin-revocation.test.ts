@@ -111,3 +111,46 @@ describe('share/concurrent rotations', () => {
     });
   }
 });
+
+describe('share/concurrent rotations, a writer writes next', () => {
+  for (let seed = 1; seed <= 6; seed++) {
+    it(`two admins revoke two members at once; a writer (not an admin) merges both and writes: neither revoked member reads it (seed ${seed})`, () => {
+      const team = makeTeam([['alice', 'admin'], ['bob', 'admin'], ['carol', 'writer'], ['xavier', 'writer'], ['yvonne', 'writer']], seededRandom(rng(500 + seed)));
+      const file = team.owner.createFile('doc.md', 'text', 'start\n');
+      team.net.publish(team.owner.flush());
+      for (const r of team.replicas.values()) team.net.deliverAll(r, rng(seed));
+      const alice = team.replicas.get('alice')!;
+      const bob = team.replicas.get('bob')!;
+      const carol = team.replicas.get('carol')!;
+      alice.revoke(team.keys.get('xavier')!.publicKey);
+      team.net.publish(alice.flush());
+      bob.revoke(team.keys.get('yvonne')!.publicKey);
+      team.net.publish(bob.flush());
+      team.net.deliverAll(carol, rng(seed));
+      carol.edit(file, 0, 0, 'carol after both revocations\n');
+      const made = carol.flushInPieces();
+      for (const env of made) team.net.publish(env);
+      for (const name of ['xavier', 'yvonne']) {
+        const r = team.replicas.get(name)!;
+        team.net.deliverAll(r, rng(seed));
+        assert.equal(r.text(file).includes('carol after both'), false, `${name}, revoked, reads carol's text`);
+        const opened = r.heldEpochs().some((k) => {
+          try {
+            openCommitBody(made.at(-1)!, k.key);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+        assert.equal(opened, false, `${name}, revoked, can decrypt carol's commit`);
+      }
+      // The rotation carol made is effective everywhere, and the honest members read her text.
+      for (const name of ['owner', 'alice', 'bob']) {
+        const r = team.replicas.get(name)!;
+        team.net.deliverAll(r, rng(seed + 1));
+        assert.ok(r.text(file).includes('carol after both revocations'), `${name} cannot read carol's text`);
+        assert.equal(r.currentEpochLeaksTo().length, 0, `${name}'s current epoch still reaches a former member`);
+      }
+    });
+  }
+});

@@ -46,7 +46,11 @@ export interface TransportInit {
    * Default 100: 50 teammates behind one address join in one burst.
    */
   inboundConnectionsPerAddress?: number;
-  /** Inbound connections still in their handshake at once (all addresses). Default 128. */
+  /**
+   * Inbound connections still in their handshake at once (all addresses); more are refused
+   * at once and dialled again by their peers. Default 8: each handshake costs the broker a
+   * few milliseconds of CPU, and 50 at once held an honest round trip above 100 ms.
+   */
   maxPendingInbound?: number;
   /** Open connections at most (both directions). Default 1000. */
   maxConnections?: number;
@@ -82,7 +86,7 @@ const MAX_STREAM_WINDOW = 4 * 1024 * 1024;
 const MAX_STREAMS_PER_PROTOCOL = 256;
 export const DEFAULT_MAX_INBOUND_CHANNELS = 32;
 export const DEFAULT_INBOUND_CONNECTIONS_PER_ADDRESS = 100;
-export const DEFAULT_MAX_PENDING_INBOUND = 128;
+export const DEFAULT_MAX_PENDING_INBOUND = 8;
 export const DEFAULT_MAX_CONNECTIONS = 1000;
 export const DEFAULT_MAX_UNFINISHED_BYTES = 128 * 1024 * 1024;
 

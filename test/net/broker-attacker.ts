@@ -8,8 +8,9 @@
  *     COUNT topics minted (one self-signed event each, as fast as the broker answers),
  *     reconnecting with a new identity whenever the broker closes the connection.
  *   node broker-attacker.js members ADDR COUNT
- *     COUNT honest members dial at once from this one address (one attempt each, as
- *     from behind one office NAT), each subscribes to its share's topic; then they hold.
+ *     COUNT honest members dial at once from this one address (as from behind one office
+ *     NAT), retrying refused dials with backoff (250 ms doubling to 2 s) and jitter, each subscribes to
+ *     its share's topic; then they hold.
  * Reports are JSON lines on stdout: {"event": ..., ...}.
  */
 import '../../protocol/transport/polyfills.js';
@@ -117,15 +118,33 @@ async function topicFlood(addr: string, count: number): Promise<void> {
   process.exit(0);
 }
 
+/**
+ * Connects, like a peer (protocol/runtime/peer-runtime.ts keepConnected, which starts at 500 ms): a refused dial
+ * is tried again after half to one and a half times a backoff that doubles from 250 ms.
+ */
+async function connectWithRetry(addr: string, until: number, onRetry: () => void): Promise<WireClient> {
+  for (let backoff = 250; ; backoff = Math.min(backoff * 2, 2000)) {
+    try {
+      return await WireClient.connect(addr);
+    } catch (err) {
+      const wait = Math.floor(backoff / 2 + Math.random() * backoff);
+      if (Date.now() + wait > until) throw err;
+      onRetry();
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
 async function members(addr: string, count: number): Promise<void> {
   const started = Date.now();
   const failures: string[] = [];
   const joinedMs: number[] = [];
   const clients: WireClient[] = [];
+  let retries = 0;
   await Promise.all(
     Array.from({ length: count }, async () => {
       try {
-        const c = await WireClient.connect(addr);
+        const c = await connectWithRetry(addr, started + 10_000, () => retries++);
         clients.push(c);
         await c.send({ type: 'subscribe', topics: [outsiderEvent().topic] });
         await c.next((m) => m.type === 'subscribed', 10_000);
@@ -135,7 +154,7 @@ async function members(addr: string, count: number): Promise<void> {
       }
     }),
   );
-  report('joined', { joined: joinedMs.length, failures, lastMs: Math.max(0, ...joinedMs), ms: Date.now() - started });
+  report('joined', { joined: joinedMs.length, failures, retries, lastMs: Math.max(0, ...joinedMs), ms: Date.now() - started });
   await new Promise(() => {});
 }
 

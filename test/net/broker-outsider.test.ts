@@ -86,8 +86,23 @@ describe('net/broker outsiders cannot exhaust a broker (issue 18)', function () 
     attacker = probe = broker = undefined;
   });
 
+  /**
+   * The baseline is a broker in service, not a fresh process: teammates' shares written
+   * at once (the disk's thread pool and its allocator arenas in use) and connections
+   * that came and went; then the honest probe's round trips.
+   */
   async function warmUp(b: BrokerProcess, addr = b.tcp): Promise<Footprint> {
     probe = await HonestProbe.start(addr);
+    await Promise.all(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map(async (name) => {
+        const share = makeStream(3, `warm-${name}.md`);
+        const c = await WireClient.connect(addr);
+        for (const commit of share.commits) await c.send({ type: 'event', commit });
+        const last = decodeCommitEnvelope(share.commits[2]!).id;
+        await c.next((m) => m.type === 'ack' && m.id === last);
+        await c.close();
+      }),
+    );
     for (let i = 0; i < 20; i++) await probe.roundTrip();
     return footprint(b);
   }

@@ -1,24 +1,52 @@
 #!/usr/bin/env node
 /**
- * `npm run sim -- [--seeds N] [--from S] [--seed S] [--workers W] [--no-faults] [--verbose] [--json]`:
- * runs the simulation's scenario mix (protocol/sim/scenario.ts) on seeds S .. S+N-1,
- * on W worker threads (default: one per core), and prints each failing seed with what
- * failed and the command that replays it. CI runs 1,000 seeds
- * (test/protocol/sim/scenarios.test.ts); a soak runs as many as asked.
+ * `npm run sim -- [--mix whole|access] [--seeds N] [--from S] [--seed S] [--workers W] [--no-faults] [--verbose] [--json]`:
+ * runs a seeded mix on seeds S .. S+N-1, on W worker threads (default: one per core), and
+ * prints each failing seed with what failed and the command that replays it.
+ * - whole (default): whole nodes in the simulator (protocol/sim/scenario.ts); CI runs
+ *   1,000 seeds (test/protocol/sim/scenarios.test.ts).
+ * - access: concurrent admins and a dishonest writer at the replica level
+ *   (protocol/sim/access-mix.ts); CI runs 2,000 (test/protocol/sim/access-mix.test.ts).
+ * A soak runs as many as asked.
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { runScenario, type ScenarioResult } from '../protocol/sim/index.js';
+import { runAccessMix, runScenario } from '../protocol/sim/index.js';
+
+type Mix = 'whole' | 'access';
 
 interface WorkerJob {
+  readonly mix: Mix;
   readonly seeds: number[];
   readonly faults: boolean;
 }
 
+/** One seed's outcome, whatever the mix. */
+interface SeedResult {
+  readonly seed: number;
+  readonly failures: string[];
+  /** What the seed ran, in a line. */
+  readonly summary: string;
+  readonly events: number;
+  /** Found but not failing: what the mix reports as still open. */
+  readonly notes: string[];
+}
+
+async function runSeed(mix: Mix, seed: number, faults: boolean): Promise<SeedResult> {
+  if (mix === 'access') {
+    const r = runAccessMix(seed);
+    return { seed, failures: [...r.disagreements, ...r.leaks], summary: `seed ${seed}: ${r.commits} commits, ${r.revocations} revocations, ${r.forks} forks`, events: r.commits, notes: r.unreadable };
+  }
+  const result = await runScenario({ seed, faults });
+  const s = result.stats;
+  const summary = `seed ${seed}: ${s.members} members, ${s.brokers} brokers, ${s.linesTyped} lines typed, ${s.crashes} crashes, ${s.partitions} partitions${s.revoked ? ', a revocation' : ''}; ${s.events} events, ${(s.virtualMs / 1000).toFixed(0)} simulated s`;
+  return { seed, failures: result.failures, summary, events: s.events, notes: [] };
+}
+
 if (!isMainThread) {
   const job = workerData as WorkerJob;
-  for (const seed of job.seeds) parentPort!.postMessage(await runScenario({ seed, faults: job.faults }));
+  for (const seed of job.seeds) parentPort!.postMessage(await runSeed(job.mix, seed, job.faults));
 } else {
   await main();
 }
@@ -29,6 +57,7 @@ async function main(): Promise<void> {
       seeds: { type: 'string', default: '100' },
       from: { type: 'string', default: '1' },
       seed: { type: 'string' },
+      mix: { type: 'string', default: 'whole' },
       workers: { type: 'string' },
       'no-faults': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -38,30 +67,41 @@ async function main(): Promise<void> {
   const from = values.seed !== undefined ? count('seed', values.seed) : count('from', values.from);
   const seeds = values.seed !== undefined ? 1 : count('seeds', values.seeds);
   const faults = !values['no-faults'];
+  if (values.mix !== 'whole' && values.mix !== 'access') {
+    console.error(`weft sim: --mix is whole or access, got ${JSON.stringify(values.mix)}`);
+    process.exit(2);
+  }
+  const mix: Mix = values.mix;
+  const replay = (seed: number): string => `npm run sim -- --seed ${seed}${mix === 'whole' ? '' : ` --mix ${mix}`}${faults ? '' : ' --no-faults'}`;
   const workers = Math.max(1, Math.min(seeds, values.workers !== undefined ? count('workers', values.workers) : availableParallelism()));
   const say = (line: string): void => {
     if (!values.json) console.log(line);
   };
 
   const started = Date.now();
-  const failed: ScenarioResult[] = [];
+  const failed: SeedResult[] = [];
+  const noted: SeedResult[] = [];
   let done = 0;
   let events = 0;
-  const onResult = (result: ScenarioResult): void => {
+  const onResult = (result: SeedResult): void => {
     done++;
-    events += result.stats.events;
-    if (values.verbose || seeds === 1) say(describe(result));
+    events += result.events;
+    if (values.verbose || seeds === 1) say(result.summary);
+    if (result.notes.length > 0) {
+      noted.push(result);
+      if (values.verbose || seeds === 1) for (const n of result.notes) say(`  note: ${n}`);
+    }
     if (result.failures.length > 0) {
       failed.push(result);
-      say(`FAILED ${describe(result)}`);
+      say(`FAILED ${result.summary}`);
       for (const f of result.failures) say(`  - ${f}`);
-      say(`  replay: npm run sim -- --seed ${result.seed}${faults ? '' : ' --no-faults'}`);
+      say(`  replay: ${replay(result.seed)}`);
     }
     if (!values.verbose && done % 100 === 0) console.error(`${done} of ${seeds} seeds, ${failed.length} failed, ${((Date.now() - started) / 1000).toFixed(0)} s`);
   };
 
   if (workers === 1) {
-    for (let seed = from; seed < from + seeds; seed++) onResult(await runScenario({ seed, faults }));
+    for (let seed = from; seed < from + seeds; seed++) onResult(await runSeed(mix, seed, faults));
   } else {
     const jobs: number[][] = Array.from({ length: workers }, () => []);
     for (let seed = from; seed < from + seeds; seed++) jobs[(seed - from) % workers]!.push(seed);
@@ -69,8 +109,8 @@ async function main(): Promise<void> {
       jobs.map(
         (jobSeeds) =>
           new Promise<void>((resolve, reject) => {
-            const worker = new Worker(new URL(import.meta.url), { workerData: { seeds: jobSeeds, faults } satisfies WorkerJob });
-            worker.on('message', (result: ScenarioResult) => onResult(result));
+            const worker = new Worker(new URL(import.meta.url), { workerData: { mix, seeds: jobSeeds, faults } satisfies WorkerJob });
+            worker.on('message', (result: SeedResult) => onResult(result));
             worker.on('error', reject);
             worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a simulation worker exited with code ${code}`))));
           }),
@@ -82,14 +122,17 @@ async function main(): Promise<void> {
     seeds,
     from,
     to: from + seeds - 1,
-    failed: failed.map((r) => ({ seed: r.seed, failures: r.failures, replay: `npm run sim -- --seed ${r.seed}${faults ? '' : ' --no-faults'}` })),
+    mix,
+    failed: failed.map((r) => ({ seed: r.seed, failures: r.failures, replay: replay(r.seed) })),
+    /** Seeds with findings the mix reports as still open (not failures). */
+    noted: noted.map((r) => ({ seed: r.seed, notes: r.notes })),
     seconds,
     seedsPerMinute: seeds / (seconds / 60),
     eventsPerSecond: events / seconds,
     workers,
   };
   if (values.json) console.log(JSON.stringify(summary));
-  else say(`${seeds} seeds run (${from} .. ${from + seeds - 1}), ${failed.length} failed, in ${seconds.toFixed(1)} s on ${workers} workers (${summary.seedsPerMinute.toFixed(0)} seeds/min, ${summary.eventsPerSecond.toFixed(0)} events/s)`);
+  else say(`${seeds} seeds of the ${mix} mix run (${from} .. ${from + seeds - 1}), ${failed.length} failed${noted.length ? `, ${noted.length} with open findings` : ''}, in ${seconds.toFixed(1)} s on ${workers} workers (${summary.seedsPerMinute.toFixed(0)} seeds/min, ${summary.eventsPerSecond.toFixed(0)} events/s)`);
   process.exitCode = failed.length > 0 ? 1 : 0;
 }
 
@@ -100,9 +143,4 @@ function count(name: string, text: string): number {
     process.exit(2);
   }
   return n;
-}
-
-function describe(result: ScenarioResult): string {
-  const s = result.stats;
-  return `seed ${result.seed}: ${s.members} members, ${s.brokers} brokers, ${s.linesTyped} lines typed, ${s.crashes} crashes, ${s.partitions} partitions${s.revoked ? ', a revocation' : ''}; ${s.events} events, ${(s.virtualMs / 1000).toFixed(0)} simulated s`;
 }

@@ -6,3 +6,4 @@
 export { prng } from './prng.js';
 export { runScenario, type ScenarioResult } from './scenario.js';
 export { runScale } from './scale-scenario.js';
+export { runAccessMix, type AccessMixResult } from './access-mix.js';

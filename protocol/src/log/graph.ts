@@ -88,6 +88,14 @@ export class CommitGraph {
     return this.order;
   }
 
+  /**
+   * A topological order that is the same on every replica holding the same commits: by
+   * generation, ties by id (insertion order depends on the order commits arrived in).
+   */
+  canonicalOrder(): CommitId[] {
+    return [...this.order].sort((a, b) => this.nodes.get(a)!.gen - this.nodes.get(b)!.gen || (a < b ? -1 : a > b ? 1 : 0));
+  }
+
   /** True if `a` is strictly in the causal past of `b`. */
   isAncestor(a: CommitId, b: CommitId): boolean {
     const na = this.nodes.get(a);

@@ -495,9 +495,11 @@ export class ShareReplica {
   private followAuthorChain(rec: CommitRecord): boolean {
     const author = rec.author;
     const id = rec.env.id;
+    // A forking author's commits may reuse operation ids: each one is applied by a
+    // rebuild in the canonical order, never in arrival order (rare: only forks).
     if (this.forkProofs.has(author)) {
       this.forkVoided.add(id);
-      return false;
+      return true;
     }
     let chain = this.authorChains.get(author);
     if (!chain) this.authorChains.set(author, (chain = []));
@@ -515,14 +517,11 @@ export class ShareReplica {
       if (this.graph.isAncestor(chain[mid]!, id)) lo = mid + 1;
       else hi = mid;
     }
-    this.forkProofs.set(author, [chain[lo]!, id]);
+    const proof: [CommitId, CommitId] = chain[lo]! < id ? [chain[lo]!, id] : [id, chain[lo]!];
+    this.forkProofs.set(author, proof);
     this.forkVoided.add(id);
-    let applied = false;
-    for (const voided of chain.slice(lo)) {
-      this.forkVoided.add(voided);
-      if (this.records.get(voided)?.effective) applied = true;
-    }
-    return applied;
+    for (const voided of chain.slice(lo)) this.forkVoided.add(voided);
+    return true;
   }
 
   /** Authors who signed two concurrent commits, with the two commits (the proof anyone with the log can check). */
@@ -714,11 +713,15 @@ export class ShareReplica {
     this.binaries = new Map();
   }
 
-  /** Recomputes documents and manifest from the DAG with the current access verdicts. */
+  /**
+   * Recomputes documents and manifest from the DAG with the current access verdicts, in
+   * the canonical order: a forking author's two commits may carry the same operation ids,
+   * and the one applied first keeps them, so that must not depend on arrival order.
+   */
   private rebuild(): void {
     this.resetState();
     const ignored: ReplicaChange[] = [];
-    for (const id of this.graph.topological()) this.applyRecord(this.records.get(id)!, ignored);
+    for (const id of this.graph.canonicalOrder()) this.applyRecord(this.records.get(id)!, ignored);
   }
 
   // ---------------------------------------------------------------- local actions
@@ -855,6 +858,17 @@ export class ShareReplica {
     return current ? this.leaksOf(current) : [];
   }
 
+  /**
+   * Members the current epoch's rotation was not sealed to: a rotation whose author saw
+   * them revoked by a revocation that lost its effect (its admin revoked concurrently).
+   */
+  currentEpochMisses(): string[] {
+    const current = this.currentEpoch();
+    const recipients = current ? this.epochRecipients.get(topicHex(current.topic)) : undefined;
+    if (recipients === undefined) return [];
+    return [...this.members().keys()].filter((m) => !recipients.has(m));
+  }
+
   get stagedCount(): number {
     return this.staged.length;
   }
@@ -905,7 +919,7 @@ export class ShareReplica {
     // Before writing anything on an epoch that a former member holds, rotate again to the
     // members that remain (any writer may: only to exactly them). The rotation goes alone
     // (it is encrypted under the old epoch, and holds only boxes sealed to members).
-    if (canWrite(this.myRole()) && this.currentEpochLeaksTo().length > 0 && !this.staged.some((a) => a.type === 'epoch')) {
+    if (canWrite(this.myRole()) && (this.currentEpochLeaksTo().length > 0 || this.currentEpochMisses().length > 0) && !this.staged.some((a) => a.type === 'epoch')) {
       const userActions = this.staged;
       this.staged = [this.rotation(() => true)];
       const rotation = this.flush();

@@ -5,38 +5,7 @@
  * and the command that replays each. WEFT_SIM_SEEDS / WEFT_SIM_FROM change the range.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const simCli = join(dirname(fileURLToPath(import.meta.url)), '../../../bin/sim.js');
-
-interface SimSummary {
-  seeds: number;
-  from: number;
-  to: number;
-  failed: Array<{ seed: number; failures: string[]; replay: string }>;
-  seconds: number;
-  seedsPerMinute: number;
-  eventsPerSecond: number;
-  workers: number;
-}
-
-function runSim(args: string[]): Promise<SimSummary> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [simCli, ...args, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', () => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as SimSummary);
-      } catch {
-        reject(new Error(`weft sim printed no summary: ${out.slice(-2000)}`));
-      }
-    });
-  });
-}
+import { runSim } from './sim-cli.js';
 
 describe('sim/scenarios', () => {
   it('every seed of the scenario mix converges and keeps every check', async function () {

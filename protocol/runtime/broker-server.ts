@@ -59,6 +59,8 @@ export interface BrokerStatus {
   chunkTopics: ChunkTopicSummary[];
   chunks: number;
   chunkBytes: number;
+  /** Refusals counted since start: ERROR replies by code, connections closed for misbehaving, channels the transport cut (frame deadline, memory budget, ...) by error. */
+  refused: { byCode: Record<string, number>; connectionsClosed: number; channelsCutByTransport: Record<string, number> };
   updatedAt: string;
 }
 
@@ -102,6 +104,8 @@ export class BrokerServer {
   private readonly clock: Clock;
   private readonly peerLoops: Promise<void>[] = [];
   private readonly chunks: BrokerChunks;
+  /** Channels the transport closed on error, by error name (frame deadline, memory budget, ...). */
+  private readonly channelErrors = new Map<string, number>();
 
   private readonly transport: Transport;
 
@@ -133,7 +137,10 @@ export class BrokerServer {
       }
       await server.chunks.open();
       server.unhandle = init.transport.handle(PUBSUB_PROTOCOL, (ch) => server.accept(ch, false));
-      init.transport.on('channel:error', (info) => log('warn', `channel from ${publicKeyToText(info.remote).slice(0, 16)} closed: ${info.error.message}`));
+      init.transport.on('channel:error', (info) => {
+        server.channelErrors.set(info.error.name, (server.channelErrors.get(info.error.name) ?? 0) + 1);
+        log('warn', `channel from ${publicKeyToText(info.remote).slice(0, 16)} closed: ${info.error.message}`);
+      });
       await init.transport.start();
       log('info', `loaded ${broker.topicSummaries().length} topics, ${events} records; peer key ${publicKeyToText(init.transport.publicKey)}`);
       for (const addr of init.peerBrokers ?? []) server.peerLoops.push(server.peerLoop(addr));
@@ -190,6 +197,7 @@ export class BrokerServer {
       chunkTopics,
       chunks: chunkTopics.reduce((a, t) => a + t.chunks, 0),
       chunkBytes: chunkTopics.reduce((a, t) => a + t.bytes, 0),
+      refused: { ...this.broker.refusals(), channelsCutByTransport: Object.fromEntries(this.channelErrors) },
       updatedAt: new Date(this.clock.now()).toISOString(),
     };
   }

@@ -72,6 +72,8 @@ export class Broker {
   private readonly topics = new Map<string, TopicIndex>();
   private readonly subscribers = new Map<string, Set<ChannelId>>();
   private readonly channels = new Map<ChannelId, ChannelState>();
+  private readonly refusalCounts = new Map<string, number>();
+  private closedForCause = 0;
   /** Topics we subscribe to on every peer-broker channel. */
   private readonly meshTopics = new Map<string, Uint8Array>();
   /** Events waiting for the disk: who to ack once stored, and who got them forwarded already. */
@@ -653,7 +655,13 @@ export class Broker {
   }
 
   private error(out: BrokerOutput, c: ChannelState, code: WireErrorCode, reason: string, topic?: Uint8Array): void {
+    this.refusalCounts.set(code, (this.refusalCounts.get(code) ?? 0) + 1);
     this.sendTo(out, c.id, topic ? { type: 'error', code, topic, reason } : { type: 'error', code, reason });
+  }
+
+  /** Messages refused so far, by error code, and connections closed for misbehaving: what status.json shows an operator. */
+  refusals(): { byCode: Record<string, number>; connectionsClosed: number } {
+    return { byCode: Object.fromEntries([...this.refusalCounts].sort(([a], [b]) => (a < b ? -1 : 1))), connectionsClosed: this.closedForCause };
   }
 
   /** ERROR to the sender, plus a strike. */
@@ -670,6 +678,7 @@ export class Broker {
   private closeChannel(c: ChannelState, out: BrokerOutput, reason: string): void {
     if (c.closing) return;
     c.closing = true;
+    this.closedForCause++;
     out.close.push({ channel: c.id, reason });
     out.notices.push({ level: 'warn', channel: c.id, text: `closing connection: ${reason}` });
   }

@@ -102,6 +102,11 @@ describe('broker/state machine', () => {
     assert.equal(d.stored.length, 0);
     assert.deepEqual(d.broker.topicSummaries(), []);
     assert.deepEqual(d.closed, []);
+    // Each refusal is counted by its code, for the operator's status.json.
+    const counted = d.broker.refusals();
+    assert.equal(Object.values(counted.byCode).reduce((a, b) => a + b, 0), 6);
+    assert.equal(counted.byCode['too-large'], 1);
+    assert.equal(counted.connectionsClosed, 0);
   });
 
   it('closes a connection that keeps misbehaving', () => {
@@ -109,6 +114,7 @@ describe('broker/state machine', () => {
     d.connect('a');
     for (let i = 0; i < 10; i++) d.send('a', new Uint8Array([9, 9, 9]));
     assert.deepEqual(d.closed, ['a']);
+    assert.equal(d.broker.refusals().connectionsClosed, 1);
   });
 
   it('open mode accepts any subscription; allowlist mode refuses unknown topics with a reason', () => {

@@ -10,7 +10,8 @@
  * - agreement: replicas holding the same commits agree on heads, text, members and roles,
  *   epochs (topics) and forks, whatever the order;
  * - no leak: a member revoked in the end never holds a key that opens a commit an honest
- *   member wrote (with text) after merging an effective revocation of it.
+ *   member wrote (with text) after merging a revocation of it that was effective both in
+ *   the end and in the writer's view when it wrote.
  *
  * Replica-level and synchronous (no network, no clock): thousands of seeds a minute.
  */
@@ -52,6 +53,8 @@ interface Written {
   readonly env: CommitEnvelope;
   readonly author: string;
   readonly held: ReadonlySet<CommitId>;
+  /** Members the writer's replica held as revoked when it wrote (a revocation it merged that was effective in its view). */
+  readonly revokedInView: ReadonlySet<string>;
 }
 
 const TEAM: ReadonlyArray<readonly [string, 'owner' | GrantableRole]> = [
@@ -104,10 +107,12 @@ export function runAccessMix(seed: number, steps = 24): AccessMixResult {
   };
   const write = (m: Member, replica: ShareReplica, text: string): CommitEnvelope[] => {
     const held = new Set(replica.topological());
+    const current = replica.members();
+    const revokedInView = new Set(members.map((x) => toHex(x.keys.publicKey)).filter((x) => !current.has(x)));
     try {
       replica.edit(file as FileId, below(replica.text(file).length + 1), 0, text);
       const envs = replica.flushInPieces();
-      if (!m.dishonest) for (const env of envs) written.push({ env, author: m.name, held });
+      if (!m.dishonest) for (const env of envs) written.push({ env, author: m.name, held, revokedInView });
       return envs;
     } catch (err) {
       if (err instanceof NotAllowedError) return []; // revoked, or a reader: an honest client stops here
@@ -206,7 +211,10 @@ export function runAccessMix(seed: number, steps = 24): AccessMixResult {
     const keys = [...fresh(x, 1).heldEpochs(), ...x.replica.heldEpochs()];
     for (const w of written) {
       if (!finalMembers.has(toHex(members.find((m) => m.name === w.author)!.keys.publicKey))) continue;
-      if (!revokedBy.some((r) => w.held.has(r.id))) continue;
+      // Known to the writer: it had merged the revocation, and its view held it effective
+      // (a revocation that looked void then, its admin revoked concurrently in what the
+      // writer held, is not one it could act on).
+      if (!revokedBy.some((r) => w.held.has(r.id)) || !w.revokedInView.has(hex)) continue;
       if (!hasText(w.env, ownerView)) continue;
       if (keys.some((k) => opens(w.env, k.key))) leaks.push(`${x.name}, revoked, opens ${w.author}'s commit ${w.env.id.slice(0, 12)} written after merging the revocation`);
     }

@@ -8,10 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { toHex } from '../../../protocol/src/crypto/index.js';
-import { openCommitBody, type CommitEnvelope } from '../../../protocol/src/log/commit.js';
 import type { FileId } from '../../../protocol/src/share/manifest.js';
 import { ShareReplica } from '../../../protocol/src/share/replica.js';
-import { makeTeam, rng, seededRandom } from './harness.js';
+import { canRead, makeTeam, rng, seededRandom } from './harness.js';
 
 type Team = ReturnType<typeof makeTeam>;
 
@@ -30,17 +29,6 @@ function view(r: ShareReplica, file: FileId): string {
     text: r.text(file),
     members: [...r.members().keys()].sort(),
     topics: r.topicsNewestFirst().map(toHex).sort(),
-  });
-}
-
-function canRead(r: ShareReplica, env: CommitEnvelope): boolean {
-  return r.heldEpochs().some((k) => {
-    try {
-      openCommitBody(env, k.key);
-      return true;
-    } catch {
-      return false;
-    }
   });
 }
 

@@ -1,6 +1,6 @@
 /** Helpers for share tests: members, replicas, and a seeded network of commits. */
 import { generateSigningKeyPair, signingKeyPairFromSeed, type SigningKeyPair } from '../../../protocol/src/crypto/index.js';
-import type { CommitEnvelope } from '../../../protocol/src/log/commit.js';
+import { openCommitBody, type CommitEnvelope } from '../../../protocol/src/log/commit.js';
 import type { CommitId } from '../../../protocol/src/log/ids.js';
 import { ShareReplica } from '../../../protocol/src/share/replica.js';
 import type { GrantableRole } from '../../../protocol/src/share/roles.js';
@@ -79,4 +79,16 @@ export function makeTeam(members: Array<[string, GrantableRole]>, random?: (n: n
 
 export function randomKey(): SigningKeyPair {
   return generateSigningKeyPair();
+}
+
+/** Does any epoch key `r` holds open `env`? (What a revoked member must not manage.) */
+export function canRead(r: ShareReplica, env: CommitEnvelope): boolean {
+  return r.heldEpochs().some((k) => {
+    try {
+      openCommitBody(env, k.key);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

@@ -1,25 +1,30 @@
 #!/usr/bin/env node
 /**
- * `npm run sim -- [--mix whole|access] [--seeds N] [--from S] [--seed S] [--workers W] [--no-faults] [--verbose] [--json]`:
+ * `npm run sim -- [--mix whole|access|dishonest] [--seeds N] [--from S] [--seed S] [--workers W] [--no-faults] [--attacks all|a,b] [--verbose] [--json]`:
  * runs a seeded mix on seeds S .. S+N-1, on W worker threads (default: one per core), and
  * prints each failing seed with what failed and the command that replays it.
  * - whole (default): whole nodes in the simulator (protocol/sim/scenario.ts); CI runs
  *   1,000 seeds (test/protocol/sim/scenarios.test.ts).
  * - access: concurrent admins and a dishonest writer at the replica level
  *   (protocol/sim/access-mix.ts); CI runs 2,000 (test/protocol/sim/access-mix.test.ts).
+ * - dishonest: whole nodes with a dishonest member and concurrent admins
+ *   (protocol/sim/dishonest-scenario.ts; test/protocol/sim/dishonest.test.ts); `--attacks`
+ *   picks the dishonest member's attacks (default: all but poison-keys).
  * A soak runs as many as asked.
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { runAccessMix, runScenario } from '../protocol/sim/index.js';
+import { ATTACKS, DEFAULT_ATTACKS, runAccessMix, runDishonestMix, runScenario, type Attack } from '../protocol/sim/index.js';
 
-type Mix = 'whole' | 'access';
+type Mix = 'whole' | 'access' | 'dishonest';
+const MIXES: readonly Mix[] = ['whole', 'access', 'dishonest'];
 
 interface WorkerJob {
   readonly mix: Mix;
   readonly seeds: number[];
   readonly faults: boolean;
+  readonly attacks: readonly Attack[];
 }
 
 /** One seed's outcome, whatever the mix. */
@@ -33,10 +38,20 @@ interface SeedResult {
   readonly notes: string[];
 }
 
-async function runSeed(mix: Mix, seed: number, faults: boolean): Promise<SeedResult> {
+async function runSeed(mix: Mix, seed: number, faults: boolean, attacks: readonly Attack[]): Promise<SeedResult> {
+  if (mix === 'dishonest') {
+    const r = await runDishonestMix({ seed, faults, attacks });
+    const s = r.stats;
+    const attacked = Object.entries(s.attacks)
+      .filter(([, n]) => n > 0)
+      .map(([a, n]) => `${a} ${n}`)
+      .join(', ');
+    const summary = `seed ${seed}: ${s.members} members, ${s.brokers} brokers, ${s.play}, ${s.revocations} revocations (revoked in the end: ${s.revokedInEnd.join(', ') || 'nobody'}), ${s.linesTyped} lines, ${s.commits} commits, ${s.forks} forks; mallory: ${attacked || 'no attack'} (${s.craftedCommits} crafted commits); ${s.crashes} crashes, ${s.partitions} partitions; ${s.events} events, ${(s.virtualMs / 1000).toFixed(0)} simulated s`;
+    return { seed, failures: r.failures, summary, events: s.events, notes: r.notes };
+  }
   if (mix === 'access') {
     const r = runAccessMix(seed);
-    return { seed, failures: [...r.disagreements, ...r.leaks], summary: `seed ${seed}: ${r.commits} commits, ${r.revocations} revocations, ${r.forks} forks`, events: r.commits, notes: r.unreadable };
+    return { seed, failures: [...r.disagreements, ...r.leaks, ...r.unreadable], summary: `seed ${seed}: ${r.commits} commits, ${r.revocations} revocations, ${r.forks} forks`, events: r.commits, notes: [] };
   }
   const result = await runScenario({ seed, faults });
   const s = result.stats;
@@ -46,7 +61,7 @@ async function runSeed(mix: Mix, seed: number, faults: boolean): Promise<SeedRes
 
 if (!isMainThread) {
   const job = workerData as WorkerJob;
-  for (const seed of job.seeds) parentPort!.postMessage(await runSeed(job.mix, seed, job.faults));
+  for (const seed of job.seeds) parentPort!.postMessage(await runSeed(job.mix, seed, job.faults, job.attacks));
 } else {
   await main();
 }
@@ -58,6 +73,7 @@ async function main(): Promise<void> {
       from: { type: 'string', default: '1' },
       seed: { type: 'string' },
       mix: { type: 'string', default: 'whole' },
+      attacks: { type: 'string' },
       workers: { type: 'string' },
       'no-faults': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -67,12 +83,18 @@ async function main(): Promise<void> {
   const from = values.seed !== undefined ? count('seed', values.seed) : count('from', values.from);
   const seeds = values.seed !== undefined ? 1 : count('seeds', values.seeds);
   const faults = !values['no-faults'];
-  if (values.mix !== 'whole' && values.mix !== 'access') {
-    console.error(`weft sim: --mix is whole or access, got ${JSON.stringify(values.mix)}`);
+  if (!MIXES.includes(values.mix as Mix)) {
+    console.error(`weft sim: --mix is ${MIXES.join(', ')}, got ${JSON.stringify(values.mix)}`);
     process.exit(2);
   }
-  const mix: Mix = values.mix;
-  const replay = (seed: number): string => `npm run sim -- --seed ${seed}${mix === 'whole' ? '' : ` --mix ${mix}`}${faults ? '' : ' --no-faults'}`;
+  const mix = values.mix as Mix;
+  const attacks = values.attacks === undefined ? DEFAULT_ATTACKS : values.attacks === 'all' ? ATTACKS : values.attacks.split(',');
+  const unknown = attacks.filter((a) => !(ATTACKS as readonly string[]).includes(a));
+  if (unknown.length > 0) {
+    console.error(`weft sim: --attacks is all or a list of ${ATTACKS.join(', ')}; unknown: ${unknown.join(', ')}`);
+    process.exit(2);
+  }
+  const replay = (seed: number): string => `npm run sim -- --seed ${seed}${mix === 'whole' ? '' : ` --mix ${mix}`}${faults ? '' : ' --no-faults'}${values.attacks === undefined ? '' : ` --attacks ${values.attacks}`}`;
   const workers = Math.max(1, Math.min(seeds, values.workers !== undefined ? count('workers', values.workers) : availableParallelism()));
   const say = (line: string): void => {
     if (!values.json) console.log(line);
@@ -101,7 +123,7 @@ async function main(): Promise<void> {
   };
 
   if (workers === 1) {
-    for (let seed = from; seed < from + seeds; seed++) onResult(await runSeed(mix, seed, faults));
+    for (let seed = from; seed < from + seeds; seed++) onResult(await runSeed(mix, seed, faults, attacks as Attack[]));
   } else {
     const jobs: number[][] = Array.from({ length: workers }, () => []);
     for (let seed = from; seed < from + seeds; seed++) jobs[(seed - from) % workers]!.push(seed);
@@ -109,7 +131,7 @@ async function main(): Promise<void> {
       jobs.map(
         (jobSeeds) =>
           new Promise<void>((resolve, reject) => {
-            const worker = new Worker(new URL(import.meta.url), { workerData: { mix, seeds: jobSeeds, faults } satisfies WorkerJob });
+            const worker = new Worker(new URL(import.meta.url), { workerData: { mix, seeds: jobSeeds, faults, attacks: attacks as Attack[] } satisfies WorkerJob });
             worker.on('message', (result: SeedResult) => onResult(result));
             worker.on('error', reject);
             worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a simulation worker exited with code ${code}`))));

@@ -49,10 +49,17 @@ export class ShareNode {
     return loaded.recovered ? { node, recovered: `${loaded.recovered.reason} (${loaded.recovered.truncatedBytes} bytes cut)` } : { node };
   }
 
-  /** Stores key boxes sealed to us (from an invitation or a peer) and opens them. */
-  async addKeys(boxes: readonly Uint8Array[]): Promise<void> {
+  /**
+   * Stores key boxes sealed to us (from an invitation or a peer) and opens them; commits
+   * that waited for those keys are merged and stored (`merged` sees them first, as in
+   * receive()).
+   */
+  async addKeys(boxes: readonly Uint8Array[], merged?: (out: ReceiveOutcome) => void): Promise<ReceiveOutcome> {
     await this.store.append(boxes.map(keyBoxRecord));
-    this.replica.addKeys(boxes);
+    const out = this.replica.addKeys(boxes);
+    merged?.(out);
+    await this.storeMerged(out);
+    return out;
   }
 
   /** Commits what is staged: durable when this resolves; then send the returned bytes. */
@@ -77,9 +84,13 @@ export class ShareNode {
   async receive(bytes: Uint8Array, merged?: (out: ReceiveOutcome) => void): Promise<ReceiveOutcome> {
     const out = this.replica.receive(bytes);
     merged?.(out);
+    await this.storeMerged(out);
+    return out;
+  }
+
+  private async storeMerged(out: ReceiveOutcome): Promise<void> {
     const stored = out.results.filter((r) => r.status === 'merged').map((r) => this.replica.commitBytes(r.id)!);
     if (stored.length) await this.store.append(stored);
-    return out;
   }
 
   async close(): Promise<void> {

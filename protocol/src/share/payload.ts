@@ -18,6 +18,9 @@
  *   8 gitEdit   a change Git made to a text file, made the same by every replica (git-edit.ts)
  *   9 branch    string branch name, string commit (hex object id, '' unknown): the Git
  *               branch the share follows (owner and admins only)
+ *  10 handover  32-byte member key, var n, n x 32-byte topic keys, bytes key box sealed to
+ *               the member holding those epochs: keys a member lacks (a rotation that left
+ *               it out, or one concurrent with its grant), handed over by a writer
  */
 import { ByteReader, ByteWriter } from '../codec/bytes.js';
 import { DecodeError, decodeSafely } from '../codec/errors.js';
@@ -36,13 +39,15 @@ export type Action =
   | { type: 'genesis'; name: string; owner: Uint8Array; topic: Uint8Array; certificate: Uint8Array; keyBox: Uint8Array }
   | { type: 'object'; file: FileId; ref: Uint8Array }
   | { type: 'gitEdit'; edit: GitEdit }
-  | { type: 'branch'; name: string; commit: string };
+  | { type: 'branch'; name: string; commit: string }
+  | { type: 'handover'; member: Uint8Array; topics: Uint8Array[]; keyBox: Uint8Array };
 
 export const PAYLOAD_VERSION = 1;
 const MAX_ACTIONS = 100_000;
 const MAX_NAME = 256;
 const MAX_BOX = 64 * 1024;
 const MAX_MEMBERS = 10_000;
+const MAX_EPOCHS = 10_000;
 
 export function encodePayload(actions: readonly Action[]): Uint8Array {
   const w = new ByteWriter(256);
@@ -92,6 +97,13 @@ export function encodePayload(actions: readonly Action[]): Uint8Array {
         w.writeU8(9);
         w.writeString(a.name);
         w.writeString(a.commit);
+        break;
+      case 'handover':
+        w.writeU8(10);
+        w.writeFixed(a.member);
+        w.writeVarUint(a.topics.length);
+        for (const t of a.topics) w.writeFixed(t);
+        w.writeBytes(a.keyBox);
         break;
       case 'genesis':
         w.writeU8(6);
@@ -148,6 +160,13 @@ function readAction(r: ByteReader): Action {
       return { type: 'gitEdit', edit: readGitEdit(r) };
     case 9:
       return { type: 'branch', name: r.readString(MAX_NAME, 'branch name'), commit: r.readString(128, 'commit') };
+    case 10: {
+      const member = r.readFixed(32);
+      const n = r.readCount(MAX_EPOCHS, 32, 'handed-over topics');
+      const topics: Uint8Array[] = [];
+      for (let i = 0; i < n; i++) topics.push(r.readFixed(32));
+      return { type: 'handover', member, topics, keyBox: r.readBytes(MAX_BOX, 'key box') };
+    }
     default:
       throw new DecodeError('malformed', `unknown action tag ${tag}`);
   }

@@ -60,6 +60,8 @@ const OPENED_BOXES_LIMIT = 4096;
 /** The pending buffer's pool for commits whose author cannot be checked yet. */
 const STRANGER = 'stranger';
 const EVICTED_LIMIT = 1024;
+/** Commits kept until we hold their epoch's key (see `lockedOut`); the oldest go first (catch-up brings them again). */
+const LOCKED_OUT_LIMIT = 1024;
 
 function rememberEvicted(evicted: Set<CommitId>, id: CommitId): void {
   evicted.add(id);
@@ -95,14 +97,30 @@ export class ShareReplica {
   private readonly authorChains = new Map<string, CommitId[]>();
   /** currentEpoch()'s answer until the log, the keys or the verdicts change. */
   private currentEpochCache: { keys: EpochKeys | undefined } | undefined;
+  /** keysOwed()'s answer until an access commit, an epoch, a handover or the keys we hold change (typing leaves it). */
+  private owedCache: Array<{ member: string; epochs: EpochKeys[] }> | undefined;
   private readonly forkProofs = new Map<string, readonly [CommitId, CommitId]>();
   private readonly forkVoided = new Set<CommitId>();
-  /** Who each rotation sealed its epoch to (topic hex -> member hex), from effective epoch announcements. */
-  private epochRecipients = new Map<string, ReadonlySet<string>>();
+  /**
+   * Who holds each epoch's keys (topic hex -> member hex): the members its announcement
+   * sealed it to (effective or not: the boxes went out), the owner for the genesis, and
+   * the members effective handovers gave it to.
+   */
+  private epochHolders = new Map<string, Set<string>>();
+  /** Each member's effective grants: a grant seals the epochs in its causal past. */
+  private grantsOf = new Map<string, CommitId[]>();
   /** Key boxes opened so far (hex -> what they held), bounded: KEYS messages can come from anyone. */
   private readonly openedBoxes = new Map<string, readonly EpochKeys[]>();
   /** Authors' commits evicted from the pending buffer, asked for again through wanted() (bounded). */
   private readonly evicted = new Set<CommitId>();
+  /**
+   * Commits on an epoch announced in their past whose key we do not hold (yet): a
+   * rotation left us out, and a handover or a KEYS message brings the key later. They
+   * are merged as soon as it comes (bounded, oldest dropped first).
+   */
+  private readonly lockedOut = new Map<CommitId, CommitEnvelope>();
+  /** A key box opened a new epoch since the last retry of `lockedOut`. */
+  private newKeys = false;
   /** Topics announced in the log: topic hex -> announcing commit. */
   /** Topics of effective epoch announcements (and the genesis), by announcing commit: what new commits may use. */
   private topics = new Map<string, CommitId>();
@@ -181,17 +199,35 @@ export class ShareReplica {
   }
 
   /**
-   * Whose a waiting commit is, for the pending buffer's fair shares: its author, checked
-   * (decrypted and the author signature verified) when the topic is one of this share's
-   * and we hold its key; otherwise one pool for all commits we cannot check yet (a topic
-   * announced by a commit still on its way, or anyone's topic key of their own making).
-   * A commit on a known topic that does not open or verify is refused here, unbuffered.
+   * A commit about to wait for its dependencies, opened if we can: its topic is one of
+   * this share's and we hold the key (decrypted, the author signature verified). The
+   * pending buffer gives each author a fair share; one pool holds all commits we cannot
+   * check yet (a topic announced by a commit still on its way, or anyone's topic key of
+   * their own making). A commit on a known topic that does not open or verify is refused
+   * here, unbuffered. Keys sealed to us in it are opened at once: a handover of a key we
+   * lack comes in a commit that follows the very commits that key opens.
    */
-  private pendingSource(env: CommitEnvelope): string {
+  private openWaiting(env: CommitEnvelope): string {
     const th = topicHex(env.topic);
     const keys = this.announced.has(th) ? this.epochs.get(th) : undefined;
     if (keys === undefined) return STRANGER;
-    return `author:${toHex(openCommitBody(env, keys.key).author)}`;
+    const body = openCommitBody(env, keys.key);
+    this.openBoxesSealedToUs(body.payload);
+    return `author:${toHex(body.author)}`;
+  }
+
+  /** Opens the epoch and handover boxes for us in a payload (whatever its verdict will be, as applyRecord does). */
+  private openBoxesSealedToUs(payload: Uint8Array): void {
+    let actions: Action[];
+    try {
+      actions = decodePayload(payload);
+    } catch {
+      return; // refused when it is merged
+    }
+    for (const a of actions) {
+      if (a.type === 'handover' && toHex(a.member) === this.meHex) this.tryOpenBox(a.keyBox);
+      else if (a.type === 'epoch') for (const b of a.boxes) if (toHex(b.member) === this.meHex) this.tryOpenBox(b.keyBox);
+    }
   }
   rejection(id: CommitId): RejectReason | undefined {
     return this.rejected.get(id) ?? this.records.get(id)?.reason;
@@ -319,7 +355,7 @@ export class ShareReplica {
       const rec = this.records.get(id)!;
       if (!rec.effective) continue;
       for (const a of rec.actions) {
-        if (a.type === 'grant' && toHex(a.member) === hex) out.push(a.keyBox);
+        if ((a.type === 'grant' || a.type === 'handover') && toHex(a.member) === hex) out.push(a.keyBox);
         else if (a.type === 'genesis' && toHex(a.owner) === hex) out.push(a.keyBox);
         else if (a.type === 'epoch') for (const b of a.boxes) if (toHex(b.member) === hex) out.push(b.keyBox);
       }
@@ -327,11 +363,62 @@ export class ShareReplica {
     return out;
   }
 
-  /** Opens key boxes sealed to us (from `keyBoxesFor` on another replica). Returns how many epochs we now hold. */
-  addKeys(boxes: readonly Uint8Array[]): number {
+  /**
+   * Epoch keys we hold that current members lack: an announcement sealed each epoch to
+   * the members its author knew of, so a rotation whose author saw a member revoked by a
+   * revocation that later lost its effect left that member out, and so did a rotation
+   * concurrent with the member's grant (a grant seals only the epochs in its causal
+   * past). Every epoch announced in the log counts, effective or not: honest writers may
+   * have written on it before its announcement lost its effect.
+   */
+  keysOwed(): ReadonlyArray<{ member: string; epochs: EpochKeys[] }> {
+    this.owedCache ??= this.findKeysOwed();
+    return this.owedCache;
+  }
+
+  private findKeysOwed(): Array<{ member: string; epochs: EpochKeys[] }> {
+    const out: Array<{ member: string; epochs: EpochKeys[] }> = [];
+    for (const [member] of this.members()) {
+      if (member === this.meHex) continue;
+      const grants = this.grantsOf.get(member) ?? [];
+      const epochs: EpochKeys[] = [];
+      for (const [th, announcer] of this.announced) {
+        const keys = this.epochs.get(th);
+        if (keys === undefined || this.epochHolders.get(th)?.has(member)) continue;
+        if (grants.some((g) => this.graph.isAncestor(announcer, g))) continue;
+        epochs.push(keys);
+      }
+      if (epochs.length > 0) out.push({ member, epochs });
+    }
+    return out;
+  }
+
+  /**
+   * Stages a handover of every key a current member lacks and we hold (see keysOwed).
+   * Returns how many members it is for. Writers and admins only.
+   */
+  handOverKeys(): number {
+    if (!canWrite(this.myRole())) return 0;
+    const owed = this.keysOwed();
+    const members = this.members();
+    for (const { member, epochs } of owed) {
+      const pk = fromHex(member);
+      const withSecrets = members.get(member)?.role !== 'reader';
+      this.staged.push({ type: 'handover', member: pk, topics: epochs.map((e) => e.topic), keyBox: sealKeyBox(pk, this.shareId, epochs, withSecrets, this.random) });
+    }
+    return owed.length;
+  }
+
+  /**
+   * Opens key boxes sealed to us (from `keyBoxesFor` on another replica), and merges the
+   * commits that waited for those keys: what they changed is in the outcome.
+   */
+  addKeys(boxes: readonly Uint8Array[]): ReceiveOutcome {
     this.currentEpochCache = undefined;
     for (const b of boxes) this.tryOpenBox(b);
-    return this.epochs.size;
+    const out: ReceiveOutcome = { results: [], changes: [] };
+    this.mergeUnlocked(out);
+    return out;
   }
 
   // ---------------------------------------------------------------- receiving
@@ -351,7 +438,10 @@ export class ShareReplica {
       return out;
     }
     const earlier = this.rejected.get(env.id);
-    if (earlier) {
+    // A commit we could not open is tried again once we hold its epoch's key (a handover
+    // or a KEYS message can bring it after the commit came).
+    if (earlier === 'undecryptable' && this.epochs.has(topicHex(env.topic))) this.rejected.delete(env.id);
+    else if (earlier) {
       out.results.push({ status: 'rejected', id: env.id, reason: earlier, detail: 'rejected before' });
       return out;
     }
@@ -364,7 +454,7 @@ export class ShareReplica {
     if (missing.length > 0) {
       let source: string;
       try {
-        source = this.pendingSource(env);
+        source = this.openWaiting(env);
       } catch (err) {
         if (!(err instanceof CommitRejectedError)) throw err;
         this.rejected.set(env.id, err.reason);
@@ -383,16 +473,36 @@ export class ShareReplica {
         this.evicted.delete(env.id);
         out.results.push({ status: 'pending', id: env.id, missing });
       }
+      this.mergeUnlocked(out);
       return out;
     }
     this.evicted.delete(env.id);
-    const queue: CommitEnvelope[] = [env];
+    this.mergeWithWaiting([env], out);
+    this.mergeUnlocked(out);
+    return out;
+  }
+
+  /** Merges `ready` (dependencies present) and every buffered commit that then has its dependencies. */
+  private mergeWithWaiting(ready: CommitEnvelope[], out: ReceiveOutcome): void {
+    const queue = [...ready];
     while (queue.length) {
       const next = queue.shift()!;
       out.results.push(this.mergeReady(next, out.changes));
       if (this.graph.has(next.id)) for (const r of this.pending.resolve(next.id)) queue.push(r.item);
     }
-    return out;
+  }
+
+  /** Merges the locked-out commits whose keys we now hold (until no new key opens). */
+  private mergeUnlocked(out: ReceiveOutcome): void {
+    while (this.newKeys) {
+      this.newKeys = false;
+      const unlocked = [...this.lockedOut.values()].filter((e) => this.epochs.has(topicHex(e.topic)));
+      for (const e of unlocked) {
+        this.lockedOut.delete(e.id);
+        this.rejected.delete(e.id);
+      }
+      this.mergeWithWaiting(unlocked, out);
+    }
   }
 
   /** Merges a commit whose dependencies are all present. */
@@ -404,6 +514,7 @@ export class ShareReplica {
     } catch (err) {
       if (err instanceof CommitRejectedError) {
         this.rejected.set(env.id, err.reason);
+        if (err.reason === 'undecryptable') this.lockOut(env);
         return { status: 'rejected', id: env.id, reason: err.reason, detail: err.detail, ...(err.author ? { author: err.author } : {}) };
       }
       throw err;
@@ -464,6 +575,7 @@ export class ShareReplica {
   /** Adds a verified commit to the DAG and applies it if the access rules allow. */
   private integrate(rec: CommitRecord, changes: ReplicaChange[]): void {
     this.currentEpochCache = undefined;
+    if (rec.actions.some((a) => a.type === 'grant' || a.type === 'revoke' || a.type === 'epoch' || a.type === 'handover' || a.type === 'genesis')) this.owedCache = undefined;
     const id = rec.env.id;
     this.graph.add(id, rec.env.deps);
     this.records.set(id, rec);
@@ -574,6 +686,11 @@ export class ShareReplica {
     if (!canWrite(role) && rec.actions.some((a) => a.type !== 'epoch')) return { ok: false, reason: 'not-allowed' };
     const closure = access.closureOfFrontier(rec.frontier);
     if (rec.actions.some((a) => a.type === 'branch') && !canAdminister(role)) return { ok: false, reason: 'not-allowed' };
+    const handedTo = rec.actions.flatMap((a) => (a.type === 'handover' ? [toHex(a.member)] : []));
+    if (handedTo.length > 0) {
+      const members = access.membersIn(closure);
+      if (!handedTo.every((m) => members.has(m))) return { ok: false, reason: 'not-allowed' };
+    }
     // Admins rotate at will; a writer only to exactly the members of its causal past (a
     // rotation away from an epoch that former members hold: see currentEpochLeaksTo).
     const epochs = rec.actions.filter((a): a is Extract<Action, { type: 'epoch' }> => a.type === 'epoch');
@@ -638,22 +755,28 @@ export class ShareReplica {
           break;
         case 'genesis':
           this.topics.set(topicHex(a.topic), rec.env.id);
+          this.epochHolders.set(topicHex(a.topic), new Set([toHex(a.owner)]));
           if (!this.announced.has(topicHex(a.topic))) this.announced.set(topicHex(a.topic), rec.env.id);
           this.genesisTopic = topicHex(a.topic);
           this.tryOpenBox(a.keyBox);
           break;
         case 'grant':
           if (v.ok && toHex(a.member) === this.meHex) this.tryOpenBox(a.keyBox);
+          if (v.ok) this.grantsOf.set(toHex(a.member), [...(this.grantsOf.get(toHex(a.member)) ?? []), rec.env.id]);
+          break;
+        case 'handover':
+          if (toHex(a.member) === this.meHex) this.tryOpenBox(a.keyBox); // whatever the verdict, as for epochs
+          if (v.ok) for (const t of a.topics) this.holdersOf(topicHex(t)).add(toHex(a.member));
           break;
         case 'epoch':
           if (!this.announced.has(topicHex(a.topic))) this.announced.set(topicHex(a.topic), rec.env.id);
           // Keys sealed to us are opened whatever the verdict: reading what honest writers
           // wrote on an epoch must not depend on the order its announcement arrived in.
           for (const b of a.boxes) if (toHex(b.member) === this.meHex) this.tryOpenBox(b.keyBox);
+          for (const b of a.boxes) this.holdersOf(topicHex(a.topic)).add(toHex(b.member));
           if (v.ok) {
             this.topics.set(topicHex(a.topic), rec.env.id);
             this.currentEpochCache = undefined;
-            this.epochRecipients.set(topicHex(a.topic), new Set(a.boxes.map((b) => toHex(b.member))));
           }
           break;
         case 'revoke':
@@ -676,6 +799,20 @@ export class ShareReplica {
     }
   }
 
+  private lockOut(env: CommitEnvelope): void {
+    this.lockedOut.set(env.id, env);
+    if (this.lockedOut.size <= LOCKED_OUT_LIMIT) return;
+    const oldest = this.lockedOut.keys().next().value as CommitId;
+    this.lockedOut.delete(oldest);
+    this.rejected.delete(oldest); // not refused for good: catch-up may bring it again
+  }
+
+  private holdersOf(th: string): Set<string> {
+    let holders = this.epochHolders.get(th);
+    if (!holders) this.epochHolders.set(th, (holders = new Set()));
+    return holders;
+  }
+
   private tryOpenBox(box: Uint8Array): void {
     for (const k of this.openBox(box)) {
       const h = topicHex(k.topic);
@@ -683,6 +820,8 @@ export class ShareReplica {
       if (!had || (!had.topicSecret && k.topicSecret)) {
         this.epochs.set(h, k);
         this.currentEpochCache = undefined;
+        this.owedCache = undefined;
+        this.newKeys = true;
       }
     }
   }
@@ -706,7 +845,9 @@ export class ShareReplica {
   private resetState(): void {
     this.currentEpochCache = undefined;
     this.branches = [];
-    this.epochRecipients = new Map();
+    this.epochHolders = new Map();
+    this.grantsOf = new Map();
+    this.owedCache = undefined;
     this.topics = new Map();
     this.manifest = new Manifest(this.graph);
     this.docs = new ShareDocuments(agentOf(this.meHex));
@@ -858,17 +999,6 @@ export class ShareReplica {
     return current ? this.leaksOf(current) : [];
   }
 
-  /**
-   * Members the current epoch's rotation was not sealed to: a rotation whose author saw
-   * them revoked by a revocation that lost its effect (its admin revoked concurrently).
-   */
-  currentEpochMisses(): string[] {
-    const current = this.currentEpoch();
-    const recipients = current ? this.epochRecipients.get(topicHex(current.topic)) : undefined;
-    if (recipients === undefined) return [];
-    return [...this.members().keys()].filter((m) => !recipients.has(m));
-  }
-
   get stagedCount(): number {
     return this.staged.length;
   }
@@ -895,10 +1025,10 @@ export class ShareReplica {
 
   /** Members no more who were sealed this epoch's key by its rotation. */
   private leaksOf(epoch: EpochKeys): string[] {
-    const recipients = this.epochRecipients.get(topicHex(epoch.topic));
-    if (recipients === undefined) return [];
+    const holders = this.epochHolders.get(topicHex(epoch.topic));
+    if (holders === undefined) return [];
     const members = this.members();
-    return [...recipients].filter((m) => !members.has(m));
+    return [...holders].filter((m) => !members.has(m));
   }
 
   /** Builds the commit of everything staged, merges it locally, and returns it (store durably, then send). */
@@ -919,12 +1049,19 @@ export class ShareReplica {
     // Before writing anything on an epoch that a former member holds, rotate again to the
     // members that remain (any writer may: only to exactly them). The rotation goes alone
     // (it is encrypted under the old epoch, and holds only boxes sealed to members).
-    if (canWrite(this.myRole()) && (this.currentEpochLeaksTo().length > 0 || this.currentEpochMisses().length > 0) && !this.staged.some((a) => a.type === 'epoch')) {
+    if (canWrite(this.myRole()) && this.currentEpochLeaksTo().length > 0 && !this.staged.some((a) => a.type === 'epoch')) {
       const userActions = this.staged;
       this.staged = [this.rotation(() => true)];
       const rotation = this.flush();
       if (rotation) out.push(rotation);
       this.staged = userActions;
+    }
+    // Keys a current member lacks go with what we write (see keysOwed).
+    if (!this.staged.some((a) => a.type === 'handover')) {
+      const userActions = this.staged;
+      this.staged = [];
+      this.handOverKeys();
+      this.staged.push(...userActions);
     }
     const groups = splitStaged(this.staged);
     for (let i = 0; i < groups.length; i++) {

@@ -69,7 +69,7 @@ export function activate(context: vscode.ExtensionContext): WeftTestApi {
       void vscode.window.showErrorMessage(`Weft: could not resume sharing ${f.name}: ${err instanceof Error ? err.message : String(err)}. Run "Weft: Show Status" for details.`);
     });
   }
-  const api = testApi(registry, () => vscode.workspace.workspaceFolders?.[0]?.uri, () => status.text, () => notice.lastMessage, {
+  const api = testApi(registry, () => vscode.workspace.workspaceFolders?.[0]?.uri, () => status.text, notice, {
     remoteCursors: () => cursors.rendered(),
     following: () => {
       const f = follow.following;

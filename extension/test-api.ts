@@ -1,5 +1,6 @@
 /** What activate() returns: a small handle for tests and the scenario harness. */
 import type * as vscode from 'vscode';
+import type { ReadOnlyNotice } from './binding/read-only-notice.js';
 import type { RenderedPresence } from './presence/remote-cursors.js';
 import type { SessionRegistry } from './session/session-registry.js';
 import type { ShareSession } from './session/share-session.js';
@@ -16,6 +17,8 @@ export interface WeftTestApi {
   statusText(): string;
   /** The last read-only warning shown to a reader. */
   lastReadOnlyMessage(): string;
+  /** Has a reader's editor of `uri` been made read-only? */
+  readOnlyLocked(uri: vscode.Uri): boolean;
   /** Teammates' cursors and selections as rendered in the visible editors (VS Code cannot read decorations back). */
   remoteCursors(): RenderedPresence[];
   /** Whom "Weft: Follow…" follows (hex key and name), and the status bar hint. */
@@ -34,7 +37,7 @@ export type PresenceTestView = Pick<WeftTestApi, 'remoteCursors' | 'following'>;
 /** Pausing and resuming a folder's session, given by activate(). */
 export type SessionLifecycle = Pick<WeftTestApi, 'pause' | 'resume'>;
 
-export function testApi(registry: SessionRegistry, defaultFolder: () => vscode.Uri | undefined, statusText: () => string, lastReadOnlyMessage: () => string, presence: PresenceTestView, lifecycle: SessionLifecycle): WeftTestApi {
+export function testApi(registry: SessionRegistry, defaultFolder: () => vscode.Uri | undefined, statusText: () => string, readOnly: Pick<ReadOnlyNotice, 'lastMessage' | 'isLocked'>, presence: PresenceTestView, lifecycle: SessionLifecycle): WeftTestApi {
   return {
     session: (folder) => {
       const f = folder ?? defaultFolder();
@@ -42,7 +45,8 @@ export function testApi(registry: SessionRegistry, defaultFolder: () => vscode.U
     },
     sessions: () => registry.all(),
     statusText,
-    lastReadOnlyMessage,
+    lastReadOnlyMessage: () => readOnly.lastMessage,
+    readOnlyLocked: (uri) => readOnly.isLocked(uri),
     remoteCursors: () => presence.remoteCursors(),
     following: () => presence.following(),
     pause: (folder) => lifecycle.pause(folder),

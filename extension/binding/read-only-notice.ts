@@ -14,6 +14,8 @@ export class ReadOnlyNotice implements vscode.Disposable {
   private readonly subscription: vscode.Disposable;
   /** The last warning shown (tests read it). */
   lastMessage = '';
+  /** Documents whose editor was made read-only (tests wait for it before typing). */
+  private readonly locked = new Set<string>();
 
   constructor(private readonly registry: SessionRegistry) {
     this.subscription = vscode.window.onDidChangeActiveTextEditor((e) => e && void this.lockIfReader(e.document));
@@ -37,9 +39,15 @@ export class ReadOnlyNotice implements vscode.Disposable {
     if (vscode.window.activeTextEditor?.document !== doc) return;
     try {
       await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
+      this.locked.add(doc.uri.toString());
     } catch {
       // Older VS Code: the revert still applies.
     }
+  }
+
+  /** Was the editor of `uri` made read-only? */
+  isLocked(uri: vscode.Uri): boolean {
+    return this.locked.has(uri.toString());
   }
 
   dispose(): void {

@@ -33,9 +33,9 @@ describe('e2e: extension host suite in code-server', function () {
     writeFileSync(join(folder, 'hello.md'), '# hello\n');
     server = await startCodeServer(folder);
     browser = await launchBrowser();
-    const { code, page } = await runInExtensionHost(browser, server, repoRoot, join(repoRoot, 'dist/test-host/index.cjs'));
+    const { code, page, failures } = await runInExtensionHost(browser, server, repoRoot, join(repoRoot, 'dist/test-host/index.cjs'));
     mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: join(repoRoot, 'test-artifacts/host-suite.png') }).catch(() => undefined);
-    assert.equal(code, 0, 'the extension host suite failed (see the code-server output)');
+    assert.equal(code, 0, `the extension host suite failed:\n${failures.join('\n') || '(no failure reached the console: see the code-server output)'}`);
   });
 });

@@ -130,12 +130,17 @@ export async function launchBrowser(): Promise<Browser> {
  * `extensionPath` loaded in development mode. `suitePath` is a CommonJS file exporting
  * `run(): Promise<void>`. Resolves with the exit code the host reports (0 = pass).
  */
-export async function runInExtensionHost(browser: Browser, server: CodeServer, extensionPath: string, suitePath: string, timeoutMs = 180_000): Promise<{ code: number; page: Page }> {
+export async function runInExtensionHost(browser: Browser, server: CodeServer, extensionPath: string, suitePath: string, timeoutMs = 180_000): Promise<{ code: number; page: Page; failures: string[] }> {
   const page = await browser.newPage();
   // What the extension host logs to its console (the suite's failures among it) reaches the browser console.
+  // The failures are also returned, so that the caller's assertion names them at the end of a long log.
+  const failures: string[] = [];
   page.on('console', (m) => {
     const t = m.text();
-    if (t.includes('[Extension Host]') || /^\s*(Error|✘)/.test(t)) process.stdout.write(`      [host] ${t.replace(/%c/g, '').replace(/ color: [^ ]+$/, '')}\n`);
+    if (!t.includes('[Extension Host]') && !/^\s*(Error|✘)/.test(t)) return;
+    const line = t.replace(/%c/g, '').replace(/ color: [^ ]+$/, '');
+    if (line.includes('✘')) failures.push(line);
+    process.stdout.write(`      [host] ${line}\n`);
   });
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));
@@ -147,5 +152,5 @@ export async function runInExtensionHost(browser: Browser, server: CodeServer, e
   ]);
   await page.goto(`${server.url}/?folder=${encodeURIComponent(server.folder)}&payload=${encodeURIComponent(payload)}`);
   const code = await Promise.race([exited, new Promise<number>((_, rej) => setTimeout(() => rej(new Error('extension host tests timed out')), timeoutMs))]);
-  return { code, page };
+  return { code, page, failures };
 }

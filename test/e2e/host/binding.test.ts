@@ -13,6 +13,15 @@ import { newKey, openEmptyNode, rng, startTeammate, until, weftApi, type Teammat
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Runs a seeded fuzz; a failure names its seed (the failure is all CI's log keeps). */
+async function withSeed<T>(seed: number, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw new Error(`seed ${seed} (replay with WEFT_FUZZ_SEED=${seed}): ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 async function converged(session: ShareSession, mate: Teammate, doc: vscode.TextDocument, path: string): Promise<void> {
   await session.settled();
   const file = session.replica.fileAt(path)!;
@@ -35,6 +44,8 @@ export function bindingSuite(): void {
     this.timeout(240_000);
     let mate: Teammate | undefined;
     let session: ShareSession;
+    /** Words typed are unique across fuzz runs (a soak runs several on one file). */
+    let token = 0;
 
     before(async () => {
       const api = await weftApi();
@@ -61,7 +72,6 @@ export function bindingSuite(): void {
       const editor = await vscode.window.showTextDocument(doc);
       const file = session.replica.fileAt(path)!;
       const remote = mate!.node.replica;
-      let token = 0;
       const word = (side: string) => `<${side}${++token}>`;
       const local = async () => {
         const text = doc.getText();
@@ -144,10 +154,15 @@ export function bindingSuite(): void {
       return doc;
     }
 
-    it('converges under concurrent typing, multi-cursor edits, pastes, deletes and undo (seeded)', async () => {
-      const seed = Number(process.env.WEFT_FUZZ_SEED) || Date.now() % 1_000_000;
-      console.log(`      binding fuzz seed: ${seed} (replay with WEFT_FUZZ_SEED=${seed})`);
-      await fuzz('fuzz.txt', seed, 30);
+    it('converges under concurrent typing, multi-cursor edits, pastes, deletes and undo (seeded)', async function () {
+      // WEFT_FUZZ_RUNS runs more seeds in a row (a soak: WEFT_HOST_GREP=fuzz narrows the suite to this).
+      const first = Number(process.env.WEFT_FUZZ_SEED) || Date.now() % 1_000_000;
+      const runs = Number(process.env.WEFT_FUZZ_RUNS) || 1;
+      this.timeout(240_000 * runs);
+      for (let seed = first; seed < first + runs; seed++) {
+        console.log(`      binding fuzz seed: ${seed} (replay with WEFT_FUZZ_SEED=${seed})`);
+        await withSeed(seed, () => fuzz('fuzz.txt', seed, 30));
+      }
     });
 
     it('undo and redo take back only one\'s own edits, around a teammate\'s', async () => {
@@ -216,7 +231,7 @@ export function bindingSuite(): void {
     it('keeps CRLF documents and the share consistent (line ends as on disk)', async () => {
       const seed = (Number(process.env.WEFT_FUZZ_SEED) || Date.now() % 1_000_000) + 1;
       console.log(`      CRLF fuzz seed: ${seed}`);
-      const doc = await fuzz('crlf.txt', seed, 12);
+      const doc = await withSeed(seed, () => fuzz('crlf.txt', seed, 12));
       assert.equal(doc.eol, vscode.EndOfLine.CRLF);
       const text = session.replica.text(session.replica.fileAt('crlf.txt')!);
       assert.ok(!/[^\r]\n/.test(text), 'every line end in the share is CRLF, as in the editor');

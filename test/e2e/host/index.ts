@@ -14,7 +14,8 @@ import { readerSuite } from './reader.test.js';
 import { shareSuite } from './share.test.js';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  // WEFT_HOST_GREP runs only the matching tests (e.g. a soak of the binding fuzz).
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec', grep: process.env.WEFT_HOST_GREP });
   mocha.suite.emit('pre-require', globalThis, 'host', mocha);
   commandsSuite();
   identitySuite();

@@ -47,7 +47,7 @@ export function readerSuite(): void {
       const editor = await vscode.window.showTextDocument(doc);
       // The editor is made read-only for a reader as it becomes active: typing changes
       // nothing and needs no revert.
-      await new Promise((r) => setTimeout(r, 1500));
+      await until('the reader\'s editor to be made read-only', () => api.readOnlyLocked(doc.uri));
       await vscode.commands.executeCommand('type', { text: 'X' });
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(doc.getText(), 'read me\n', 'typing went into a reader\'s editor');

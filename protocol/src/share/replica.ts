@@ -68,6 +68,14 @@ function rememberEvicted(evicted: Set<CommitId>, id: CommitId): void {
   if (evicted.size > EVICTED_LIMIT) evicted.delete(evicted.values().next().value as CommitId);
 }
 
+/** The members an epoch announcement's boxes are sealed to, in hex (computed once: access changes replay the records). */
+const recipientHexes = new WeakMap<Extract<Action, { type: 'epoch' }>, string[]>();
+function recipientsOf(a: Extract<Action, { type: 'epoch' }>): string[] {
+  let hexes = recipientHexes.get(a);
+  if (hexes === undefined) recipientHexes.set(a, (hexes = a.boxes.map((b) => toHex(b.member))));
+  return hexes;
+}
+
 export function agentOf(publicKeyHex: string): string {
   return publicKeyHex.slice(0, 16);
 }
@@ -772,8 +780,14 @@ export class ShareReplica {
           if (!this.announced.has(topicHex(a.topic))) this.announced.set(topicHex(a.topic), rec.env.id);
           // Keys sealed to us are opened whatever the verdict: reading what honest writers
           // wrote on an epoch must not depend on the order its announcement arrived in.
-          for (const b of a.boxes) if (toHex(b.member) === this.meHex) this.tryOpenBox(b.keyBox);
-          for (const b of a.boxes) this.holdersOf(topicHex(a.topic)).add(toHex(b.member));
+          {
+            const holders = this.holdersOf(topicHex(a.topic));
+            const recipients = recipientsOf(a);
+            for (let i = 0; i < recipients.length; i++) {
+              holders.add(recipients[i]!);
+              if (recipients[i] === this.meHex) this.tryOpenBox(a.boxes[i]!.keyBox);
+            }
+          }
           if (v.ok) {
             this.topics.set(topicHex(a.topic), rec.env.id);
             this.currentEpochCache = undefined;

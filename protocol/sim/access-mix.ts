@@ -158,19 +158,29 @@ export function runAccessMix(seed: number, steps = 24): AccessMixResult {
   }
 
   // ---- settle: everyone merges everything; honest writers hand over the keys members
-  // lack (as the runtime of an admin does on merging, and any writer's next commit does)
-  for (const m of members) deliverAll(m.replica, published);
-  for (const m of members) {
-    if (m.dishonest) continue;
+  // lack (as the runtime of an admin does on merging, and any writer's next commit does);
+  // the owner grants again a member no handover may reach (someone tried to revoke it:
+  // the panel shows such members to admins)
+  const commitAs = (m: Member, stage: (r: ShareReplica) => boolean): void => {
     deliverAll(m.replica, published);
     const held = new Set(m.replica.topological());
     const current = m.replica.members();
     const revokedInView = new Set(members.map((x) => toHex(x.keys.publicKey)).filter((x) => !current.has(x)));
-    if (m.replica.handOverKeys() === 0) continue;
+    if (!stage(m.replica)) return;
     const envs = m.replica.flushInPieces();
     for (const env of envs) written.push({ env, author: m.name, held, revokedInView });
     publish(envs);
-  }
+  };
+  for (const m of members) deliverAll(m.replica, published);
+  commitAs(members[0]!, (r) => {
+    const lacking = r.membersLackingKeys();
+    for (const hex of lacking) {
+      const x = members.find((y) => toHex(y.keys.publicKey) === hex)!;
+      r.grant(x.keys.publicKey, r.members().get(hex)!.role as GrantableRole, x.name);
+    }
+    return lacking.length > 0;
+  });
+  for (const m of members) if (!m.dishonest) commitAs(m, (r) => r.handOverKeys() > 0);
 
   // ---- replay everything into fresh replicas, in several orders: each starts with the
   // boxes its grant gave it, and later gets what a complete replica hands it (KEYS)

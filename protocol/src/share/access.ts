@@ -165,6 +165,29 @@ export class AccessState {
     return this.order.filter((id) => this.effective.has(id) && this.commits.get(id)!.revokes.includes(member)).map((id) => this.commits.get(id)!);
   }
 
+  /** Every revocation of `member` in the log, effective or not (attempts count: see ShareReplica.keysOwed). */
+  revocationAttemptsOf(member: string): AccessCommit[] {
+    return this.order.filter((id) => this.commits.get(id)!.revokes.includes(member)).map((id) => this.commits.get(id)!);
+  }
+
+  /** Effective revocations of anyone, in evaluation order. */
+  effectiveRevocations(): AccessCommit[] {
+    return this.order.filter((id) => this.effective.has(id) && this.commits.get(id)!.revokes.length > 0).map((id) => this.commits.get(id)!);
+  }
+
+  /**
+   * Is access commit `id` void whatever else arrives: its author was revoked by the owner
+   * concurrently (the owner is never revoked, so that revocation always holds)?
+   */
+  voidForGood(id: CommitId): boolean {
+    const c = this.commits.get(id);
+    if (c === undefined || c.author === this.owner) return false;
+    return this.order.some((r) => {
+      const rc = this.commits.get(r)!;
+      return rc.author === this.owner && rc.revokes.includes(c.author) && this.concurrent(r, id);
+    });
+  }
+
   /** The name `member` (hex) was last granted under, also once revoked; undefined if it never was a member. */
   nameOf(member: string): string | undefined {
     let name = member === this.owner ? 'owner' : undefined;

@@ -106,7 +106,7 @@ export class ShareReplica {
   /** currentEpoch()'s answer until the log, the keys or the verdicts change. */
   private currentEpochCache: { keys: EpochKeys | undefined } | undefined;
   /** keysOwed()'s answer until an access commit, an epoch, a handover or the keys we hold change (typing leaves it). */
-  private owedCache: Array<{ member: string; epochs: EpochKeys[] }> | undefined;
+  private owedCache: { owed: Array<{ member: string; epochs: EpochKeys[] }>; blocked: string[] } | undefined;
   private readonly forkProofs = new Map<string, readonly [CommitId, CommitId]>();
   private readonly forkVoided = new Set<CommitId>();
   /**
@@ -381,14 +381,30 @@ export class ShareReplica {
    */
   keysOwed(): ReadonlyArray<{ member: string; epochs: EpochKeys[] }> {
     this.owedCache ??= this.findKeysOwed();
-    return this.owedCache;
+    return this.owedCache.owed;
   }
 
-  private findKeysOwed(): Array<{ member: string; epochs: EpochKeys[] }> {
+  /**
+   * Current members who lack epoch keys that no handover may give them (someone tried to
+   * revoke them, and that attempt may still win: see findKeysOwed). An admin who grants
+   * them again (the grant seals every epoch it holds) lets them read everything.
+   */
+  membersLackingKeys(): readonly string[] {
+    this.owedCache ??= this.findKeysOwed();
+    return this.owedCache.blocked;
+  }
+
+  private findKeysOwed(): { owed: Array<{ member: string; epochs: EpochKeys[] }>; blocked: string[] } {
     const out: Array<{ member: string; epochs: EpochKeys[] }> = [];
+    const blocked: string[] = [];
     for (const [member] of this.members()) {
       if (member === this.meHex) continue;
       const grants = this.grantsOf.get(member) ?? [];
+      // Never to a member someone tried to revoke since its latest grant, unless that
+      // attempt is void whatever else arrives: a revocation void in our view may win once
+      // more commits come, and a writer holding it effective may be writing on the very
+      // epoch we would hand over.
+      const attempts = this.access!.revocationAttemptsOf(member).filter((r) => !this.access!.voidForGood(r.id) && !grants.some((g) => this.graph.isAncestor(r.id, g)));
       const epochs: EpochKeys[] = [];
       for (const [th, announcer] of this.announced) {
         const keys = this.epochs.get(th);
@@ -396,9 +412,11 @@ export class ShareReplica {
         if (grants.some((g) => this.graph.isAncestor(announcer, g))) continue;
         epochs.push(keys);
       }
-      if (epochs.length > 0) out.push({ member, epochs });
+      if (epochs.length === 0) continue;
+      if (attempts.length > 0) blocked.push(member);
+      else out.push({ member, epochs });
     }
-    return out;
+    return { owed: out, blocked };
   }
 
   /**
@@ -1033,8 +1051,27 @@ export class ShareReplica {
     // The latest: announced by commits that no other writable announcement descends from.
     const latest = writable.filter(([, id]) => !writable.some(([, other]) => other !== id && this.graph.isAncestor(id, other)));
     latest.sort(([, a], [, b]) => (a < b ? 1 : a > b ? -1 : 0));
-    const chosen = latest.find(([th]) => this.leaksOf(this.epochs.get(th)!).length === 0) ?? latest[0];
+    const safe = ([th, id]: [string, CommitId]): boolean => this.leaksOf(this.epochs.get(th)!).length === 0 && this.followsEveryRevocation(id);
+    const chosen = latest.find(safe) ?? latest.find(([th]) => this.leaksOf(this.epochs.get(th)!).length === 0) ?? latest[0];
     return chosen && this.epochs.get(chosen[0]);
+  }
+
+  /**
+   * Was the epoch announced by `announcer` made after every revocation effective in our
+   * view (each in its causal past, or the announcer itself)? An epoch older than, or
+   * concurrent with, a revocation may be handed to the revoked member by a writer who
+   * has not seen that revocation yet; one made after it cannot (see keysOwed).
+   */
+  private followsEveryRevocation(announcer: CommitId): boolean {
+    return this.access!.effectiveRevocations().every((r) => r.id === announcer || this.graph.isAncestor(r.id, announcer));
+  }
+
+  /** Is the current epoch one a writer may write on: no former member holds it, and it follows every revocation we hold? */
+  private currentEpochIsSafe(): boolean {
+    const current = this.currentEpoch();
+    if (!current) return true;
+    const announcer = this.topics.get(topicHex(current.topic));
+    return this.leaksOf(current).length === 0 && (announcer === undefined || this.followsEveryRevocation(announcer));
   }
 
   /** Members no more who were sealed this epoch's key by its rotation. */
@@ -1060,10 +1097,11 @@ export class ShareReplica {
   flushInPieces(): CommitEnvelope[] {
     if (this.staged.length === 0) return [];
     const out: CommitEnvelope[] = [];
-    // Before writing anything on an epoch that a former member holds, rotate again to the
-    // members that remain (any writer may: only to exactly them). The rotation goes alone
-    // (it is encrypted under the old epoch, and holds only boxes sealed to members).
-    if (canWrite(this.myRole()) && this.currentEpochLeaksTo().length > 0 && !this.staged.some((a) => a.type === 'epoch')) {
+    // Before writing anything on an epoch that a former member holds, or one older than a
+    // revocation we hold (see followsEveryRevocation), rotate again to the members that
+    // remain (any writer may: only to exactly them). The rotation goes alone (it is
+    // encrypted under the old epoch, and holds only boxes sealed to members).
+    if (canWrite(this.myRole()) && !this.currentEpochIsSafe() && !this.staged.some((a) => a.type === 'epoch')) {
       const userActions = this.staged;
       this.staged = [this.rotation(() => true)];
       const rotation = this.flush();

@@ -70,6 +70,36 @@ describe('share/key handover', () => {
     });
   }
 
+  it('no handover to a member whose revocation, void for now, may still win; an admin granting it again lets it read', () => {
+    const { team, file } = setUp(11);
+    const alice = team.replicas.get('alice')!;
+    const bob = team.replicas.get('bob')!;
+    const carol = team.replicas.get('carol')!;
+    const mia = team.replicas.get('mia')!;
+    const miaHex = toHex(team.keys.get('mia')!.publicKey);
+    // Bob revokes Mia while Alice (an admin, not the owner) revokes Bob: Bob's revocation
+    // is void for now, but a revocation of Alice arriving later could revive it.
+    bob.revoke(team.keys.get('mia')!.publicKey);
+    const bobsRevocation = team.net.publish(bob.flush())!;
+    alice.revoke(team.keys.get('bob')!.publicKey);
+    team.net.publish(alice.flush());
+    carol.receive(bobsRevocation.bytes);
+    carol.edit(file, 0, 0, 'carol on bob\'s epoch\n');
+    for (const e of carol.flushInPieces()) team.net.publish(e);
+    team.net.deliverAll(team.owner, rng(1));
+    assert.ok(team.owner.members().has(miaHex), 'Mia stays for now');
+    assert.deepEqual(team.owner.keysOwed(), [], 'no handover to Mia');
+    assert.deepEqual(team.owner.membersLackingKeys(), [miaHex], 'but the owner is told she lacks keys');
+    team.owner.grant(team.keys.get('mia')!.publicKey, 'writer', 'mia');
+    team.net.publish(team.owner.flush());
+    const fresh = new ShareReplica({ shareId: team.owner.shareId, me: team.keys.get('mia')! });
+    team.net.deliverAll(fresh, rng(2));
+    fresh.addKeys(team.owner.keyBoxesFor(team.keys.get('mia')!.publicKey));
+    assert.equal(fresh.text(file), team.owner.text(file), 'granted again, Mia reads everything');
+    team.net.deliverAll(mia, rng(3));
+    assert.deepEqual(team.owner.membersLackingKeys(), []);
+  });
+
   it('commits that came before their keys are merged when a KEYS message brings them, with their changes reported', () => {
     const { team, file } = setUp(9);
     const carol = team.replicas.get('carol')!;

@@ -47,6 +47,8 @@ export class AccessState {
   /** Access commits not in the past of another (the access DAG's tips). */
   private readonly tips = new Set<CommitId>();
   private memberCache: Map<string, { role: Role; name: string }> | undefined;
+  /** Access commits of an admin from its fork on (see ShareReplica's author chains): void, like their text. */
+  private readonly voidedByFork = new Set<CommitId>();
 
   constructor(readonly owner: string) {}
 
@@ -126,9 +128,30 @@ export class AccessState {
     this.memberCache = undefined;
     if (followsAll) {
       this.order.push(c.id);
-      if (this.judge(c, this.effective, [])) this.effective.add(c.id);
+      if (!this.voidedByFork.has(c.id) && this.judge(c, this.effective, [])) this.effective.add(c.id);
       return false;
     }
+    this.evaluate();
+    for (const id of before) if (!this.effective.has(id)) return true;
+    return false;
+  }
+
+  /**
+   * Voids the access commits among `ids` (a forking admin's commits from its fork on; the
+   * owner's stay: the owner is never revoked). Returns true if an effective commit lost
+   * its effect.
+   */
+  voidForks(ids: Iterable<CommitId>): boolean {
+    let added = false;
+    for (const id of ids) {
+      const c = this.commits.get(id);
+      if (c === undefined || c.author === this.owner || this.voidedByFork.has(id)) continue;
+      this.voidedByFork.add(id);
+      added = true;
+    }
+    if (!added) return false;
+    const before = this.effective;
+    this.memberCache = undefined;
     this.evaluate();
     for (const id of before) if (!this.effective.has(id)) return true;
     return false;
@@ -261,7 +284,7 @@ export class AccessState {
    */
   private evaluate(): void {
     this.order = this.topoOrder();
-    const voided = new Set<CommitId>();
+    const voided = new Set<CommitId>(this.voidedByFork);
     for (;;) {
       const eff = this.forwardPass(voided);
       const late = this.order.filter((id) => eff.has(id) && this.voidedByLaterRevocation(id, eff));

@@ -618,6 +618,10 @@ export class ShareReplica {
       for (const r of accessCommit.revokes) rebuild = this.revocationVoidsApplied(id, r) || rebuild;
       changes.push({ type: 'members' });
     }
+    if (this.access && this.forkVoided.size > 0 && this.access.voidForks(this.forkVoided)) {
+      rebuild = true;
+      changes.push({ type: 'members' });
+    }
     if (rebuild) {
       this.rebuild();
       changes.push({ type: 'reset' });
@@ -697,8 +701,12 @@ export class ShareReplica {
   /** The access verdict for a commit, given the current access state. */
   private verdict(rec: CommitRecord): { ok: boolean; reason?: RejectReason } {
     const byAccess = this.accessVerdict(rec);
-    // A fork voids its author's edits (not yet its access commits: issue 17).
-    if (byAccess.ok && this.forkVoided.has(rec.env.id) && !this.accessCommitOf(rec)) return { ok: false, reason: 'forked' };
+    // A fork voids its author's commits, access commits too (AccessState.voidForks).
+    // (The owner's access commits stay, as AccessState keeps them: the owner is never revoked.)
+    if (this.forkVoided.has(rec.env.id)) {
+      const forkedOut = this.accessCommitOf(rec) === undefined ? byAccess.ok : rec.author !== this.access!.owner;
+      if (forkedOut) return { ok: false, reason: 'forked' };
+    }
     return byAccess;
   }
 

@@ -10,7 +10,7 @@ import { toHex } from '../../../protocol/src/crypto/index.js';
 import type { CommitEnvelope } from '../../../protocol/src/log/commit.js';
 import type { FileId } from '../../../protocol/src/share/manifest.js';
 import { ShareReplica } from '../../../protocol/src/share/replica.js';
-import { makeTeam, rng, seededRandom } from './harness.js';
+import { keyFor, makeTeam, rng, seededRandom } from './harness.js';
 
 type Team = ReturnType<typeof makeTeam>;
 
@@ -89,6 +89,27 @@ describe('share/author chains', () => {
     const texts = new Set<string>();
     for (let order = 1; order <= 8; order++) texts.add(deliver(team, 'carol', [first, second, third], order).text(file));
     assert.equal(texts.size, 1, `texts differ by delivery order: ${[...texts].map((t) => JSON.stringify(t)).join(' / ')}`);
+  });
+
+  it('a forking admin: its grants from the fork on have no effect, the same in every order', () => {
+    const team = makeTeam([['alice', 'admin'], ['bob', 'writer']], seededRandom(rng(450)));
+    const alice = team.replicas.get('alice')!;
+    const aliceTwin = twin(team, 'alice');
+    const zed = keyFor('zed');
+    const yan = keyFor('yan');
+    alice.grant(zed.publicKey, 'writer', 'zed');
+    const one = alice.flush()!;
+    aliceTwin.grant(yan.publicKey, 'admin', 'yan');
+    const two = aliceTwin.flush()!;
+    for (let seed = 1; seed <= 6; seed++) {
+      const r = deliver(team, 'owner', [one, two], seed);
+      const members = r.members();
+      assert.equal(members.has(toHex(zed.publicKey)), false, `zed granted by a forked admin (order ${seed})`);
+      assert.equal(members.has(toHex(yan.publicKey)), false, `yan granted by a forked admin (order ${seed})`);
+      assert.equal(r.rejection(one.id), 'forked');
+      assert.equal(r.rejection(two.id), 'forked');
+      assert.equal(r.forks().size, 1);
+    }
   });
 
   it('an honest author never forks: long chains of one writer stay effective', () => {

@@ -324,6 +324,17 @@ export class PeerRuntime {
     });
   }
 
+  /**
+   * Test hook: pushes a commit envelope made elsewhere as if this node had just committed
+   * it (to every neighbour subscribed to its topic, resent until acknowledged), without
+   * storing or merging it here. The simulator's dishonest member uses it to publish what
+   * it signed on another replica with the same key (protocol/sim/dishonest-member.ts); an
+   * honest node's commits go through commit(), stored first.
+   */
+  publishForeign(bytes: Uint8Array): Promise<void> {
+    return this.enqueue(async () => this.handle(this.mc.localCommit(bytes, this.clock.now())));
+  }
+
   /** Where this member is: file and selections, sent now and refreshed until stop(). */
   setPresence(file: string, selections: PresenceSelection[] = []): Promise<void> {
     this.myPresence = { file, selections };

@@ -31,6 +31,7 @@ import { SimBroker } from './sim-broker.js';
 import { SimMember } from './sim-member.js';
 import { SimPeer } from './sim-peer.js';
 import { SimUsers, TokenLedger, folderTexts, tokensIn } from './sim-user.js';
+import { inviteAndStart } from './sim-team.js';
 import { Simulation } from './simulation.js';
 
 export interface FolderScenarioOptions {
@@ -112,15 +113,7 @@ export async function runFolderScenario(options: FolderScenarioOptions): Promise
     ownerNode.replica.createFile(path, 'text', text);
   }
   for (const m of members.slice(1)) ownerNode.replica.grant(m.peer.keys.publicKey, 'writer', m.name);
-  for (const env of await sim.complete(ownerNode.commitAll())) owner.peer.acked.add(env.id);
-  const topics = ownerNode.replica.topicsNewestFirst();
-  for (const m of members) {
-    m.peer.shareId = owner.peer.shareId;
-    m.peer.invitationTopics = topics;
-    if (m !== owner) await sim.complete(m.peer.open());
-    await sim.complete(m.peer.start());
-    await sim.complete(m.startMirror());
-  }
+  await inviteAndStart(sim, owner.peer, members.map((m) => m.peer), (i) => members[i]!.startMirror());
 
   // ---- activity
   let actions = 0;

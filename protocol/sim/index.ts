@@ -7,3 +7,5 @@ export { prng } from './prng.js';
 export { runScenario, type ScenarioResult } from './scenario.js';
 export { runScale } from './scale-scenario.js';
 export { runAccessMix, type AccessMixResult } from './access-mix.js';
+export { runDishonestMix, DEFAULT_ATTACKS, type DishonestResult } from './dishonest-scenario.js';
+export { ATTACKS, type Attack } from './dishonest-member.js';

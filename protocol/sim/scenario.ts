@@ -24,9 +24,11 @@ import { sha256Hex, toHex } from '../src/crypto/index.js';
 import { NotAllowedError } from '../src/share/replica-types.js';
 import type { FileId } from '../src/share/manifest.js';
 import type { GrantableRole } from '../src/share/roles.js';
-import type { MemoryTransport } from './memory-network.js';
 import { SimBroker } from './sim-broker.js';
+import { SimFaults } from './sim-faults.js';
 import { SimPeer } from './sim-peer.js';
+import { inviteAndStart } from './sim-team.js';
+import { countTokens, textsOf } from './token-lines.js';
 import { Simulation } from './simulation.js';
 
 export interface ScenarioOptions {
@@ -82,8 +84,6 @@ interface Member {
   revoked: boolean;
 }
 
-type SimNode = { kind: 'peer'; member: Member } | { kind: 'broker'; broker: SimBroker };
-
 const TOKEN = /@m\d+\.\d+@\n/g;
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
@@ -122,24 +122,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const paths = Array.from({ length: 1 + sim.below(3) }, (_, i) => `f${i}.txt`);
   for (const path of paths) ownerNode.replica.createFile(path, 'text', '');
   for (const m of members.slice(1)) ownerNode.replica.grant(m.peer.keys.publicKey, m.role as GrantableRole, m.peer.name);
-  for (const env of await sim.complete(ownerNode.commitAll())) owner.peer.acked.add(env.id);
-  const topics = ownerNode.replica.topicsNewestFirst();
-  for (const m of members) {
-    m.peer.shareId = owner.peer.shareId;
-    m.peer.invitationTopics = topics;
-    if (m !== owner) await sim.complete(m.peer.open());
-    await sim.complete(m.peer.start());
-  }
+  await inviteAndStart(sim, owner.peer, members.map((m) => m.peer));
 
   // ---- activity
   const lines = new Map<string, TypedLine>();
   const deleted = new Map<string, { acked: boolean }>();
   let typed = 0;
-  let crashes = 0;
-  let partitionCount = 0;
   let revokedMember: Member | undefined;
-  const restarts: Array<{ at: number; node: SimNode }> = [];
-  const heals: Array<{ at: number; a: () => MemoryTransport; b: () => MemoryTransport }> = [];
+  const nodeFaults = new SimFaults(sim, () => [...members.map((m) => m.peer), ...brokers]);
   const willRevoke = faults && memberCount > 2 && sim.random() < 0.3;
   const revokeAt = sim.clock.now() + sim.between(2000, activeMs - 2000);
 
@@ -192,46 +182,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     }
   };
 
-  const nodes = (): SimNode[] => [...members.map((member) => ({ kind: 'peer' as const, member })), ...brokers.map((broker) => ({ kind: 'broker' as const, broker }))];
-  const transportOf = (n: SimNode): MemoryTransport => (n.kind === 'peer' ? n.member.peer.transport : n.broker.transport);
-  const isRunning = (n: SimNode): boolean => (n.kind === 'peer' ? n.member.peer.running : n.broker.running);
-  const restart = async (n: SimNode): Promise<void> => {
-    if (n.kind === 'peer') await n.member.peer.restart();
-    else await n.broker.restart();
-  };
-
-  // A crash lands at any moment (also between a commit and its fsync), not only between steps.
-  const crashOne = (): void => {
-    const running = nodes().filter(isRunning);
-    if (running.length === 0) return;
-    const victim = sim.pick(running);
-    sim.clock.after(sim.between(0, 20), () => {
-      if (!isRunning(victim)) return;
-      if (victim.kind === 'peer') victim.member.peer.crash();
-      else victim.broker.crash();
-      crashes++;
-      restarts.push({ at: sim.clock.now() + sim.between(300, 5000), node: victim });
-    });
-  };
-
-  const partitionPair = (a: SimNode, b: SimNode, forMs: number): void => {
-    sim.network.partition(transportOf(a), transportOf(b));
-    partitionCount++;
-    heals.push({ at: sim.clock.now() + forMs, a: () => transportOf(a), b: () => transportOf(b) });
-  };
-
   const end = sim.clock.now() + activeMs;
   while (sim.clock.now() < end) {
     await sim.runFor(sim.between(30, 400));
     const now = sim.clock.now();
-    for (const r of restarts.filter((r) => r.at <= now)) {
-      restarts.splice(restarts.indexOf(r), 1);
-      await sim.complete(restart(r.node));
-    }
-    for (const h of heals.filter((h) => h.at <= now)) {
-      heals.splice(heals.indexOf(h), 1);
-      sim.network.heal(h.a(), h.b());
-    }
+    await nodeFaults.due();
     if (willRevoke && revokedMember === undefined && now >= revokeAt && owner.peer.running) {
       const candidates = members.filter((m) => m.role === 'writer');
       if (candidates.length > 0) {
@@ -251,14 +206,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         const typist = sim.pick(active);
         typeLine(typist);
         // Sometimes the editor dies right after the keystroke (before or after its fsync).
-        if (faults && sim.random() < 0.05) {
-          sim.clock.after(sim.between(0, 10), () => {
-            if (!typist.peer.running) return;
-            typist.peer.crash();
-            crashes++;
-            restarts.push({ at: sim.clock.now() + sim.between(300, 5000), node: { kind: 'peer', member: typist } });
-          });
-        }
+        if (faults && sim.random() < 0.05) nodeFaults.crash(typist.peer, 10);
       }
     } else if (roll < 0.65) {
       const deleters = active.filter((m) => !m.revoked && !(willRevoke && m.role === 'writer' && revokedMember === undefined));
@@ -269,24 +217,19 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     } else if (!faults) {
       continue;
     } else if (roll < 0.72) {
-      crashOne();
+      nodeFaults.crashOne();
     } else if (roll < 0.76) {
-      const all = nodes();
-      const a = sim.pick(all);
-      const b = sim.pick(all.filter((n) => n !== a));
-      partitionPair(a, b, sim.between(500, 8000));
+      nodeFaults.partitionTwo(() => sim.between(500, 8000));
     } else if (roll < 0.78) {
       // A member goes offline (a train, a plane) and keeps typing.
       const m = sim.pick(members);
-      const forMs = sim.between(2000, 10_000);
-      for (const other of nodes()) if (!(other.kind === 'peer' && other.member === m)) partitionPair({ kind: 'peer', member: m }, other, forMs);
+      nodeFaults.offline(m.peer, sim.between(2000, 10_000));
     }
   }
 
   // ---- heal everything and let the team converge (crashes already set off land first)
   await sim.runFor(25);
-  for (const h of heals.splice(0)) sim.network.heal(h.a(), h.b());
-  for (const r of restarts.splice(0)) await sim.complete(restart(r.node));
+  await nodeFaults.healAll();
   if (revokedMember !== undefined && owner.peer.node!.replica.members().has(toHex(revokedMember.peer.keys.publicKey))) {
     // The owner crashed before the revocation was stored: it never happened.
     revokedMember.revoked = false;
@@ -325,8 +268,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     virtualMs: sim.clock.now() - (end - activeMs),
     linesTyped: lines.size,
     linesDeleted: deleted.size,
-    crashes,
-    partitions: partitionCount,
+    crashes: nodeFaults.crashes,
+    partitions: nodeFaults.partitions,
     revoked: revokedMember !== undefined,
     converged: didConverge,
   };
@@ -356,16 +299,9 @@ function viewOf(peer: SimPeer): string | undefined {
 function checkMember(m: Member, paths: readonly string[], lines: ReadonlyMap<string, TypedLine>, deleted: ReadonlyMap<string, { acked: boolean }>, fail: (text: string) => void): void {
   const replica = m.peer.node!.replica;
   const name = m.peer.name;
-  const textOf = new Map<string, string>();
-  for (const path of paths) {
-    const file = replica.fileAt(path);
-    if (file === undefined) fail(`${name} has no ${path}`);
-    else textOf.set(path, replica.text(file));
-  }
+  const textOf = textsOf(replica, paths, (path) => fail(`${name} has no ${path}`));
   for (const [path, text] of textOf) {
-    const counts = new Map<string, number>();
-    for (const match of text.matchAll(TOKEN)) counts.set(match[0], (counts.get(match[0]) ?? 0) + 1);
-    for (const [token, n] of counts) {
+    for (const [token, n] of countTokens(text, TOKEN)) {
       if (n > 1) fail(`${name}: ${token.trim()} is in ${path} ${n} times`);
       const line = lines.get(token);
       if (line === undefined) fail(`${name}: ${token.trim()} in ${path} was never typed`);

@@ -23,6 +23,8 @@ export interface SimPeerInit {
   readonly dropRate?: number;
   /** Its disk acknowledges writes before they are durable (sim-disk.ts): an injected bug. */
   readonly lyingDisk?: boolean;
+  /** Its transport's frame limit (default the network's): the dishonest member's is larger, to send oversized frames. */
+  readonly maxFrameBytes?: number;
 }
 
 export class SimPeer {
@@ -32,6 +34,7 @@ export class SimPeer {
   private readonly cryptoRandom: RandomSource;
   private readonly jitter: Random;
   private readonly dropRate: number;
+  private readonly maxFrameBytes: number | undefined;
   private clock: NodeClock;
   transport: MemoryTransport;
   runtime: PeerRuntime | undefined;
@@ -54,9 +57,10 @@ export class SimPeer {
     this.cryptoRandom = sim.randomSource();
     this.jitter = sim.stream();
     this.dropRate = init.dropRate ?? 0;
+    this.maxFrameBytes = init.maxFrameBytes;
     this.clock = this.newClock();
     this.disk = new SimDisk({ clock: this.clock, random: sim.stream(), fsyncMs: () => sim.between(0.5, 8), acknowledgesEarly: init.lyingDisk ?? false });
-    this.transport = sim.network.createTransport({ publicKey: this.keys.publicKey, name: this.name });
+    this.transport = this.newTransport();
   }
 
   get running(): boolean {
@@ -128,10 +132,14 @@ export class SimPeer {
   async restart(): Promise<void> {
     this.clock = this.newClock();
     this.disk.attach(this.clock);
-    this.transport = this.sim.network.createTransport({ publicKey: this.keys.publicKey, name: this.name });
+    this.transport = this.newTransport();
     await this.open();
     for (const id of this.acked) if (!this.node!.replica.has(id)) this.lostOnRestart.push(id);
     await this.start();
+  }
+
+  private newTransport(): MemoryTransport {
+    return this.sim.network.createTransport({ publicKey: this.keys.publicKey, name: this.name, ...(this.maxFrameBytes !== undefined ? { maxFrameBytes: this.maxFrameBytes } : {}) });
   }
 
   private newClock(): NodeClock {

@@ -34,6 +34,7 @@ import { openPresence, PresenceError, PresenceTable, sealPresence, type Presence
 import { decodeWire, encodeWire, PUBSUB_PROTOCOL, type WireMessage } from '../src/multicast/wire.js';
 import type { ShareNode } from '../src/node/share-node.js';
 import { topicHex } from '../src/share/keys.js';
+import { canAdminister } from '../src/share/roles.js';
 import type { MergeResult, ReplicaChange } from '../src/share/replica.js';
 import type { RejectReason } from '../src/log/errors.js';
 import type { FrameChannel, Transport } from '../src/ports/transport.js';
@@ -172,6 +173,8 @@ export class PeerRuntime {
   /** Bytes of every frame received (for benchmarks and status). */
   bytesReceived = 0;
   private topicsKey = '';
+  /** The members lacking keys last logged (see handOverOwedKeys), so the log says it once. */
+  private lackingReported = '';
   private keysPublished = new Set<string>();
   private presenceCounter: number;
   private myPresence: { file: string; selections: PresenceSelection[] } = { file: '', selections: [] };
@@ -631,7 +634,28 @@ export class PeerRuntime {
       void this.handle(this.mc.resubscribe(this.clock.now()));
     }
     for (const l of this.links.values()) if (l.joined && l.role === 'broker') this.publishKeys(l, false);
+    this.handOverOwedKeys();
     this.emitStatus();
+  }
+
+  /**
+   * An admin hands over the epoch keys current members lack as soon as it sees them
+   * missing (ShareReplica.keysOwed: a rotation left them out, or was concurrent with
+   * their grant); a writer's next commit carries them too.
+   */
+  private handOverOwedKeys(): void {
+    const replica = this.node.replica;
+    if (!canAdminister(replica.myRole())) return;
+    const lacking = replica.membersLackingKeys().join();
+    if (lacking !== this.lackingReported) {
+      this.lackingReported = lacking;
+      if (lacking) this.log(`members who lack keys that no handover may give them (a revocation of them was tried and may still win): ${lacking}; granting them again lets them read everything`);
+    }
+    if (replica.keysOwed().length === 0) return;
+    if (replica.handOverKeys() > 0) {
+      this.log('handing over keys that members lack');
+      void this.commit().catch((err: unknown) => this.log(`could not commit the key handover: ${message(err)}`));
+    }
   }
 
   private emitStatus(): void {
@@ -653,7 +677,16 @@ export class PeerRuntime {
       return;
     }
     const before = replica.heldEpochs().length;
-    await this.node.addKeys(msg.boxes);
+    const out = await this.node.addKeys(msg.boxes, (o) => {
+      if (o.changes.length) this.emit('changes', o.changes);
+    });
+    const merged = out.results.flatMap((r) => (r.status === 'merged' ? [r.id] : []));
+    if (merged.length) {
+      this.log(`merged ${merged.length} commits that waited for these keys`);
+      this.emit('merged', merged);
+      this.afterStateChange();
+      await this.handle(this.mc.merged(this.clock.now()));
+    }
     if (replica.heldEpochs().length > before) {
       this.log(`received keys from ${link.id}: joined the share`);
       for (const l of this.links.values()) await this.tryJoin(l);

@@ -7,13 +7,17 @@
  *               [--chunk-quota-bytes N] [--max-chunk-bytes N] [--chunk-expiry-days N]
  *               [--new-topics-per-peer N] [--new-topics-per-address N]
  *               [--inbound-connections-per-address N] [--max-connections N]
+ *               [--no-relay] [--relay-max-reservations N] [--relay-reservation-seconds N]
+ *               [--relay-connection-bytes N] [--relay-connection-seconds N]
  *   weft broker status [--data DIR]
  * The config file is JSON with the same settings:
  *   { "listen": [...], "peerBrokers": [...], "topics": "open", "allowTopics": [hex...],
  *     "maxFrameBytes": N, "maxEventBytes": N, "topicQuotaBytes": N, "maxTopics": N,
  *     "maxSubscriptions": N, "rateMessages": N, "rateBytes": N,
  *     "chunkQuotaBytes": N, "maxChunkBytes": N, "chunkExpiryDays": N,
- *     "newTopicsPerPeer": N, "newTopicsPerAddress": N, "inboundConnectionsPerAddress": N, "maxConnections": N }
+ *     "newTopicsPerPeer": N, "newTopicsPerAddress": N, "inboundConnectionsPerAddress": N, "maxConnections": N,
+ *     "relay": false, "relayMaxReservations": N, "relayReservationSeconds": N,
+ *     "relayConnectionBytes": N, "relayConnectionSeconds": N }
  * Every limit, its default and what it protects: docs/BROKER.md.
  * Chunks of binary files are stored per topic under DIR/chunks/ (chunk quota per topic).
  * --chunk-expiry-days N: chunks nobody uploaded or offered again for N days are deleted
@@ -27,6 +31,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeBroker, type BrokerStatusFile } from '../protocol/platform/index.js';
+import type { RelayServerOptions } from '../protocol/transport/index.js';
 import { type BrokerLimits, type TopicPolicy, fromHex } from '../protocol/src/index.js';
 import { exitAfter, isBrokenOutput, writeLine } from './daemon-output.js';
 
@@ -37,6 +42,8 @@ const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]..
                    [--chunk-quota-bytes N] [--max-chunk-bytes N] [--chunk-expiry-days N]
                    [--new-topics-per-peer N] [--new-topics-per-address N]
                    [--inbound-connections-per-address N] [--max-connections N]
+                   [--no-relay] [--relay-max-reservations N] [--relay-reservation-seconds N]
+                   [--relay-connection-bytes N] [--relay-connection-seconds N]
        weft broker status [--data DIR]
   --chunk-expiry-days N   delete stored chunks of binary files that no member uploaded or
                           offered again for N days (N may be fractional; checked at start,
@@ -51,6 +58,13 @@ const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]..
                           connections accepted per second from one address (default 100: a
                           team of 50 behind one NAT joins in one burst).
   --max-connections N     open connections at most (default 1000).
+  --no-relay              do not relay for peers behind NATs (circuit relay v2, on by default).
+  --relay-max-reservations N, --relay-reservation-seconds N
+                          peers holding a relay slot at once (default 256), and how long a
+                          slot lasts unless renewed (default 1800).
+  --relay-connection-bytes N, --relay-connection-seconds N
+                          what one relayed connection may carry (default 64 MiB, both ways)
+                          and how long it may stay open (default 1800) before it is reset.
 Every limit, its default and what it protects: docs/BROKER.md.`;
 
 const DEFAULT_DATA = 'weft-broker-data';
@@ -75,6 +89,11 @@ interface BrokerFileConfig {
   newTopicsPerAddress?: number;
   inboundConnectionsPerAddress?: number;
   maxConnections?: number;
+  relay?: boolean;
+  relayMaxReservations?: number;
+  relayReservationSeconds?: number;
+  relayConnectionBytes?: number;
+  relayConnectionSeconds?: number;
 }
 
 class UsageError extends Error {}
@@ -149,6 +168,11 @@ async function run(args: string[]): Promise<number> {
       'new-topics-per-address': { type: 'string' },
       'inbound-connections-per-address': { type: 'string' },
       'max-connections': { type: 'string' },
+      'no-relay': { type: 'boolean' },
+      'relay-max-reservations': { type: 'string' },
+      'relay-reservation-seconds': { type: 'string' },
+      'relay-connection-bytes': { type: 'string' },
+      'relay-connection-seconds': { type: 'string' },
     },
   });
   let file: BrokerFileConfig = {};
@@ -186,6 +210,7 @@ async function run(args: string[]): Promise<number> {
   const maxFrameBytes = positiveInt('max-frame-bytes', values['max-frame-bytes'] ?? file.maxFrameBytes);
   const dataDir = resolve(values.data ?? file.dataDir ?? DEFAULT_DATA);
   const chunkExpiryMs = chunkExpiry(values['chunk-expiry-days'] ?? file.chunkExpiryDays);
+  const relay = relayOptions(values, file);
 
   const server = await NodeBroker.start({
     dataDir,
@@ -197,6 +222,7 @@ async function run(args: string[]): Promise<number> {
     ...(maxFrameBytes ? { maxFrameBytes } : {}),
     ...(chunkExpiryMs !== undefined ? { chunkExpiryMs } : {}),
     connectionLimits: { ...(inboundConnectionsPerAddress ? { inboundConnectionsPerAddress } : {}), ...(maxConnections ? { maxConnections } : {}) },
+    relay,
     log: stamp,
     trace: process.env.WEFT_TRACE === '1',
     tamperChunks: process.env.WEFT_TEST_TAMPER_CHUNKS === '1',
@@ -208,7 +234,7 @@ async function run(args: string[]): Promise<number> {
   process.on('unhandledRejection', onUnexpected);
   process.on('uncaughtException', onUnexpected);
   for (const a of server.addresses()) writeLine('stdout', `listening ${a}`);
-  stamp('info', `broker running (data ${dataDir}, topics ${policy}, chunk expiry ${chunkExpiryMs === undefined ? 'off' : `after ${chunkExpiryMs} ms`}); SIGTERM or Ctrl-C stops it`);
+  stamp('info', `broker running (data ${dataDir}, topics ${policy}, chunk expiry ${chunkExpiryMs === undefined ? 'off' : `after ${chunkExpiryMs} ms`}, relay ${relay === false ? 'off' : 'on'}); SIGTERM or Ctrl-C stops it`);
 
   await new Promise<void>((resolveSignal) => {
     const onSignal = (sig: string): void => {
@@ -225,6 +251,31 @@ async function run(args: string[]): Promise<number> {
   });
   await server.stop();
   return 0;
+}
+
+/** Seconds a Node timer can wait (2^31 - 1 ms, about 24.8 days): longer ones would fire at once. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function timerSeconds(name: string, v: string | number | undefined): number | undefined {
+  const n = positiveInt(name, v);
+  if (n !== undefined && n > MAX_TIMER_SECONDS) throw new UsageError(`--${name} must be at most ${MAX_TIMER_SECONDS}, got "${v}"`);
+  return n;
+}
+
+/** The relay's limits from flags and the config file (seconds there, milliseconds in RelayServerOptions); false: no relay. */
+function relayOptions(values: Record<string, string | boolean | string[] | undefined>, file: BrokerFileConfig): RelayServerOptions | false {
+  if (values['no-relay'] === true || file.relay === false) return false;
+  const flag = (name: string): string | undefined => values[name] as string | undefined;
+  const maxReservations = positiveInt('relay-max-reservations', flag('relay-max-reservations') ?? file.relayMaxReservations);
+  const reservationSeconds = timerSeconds('relay-reservation-seconds', flag('relay-reservation-seconds') ?? file.relayReservationSeconds);
+  const connectionBytes = positiveInt('relay-connection-bytes', flag('relay-connection-bytes') ?? file.relayConnectionBytes);
+  const connectionSeconds = timerSeconds('relay-connection-seconds', flag('relay-connection-seconds') ?? file.relayConnectionSeconds);
+  return {
+    ...(maxReservations !== undefined ? { maxReservations } : {}),
+    ...(reservationSeconds !== undefined ? { reservationMs: reservationSeconds * 1000 } : {}),
+    ...(connectionBytes !== undefined ? { connectionBytes } : {}),
+    ...(connectionSeconds !== undefined ? { connectionMs: connectionSeconds * 1000 } : {}),
+  };
 }
 
 function processAlive(pid: number): boolean {

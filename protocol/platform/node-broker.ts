@@ -19,7 +19,7 @@ import { BrokerServer, type BrokerServerInit, type BrokerStatus } from '../runti
 import { BrokerStore } from '../storage/broker-store.js';
 import { DirectoryLock } from '../storage/file-lock.js';
 import { PackTopicChunkShelf } from '../storage/topic-chunk-shelf.js';
-import { createTransport, type TransportInit } from '../transport/index.js';
+import { createTransport, type RelayServerOptions, type TransportInit } from '../transport/index.js';
 import { returnMemoryAfterGrowth } from './memory-return.js';
 import { systemClock } from './system-clock.js';
 
@@ -32,6 +32,11 @@ export interface NodeBrokerInit extends Omit<BrokerServerInit, 'transport' | 'ev
   statusIntervalMs?: number;
   /** The transport's connection and memory limits (libp2p-transport.ts; defaults there). */
   connectionLimits?: BrokerConnectionLimits;
+  /**
+   * Circuit relay v2 for peers behind NATs, with these limits (protocol/transport/relay-server.ts;
+   * defaults there), or false for none. Default: on, with the defaults.
+   */
+  relay?: RelayServerOptions | false;
 }
 
 /** The transport limits a broker operator sets (`weft broker --inbound-connections-per-address` ...). */
@@ -75,7 +80,7 @@ export class NodeBroker {
   ) {}
 
   static async start(init: NodeBrokerInit): Promise<NodeBroker> {
-    const { dataDir, listen, maxFrameBytes, statusIntervalMs, connectionLimits, ...options } = init;
+    const { dataDir, listen, maxFrameBytes, statusIntervalMs, connectionLimits, relay, ...options } = init;
     await mkdir(dataDir, { recursive: true });
     const lock = await DirectoryLock.acquire(dataDir);
     let server: BrokerServer | undefined;
@@ -85,7 +90,13 @@ export class NodeBroker {
       server = await BrokerServer.start({
         ...options,
         clock: systemClock,
-        transport: createTransport({ identitySeed: seed, listen: listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'], ...(maxFrameBytes ? { maxFrameBytes } : {}), ...connectionLimits }),
+        transport: createTransport({
+          identitySeed: seed,
+          listen: listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
+          ...(maxFrameBytes ? { maxFrameBytes } : {}),
+          ...connectionLimits,
+          ...(relay !== false ? { relayServer: relay ?? {} } : {}),
+        }),
         events: new BrokerStore(dataDir, { maxRecordBytes: Math.max(maxEventBytes, 1 << 20) * 2 }),
         chunkShelf: new PackTopicChunkShelf(join(dataDir, 'chunks'), () => systemClock.now()),
       });

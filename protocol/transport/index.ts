@@ -19,6 +19,13 @@ export {
   InvalidPeerKeyError,
 } from '../src/ports/transport-errors.js';
 export type { TransportInit, MdnsOptions } from './libp2p-transport.js';
+export {
+  DEFAULT_RELAY_MAX_RESERVATIONS,
+  DEFAULT_RELAY_RESERVATION_MS,
+  DEFAULT_RELAY_CONNECTION_BYTES,
+  DEFAULT_RELAY_CONNECTION_MS,
+} from './relay-server.js';
+export type { RelayServerOptions } from './relay-server.js';
 export type {
   Transport,
   TransportEvents,

@@ -1,7 +1,7 @@
 /**
  * The Transport over libp2p: TCP and WebSockets, Noise, yamux, identify, and
- * optionally mDNS. The only module of Weft that creates libp2p objects; callers
- * see protocol/src/ports/transport.ts only.
+ * optionally mDNS and a circuit relay server (brokers, relay-server.ts). The only
+ * module of Weft that creates libp2p objects; callers see protocol/src/ports/transport.ts only.
  */
 import './polyfills.js';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -17,6 +17,7 @@ import { ChannelClosedError, DialError, ReceiveLimitError, TransportError, Trans
 import { DEFAULT_MAX_FRAME_BYTES, checkFrameLimit } from '../src/ports/frame-limits.js';
 import { StreamFrameChannel } from './frame-channel.js';
 import { ReceiveBudget } from './receive-budget.js';
+import { relayService, type RelayServerOptions } from './relay-server.js';
 import { identityFromSeed, peerIdFromWeftKey, weftKeyFromPeerId, type NodeIdentity } from './peer-key.js';
 import { checkProtocolId } from '../src/ports/protocol-id.js';
 import type { FrameChannel, PeerInfo, Transport, TransportEvents } from '../src/ports/transport.js';
@@ -62,6 +63,11 @@ export interface TransportInit {
   maxUnfinishedBytes?: number;
   /** Time an unfinished frame has to gain 16 KiB or end (frame-channel.ts). Default 10 s. */
   frameProgressMs?: number;
+  /**
+   * Serve circuit relay v2 with these limits (relay-server.ts): brokers do, so that peers
+   * behind NATs can be reached through them. Default: no relay.
+   */
+  relayServer?: RelayServerOptions;
 }
 
 export interface MdnsOptions {
@@ -153,7 +159,10 @@ class Libp2pTransport implements Transport {
         maxIncomingPendingConnections: this.init.maxPendingInbound ?? DEFAULT_MAX_PENDING_INBOUND,
         maxConnections: this.init.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       },
-      services: { identify: identify() },
+      services: {
+        identify: identify(),
+        ...(this.init.relayServer !== undefined ? { relay: relayService(this.init.relayServer) } : {}),
+      },
       connectionGater: {
         // only peers whose identity is an Ed25519 key can be Weft peers
         denyInboundEncryptedConnection: (peer: PeerId) => weftKeyFromPeerId(peer) === undefined,

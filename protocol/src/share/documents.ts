@@ -139,6 +139,19 @@ export class ShareDocuments {
     return this.applyOps(edit.file, ops, effective);
   }
 
+  /**
+   * Puts back our own edits not yet committed, after a rebuild recomputed the documents
+   * from the log (which does not hold them): the text shows them again and our next
+   * edit's ids follow theirs, never reusing them.
+   */
+  restoreLocal(file: FileId, ops: readonly TextOp[]): void {
+    try {
+      this.get(file).applyRemote([...ops]);
+    } catch {
+      // Ops whose anchors are gone cannot be; the log never held them.
+    }
+  }
+
   private applyOps(file: FileId, ops: TextOp[], effective: boolean): TextChange[] {
     const d = this.get(file);
     try {

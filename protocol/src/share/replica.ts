@@ -224,7 +224,11 @@ export class ShareReplica {
     return `author:${toHex(body.author)}`;
   }
 
-  /** Opens the epoch and handover boxes for us in a payload (whatever its verdict will be, as applyRecord does). */
+  /**
+   * Opens the boxes for us in a payload (whatever its verdict will be, as applyRecord does
+   * for rotations): a handover, a rotation, or a new grant of us, which seals every epoch
+   * its admin holds and so follows commits we could not open.
+   */
   private openBoxesSealedToUs(payload: Uint8Array): void {
     let actions: Action[];
     try {
@@ -233,7 +237,7 @@ export class ShareReplica {
       return; // refused when it is merged
     }
     for (const a of actions) {
-      if (a.type === 'handover' && toHex(a.member) === this.meHex) this.tryOpenBox(a.keyBox);
+      if ((a.type === 'handover' || a.type === 'grant') && toHex(a.member) === this.meHex) this.tryOpenBox(a.keyBox);
       else if (a.type === 'epoch') for (const b of a.boxes) if (toHex(b.member) === this.meHex) this.tryOpenBox(b.keyBox);
     }
   }
@@ -903,6 +907,7 @@ export class ShareReplica {
     this.resetState();
     const ignored: ReplicaChange[] = [];
     for (const id of this.graph.canonicalOrder()) this.applyRecord(this.records.get(id)!, ignored);
+    for (const a of this.staged) if (a.type === 'text') this.docs.restoreLocal(a.file, a.ops);
   }
 
   // ---------------------------------------------------------------- local actions

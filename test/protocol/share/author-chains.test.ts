@@ -112,6 +112,28 @@ describe('share/author chains', () => {
     }
   });
 
+  it('a rebuild keeps the edits we have not committed yet, and our next edit does not reuse their ids', () => {
+    const { team, file } = setUp(7);
+    const bob = team.replicas.get('bob')!;
+    const bobTwin = twin(team, 'bob');
+    const carol = team.replicas.get('carol')!;
+    carol.edit(file, 0, 0, 'typed before ');
+    // Bob's fork reaches Carol while her edit is staged: her replica is rebuilt.
+    bob.edit(file, 0, 0, 'AAA\n');
+    const one = bob.flush()!;
+    bobTwin.edit(file, 0, 0, 'BBB\n');
+    const two = bobTwin.flush()!;
+    carol.receive(one.bytes);
+    carol.receive(two.bytes);
+    assert.equal(carol.forks().size, 1, 'the fork was seen (a rebuild)');
+    assert.match(carol.text(file), /^typed before /, 'the staged edit is still in the text');
+    carol.edit(file, carol.text(file).length, 0, 'and after\n');
+    for (const e of carol.flushInPieces()) team.net.publish(e);
+    const owner = deliver(team, 'owner', [one, two], 3);
+    assert.equal(owner.text(file), carol.text(file));
+    assert.match(owner.text(file), /typed before .*and after\n$/s);
+  });
+
   it('an honest author never forks: long chains of one writer stay effective', () => {
     const { team, file } = setUp(3);
     const bob = team.replicas.get('bob')!;

@@ -15,7 +15,7 @@
  */
 import { concatBytes } from '../codec/bytes.js';
 import { DecodeError } from '../codec/errors.js';
-import { deriveKey, fromHex, generateSigningKeyPair, randomBytes, sign, toHex, verify, type RandomSource, type SigningKeyPair } from '../crypto/index.js';
+import { bytesEqual, deriveKey, fromHex, generateSigningKeyPair, randomBytes, sign, signingKeyPairFromSeed, toHex, verify, type RandomSource, type SigningKeyPair } from '../crypto/index.js';
 import { createCommit, decodeCommitEnvelope, DEFAULT_MAX_COMMIT_BYTES, openCommitBody, verifyTopicSignature, type CommitEnvelope } from '../log/commit.js';
 import { CommitRejectedError, type RejectReason } from '../log/errors.js';
 import { CommitGraph } from '../log/graph.js';
@@ -857,11 +857,17 @@ export class ShareReplica {
     return holders;
   }
 
+  /**
+   * Takes the epochs of a box sealed to us. A box can come from anyone holding our public
+   * key (a rotation whatever its verdict, a KEYS message), so it never replaces a content
+   * key we hold: it may only add the topic secret to it, when its content key is the same
+   * and the secret is the topic's own. A topic secret that is not the topic's is refused.
+   */
   private tryOpenBox(box: Uint8Array): void {
     for (const k of this.openBox(box)) {
       const h = topicHex(k.topic);
       const had = this.epochs.get(h);
-      if (!had || (!had.topicSecret && k.topicSecret)) {
+      if (!had || (!had.topicSecret && k.topicSecret && bytesEqual(had.key, k.key))) {
         this.epochs.set(h, k);
         this.currentEpochCache = undefined;
         this.owedCache = undefined;
@@ -876,7 +882,7 @@ export class ShareReplica {
     let keys = this.openedBoxes.get(key);
     if (keys === undefined) {
       try {
-        keys = openKeyBox(this.me.secretKey, this.shareId, box);
+        keys = openKeyBox(this.me.secretKey, this.shareId, box).map((k) => (k.topicSecret && !bytesEqual(signingKeyPairFromSeed(k.topicSecret).publicKey, k.topic) ? { topic: k.topic, key: k.key } : k));
       } catch {
         keys = []; // not addressed to us
       }

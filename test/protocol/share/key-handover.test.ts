@@ -100,6 +100,25 @@ describe('share/key handover', () => {
     assert.deepEqual(team.owner.membersLackingKeys(), []);
   });
 
+  it('a box from anyone never replaces a key a member holds: a wrong content key with the topic secret, or a secret that is not the topic\'s', () => {
+    const team = makeTeam([['carol', 'writer'], ['rita', 'reader']], seededRandom(rng(800)));
+    const file = team.owner.createFile('doc.md', 'text', 'start\n');
+    team.net.publish(team.owner.flush());
+    const carol = team.replicas.get('carol')!;
+    const rita = team.replicas.get('rita')!;
+    for (const r of [carol, rita]) team.net.deliverAll(r, rng(1));
+    const epoch = carol.currentEpoch()!;
+    const ritaKey = team.keys.get('rita')!.publicKey;
+    const wrongKey = new Uint8Array(32).fill(7);
+    rita.addKeys([sealKeyBox(ritaKey, team.owner.shareId, [{ topic: epoch.topic, key: wrongKey, topicSecret: epoch.topicSecret! }], true)]);
+    rita.addKeys([sealKeyBox(ritaKey, team.owner.shareId, [{ topic: epoch.topic, key: epoch.key, topicSecret: keyFor('not the topic').secretKey }], true)]);
+    assert.equal(rita.currentEpoch(), undefined, 'a reader still holds no topic secret');
+    carol.edit(file, 0, 0, 'carol\n');
+    for (const e of carol.flushInPieces()) team.net.publish(e);
+    team.net.deliverAll(rita, rng(2));
+    assert.equal(rita.text(file), carol.text(file), 'the reader still reads what is written');
+  });
+
   it('commits that came before their keys are merged when a KEYS message brings them, with their changes reported', () => {
     const { team, file } = setUp(9);
     const carol = team.replicas.get('carol')!;

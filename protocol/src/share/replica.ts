@@ -708,7 +708,9 @@ export class ShareReplica {
     // A fork voids its author's commits, access commits too (AccessState.voidForks).
     // (The owner's access commits stay, as AccessState keeps them: the owner is never revoked.)
     if (this.forkVoided.has(rec.env.id)) {
-      const forkedOut = this.accessCommitOf(rec) === undefined ? byAccess.ok : rec.author !== this.access!.owner;
+      // 'forked' goes before any other reason: the fork is a fact of the commits held, while
+      // a revocation that voids the commit too may have come before or after it.
+      const forkedOut = this.accessCommitOf(rec) === undefined || rec.author !== this.access!.owner;
       if (forkedOut) return { ok: false, reason: 'forked' };
     }
     return byAccess;
@@ -747,7 +749,10 @@ export class ShareReplica {
   private applyRecord(rec: CommitRecord, changes: ReplicaChange[]): void {
     const v = this.verdict(rec);
     rec.effective = v.ok;
+    // A commit that regains its effect in a rebuild loses its old reason: every replica
+    // holding the same commits gives the same rejection().
     if (v.reason) rec.reason = v.reason;
+    else delete rec.reason;
     const agent = agentOf(rec.author);
     for (const a of rec.actions) {
       switch (a.type) {

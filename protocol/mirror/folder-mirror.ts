@@ -237,7 +237,10 @@ export class FolderMirror {
     // A joiner's first pass with keys looks at every file already in the folder (a pass
     // targeted at the files the share just brought would leave the others for later,
     // when they would no longer count as the joiner's: issue 27's order of who goes beside).
-    let full = this.fullPending || (this.text.joining && this.init.replica.myRole() !== undefined);
+    // (Judged once, here: the role can become known while the pass runs, and a pass that
+    // began without it did not look at every file.)
+    const joiningPass = this.text.joining && this.init.replica.myRole() !== undefined;
+    let full = this.fullPending || joiningPass;
     const paths = this.dirtyPaths;
     const files = this.dirtyFiles;
     this.fullPending = false;
@@ -257,7 +260,9 @@ export class FolderMirror {
     }
     const result = await this.text.pass(listing!, scope, this.rules);
     if (result.away) return; // on another branch than the share: nothing in, nothing out
-    if (this.text.joining && this.init.replica.myRole() !== undefined) this.text.joining = false;
+    // Joining lasts until a pass with keys has judged every file already in the folder: a
+    // file that had to wait (written a moment ago) is still the joiner's in the next pass.
+    if (joiningPass && full && result.again === undefined) this.text.endJoining();
     // A binary file turned up in a targeted pass: the binary mirror needs a full one.
     if (!full && result.binaries.size > 0) {
       this.fullPending = true;

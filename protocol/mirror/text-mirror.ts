@@ -503,8 +503,15 @@ export class TextMirror {
       }
       await this.init.records.commit([{ forget: rec.path }]);
     }
-    this.reportSummary();
+    // While joining, the summary covers the whole join (see endJoining).
+    if (!this.joining) this.reportSummary();
     return { binaries, again };
+  }
+
+  /** The join is over (a full pass with keys judged every file): says what became of the files already in the folder. */
+  endJoining(): void {
+    this.joining = false;
+    this.reportSummary();
   }
 
   private async readText(path: string, stat: FileStat, knownText: boolean): Promise<DiskText | 'binary' | undefined> {

@@ -12,7 +12,9 @@
  * ancestor asked about, the commits it found not to have it in their past (ancestry
  * never changes), so the next search, from a descendant, stops there instead of
  * walking the branch again: asking about one tip from each commit of a branch in turn
- * is linear, not quadratic. At most REMEMBERED_ANCESTORS such bit sets are kept, each
+ * is linear, not quadratic. A successful search remembers the commit asked about, so
+ * asking about one old commit (an epoch's announcement) from each new commit in turn is
+ * linear too. At most REMEMBERED_ANCESTORS such bit sets of each kind are kept, each
  * at most one bit per commit inserted after its ancestor.
  */
 import type { CommitId } from './ids.js';
@@ -25,17 +27,18 @@ interface GraphNode {
 }
 
 /**
- * For one ancestor `a`: which commits are known not to have `a` in their causal past,
- * as a bit set over insertion indices from a's own index on (others cannot have it).
+ * For one ancestor `a`: which commits are known not to have `a` in their causal past
+ * (notAbove), or known to have it (above), as a bit set over insertion indices from a's
+ * own index on (others cannot have it).
  */
-interface NotAbove {
+interface IndexSet {
   readonly base: number;
   bits: Uint8Array;
 }
 
 /** Searches that visit this many commits (and find nothing) are remembered. */
 const REMEMBER_FROM = 16;
-/** How many ancestors' NotAbove sets are kept (least recently used dropped first). */
+/** How many ancestors' sets of each kind are kept (least recently used dropped first). */
 const REMEMBERED_ANCESTORS = 64;
 
 export class CommitGraph {
@@ -43,7 +46,13 @@ export class CommitGraph {
   private readonly order: CommitId[] = [];
   private readonly headSet = new Set<CommitId>();
   /** Results of failed ancestry searches, by ancestor, in least recently used order. */
-  private readonly notAbove = new Map<CommitId, NotAbove>();
+  private readonly notAbove = new Map<CommitId, IndexSet>();
+  /**
+   * Results of successful searches, by ancestor: the commit asked about has it. The next
+   * search, from a descendant, stops at that commit: asking whether an old commit (the one
+   * that announced a key epoch) is in the past of each new commit in turn is linear.
+   */
+  private readonly above = new Map<CommitId, IndexSet>();
 
   get size(): number {
     return this.nodes.size;
@@ -101,38 +110,40 @@ export class CommitGraph {
     const na = this.nodes.get(a);
     const nb = this.nodes.get(b);
     if (!na || !nb || na.index >= nb.index || na.gen >= nb.gen) return false;
-    const memo = this.notAbove.get(a);
-    if (memo) {
-      // Most recently used last.
-      this.notAbove.delete(a);
-      this.notAbove.set(a, memo);
-      if (isSet(memo, nb.index)) return false;
-    }
+    const memo = recall(this.notAbove, a);
+    if (memo && isSet(memo, nb.index)) return false;
+    const above = recall(this.above, a);
+    if (above && isSet(above, nb.index)) return true;
+    const found = (): boolean => {
+      this.remember(this.above, a, na.index, above, [nb.index]);
+      return true;
+    };
     // Commits searched below: none of them reaches `a` if the search fails.
     const searched: number[] = [nb.index];
     const seen = new Set<CommitId>();
     const stack: CommitId[] = [...nb.deps];
     while (stack.length) {
       const id = stack.pop()!;
-      if (id === a) return true;
+      if (id === a) return found();
       if (seen.has(id)) continue;
       seen.add(id);
       const n = this.nodes.get(id)!;
       if (n.index < na.index || n.gen <= na.gen) continue;
       if (memo && isSet(memo, n.index)) continue;
+      if (above && isSet(above, n.index)) return found();
       searched.push(n.index);
       for (const d of n.deps) stack.push(d);
     }
-    if (memo || searched.length >= REMEMBER_FROM) this.remember(a, na.index, memo, searched);
+    if (memo || searched.length >= REMEMBER_FROM) this.remember(this.notAbove, a, na.index, memo, searched);
     return false;
   }
 
-  /** Records that none of `searched` (insertion indices) has `a` in its causal past. */
-  private remember(a: CommitId, base: number, memo: NotAbove | undefined, searched: readonly number[]): void {
+  /** Records in `store` (notAbove or above) that each of `searched` (insertion indices) does not have, or has, `a` in its causal past. */
+  private remember(store: Map<CommitId, IndexSet>, a: CommitId, base: number, memo: IndexSet | undefined, searched: readonly number[]): void {
     if (!memo) {
       memo = { base, bits: new Uint8Array(0) };
-      this.notAbove.set(a, memo);
-      if (this.notAbove.size > REMEMBERED_ANCESTORS) this.notAbove.delete(this.notAbove.keys().next().value!);
+      store.set(a, memo);
+      if (store.size > REMEMBERED_ANCESTORS) store.delete(store.keys().next().value!);
     }
     let top = 0;
     for (const i of searched) top = Math.max(top, i - base);
@@ -144,6 +155,54 @@ export class CommitGraph {
       memo.bits = bits;
     }
     for (const i of searched) memo.bits[(i - base) >> 3]! |= 1 << ((i - base) & 7);
+  }
+
+  /**
+   * The commits reachable from `heads` (inclusive) that are neither `commit` nor in its
+   * causal past: those concurrent with it, for a replica holding `heads` that takes in
+   * `commit`. Walks down from both sides in descending generation (a commit's descendants
+   * all have greater ones, so its marks are final when it is reached), as Git finds merge
+   * bases, and stops when nothing left to walk is reachable from `heads` alone: it visits
+   * only the commits since the two sides diverged.
+   */
+  concurrentWith(commit: CommitId, heads: readonly CommitId[]): Set<CommitId> {
+    const HEADS = 1;
+    const PAST = 2;
+    const marks = new Map<CommitId, number>();
+    const queue: CommitId[] = []; // ascending generation: the next to walk is the last
+    let headsOnly = 0;
+    const mark = (id: CommitId, add: number): void => {
+      const was = marks.get(id);
+      if (was === undefined) {
+        const gen = this.nodes.get(id)!.gen;
+        let lo = 0;
+        let hi = queue.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (this.nodes.get(queue[mid]!)!.gen <= gen) lo = mid + 1;
+          else hi = mid;
+        }
+        queue.splice(lo, 0, id);
+        marks.set(id, add);
+        if (add === HEADS) headsOnly++;
+      } else if ((was | add) !== was) {
+        if (was === HEADS) headsOnly--;
+        marks.set(id, was | add);
+      }
+    };
+    mark(commit, PAST);
+    for (const h of heads) if (this.nodes.has(h)) mark(h, HEADS);
+    const concurrent = new Set<CommitId>();
+    while (headsOnly > 0) {
+      const id = queue.pop()!;
+      const m = marks.get(id)!;
+      if (m === HEADS) {
+        headsOnly--;
+        concurrent.add(id);
+      }
+      for (const d of this.nodes.get(id)!.deps) mark(d, m);
+    }
+    return concurrent;
   }
 
   /** True if `a` is in the causal past of any of `heads` (or is one of them). */
@@ -172,7 +231,18 @@ export class CommitGraph {
   }
 }
 
-function isSet(memo: NotAbove, index: number): boolean {
+/** The set remembered for `a` in `store`, marked most recently used. */
+function recall(store: Map<CommitId, IndexSet>, a: CommitId): IndexSet | undefined {
+  const memo = store.get(a);
+  if (memo) {
+    // Most recently used last.
+    store.delete(a);
+    store.set(a, memo);
+  }
+  return memo;
+}
+
+function isSet(memo: IndexSet, index: number): boolean {
   const i = index - memo.base;
   return ((memo.bits[i >> 3] ?? 0) & (1 << (i & 7))) !== 0;
 }

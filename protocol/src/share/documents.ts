@@ -6,13 +6,37 @@
  * pseudo-author (`HIDDEN_AGENT`) that never leaves this replica.
  */
 import { compactOps } from '../text/compact-ops.js';
-import { TextDoc, decodeOps, encodeOps, type Hunk, type TextChange, type TextOp, type VersionVector } from '../text/index.js';
+import { TextDoc, decodeOps, encodeOps, type Hunk, type InsertOp, type TextChange, type TextOp, type VersionVector } from '../text/index.js';
 import type { FileId } from './manifest.js';
+import type { CommitId } from '../log/ids.js';
 import { gitEditAuthor, type GitEdit } from './git-edit.js';
+import type { BoundOps } from './forked-ids.js';
+import { IdOwners, type InPast } from './id-owners.js';
 
 export type { Hunk, TextChange, TextOp, VersionVector };
 
 const HIDDEN_AGENT = '~hidden';
+
+/**
+ * An ineffective commit's op as the replica holds it: an insert as it is (hidden after),
+ * a delete as hidden characters in its place. A delete takes ids like an insert, and the
+ * author's later ops need those ids held (the text layer holds each author's ids in
+ * order): leaving the delete out would leave every later op of its author, and every
+ * honest edit anchored on their text, unable to apply.
+ */
+function heldWithoutEffect(op: TextOp): InsertOp {
+  if (op.kind === 'insert') return op;
+  return { kind: 'insert', agent: op.agent, seq: op.seq, originLeft: op.target, originRight: null, text: '\u0000'.repeat(op.length) };
+}
+
+/** The commit a batch of ops belongs to, as the replica applies it. */
+export interface CommitContext {
+  readonly commit: CommitId;
+  /** Its causal past (and itself): what its ops may refer to (id-owners.ts). */
+  readonly inPast: InPast;
+  /** Binds a forked author's ids before the batch is applied (forked-ids.ts); honest batches pass unchanged. */
+  readonly bind: (ops: readonly TextOp[]) => BoundOps;
+}
 
 /** A file's text after a commit that touched it: its version, and the text's length (to find versions by text cheaply). */
 interface CommitVersion {
@@ -24,6 +48,8 @@ export class ShareDocuments {
   private readonly docs = new Map<FileId, TextDoc>();
   /** Per file, its version after each commit that touched it, in this replica's order. */
   private readonly history = new Map<FileId, CommitVersion[]>();
+  /** The commit that brought each character id (refusing references outside a commit's past). */
+  private readonly owners = new IdOwners();
 
   constructor(private readonly agent: string) {}
 
@@ -110,33 +136,41 @@ export class ShareDocuments {
   }
 
   /**
-   * Applies an encoded op batch authored by `authorAgent`. Ops that claim another
-   * author are forged: the whole batch is ignored. Returns the editor changes.
+   * Applies an encoded op batch authored by `authorAgent`, of the commit `at` names. Ops
+   * that claim another author are forged, and ops that refer to characters outside the
+   * commit's causal past would apply only where those happen to be held: either way the
+   * whole batch is ignored. Returns the editor changes.
    */
-  applyEncoded(file: FileId, bytes: Uint8Array, authorAgent: string, effective: boolean): TextChange[] {
-    let ops: TextOp[];
+  applyEncoded(file: FileId, bytes: Uint8Array, authorAgent: string, effective: boolean, at: CommitContext): TextChange[] {
+    let decoded: TextOp[];
     try {
-      ops = decodeOps(bytes);
+      decoded = decodeOps(bytes);
     } catch {
       return [];
     }
-    if (ops.some((o) => o.agent !== authorAgent)) return [];
-    return this.applyOps(file, ops, effective);
+    if (decoded.some((o) => o.agent !== authorAgent)) return [];
+    const bound = at.bind(decoded);
+    if (this.owners.foreignReference(file, bound.ops, at.inPast) !== undefined) return [];
+    const changes = this.applyOps(file, bound.ops, effective, at.commit);
+    if (changes === undefined) return [];
+    bound.keep();
+    return changes;
   }
 
   /**
    * Applies a change Git made (git-edit.ts): its operations, made here as every replica
    * makes them (an author named after the change), once. An edit naming a version this
-   * replica never held, or hunks outside that text, has no effect.
+   * replica never held, or hunks outside that text, has no effect. `commit`: the commit
+   * holding it (none yet for our own, which its commit names again when merged).
    */
-  applyGitEdit(edit: GitEdit, effective: boolean): TextChange[] {
+  applyGitEdit(edit: GitEdit, effective: boolean, commit?: CommitId): TextChange[] {
     let ops: TextOp[];
     try {
       ops = this.get(edit.file).opsOfEditAs(edit.version, edit.hunks, gitEditAuthor(edit));
     } catch {
       return [];
     }
-    return this.applyOps(edit.file, ops, effective);
+    return this.applyOps(edit.file, ops, effective, commit) ?? [];
   }
 
   /**
@@ -146,27 +180,30 @@ export class ShareDocuments {
    */
   restoreLocal(file: FileId, ops: readonly TextOp[]): void {
     try {
-      this.get(file).applyRemote([...ops]);
+      this.get(file).applyRemote(ops);
     } catch {
       // Ops whose anchors are gone cannot be; the log never held them.
     }
   }
 
-  private applyOps(file: FileId, ops: TextOp[], effective: boolean): TextChange[] {
+  /** Applies a batch (an ineffective one hidden), or returns undefined if it does not apply: then nothing changed. */
+  private applyOps(file: FileId, ops: readonly TextOp[], effective: boolean, commit: CommitId | undefined): TextChange[] | undefined {
     const d = this.get(file);
     try {
+      let changes: TextChange[] = [];
       if (effective) {
-        const changes = d.applyRemote(ops);
+        changes = d.applyRemote(ops);
         this.noteCommitVersion(file, d);
-        return changes;
+      } else {
+        const held = ops.map(heldWithoutEffect);
+        d.applyRemote(held);
+        this.hide(d, held);
       }
-      const inserts = ops.filter((o) => o.kind === 'insert');
-      d.applyRemote(inserts);
-      this.hide(d, inserts);
-      return [];
+      if (commit !== undefined) this.owners.record(file, commit, ops);
+      return changes;
     } catch {
       // Ops that do not apply (references to characters that do not exist) have no effect.
-      return [];
+      return undefined;
     }
   }
 }

@@ -30,6 +30,7 @@ import type { GitEdit } from './git-edit.js';
 import { decodePayload, encodePayload, type Action } from './payload.js';
 import { canAdminister, canWrite, type GrantableRole, type Role } from './roles.js';
 import { ShareDocuments, type Hunk, type TextOp, type VersionVector } from './documents.js';
+import { ForkedIds } from './forked-ids.js';
 import { encodeStaged, splitStaged, type StagedAction } from './staged.js';
 import { NotAllowedError, type BinaryVersion, type MergeResult, type ReceiveOutcome, type ReplicaChange } from './replica-types.js';
 
@@ -143,6 +144,10 @@ export class ShareReplica {
   private revocationPasts = new Map<CommitId, Set<CommitId>>();
   private manifest!: Manifest;
   private docs!: ShareDocuments;
+  /** The commits applied to `docs` so far (their heads), and the last concurrent set worked out (takeApplied). */
+  private applied!: { heads: Set<CommitId>; count: number; concurrent?: { after: CommitId; count: number; set: Set<CommitId> } };
+  /** A forked author's ids, bound to the commit that carries them (forked-ids.ts). */
+  private forkedIds!: ForkedIds;
   /**
    * Binary contents per file: a multi-value register. A new version replaces the ones in
    * its causal past; concurrent versions are all kept (no silent last-writer-wins), the
@@ -152,6 +157,8 @@ export class ShareReplica {
   private binaries!: Map<FileId, BinaryVersion[]>;
   private genesisTopic: string | undefined;
   private staged: StagedAction[] = [];
+  /** The heads we held when a staged edit was typed: what its references meant (restoreStagedText). */
+  private readonly stagedSeen = new WeakMap<StagedAction, readonly CommitId[]>();
   name = '';
 
   constructor(init: ReplicaInit) {
@@ -746,6 +753,33 @@ export class ShareReplica {
     return { ok: true };
   }
 
+  /**
+   * Notes `rec` as applied, and returns which of the commits applied before it its text may
+   * refer to: those in its causal past (and itself), not the concurrent ones (worked out
+   * only when asked, and then only when something concurrent was applied: see
+   * CommitGraph.concurrentWith). Commits are applied in a topological order, so nothing
+   * applied before is a descendant.
+   */
+  private takeApplied(rec: CommitRecord): (commit: CommitId) => boolean {
+    const id = rec.env.id;
+    const deps = rec.env.deps;
+    const before = this.applied;
+    const heads = [...before.heads];
+    let concurrent: Set<CommitId> | undefined;
+    if (heads.every((h) => deps.includes(h))) concurrent = new Set();
+    else if (before.concurrent && deps.length === 1 && deps[0] === before.concurrent.after && before.count === before.concurrent.count) concurrent = before.concurrent.set;
+    for (const d of deps) before.heads.delete(d);
+    before.heads.add(id);
+    const count = ++before.count;
+    return (commit) => {
+      if (commit === id) return true;
+      if (concurrent === undefined) concurrent = this.graph.concurrentWith(id, heads);
+      // The next commit, if it builds on this one alone, has the same concurrent ones.
+      if (before.count === count) before.concurrent = { after: id, count, set: concurrent };
+      return !concurrent.has(commit);
+    };
+  }
+
   private applyRecord(rec: CommitRecord, changes: ReplicaChange[]): void {
     const v = this.verdict(rec);
     rec.effective = v.ok;
@@ -754,10 +788,12 @@ export class ShareReplica {
     if (v.reason) rec.reason = v.reason;
     else delete rec.reason;
     const agent = agentOf(rec.author);
+    const id = rec.env.id;
+    const inPast = this.takeApplied(rec);
     for (const a of rec.actions) {
       switch (a.type) {
         case 'text': {
-          const c = this.docs.applyEncoded(a.file, a.ops, agent, v.ok);
+          const c = this.docs.applyEncoded(a.file, a.ops, agent, v.ok, { commit: id, inPast, bind: (ops) => this.forkedIds.bind(a.file, id, inPast, ops) });
           if (v.ok) {
             if (c.length) changes.push({ type: 'text', file: a.file, changes: c });
             try {
@@ -769,7 +805,7 @@ export class ShareReplica {
           break;
         }
         case 'gitEdit': {
-          const c = this.docs.applyGitEdit(a.edit, v.ok);
+          const c = this.docs.applyGitEdit(a.edit, v.ok, id);
           if (v.ok) {
             if (c.length) changes.push({ type: 'text', file: a.edit.file, changes: c });
             try {
@@ -906,6 +942,8 @@ export class ShareReplica {
     this.topics = new Map();
     this.manifest = new Manifest(this.graph);
     this.docs = new ShareDocuments(agentOf(this.meHex));
+    this.applied = { heads: new Set(), count: 0 };
+    this.forkedIds = new ForkedIds(new Set([...this.forkProofs.keys()].map(agentOf)));
     this.binaries = new Map();
   }
 
@@ -918,7 +956,23 @@ export class ShareReplica {
     this.resetState();
     const ignored: ReplicaChange[] = [];
     for (const id of this.graph.canonicalOrder()) this.applyRecord(this.records.get(id)!, ignored);
-    for (const a of this.staged) if (a.type === 'text') this.docs.restoreLocal(a.file, a.ops);
+    this.staged = this.staged.map((a) => (a.type === 'text' ? this.restoreStagedText(a) : a));
+  }
+
+  /**
+   * Puts a staged edit back into the rebuilt text. Its references to a forked author's
+   * ids are bound to the commits we held when we typed it (forked-ids.ts), and the edit
+   * keeps them bound: the commit then names exactly the text we saw.
+   */
+  private restoreStagedText(action: Extract<StagedAction, { type: 'text' }>): StagedAction {
+    const seen = this.stagedSeen.get(action) ?? [];
+    const visible = (c: CommitId): boolean => seen.some((head) => head === c || this.graph.isAncestor(c, head));
+    const { ops } = this.forkedIds.bind(action.file, undefined, visible, action.ops);
+    this.docs.restoreLocal(action.file, ops);
+    if (ops === action.ops) return action;
+    const bound = { ...action, ops: [...ops] };
+    this.stagedSeen.set(bound, seen);
+    return bound;
   }
 
   // ---------------------------------------------------------------- local actions
@@ -952,7 +1006,10 @@ export class ShareReplica {
   }
 
   private stageText(file: FileId, ops: TextOp[]): TextOp[] {
-    if (ops.length) this.staged.push({ type: 'text', file, ops });
+    if (ops.length === 0) return ops;
+    const action: StagedAction = { type: 'text', file, ops };
+    this.stagedSeen.set(action, this.graph.heads());
+    this.staged.push(action);
     return ops;
   }
 

@@ -89,6 +89,29 @@ describe('log/CommitGraph', () => {
     }
   });
 
+  it('concurrentWith agrees with full walks on random DAGs', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const r = prng(1000 + seed);
+      const g = new CommitGraph();
+      g.add(id(0), []);
+      let n = 1;
+      for (; n < 200; n++) {
+        // One to three dependencies among the last 30 commits: branches that diverge and merge.
+        const deps = new Set<CommitId>();
+        const count = 1 + Math.floor(r() * 3);
+        for (let k = 0; k < count; k++) deps.add(id(Math.max(0, n - 1 - Math.floor(r() * 30))));
+        g.add(id(n), [...deps]);
+      }
+      for (let q = 0; q < 40; q++) {
+        const commit = id(Math.floor(r() * n));
+        const heads = [id(Math.floor(r() * n)), id(Math.floor(r() * n))];
+        const past = strictPast(g, commit);
+        const want = [...g.ancestorsOf(heads)].filter((c) => c !== commit && !past.has(c)).sort();
+        assert.deepEqual([...g.concurrentWith(commit, heads)].sort(), want, `seed ${seed}: concurrentWith(${commit}, ${heads.join()})`);
+      }
+    }
+  });
+
   it('a branch merged later reaches a tip it was remembered not to reach', () => {
     const g = new CommitGraph();
     const c = (s: string): CommitId => s as CommitId;

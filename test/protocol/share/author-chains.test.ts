@@ -134,6 +134,53 @@ describe('share/author chains', () => {
     assert.match(owner.text(file), /typed before .*and after\n$/s);
   });
 
+  it("a forked author's ids are bound to their commit: an honest line anchored on one branch stays where it was typed, in every order", () => {
+    // The access mix's seed 33761: the two branches insert at different places with the
+    // same ids, and a member who saw one branch anchors on its text.
+    for (let seed = 1; seed <= 4; seed++) {
+      const { team, file } = setUp(20 + seed);
+      const bob = team.replicas.get('bob')!;
+      const bobTwin = twin(team, 'bob');
+      bob.edit(file, 4, 0, 'M0'); // star|t
+      const one = bob.flush()!;
+      bobTwin.edit(file, 5, 0, 'W0'); // start|
+      const two = bobTwin.flush()!;
+      const carol = team.replicas.get('carol')!;
+      carol.receive(one.bytes);
+      assert.equal(carol.text(file), 'starM0t\n');
+      carol.edit(file, 6, 0, '[carol]'); // right after M0's last character
+      const three = carol.flush()!;
+      team.owner.edit(file, 4, 0, '[owner]'); // the same place in the text without M0
+      const four = team.owner.flush()!;
+      const texts = new Set<string>();
+      for (let order = 1; order <= 8; order++) texts.add(deliver(team, 'carol', [one, two, three, four], 100 * seed + order).text(file));
+      assert.equal(texts.size, 1, `texts differ by delivery order: ${[...texts].map((t) => JSON.stringify(t)).join(' / ')}`);
+      const text = [...texts][0]!;
+      assert.ok(/^star(\[carol\]\[owner\]|\[owner\]\[carol\])t\n$/.test(text), `the honest lines are not where they were typed: ${JSON.stringify(text)}`);
+    }
+  });
+
+  it('a rebuild keeps our staged edits anchored on the branch we saw when a fork arrives', () => {
+    // Which branch comes first in the canonical order depends on the commit ids: seeds of both kinds.
+    for (let seed = 30; seed < 36; seed++) {
+      const { team, file } = setUp(seed);
+      const bob = team.replicas.get('bob')!;
+      const bobTwin = twin(team, 'bob');
+      bob.edit(file, 4, 0, 'M0');
+      const one = bob.flush()!;
+      bobTwin.edit(file, 5, 0, 'W0');
+      const two = bobTwin.flush()!;
+      const carol = team.replicas.get('carol')!;
+      carol.receive(one.bytes);
+      carol.edit(file, 6, 0, '[carol]');
+      carol.receive(two.bytes);
+      assert.equal(carol.forks().size, 1);
+      assert.equal(carol.text(file), 'star[carol]t\n', `the staged edit is not where it was typed (M0, forked, is hidden; seed ${seed})`);
+      for (const e of carol.flushInPieces()) team.net.publish(e);
+      assert.equal(deliver(team, 'owner', [one, two], seed).text(file), 'star[carol]t\n');
+    }
+  });
+
   it('an honest author never forks: long chains of one writer stay effective', () => {
     const { team, file } = setUp(3);
     const bob = team.replicas.get('bob')!;

@@ -105,6 +105,13 @@ export class CommitGraph {
     return [...this.order].sort((a, b) => this.nodes.get(a)!.gen - this.nodes.get(b)!.gen || (a < b ? -1 : a > b ? 1 : 0));
   }
 
+  /** True if `a` comes before `b` in canonicalOrder() (by generation, ties by id). */
+  canonicallyBefore(a: CommitId, b: CommitId): boolean {
+    const ga = this.nodes.get(a)!.gen;
+    const gb = this.nodes.get(b)!.gen;
+    return ga < gb || (ga === gb && a < b);
+  }
+
   /** True if `a` is strictly in the causal past of `b`. */
   isAncestor(a: CommitId, b: CommitId): boolean {
     const na = this.nodes.get(a);

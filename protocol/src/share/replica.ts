@@ -110,6 +110,8 @@ export class ShareReplica {
   private owedCache: { owed: Array<{ member: string; epochs: EpochKeys[] }>; blocked: string[] } | undefined;
   private readonly forkProofs = new Map<string, readonly [CommitId, CommitId]>();
   private readonly forkVoided = new Set<CommitId>();
+  /** Each forked author's commit last in the canonical order (followAuthorChain). */
+  private readonly forkedLast = new Map<string, CommitId>();
   /**
    * Who holds each epoch's keys (topic hex -> member hex): the members its announcement
    * sealed it to (effective or not: the boxes went out), the owner for the genesis, and
@@ -648,11 +650,16 @@ export class ShareReplica {
   private followAuthorChain(rec: CommitRecord): boolean {
     const author = rec.author;
     const id = rec.env.id;
-    // A forking author's commits may reuse operation ids: each one is applied by a
-    // rebuild in the canonical order, never in arrival order (rare: only forks).
+    // A forked author's ids are bound to their commits in the canonical order
+    // (forked-ids.ts): a commit of theirs that comes after all their others in that order
+    // (a flood after the fork, in order) is applied in place, as a rebuild would apply it
+    // last; one that comes before any of them needs the rebuild.
     if (this.forkProofs.has(author)) {
       this.forkVoided.add(id);
-      return true;
+      const last = this.forkedLast.get(author)!;
+      const after = this.graph.canonicallyBefore(last, id);
+      if (after) this.forkedLast.set(author, id);
+      return !after;
     }
     let chain = this.authorChains.get(author);
     if (!chain) this.authorChains.set(author, (chain = []));
@@ -674,6 +681,7 @@ export class ShareReplica {
     this.forkProofs.set(author, proof);
     this.forkVoided.add(id);
     for (const voided of chain.slice(lo)) this.forkVoided.add(voided);
+    this.forkedLast.set(author, [...chain, id].reduce((a, b) => (this.graph.canonicallyBefore(a, b) ? b : a)));
     return true;
   }
 

@@ -181,6 +181,31 @@ describe('share/author chains', () => {
     }
   });
 
+  it("a forked author's later commits, in order, are applied without rebuilding; any order gives the same text", () => {
+    const { team, file } = setUp(40);
+    const bob = team.replicas.get('bob')!;
+    const bobTwin = twin(team, 'bob');
+    bob.edit(file, 0, 0, 'AAA\n');
+    const one = bob.flush()!;
+    bobTwin.edit(file, 0, 0, 'BBB\n');
+    const two = bobTwin.flush()!;
+    const later: CommitEnvelope[] = [];
+    for (let i = 0; i < 30; i++) {
+      bob.edit(file, 0, 0, `${i}\n`);
+      later.push(bob.flush()!);
+    }
+    const carol = team.replicas.get('carol')!;
+    carol.receive(one.bytes);
+    carol.receive(two.bytes);
+    carol.edit(file, carol.text(file).length, 0, 'carol\n');
+    const carols = carol.flush()!;
+    let rebuilds = 0;
+    for (const e of later) rebuilds += carol.receive(e.bytes).changes.filter((c) => c.type === 'reset').length;
+    assert.equal(rebuilds, 0, "the forked author's later commits each rebuilt the state");
+    assert.equal(carol.text(file), 'start\ncarol\n');
+    for (let order = 1; order <= 4; order++) assert.equal(deliver(team, 'owner', [one, two, ...later, carols], order).text(file), carol.text(file));
+  });
+
   it('an honest author never forks: long chains of one writer stay effective', () => {
     const { team, file } = setUp(3);
     const bob = team.replicas.get('bob')!;

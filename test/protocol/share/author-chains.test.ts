@@ -31,6 +31,16 @@ function twin(team: Team, name: string): ShareReplica {
   return r;
 }
 
+/** Bob signs two concurrent commits (one from a twin replica) whose inserts carry the same operation ids. */
+function equivocate(team: Team, file: FileId, first: [number, string], second: [number, string]): { bob: ShareReplica; one: CommitEnvelope; two: CommitEnvelope } {
+  const bob = team.replicas.get('bob')!;
+  const bobTwin = twin(team, 'bob');
+  bob.edit(file, first[0], 0, first[1]);
+  const one = bob.flush()!;
+  bobTwin.edit(file, second[0], 0, second[1]);
+  return { bob, one, two: bobTwin.flush()! };
+}
+
 function deliver(team: Team, name: string, extra: readonly CommitEnvelope[], seed: number): ShareReplica {
   const me = team.keys.get(name)!;
   const r = new ShareReplica({ shareId: team.owner.shareId, me });
@@ -139,12 +149,8 @@ describe('share/author chains', () => {
     // same ids, and a member who saw one branch anchors on its text.
     for (let seed = 1; seed <= 4; seed++) {
       const { team, file } = setUp(20 + seed);
-      const bob = team.replicas.get('bob')!;
-      const bobTwin = twin(team, 'bob');
-      bob.edit(file, 4, 0, 'M0'); // star|t
-      const one = bob.flush()!;
-      bobTwin.edit(file, 5, 0, 'W0'); // start|
-      const two = bobTwin.flush()!;
+      // M0 at star|t, W0 at start|, with the same ids.
+      const { one, two } = equivocate(team, file, [4, 'M0'], [5, 'W0']);
       const carol = team.replicas.get('carol')!;
       carol.receive(one.bytes);
       assert.equal(carol.text(file), 'starM0t\n');
@@ -164,12 +170,7 @@ describe('share/author chains', () => {
     // Which branch comes first in the canonical order depends on the commit ids: seeds of both kinds.
     for (let seed = 30; seed < 36; seed++) {
       const { team, file } = setUp(seed);
-      const bob = team.replicas.get('bob')!;
-      const bobTwin = twin(team, 'bob');
-      bob.edit(file, 4, 0, 'M0');
-      const one = bob.flush()!;
-      bobTwin.edit(file, 5, 0, 'W0');
-      const two = bobTwin.flush()!;
+      const { one, two } = equivocate(team, file, [4, 'M0'], [5, 'W0']);
       const carol = team.replicas.get('carol')!;
       carol.receive(one.bytes);
       carol.edit(file, 6, 0, '[carol]');
@@ -183,12 +184,7 @@ describe('share/author chains', () => {
 
   it("a forked author's later commits, in order, are applied without rebuilding; any order gives the same text", () => {
     const { team, file } = setUp(40);
-    const bob = team.replicas.get('bob')!;
-    const bobTwin = twin(team, 'bob');
-    bob.edit(file, 0, 0, 'AAA\n');
-    const one = bob.flush()!;
-    bobTwin.edit(file, 0, 0, 'BBB\n');
-    const two = bobTwin.flush()!;
+    const { bob, one, two } = equivocate(team, file, [0, 'AAA\n'], [0, 'BBB\n']);
     const later: CommitEnvelope[] = [];
     for (let i = 0; i < 30; i++) {
       bob.edit(file, 0, 0, `${i}\n`);

@@ -534,11 +534,27 @@ export class Broker {
     const key = [...hexes].sort().join(',');
     let entry = c.sessions.get(key);
     if (entry) return entry;
-    if (c.sessions.size >= this.limits.maxSyncSessionsPerChannel) return undefined;
+    if (!this.roomForSession(c, hexes)) return undefined;
     const source = new StreamSource(() => hexes.map((h) => this.topics.get(h)).filter((t): t is TopicIndex => t !== undefined));
     entry = { session: new SyncSession(source), topics: topics.map((t) => t.slice()), topicHexes: new Set(hexes), needsPoll: false };
     c.sessions.set(key, entry);
     return entry;
+  }
+
+  /**
+   * Sessions over topics stored here are what a connection's limit counts (a peer
+   * broker's up to maxTopics: it syncs every topic both carry). A session over topics this
+   * broker holds nothing of only asks for what it lacks; those are bounded by the
+   * subscriptions a connection may hold, and do not count, so made-up topics that anyone
+   * may SUBSCRIBE to (and that a broker carries to its peers) never crowd out a real one.
+   */
+  private roomForSession(c: ChannelState, hexes: readonly string[]): boolean {
+    if (c.sessions.size >= this.limits.maxSubscriptionsPerChannel) return false;
+    const stored = (topicHexes: Iterable<string>): boolean => [...topicHexes].some((h) => this.topics.has(h));
+    if (!stored(hexes)) return true;
+    let count = 0;
+    for (const e of c.sessions.values()) if (stored(e.topicHexes)) count++;
+    return count < (c.isBroker ? this.limits.maxTopics : this.limits.maxSyncSessionsPerChannel);
   }
 
   /**
@@ -562,7 +578,7 @@ export class Broker {
     }
     const entry = this.sessionFor(c, topics);
     if (!entry) {
-      this.refuse(out, c, now, 'quota', `at most ${this.limits.maxSyncSessionsPerChannel} sync streams per connection`);
+      this.refuse(out, c, now, 'quota', `at most ${this.limits.maxSyncSessionsPerChannel} sync streams over stored topics per connection (${this.limits.maxSubscriptionsPerChannel} in all)`);
       return;
     }
     const step = entry.session.receive(message);

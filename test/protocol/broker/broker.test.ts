@@ -339,6 +339,26 @@ describe('broker/state machine', () => {
     const got = d.take('peer');
     assert.deepEqual(types(got), ['subscribe', 'sync']);
   });
+
+  it("made-up topics a client subscribes to (carried to the peer broker) never take a real topic's sync session", () => {
+    // The dishonest mix's topic-flood: SUBSCRIBE to 64 made-up topics (twice) used up the
+    // peer-broker channel's sync sessions, and a later epoch's events never crossed.
+    const d = new Driver();
+    d.connect('peer', { peerBroker: true });
+    d.take('peer');
+    d.connect('mallory');
+    const madeUp = Array.from({ length: 2 * 64 }, (_, i) => new Uint8Array(32).fill(i + 1));
+    d.send('mallory', { type: 'subscribe', topics: madeUp.slice(0, 64) });
+    d.send('mallory', { type: 'subscribe', topics: madeUp.slice(64) });
+    assert.equal(types(d.take('peer')).filter((t) => t === 'sync').length, 128, 'each made-up topic is carried and synced');
+    d.connect('pub');
+    d.send('pub', { type: 'event', commit: c0! });
+    assert.deepEqual(types(d.take('peer')), ['subscribe', 'sync'], "the real topic's sync session");
+    // The peer broker syncs it from its side too: no refusal.
+    const log = new ClientLog(stream.topic);
+    d.send('peer', { type: 'sync', topics: [stream.topic], message: encodeSyncStart(log) });
+    assert.ok(!types(d.take('peer')).some((t) => t.startsWith('error')));
+  });
 });
 
 function encodeSyncStart(log: ClientLog): Uint8Array {

@@ -862,9 +862,12 @@ export class ShareReplica {
           {
             const holders = this.holdersOf(topicHex(a.topic));
             const recipients = recipientsOf(a);
+            const announces = this.announced.get(topicHex(a.topic)) === rec.env.id;
             for (let i = 0; i < recipients.length; i++) {
               holders.add(recipients[i]!);
-              if (recipients[i] === this.meHex) this.tryOpenBox(a.boxes[i]!.keyBox);
+              if (recipients[i] !== this.meHex) continue;
+              this.tryOpenBox(a.boxes[i]!.keyBox);
+              if (announces) this.adoptAnnouncedKey(a.boxes[i]!.keyBox, topicHex(a.topic));
             }
           }
           if (v.ok) {
@@ -923,6 +926,23 @@ export class ShareReplica {
         this.newKeys = true;
       }
     }
+  }
+
+  /**
+   * The key of epoch `th` from the box its own announcement sealed to us: the epoch's
+   * key as its author made it, which replaces a key another box brought first (a box in a
+   * later rotation, a handover or a KEYS message can come from anyone who held the topic
+   * secret, and a dishonest member's may hold a wrong key: a member away when the epoch
+   * was announced may open that one first).
+   */
+  private adoptAnnouncedKey(box: Uint8Array, th: string): void {
+    const k = this.openBox(box).find((e) => topicHex(e.topic) === th);
+    const had = this.epochs.get(th);
+    if (!k || (had && bytesEqual(had.key, k.key))) return;
+    this.epochs.set(th, k.topicSecret || !had?.topicSecret ? k : { ...k, topicSecret: had.topicSecret });
+    this.currentEpochCache = undefined;
+    this.owedCache = undefined;
+    this.newKeys = true;
   }
 
   /** The epochs in a box sealed to us (none if it is not ours), opened once: access changes replay the records, and an X25519 open is the dearest step of a replay. */

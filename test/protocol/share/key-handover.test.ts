@@ -119,6 +119,26 @@ describe('share/key handover', () => {
     assert.equal(rita.text(file), carol.text(file), 'the reader still reads what is written');
   });
 
+  it("a wrong key that came first (a KEYS message before the epoch's announcement) gives way to the announcement's own key", () => {
+    // The dishonest mix's poison-keys, seeds 9 and 28 of `--attacks all`.
+    const team = makeTeam([['carol', 'writer'], ['rita', 'reader'], ['zed', 'writer']], seededRandom(rng(810)));
+    const file = team.owner.createFile('doc.md', 'text', 'start\n');
+    team.net.publish(team.owner.flush());
+    const carol = team.replicas.get('carol')!;
+    const rita = team.replicas.get('rita')!;
+    for (const r of [carol, rita]) team.net.deliverAll(r, rng(1));
+    team.owner.revoke(team.keys.get('zed')!.publicKey);
+    team.net.publish(team.owner.flush());
+    const epoch = team.owner.currentEpoch()!;
+    // Rita was away: a box with a wrong key for the new epoch reaches her before the rotation does.
+    rita.addKeys([sealKeyBox(team.keys.get('rita')!.publicKey, team.owner.shareId, [{ topic: epoch.topic, key: new Uint8Array(32).fill(9) }], false)]);
+    team.net.deliverAll(carol, rng(2));
+    carol.edit(file, 0, 0, 'carol on the new epoch\n');
+    for (const e of carol.flushInPieces()) team.net.publish(e);
+    team.net.deliverAll(rita, rng(3));
+    assert.equal(rita.text(file), carol.text(file), 'the reader reads what was written on the new epoch');
+  });
+
   it('commits that came before their keys are merged when a KEYS message brings them, with their changes reported', () => {
     const { team, file } = setUp(9);
     const carol = team.replicas.get('carol')!;

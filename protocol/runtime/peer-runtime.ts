@@ -250,6 +250,13 @@ export class PeerRuntime {
     this.emit('log', line);
   }
 
+  /** Why a commit stored without effect has none, for the member reading the panel; a fork names its two commits (the proof). */
+  private withoutEffect(reason: RejectReason, author: string | undefined): string {
+    const proof = reason === 'forked' && author !== undefined ? this.node.replica.forks().get(author) : undefined;
+    if (proof) return `stored without effect: its author signed two concurrent commits (${proof[0].slice(0, 12)} and ${proof[1].slice(0, 12)}), so nothing of theirs from then on reaches the share`;
+    return 'stored without effect: nothing of it reaches the share';
+  }
+
   private reportRefused(x: Extract<MergeResult, { status: 'rejected' }>): void {
     const authorName = x.author ? this.node.replica.memberName(x.author) : 'an unknown author';
     const refused: RefusedCommit = { id: x.id, author: x.author, authorName, reason: x.reason, detail: x.detail };
@@ -601,7 +608,7 @@ export class PeerRuntime {
             if (x.status === 'merged') merged.push(x.id);
             if (x.status === 'rejected') this.reportRefused(x);
             // Stored (its descendants need it) but without effect: refused all the same.
-            else if (x.status === 'merged' && !x.effective && x.reason) this.reportRefused({ status: 'rejected', id: x.id, reason: x.reason, detail: 'stored without effect: nothing of it reaches the share', ...(x.author ? { author: x.author } : {}) });
+            else if (x.status === 'merged' && !x.effective && x.reason) this.reportRefused({ status: 'rejected', id: x.id, reason: x.reason, detail: this.withoutEffect(x.reason, x.author), ...(x.author ? { author: x.author } : {}) });
           }
           for (const id of merged) this.trace('merged', id);
         } catch (err) {

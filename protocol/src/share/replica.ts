@@ -16,7 +16,7 @@
 import { concatBytes } from '../codec/bytes.js';
 import { DecodeError } from '../codec/errors.js';
 import { bytesEqual, deriveKey, fromHex, generateSigningKeyPair, randomBytes, sign, signingKeyPairFromSeed, toHex, verify, type RandomSource, type SigningKeyPair } from '../crypto/index.js';
-import { createCommit, decodeCommitEnvelope, DEFAULT_MAX_COMMIT_BYTES, openCommitBody, verifyTopicSignature, type CommitEnvelope } from '../log/commit.js';
+import { createCommit, decodeCommitEnvelope, DEFAULT_MAX_COMMIT_BYTES, openCommitBody, verifyTopicSignature, type CommitBody, type CommitEnvelope } from '../log/commit.js';
 import { CommitRejectedError, type RejectReason } from '../log/errors.js';
 import { CommitGraph } from '../log/graph.js';
 import type { CommitId } from '../log/ids.js';
@@ -58,6 +58,8 @@ export interface ReplicaInit {
 
 /** Text author id used in the text CRDT: 16 hex chars of the member's public key. */
 const OPENED_BOXES_LIMIT = 4096;
+/** Other keys kept per epoch (boxes with a different key than the one held: at most one can be right). */
+const CANDIDATE_KEYS_PER_EPOCH = 4;
 /** The pending buffer's pool for commits whose author cannot be checked yet. */
 const STRANGER = 'stranger';
 const EVICTED_LIMIT = 1024;
@@ -120,6 +122,10 @@ export class ShareReplica {
   private epochHolders = new Map<string, Set<string>>();
   /** Each member's effective grants: a grant seals the epochs in its causal past. */
   private grantsOf = new Map<string, CommitId[]>();
+  /** Other content keys boxes brought for an epoch than the one held (topic hex -> keys), tried in turn (openWithEpochKeys). */
+  private readonly candidateKeys = new Map<string, EpochKeys[]>();
+  /** Epochs whose key held has opened a commit, or came from the epoch's own announcement. */
+  private readonly provenKeys = new Set<string>();
   /** Key boxes opened so far (hex -> what they held), bounded: KEYS messages can come from anyone. */
   private readonly openedBoxes = new Map<string, readonly EpochKeys[]>();
   /** Authors' commits evicted from the pending buffer, asked for again through wanted() (bounded). */
@@ -228,7 +234,7 @@ export class ShareReplica {
     const th = topicHex(env.topic);
     const keys = this.announced.has(th) ? this.epochs.get(th) : undefined;
     if (keys === undefined) return STRANGER;
-    const body = openCommitBody(env, keys.key);
+    const body = this.openWithEpochKeys(env, th, keys);
     this.openBoxesSealedToUs(body.payload);
     return `author:${toHex(body.author)}`;
   }
@@ -566,7 +572,7 @@ export class ShareReplica {
     if (!genesisCandidate && !this.announcedBefore(th, env.deps)) throw new CommitRejectedError('unknown-topic', 'the topic was never announced in this commit\'s past', env.id);
     const keys = this.epochs.get(th);
     if (!keys) throw new CommitRejectedError('undecryptable', 'we hold no key for this epoch', env.id);
-    const body = openCommitBody(env, keys.key);
+    const body = this.openWithEpochKeys(env, th, keys);
     const author = toHex(body.author);
     let actions: Action[];
     try {
@@ -924,7 +930,50 @@ export class ShareReplica {
         this.currentEpochCache = undefined;
         this.owedCache = undefined;
         this.newKeys = true;
+      } else if (!bytesEqual(had.key, k.key)) {
+        this.keepCandidate(h, k);
       }
+    }
+  }
+
+  /** Another content key a box brought for epoch `th`, tried when the one held does not open a commit (bounded). */
+  private keepCandidate(th: string, k: EpochKeys): void {
+    const list = this.candidateKeys.get(th) ?? [];
+    if (list.some((c) => bytesEqual(c.key, k.key)) || list.length >= CANDIDATE_KEYS_PER_EPOCH) return;
+    this.candidateKeys.set(th, [...list, k]);
+    this.newKeys = true;
+  }
+
+  /**
+   * Opens a commit with the epoch's key, or else with a candidate key another box brought.
+   * A key held that never opened a commit gives way to a candidate that does (it becomes
+   * the key we write with): relayed boxes can come from a dishonest member, and the first
+   * one opened is not to be trusted for that alone.
+   */
+  private openWithEpochKeys(env: CommitEnvelope, th: string, keys: EpochKeys): CommitBody {
+    try {
+      const body = openCommitBody(env, keys.key);
+      this.provenKeys.add(th);
+      return body;
+    } catch (err) {
+      if (!(err instanceof CommitRejectedError)) throw err;
+      for (const candidate of this.candidateKeys.get(th) ?? []) {
+        let body: CommitBody;
+        try {
+          body = openCommitBody(env, candidate.key);
+        } catch {
+          continue;
+        }
+        if (!this.provenKeys.has(th)) {
+          this.candidateKeys.set(th, [...(this.candidateKeys.get(th) ?? []).filter((c) => c !== candidate), keys]);
+          this.epochs.set(th, candidate.topicSecret || !keys.topicSecret ? candidate : { ...candidate, topicSecret: keys.topicSecret });
+          this.provenKeys.add(th);
+          this.currentEpochCache = undefined;
+          this.owedCache = undefined;
+        }
+        return body;
+      }
+      throw err;
     }
   }
 
@@ -939,7 +988,9 @@ export class ShareReplica {
     const k = this.openBox(box).find((e) => topicHex(e.topic) === th);
     const had = this.epochs.get(th);
     if (!k || (had && bytesEqual(had.key, k.key))) return;
+    if (had) this.keepCandidate(th, had);
     this.epochs.set(th, k.topicSecret || !had?.topicSecret ? k : { ...k, topicSecret: had.topicSecret });
+    this.provenKeys.add(th);
     this.currentEpochCache = undefined;
     this.owedCache = undefined;
     this.newKeys = true;

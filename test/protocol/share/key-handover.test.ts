@@ -139,6 +139,27 @@ describe('share/key handover', () => {
     assert.equal(rita.text(file), carol.text(file), 'the reader reads what was written on the new epoch');
   });
 
+  it('a member the announcement left out, given a wrong key first, reads and writes with the right one once it opens a commit', () => {
+    const team = makeTeam([['carol', 'writer']], seededRandom(rng(820)));
+    const file = team.owner.createFile('doc.md', 'text', 'start\n');
+    team.net.publish(team.owner.flush());
+    const epoch = team.owner.currentEpoch()!;
+    const ritaKey = keyFor('rita');
+    team.owner.grant(ritaKey.publicKey, 'writer', 'rita');
+    team.net.publish(team.owner.flush());
+    const rita = new ShareReplica({ shareId: team.owner.shareId, me: ritaKey });
+    // A box with a wrong key for the epoch reaches Rita before her grant does.
+    rita.addKeys([sealKeyBox(ritaKey.publicKey, team.owner.shareId, [{ topic: epoch.topic, key: new Uint8Array(32).fill(5), topicSecret: epoch.topicSecret! }], true)]);
+    team.net.deliverAll(rita, rng(4));
+    // Her grant's keys come in a KEYS message too (the commits holding them are on that epoch).
+    rita.addKeys(team.owner.keyBoxesFor(ritaKey.publicKey));
+    assert.equal(rita.text(file), 'start\n', 'Rita reads the epoch with the key her grant brought');
+    rita.edit(file, 0, 0, 'rita\n');
+    for (const e of rita.flushInPieces()) team.net.publish(e);
+    team.net.deliverAll(team.owner, rng(5));
+    assert.equal(team.owner.text(file), 'rita\nstart\n', 'Rita writes with the key the others hold');
+  });
+
   it('commits that came before their keys are merged when a KEYS message brings them, with their changes reported', () => {
     const { team, file } = setUp(9);
     const carol = team.replicas.get('carol')!;

@@ -87,6 +87,9 @@ export class NodeBroker {
     try {
       const seed = await loadOrCreateIdentity(dataDir);
       const maxEventBytes = init.limits?.maxEventBytes ?? DEFAULT_BROKER_LIMITS.maxEventBytes;
+      // The relay asks the server's gate, which exists once the server does (it starts the transport).
+      let gate: ((peer: Uint8Array) => Promise<boolean>) | undefined;
+      const admit = (peer: Uint8Array): Promise<boolean> => (gate ? gate(peer) : Promise.resolve(false));
       server = await BrokerServer.start({
         ...options,
         clock: systemClock,
@@ -95,11 +98,13 @@ export class NodeBroker {
           listen: listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
           ...(maxFrameBytes ? { maxFrameBytes } : {}),
           ...connectionLimits,
-          ...(relay !== false ? { relayServer: relay ?? {} } : {}),
+          ...(relay !== false ? { relayServer: { ...relay, admit } } : {}),
         }),
         events: new BrokerStore(dataDir, { maxRecordBytes: Math.max(maxEventBytes, 1 << 20) * 2 }),
         chunkShelf: new PackTopicChunkShelf(join(dataDir, 'chunks'), () => systemClock.now()),
       });
+      const started = server;
+      gate = (peer) => started.relayGate.admit(peer);
       await writeJsonAtomically(join(dataDir, 'broker.json'), { pid: process.pid, peerKey: publicKeyToText(server.publicKey), addresses: server.addresses(), startedAt: new Date().toISOString() });
       const broker = new NodeBroker(server, dataDir, lock);
       await broker.writeStatus();

@@ -1,7 +1,14 @@
 /**
- * The Transport over libp2p: TCP and WebSockets, Noise, yamux, identify, and
- * optionally mDNS and a circuit relay server (brokers, relay-server.ts). The only
- * module of Weft that creates libp2p objects; callers see protocol/src/ports/transport.ts only.
+ * The Transport over libp2p: TCP and WebSockets, Noise, yamux, identify, the circuit relay
+ * transport (peers behind NATs reserve slots on brokers: listenViaRelay, and reach each
+ * other through them), and optionally mDNS and a circuit relay server (brokers,
+ * relay-server.ts). The only module of Weft that creates libp2p objects; callers see
+ * protocol/src/ports/transport.ts only.
+ *
+ * Relayed connections are "limited" in libp2p (the relay caps their bytes and duration):
+ * Weft's protocols run on them all the same (runOnLimitedConnection), since for two
+ * teammates behind NATs that defeat hole punching the relay is the only path. When the
+ * relay cuts one, the runtime dials again.
  */
 import './polyfills.js';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -11,6 +18,8 @@ import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
 import { identify } from '@libp2p/identify';
 import { mdns } from '@libp2p/mdns';
+import { circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { ChannelClosedError, DialError, ReceiveLimitError, TransportError, TransportStateError } from '../src/ports/transport-errors.js';
@@ -18,6 +27,7 @@ import { DEFAULT_MAX_FRAME_BYTES, checkFrameLimit } from '../src/ports/frame-lim
 import { StreamFrameChannel } from './frame-channel.js';
 import { ReceiveBudget } from './receive-budget.js';
 import { relayService, type RelayServerOptions } from './relay-server.js';
+import { RelayListenService, type RelayListenComponents } from './relay-listen.js';
 import { identityFromSeed, peerIdFromWeftKey, weftKeyFromPeerId, type NodeIdentity } from './peer-key.js';
 import { checkProtocolId } from '../src/ports/protocol-id.js';
 import type { FrameChannel, PeerInfo, Transport, TransportEvents } from '../src/ports/transport.js';
@@ -118,7 +128,10 @@ class Libp2pTransport implements Transport {
     'peer:disconnect': new Set(),
     'peer:discovery': new Set(),
     'channel:error': new Set(),
+    addresses: new Set(),
   };
+  /** Our addresses as last reported by an 'addresses' event. */
+  private lastAddresses = '';
 
   constructor(private readonly init: TransportInit) {
     this.identity = identityFromSeed(init.identitySeed);
@@ -150,7 +163,7 @@ class Libp2pTransport implements Transport {
       start: false,
       privateKey: this.identity.privateKey,
       addresses: { listen: this.init.listen ?? DEFAULT_LISTEN },
-      transports: [tcp(), webSockets()],
+      transports: [tcp(), webSockets(), circuitRelayTransport({ reservationCompletionTimeout: this.dialTimeoutMs })],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
       peerDiscovery,
@@ -161,15 +174,32 @@ class Libp2pTransport implements Transport {
       },
       services: {
         identify: identify(),
+        relayListen: (components: RelayListenComponents) => new RelayListenService(components),
         ...(this.init.relayServer !== undefined ? { relay: relayService(this.init.relayServer) } : {}),
       },
       connectionGater: {
         // only peers whose identity is an Ed25519 key can be Weft peers
         denyInboundEncryptedConnection: (peer: PeerId) => weftKeyFromPeerId(peer) === undefined,
         denyOutboundEncryptedConnection: (peer: PeerId) => weftKeyFromPeerId(peer) === undefined,
+        denyInboundRelayReservation: async (peer: PeerId) => {
+          const admit = this.init.relayServer?.admit;
+          const key = weftKeyFromPeerId(peer);
+          if (key === undefined) return true;
+          if (admit === undefined) return false;
+          return !(await admit(key).catch(() => false));
+        },
       },
     });
     this.node = node;
+    node.addEventListener('self:peer:update', () => this.emitAddresses());
+    // A relay slot is freed with its holder's last connection (libp2p keeps it until it
+    // expires, up to reservationMs, so peers that come and go would fill the relay).
+    node.addEventListener('peer:disconnect', (evt) => {
+      const reservation = this.relayServer()?.reservations.get(evt.detail);
+      if (reservation === undefined) return;
+      reservation.signal.clear();
+      this.relayServer()?.reservations.delete(evt.detail);
+    });
     node.addEventListener('peer:connect', (evt) => this.emitPeer('peer:connect', evt.detail, this.connectionAddrs(evt.detail)));
     node.addEventListener('peer:disconnect', (evt) => this.emitPeer('peer:disconnect', evt.detail, []));
     node.addEventListener('peer:discovery', (evt) => {
@@ -207,22 +237,57 @@ class Libp2pTransport implements Transport {
   }
 
   async dial(addr: string): Promise<PeerInfo> {
+    return this.dialAny([addr]);
+  }
+
+  async dialAny(addrs: readonly string[]): Promise<PeerInfo> {
+    const node = this.requireStarted();
+    const text = addrs.join(' ');
+    if (addrs.length === 0) throw new DialError('no address to dial', text);
+    const mas: Multiaddr[] = [];
+    for (const addr of addrs) {
+      try {
+        mas.push(multiaddr(addr));
+      } catch (err) {
+        throw new DialError(`not a multiaddr: ${addr}`, addr, { cause: err });
+      }
+    }
+    const peers = new Set(mas.map((ma) => ma.getComponents().findLast((c) => c.name === 'p2p')?.value));
+    if (mas.length > 1 && (peers.size !== 1 || peers.has(undefined))) throw new DialError(`addresses of more than one peer, or without /p2p/<id>: ${text}`, text);
+    let conn: Connection;
+    try {
+      // libp2p dials a peer's addresses together, relayed ones after direct ones.
+      conn = await node.dial(mas.length === 1 ? mas[0]! : mas, { signal: AbortSignal.timeout(this.dialTimeoutMs) });
+    } catch (err) {
+      throw new DialError(`could not connect to ${text}: ${errorText(err)}`, text, { cause: err });
+    }
+    const info = this.peerInfo(conn.remotePeer, [...mas, conn.remoteAddr]);
+    if (info === undefined) throw new DialError(`peer at ${text} has no Ed25519 identity`, text);
+    return info;
+  }
+
+  async listenViaRelay(relayAddr: string): Promise<void> {
     const node = this.requireStarted();
     let ma: Multiaddr;
     try {
-      ma = multiaddr(addr);
+      ma = multiaddr(relayAddr);
     } catch (err) {
-      throw new DialError(`not a multiaddr: ${addr}`, addr, { cause: err });
+      throw new DialError(`not a multiaddr: ${relayAddr}`, relayAddr, { cause: err });
     }
-    let conn: Connection;
+    if (!ma.getComponents().some((c) => c.name === 'p2p')) throw new DialError(`a relay address needs /p2p/<relay id>: ${relayAddr}`, relayAddr);
+    const service = (node.services as { relayListen?: RelayListenService }).relayListen;
+    if (service === undefined) throw new TransportStateError('the relay listener is missing');
     try {
-      conn = await node.dial(ma, { signal: AbortSignal.timeout(this.dialTimeoutMs) });
+      await service.listen(ma.encapsulate('/p2p-circuit'));
     } catch (err) {
-      throw new DialError(`could not connect to ${addr}: ${errorText(err)}`, addr, { cause: err });
+      throw new DialError(`no relay slot on ${relayAddr}: ${errorText(err)}`, relayAddr, { cause: err });
     }
-    const info = this.peerInfo(conn.remotePeer, [ma, conn.remoteAddr]);
-    if (info === undefined) throw new DialError(`peer at ${addr} has no Ed25519 identity`, addr);
-    return info;
+    this.emitAddresses();
+  }
+
+  /** Peers holding a relay slot here now (brokers); 0 without a relay server. */
+  relayReservations(): number {
+    return this.relayServer()?.reservations.size ?? 0;
   }
 
   async openChannel(peer: Uint8Array, protocol: string): Promise<FrameChannel> {
@@ -234,6 +299,7 @@ class Libp2pTransport implements Transport {
       stream = await node.dialProtocol(peerId, protocol, {
         signal: AbortSignal.timeout(this.dialTimeoutMs),
         maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL,
+        runOnLimitedConnection: true,
       });
     } catch (err) {
       throw new DialError(`could not open ${protocol} to ${peerId.toString()}: ${errorText(err)}`, peerId.toString(), {
@@ -244,7 +310,9 @@ class Libp2pTransport implements Transport {
       stream.abort(new ChannelClosedError('the transport stopped'));
       throw new TransportStateError('the transport stopped while the channel opened');
     }
-    return this.wrap(stream, peer, protocol, node.getConnections(peerId)[0]?.remoteAddr);
+    const connections = node.getConnections(peerId);
+    const connection = connections.find((c) => c.streams.includes(stream)) ?? connections[0];
+    return this.wrap(stream, peer, protocol, connection?.remoteAddr);
   }
 
   handle(protocol: string, onChannel: (channel: FrameChannel) => void): () => void {
@@ -286,16 +354,18 @@ class Libp2pTransport implements Transport {
           channel.abort(new TransportError(`the ${protocol} handler failed: ${errorText(err)}`, { cause: err }));
         }
       },
-      { maxInboundStreams: this.init.maxInboundChannels ?? DEFAULT_MAX_INBOUND_CHANNELS, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL },
+      { maxInboundStreams: this.init.maxInboundChannels ?? DEFAULT_MAX_INBOUND_CHANNELS, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL, runOnLimitedConnection: true },
     );
   }
 
   private wrap(stream: Stream, remote: Uint8Array, protocol: string, remoteAddr: Multiaddr | undefined): StreamFrameChannel {
     const remoteAddress = remoteAddr === undefined ? undefined : ipOf(remoteAddr);
+    const relay = remoteAddr === undefined ? undefined : relayOf(remoteAddr);
     const channel = new StreamFrameChannel(stream, {
       remote,
       protocol,
       ...(remoteAddress !== undefined ? { remoteAddress } : {}),
+      ...(relay !== undefined ? { relay } : {}),
       maxFrameBytes: this.maxFrameBytes,
       budget: this.budget,
       ...(this.init.frameProgressMs !== undefined ? { frameProgressMs: this.init.frameProgressMs } : {}),
@@ -310,6 +380,20 @@ class Libp2pTransport implements Transport {
     this.channels.add(channel);
     channel.onClose(() => this.channels.delete(channel));
     return channel;
+  }
+
+  private relayServer(): CircuitRelayService | undefined {
+    return (this.node?.services as { relay?: CircuitRelayService } | undefined)?.relay;
+  }
+
+  /** An 'addresses' event when our addresses changed since the last one. */
+  private emitAddresses(): void {
+    if (this.state !== 'started') return;
+    const addrs = this.addresses();
+    const key = addrs.join(' ');
+    if (key === this.lastAddresses) return;
+    this.lastAddresses = key;
+    this.emit('addresses', addrs);
   }
 
   private requireStarted(): Libp2p {
@@ -359,6 +443,20 @@ class Libp2pTransport implements Transport {
 /** The IP address of a multiaddr (its ip4 or ip6 component), if it has one. */
 function ipOf(ma: Multiaddr): string | undefined {
   return ma.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value;
+}
+
+/** The relay's Weft key when `ma` is a relayed (p2p-circuit) address: the /p2p/ before /p2p-circuit. */
+function relayOf(ma: Multiaddr): Uint8Array | undefined {
+  const parts = ma.getComponents();
+  const circuit = parts.findIndex((c) => c.name === 'p2p-circuit');
+  if (circuit < 0) return undefined;
+  const relayId = parts.slice(0, circuit).findLast((c) => c.name === 'p2p')?.value;
+  if (relayId === undefined) return undefined;
+  try {
+    return weftKeyFromPeerId(peerIdFromString(relayId));
+  } catch {
+    return undefined;
+  }
 }
 
 function isWebSocket(ma: Multiaddr): boolean {

@@ -273,10 +273,10 @@ export class NatTopology {
     }
   }
 
-  /** Runs `command args...` inside `host`'s namespace; destroy() kills it if it still runs. */
-  spawn(host: Host, command: string, args: readonly string[]): NetnsProcess {
+  /** Runs `command args...` inside `host`'s namespace (with `env` added to ours); destroy() kills it if it still runs. */
+  spawn(host: Host, command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): NetnsProcess {
     if (this.destroyed) throw new Error('the NAT topology was destroyed');
-    const child = new NetnsProcess(host.netns, command, args);
+    const child = new NetnsProcess(host.netns, command, args, env);
     this.children.add(child);
     void child.exited.then(() => this.children.delete(child));
     return child;

@@ -34,6 +34,7 @@ import { NodeBroker, type BrokerStatusFile } from '../protocol/platform/index.js
 import type { RelayServerOptions } from '../protocol/transport/index.js';
 import { type BrokerLimits, type TopicPolicy, fromHex, publicKeyFromText } from '../protocol/src/index.js';
 import { exitAfter, isBrokenOutput, writeLine } from './daemon-output.js';
+import { processAlive } from './process-alive.js';
 
 const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]... [--peer-broker ADDR]...
                    [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
@@ -289,15 +290,6 @@ function relayOptions(values: Record<string, string | boolean | string[] | undef
     ...(connectionBytes !== undefined ? { connectionBytes } : {}),
     ...(connectionSeconds !== undefined ? { connectionMs: connectionSeconds * 1000 } : {}),
   };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function status(args: string[]): Promise<number> {

@@ -54,7 +54,8 @@ describe('net/nat peers: two teammates behind different NATs co-edit through a b
   });
 
   async function runIn(home: 'homeA' | 'homeB', dir: string, name: string): Promise<PeerProc> {
-    const p = await PeerProc.run(dir, ['--listen', '/ip4/0.0.0.0/tcp/0', '--name', name], {}, ['ip', 'netns', 'exec', topology![home].netns], START_MS);
+    // WEFT_TRACE: each commit's arrival is logged with the role of the link it came on.
+    const p = await PeerProc.run(dir, ['--listen', '/ip4/0.0.0.0/tcp/0', '--name', name], { WEFT_TRACE: '1' }, ['ip', 'netns', 'exec', topology![home].netns], START_MS);
     procs.push(p);
     return p;
   }
@@ -92,6 +93,9 @@ describe('net/nat peers: two teammates behind different NATs co-edit through a b
     append(bob, 'notes.md', 'from bob\n');
     const files = await waitConverged([alice, bob], CONVERGE_MS, (f) => (f.get('notes.md') ?? '').includes('from alice') && (f.get('notes.md') ?? '').includes('from bob'), [a, b]);
     assert.equal(files.get('notes.md')!.split('\n').length, 4);
+    // The multicast flows peer-to-peer over the relayed connection: each got the other's
+    // edit from the teammate's link (and perhaps from the broker too, whichever came first).
+    for (const p of [a, b]) assert.match(p.out, /^trace received-from-peer /m, `no commit arrived from the teammate's link:\n${p.out.slice(-3000)}`);
 
     const { stdout: brokerStatus } = await exec(process.execPath, [WEFT, 'broker', 'status', '--data', brokerData]).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
     const relayLine = /relay: +(\d+) slot\(s\) held, (\d+) peer\(s\) admitted, (\d+) reservation\(s\) refused/.exec(brokerStatus);

@@ -45,6 +45,7 @@ const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]..
                    [--inbound-connections-per-address N] [--max-connections N]
                    [--no-relay] [--relay-max-reservations N] [--relay-reservation-seconds N]
                    [--relay-connection-bytes N] [--relay-connection-seconds N] [--relay-allow KEY]...
+                   [--no-stun]
        weft broker status [--data DIR]
   --chunk-expiry-days N   delete stored chunks of binary files that no member uploaded or
                           offered again for N days (N may be fractional; checked at start,
@@ -66,6 +67,8 @@ const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]..
   --relay-connection-bytes N, --relay-connection-seconds N
                           what one relayed connection may carry (default 64 MiB, both ways)
                           and how long it may stay open (default 1800) before it is reset.
+  --no-stun               do not answer STUN on UDP at the TCP listen addresses (teammates
+                          behind NATs learn their public address there for WebRTC).
   --relay-allow KEY       a peer key (weft1...) that may hold a relay slot without proof;
                           others must send a topic signature of a topic this broker carries
                           (Weft peers do: writers of a share whose events are stored here).
@@ -179,6 +182,7 @@ async function run(args: string[]): Promise<number> {
       'relay-connection-bytes': { type: 'string' },
       'relay-connection-seconds': { type: 'string' },
       'relay-allow': { type: 'string', multiple: true },
+      'no-stun': { type: 'boolean' },
     },
   });
   let file: BrokerFileConfig = {};
@@ -237,6 +241,7 @@ async function run(args: string[]): Promise<number> {
     connectionLimits: { ...(inboundConnectionsPerAddress ? { inboundConnectionsPerAddress } : {}), ...(maxConnections ? { maxConnections } : {}) },
     relay,
     relayAllow,
+    stun: values['no-stun'] !== true,
     log: stamp,
     trace: process.env.WEFT_TRACE === '1',
     tamperChunks: process.env.WEFT_TEST_TAMPER_CHUNKS === '1',

@@ -11,9 +11,10 @@
  *        the share to a new key (published on the next run); owner and admins only
  *   weft peer join INVITATION --dir F   records the share to join (keys come on run)
  *   weft peer invite --dir F [--address ADDR]...   prints the invitation again
- *   weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N]
+ *   weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N] [--no-webrtc]
  *        mirrors the share to F both ways until SIGTERM; collects unreferenced chunks at
- *        start and every hour
+ *        start and every hour. Teammates behind NATs connect through the brokers' relays,
+ *        and directly by WebRTC (STUN at the brokers' addresses) unless --no-webrtc
  *   weft peer status --dir F         how the running peer is connected: brokers, its addresses,
  *        and each teammate direct, relayed through which broker, or not (bin/peer-status.ts)
  *   weft peer gc --dir F [--grace-hours H]
@@ -57,7 +58,7 @@ export const PEER_USAGE = `usage: weft peer init --dir F [--name N] [--broker AD
        weft peer revoke KEY --dir F
        weft peer join INVITATION --dir F
        weft peer invite --dir F [--address ADDR]...
-       weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N]
+       weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N] [--no-webrtc]
        weft peer branch NAME --dir F
        weft peer status --dir F
        weft peer gc --dir F [--grace-hours H]
@@ -75,6 +76,7 @@ const OPTIONS = {
   listen: { type: 'string', multiple: true },
   role: { type: 'string' },
   mdns: { type: 'boolean' },
+  'no-webrtc': { type: 'boolean' },
   'grace-hours': { type: 'string' },
   identity: { type: 'string' },
 } as const;
@@ -116,7 +118,7 @@ export async function runPeerCommand(args: string[]): Promise<number> {
         return 0;
       }
       case 'run':
-        return await run(dir, values.broker ?? [], values.listen ?? [], values.mdns ?? false, values.name);
+        return await run(dir, values.broker ?? [], values.listen ?? [], values.mdns ?? false, values.name, values['no-webrtc'] !== true);
       case 'gc':
         return await gc(dir, values['grace-hours']);
       case 'status':
@@ -254,11 +256,28 @@ async function revoke(dir: string, keyText: string | undefined): Promise<number>
   return 0;
 }
 
-async function run(dir: string, brokers: string[], listen: string[], mdns: boolean, name: string | undefined): Promise<number> {
+/** STUN servers for WebRTC: every broker answers STUN on UDP at its TCP address (protocol/transport/stun-server.ts). */
+function stunServers(brokerAddrs: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const a of brokerAddrs) {
+    const m = /^\/ip4\/([\d.]+)\/tcp\/(\d+)(\/|$)/.exec(a);
+    if (m) out.add(`stun:${m[1]}:${m[2]}`);
+  }
+  return [...out];
+}
+
+async function run(dir: string, brokers: string[], listen: string[], mdns: boolean, name: string | undefined, webrtc: boolean): Promise<number> {
   const share = await readShare(dir);
   const me = await identity(dir);
   const node = await openNode(dir, share, me);
-  const transport = createTransport({ identitySeed: me.secretKey, listen: listen.length ? listen : ['/ip4/127.0.0.1/tcp/0'], mdns });
+  const brokerAddrs = [...share.addresses.filter((a) => a.role === 'broker').map((a) => a.addr), ...brokers];
+  const transport = createTransport({
+    identitySeed: me.secretKey,
+    listen: listen.length ? listen : ['/ip4/127.0.0.1/tcp/0'],
+    mdns,
+    ...(webrtc ? { webrtc: { stunServers: stunServers(brokerAddrs) } } : {}),
+    log: out,
+  });
   await transport.start();
   for (const a of transport.addresses()) out(`listening ${a}`);
   const myId = peerIdFromWeftKey(me.publicKey).toString();

@@ -103,7 +103,7 @@ export class PeerNat {
   /** Our addresses for presence: at most 8, valid; LAN and public first, then relayed, loopback last. */
   presenceAddresses(): string[] {
     if (!this.host.enabled) return [];
-    const rank = (a: string): number => (a.includes('/p2p-circuit') ? 1 : /^\/(ip4\/127\.|ip6\/::1\/)/.test(a) ? 2 : 0);
+    const rank = (a: string): number => (a.includes('/webrtc') ? 1 : a.includes('/p2p-circuit') ? 2 : /^\/(ip4\/127\.|ip6\/::1\/)/.test(a) ? 3 : 0);
     return this.host.transport
       .addresses()
       .filter((a) => presenceAddressProblem(a) === undefined)
@@ -155,9 +155,24 @@ export class PeerNat {
     }
   }
 
-  private dial(addrs: readonly string[]): Promise<PeerInfo> {
+  /**
+   * Dials a teammate: WebRTC first when it offers it (a direct path through both NATs,
+   * signalled over the relay), else its other addresses together (direct ones before
+   * relayed ones).
+   */
+  private async dial(addrs: readonly string[]): Promise<PeerInfo> {
     const t = this.host.transport;
-    return t.dialAny ? t.dialAny(addrs) : t.dial(addrs[0]!);
+    const webrtc = addrs.filter((a) => a.includes('/webrtc'));
+    const others = addrs.filter((a) => !a.includes('/webrtc'));
+    if (webrtc.length && t.dialAny) {
+      try {
+        return await t.dialAny(webrtc);
+      } catch (err) {
+        this.host.log(`no WebRTC connection to the teammate (${message(err)}); trying its other addresses`);
+        if (others.length === 0) throw err;
+      }
+    }
+    return t.dialAny ? t.dialAny(others) : t.dial(others[0]!);
   }
 
   /** How each present teammate is connected: its best channel (direct before relayed). */

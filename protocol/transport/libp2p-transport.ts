@@ -78,6 +78,16 @@ export interface TransportInit {
    * behind NATs can be reached through them. Default: no relay.
    */
   relayServer?: RelayServerOptions;
+  /**
+   * WebRTC (UDP) between peers, signalled through a relay (issue 19): with a relay slot, we
+   * also listen at `<relayed address>/webrtc`, and a teammate dialling that gets a direct
+   * connection through both NATs when they allow it (ICE with STUN: brokers answer STUN on
+   * their TCP address, protocol/transport/stun-server.ts). Needs the native node-datachannel
+   * module; when it does not load, the transport works without WebRTC and says why (log).
+   */
+  webrtc?: { stunServers: readonly string[] };
+  /** Notices about the transport itself (e.g. WebRTC unavailable and why). */
+  log?: (line: string) => void;
 }
 
 export interface MdnsOptions {
@@ -159,11 +169,12 @@ class Libp2pTransport implements Transport {
               ...(mdnsOpts.port !== undefined ? { port: mdnsOpts.port } : {}),
             }),
           ];
+    const webrtc = await this.webrtcTransport();
     const node = await createLibp2p({
       start: false,
       privateKey: this.identity.privateKey,
-      addresses: { listen: this.init.listen ?? DEFAULT_LISTEN },
-      transports: [tcp(), webSockets(), circuitRelayTransport({ reservationCompletionTimeout: this.dialTimeoutMs })],
+      addresses: { listen: [...(this.init.listen ?? DEFAULT_LISTEN), ...(webrtc ? ['/webrtc'] : [])] },
+      transports: [tcp(), webSockets(), circuitRelayTransport({ reservationCompletionTimeout: this.dialTimeoutMs }), ...(webrtc ? [webrtc] : [])],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
       peerDiscovery,
@@ -296,11 +307,12 @@ class Libp2pTransport implements Transport {
     const peerId = peerIdFromWeftKey(peer);
     let stream: Stream;
     try {
-      stream = await node.dialProtocol(peerId, protocol, {
-        signal: AbortSignal.timeout(this.dialTimeoutMs),
-        maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL,
-        runOnLimitedConnection: true,
-      });
+      const options = { signal: AbortSignal.timeout(this.dialTimeoutMs), maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL, runOnLimitedConnection: true };
+      // On a connection we hold, unlimited (direct) before limited (relayed): libp2p's own
+      // choice ignores limited ones and dials again, every known address (WebRTC too).
+      const open = node.getConnections(peerId).filter((c) => c.status === 'open');
+      const held = open.find((c) => c.limits === undefined) ?? open[0];
+      stream = held ? await held.newStream(protocol, options) : await node.dialProtocol(peerId, protocol, options);
     } catch (err) {
       throw new DialError(`could not open ${protocol} to ${peerId.toString()}: ${errorText(err)}`, peerId.toString(), {
         cause: err,
@@ -336,6 +348,19 @@ class Libp2pTransport implements Transport {
   }
 
   // ---- internals ----
+
+  /** The WebRTC transport when asked for and its native module loads (loaded only then: it is a native add-on). */
+  private async webrtcTransport(): Promise<ReturnType<typeof import('@libp2p/webrtc').webRTC> | undefined> {
+    const opts = this.init.webrtc;
+    if (opts === undefined) return undefined;
+    try {
+      const { webRTC } = await import('@libp2p/webrtc');
+      return webRTC({ rtcConfiguration: { iceServers: opts.stunServers.length ? [{ urls: [...opts.stunServers] }] : [] } });
+    } catch (err) {
+      this.init.log?.(`WebRTC unavailable, teammates behind NATs stay relayed: ${errorText(err)}`);
+      return undefined;
+    }
+  }
 
   private async register(protocol: string): Promise<void> {
     await this.node!.handle(
@@ -449,7 +474,8 @@ function ipOf(ma: Multiaddr): string | undefined {
 function relayOf(ma: Multiaddr): Uint8Array | undefined {
   const parts = ma.getComponents();
   const circuit = parts.findIndex((c) => c.name === 'p2p-circuit');
-  if (circuit < 0) return undefined;
+  // A WebRTC connection signalled through the relay is direct: the relay only carried its offer.
+  if (circuit < 0 || parts.slice(circuit).some((c) => c.name === 'webrtc')) return undefined;
   const relayId = parts.slice(0, circuit).findLast((c) => c.name === 'p2p')?.value;
   if (relayId === undefined) return undefined;
   try {

@@ -1,107 +1,166 @@
 /**
- * Two teammates behind different NATs (issue 19, step 2): Alice and Bob run headless
- * `weft peer run`, each in a home namespace behind its own NAT router (netns.ts), and a
- * `weft broker` runs in the public namespace. Neither home can be dialled from outside,
- * so each peer reserves a slot on the broker's relay (after a RELAYREQ: the broker relays
- * only for members of topics it carries), puts its relayed address in its signed
- * presence, and the peer with the smaller key dials the other through the relay. They
- * share a folder, edit on both sides and converge; `weft peer status` on each says the
- * teammate is relayed through the broker, and `weft broker status` counts the two slots.
+ * Two teammates behind different NATs (issue 19): Alice and Bob run headless `weft peer
+ * run`, each in a home namespace behind its own NAT router (netns.ts), and a `weft broker`
+ * runs in the public namespace. Neither home can be dialled from outside, so each peer
+ * reserves a slot on the broker's relay (after a RELAYREQ: the broker relays only for
+ * members of topics it carries), puts its addresses, relayed ones included, in its signed
+ * presence, and the peer with the smaller key dials the other:
+ * - by WebRTC, signalled through the relay, with the broker answering STUN: a direct UDP
+ *   path through both NATs, over which they keep co-editing when the broker stops;
+ * - without WebRTC (--no-webrtc), or behind NATs that give every flow a random port (no
+ *   hole can be punched), through the relay itself.
+ * `weft peer status` on each side says how the teammate is connected, and `weft broker
+ * status` counts the relay slots. Every test checks that the edits travel peer-to-peer
+ * (WEFT_TRACE: commits arrive on the teammate's link), not only through the broker.
+ * WEFT_TEST_NAT_LOGS=1 prints the peers' logs; WEFT_TEST_PEER_DEBUG=... sets their DEBUG.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { WEFT, removeDir, tempDir } from '../broker-helpers.js';
 import { PeerProc, append, folders, killPeers, makeShare, peerCli, waitConverged, waitUntil } from '../peer-procs.js';
-import { NatTopology, skipWithoutNat } from './netns.js';
+import { NatTopology, skipWithoutNat, type NatTopologyInit } from './netns.js';
 import type { NetnsProcess } from './netns-process.js';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
 const START_MS = 30_000;
 const CONVERGE_MS = 60_000;
 
-describe('net/nat peers: two teammates behind different NATs co-edit through a broker\'s relay (issue 19)', function () {
-  this.timeout(180_000);
+type How = 'direct' | 'relayed';
+
+/** A topology with a broker in its public namespace, for one describe block. */
+function natSuite(name: string, init: NatTopologyInit): { topology: () => NatTopology; broker: () => NetnsProcess; brokerAddr: () => string; brokerKey: () => string; brokerData: () => string; root: () => string } {
   let topology: NatTopology | undefined;
+  let broker: NetnsProcess | undefined;
   let root = '';
-  let broker: NetnsProcess;
   let brokerAddr = '';
   let brokerKey = '';
   let brokerData = '';
-  let alice = '';
-  let bob = '';
-  const procs: PeerProc[] = [];
-
   before(async function () {
     await skipWithoutNat(this);
-    topology = await NatTopology.create();
-    root = tempDir('nat-peers');
+    topology = await NatTopology.create(init);
+    root = tempDir(name);
     brokerData = join(root, 'broker');
     broker = topology.spawn(topology.publicHost, process.execPath, [WEFT, 'broker', '--data', brokerData, '--listen', `/ip4/${topology.publicHost.address}/tcp/4001`]);
     brokerAddr = await broker.waitForLine((line) => /^listening (\S+)$/.exec(line)?.[1], START_MS, 'the broker listening');
     brokerKey = (JSON.parse(readFileSync(join(brokerData, 'broker.json'), 'utf8')) as { peerKey: string }).peerKey;
-    [alice, bob] = folders(root, ['alice', 'bob']) as [string, string];
-    writeFileSync(join(alice, 'notes.md'), 'hello\n');
-    await makeShare(alice, [bob], ['--broker', brokerAddr]);
   });
-
   after(async () => {
     killPeers();
     await topology?.destroy();
     if (root) removeDir(root);
   });
+  return { topology: () => topology!, broker: () => broker!, brokerAddr: () => brokerAddr, brokerKey: () => brokerKey, brokerData: () => brokerData, root: () => root };
+}
 
-  async function runIn(home: 'homeA' | 'homeB', dir: string, name: string): Promise<PeerProc> {
+interface Pair {
+  readonly alice: string;
+  readonly bob: string;
+  readonly a: PeerProc;
+  readonly b: PeerProc;
+  /** When the peers started (Date.now()). */
+  readonly t0: number;
+}
+
+/** A new share in ROOT/<tag>-alice with Bob joining, both running in their homes (args added to `weft peer run`). */
+async function startPair(s: ReturnType<typeof natSuite>, tag: string, args: string[] = []): Promise<Pair> {
+  const [alice, bob] = folders(s.root(), [`${tag}-alice`, `${tag}-bob`]) as [string, string];
+  writeFileSync(join(alice, 'notes.md'), 'hello\n');
+  await makeShare(alice, [bob], ['--broker', s.brokerAddr()]);
+  const run = (home: 'homeA' | 'homeB', dir: string, name: string): Promise<PeerProc> =>
     // WEFT_TRACE: each commit's arrival is logged with the role of the link it came on.
-    const p = await PeerProc.run(dir, ['--listen', '/ip4/0.0.0.0/tcp/0', '--name', name], { WEFT_TRACE: '1' }, ['ip', 'netns', 'exec', topology![home].netns], START_MS);
-    procs.push(p);
-    return p;
-  }
+    PeerProc.run(dir, ['--listen', '/ip4/0.0.0.0/tcp/0', '--name', name, ...args], { WEFT_TRACE: '1', ...(process.env.WEFT_TEST_PEER_DEBUG ? { DEBUG: process.env.WEFT_TEST_PEER_DEBUG } : {}) }, ['ip', 'netns', 'exec', s.topology()[home].netns], START_MS);
+  const t0 = Date.now();
+  const a = await run('homeA', alice, 'Alice');
+  const b = await run('homeB', bob, 'Bob');
+  return { alice, bob, a, b, t0 };
+}
 
-  async function status(dir: string): Promise<string> {
-    return peerCli('status', '--dir', dir);
-  }
+/** Waits until each side's `weft peer status` shows the other connected `how`; returns both outputs. */
+async function waitConnected(p: Pair, how: How, brokerKey: string): Promise<[string, string]> {
+  const want = how === 'direct' ? ': direct' : `: relayed through broker ${brokerKey}`;
+  let last: [string, string] = ['', ''];
+  await waitUntil(
+    async () => {
+      last = [await peerCli('status', '--dir', p.alice), await peerCli('status', '--dir', p.bob)];
+      return last[0].includes(`teammate:  Bob (`) && last[0].includes(want) && last[1].includes(`teammate:  Alice (`) && last[1].includes(want);
+    },
+    CONVERGE_MS,
+    () => `not ${how}:\n--- alice ---\n${last[0]}\n--- bob ---\n${last[1]}\n--- logs ---\n${p.a.out.slice(-4000)}\n${p.b.out.slice(-4000)}`,
+    250,
+  );
+  return last;
+}
 
-  it('each reserves a relay slot, they connect through the broker, edit on both sides and converge', async () => {
-    const t0 = Date.now();
-    const a = await runIn('homeA', alice, 'Alice');
-    const b = await runIn('homeB', bob, 'Bob');
-    await waitConverged([alice, bob], CONVERGE_MS, (f) => f.get('notes.md') === 'hello\n', [a, b]);
-    const joined = Date.now() - t0;
+/** Both edit; waits until both folders hold both edits, and checks each got the other's commit on the teammate's link. */
+async function editAndConverge(p: Pair, tag: string): Promise<void> {
+  const before = [p.a.out.length, p.b.out.length];
+  append(p.alice, 'notes.md', `from alice ${tag}\n`);
+  append(p.bob, 'notes.md', `from bob ${tag}\n`);
+  await waitConverged([p.alice, p.bob], CONVERGE_MS, (f) => (f.get('notes.md') ?? '').includes(`from alice ${tag}`) && (f.get('notes.md') ?? '').includes(`from bob ${tag}`), [p.a, p.b]);
+  // The multicast flows peer-to-peer: each got the other's edit on the teammate's link
+  // (perhaps from the broker too, whichever came first).
+  [p.a, p.b].forEach((proc, i) => assert.match(proc.out.slice(before[i]), /^trace received-from-peer /m, `no commit arrived on the teammate's link:\n${proc.out.slice(-3000)}`));
+}
 
-    // Each sees the other as relayed through the broker (the homes cannot dial each other).
-    let last = ['', ''];
-    await waitUntil(
-      async () => {
-        last = [await status(alice), await status(bob)];
-        return last[0]!.includes(`Bob`) && last[0]!.includes(`relayed through broker ${brokerKey}`) && last[1]!.includes(`relayed through broker ${brokerKey}`);
-      },
-      CONVERGE_MS,
-      () => `not relayed:\n--- alice ---\n${last[0]}\n--- bob ---\n${last[1]}\n--- logs ---\n${a.out.slice(-3000)}\n${b.out.slice(-3000)}`,
-      250,
-    );
-    const connected = Date.now() - t0;
-    for (const s of last) assert.match(s!, /address: +\S+\/p2p-circuit\/p2p\//, `the peer lists its relayed address:\n${s}\n--- logs ---\n${a.out}\n${b.out}`);
-    assert.match(last[0]!, /teammate: +Bob \(weft1\S+\): relayed through broker/);
-    assert.match(last[1]!, /teammate: +Alice \(weft1\S+\): relayed through broker/);
-    const dialler = [a, b].find((p) => /connected to teammate \S+ \(relayed through broker/.test(p.out));
-    assert.ok(dialler, 'one of them dialled the other through the relay');
+async function brokerRelayLine(brokerData: string): Promise<RegExpExecArray> {
+  const { stdout } = await exec(process.execPath, [WEFT, 'broker', 'status', '--data', brokerData]).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+  const line = /relay: +(\d+) slot\(s\) held, (\d+) peer\(s\) admitted, (\d+) reservation\(s\) refused/.exec(stdout);
+  assert.ok(line, `no relay line in:\n${stdout}`);
+  return line;
+}
 
-    append(alice, 'notes.md', 'from alice\n');
-    append(bob, 'notes.md', 'from bob\n');
-    const files = await waitConverged([alice, bob], CONVERGE_MS, (f) => (f.get('notes.md') ?? '').includes('from alice') && (f.get('notes.md') ?? '').includes('from bob'), [a, b]);
-    assert.equal(files.get('notes.md')!.split('\n').length, 4);
-    // The multicast flows peer-to-peer over the relayed connection: each got the other's
-    // edit from the teammate's link (and perhaps from the broker too, whichever came first).
-    for (const p of [a, b]) assert.match(p.out, /^trace received-from-peer /m, `no commit arrived from the teammate's link:\n${p.out.slice(-3000)}`);
+function logs(p: Pair): void {
+  if (process.env.WEFT_TEST_NAT_LOGS === '1') console.log(`--- alice ---\n${p.a.out}\n--- bob ---\n${p.b.out}`);
+}
 
-    const { stdout: brokerStatus } = await exec(process.execPath, [WEFT, 'broker', 'status', '--data', brokerData]).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
-    const relayLine = /relay: +(\d+) slot\(s\) held, (\d+) peer\(s\) admitted, (\d+) reservation\(s\) refused/.exec(brokerStatus);
-    assert.ok(relayLine, `no relay line in:\n${brokerStatus}`);
-    assert.equal(relayLine[1], '2', 'both peers hold a slot');
-    assert.equal(relayLine[3], '0', 'nobody was refused');
-    console.log(`      converged ${joined} ms after start; connected through the relay after ${connected} ms; ${relayLine[0]}`);
+describe('net/nat peers: two teammates behind different NATs co-edit through a broker (issue 19)', function () {
+  this.timeout(240_000);
+  const s = natSuite('nat-peers', {});
+
+  it('without WebRTC: each reserves a relay slot, they connect through the relay, edit on both sides and converge', async () => {
+    const p = await startPair(s, 'relay', ['--no-webrtc']);
+    const status = await waitConnected(p, 'relayed', s.brokerKey());
+    const connected = Date.now() - p.t0;
+    for (const out of status) assert.match(out, /address: +\S+\/p2p-circuit\/p2p\//, `the peer lists its relayed address:\n${out}`);
+    assert.ok([p.a, p.b].some((proc) => /connected to teammate \S+ \(relayed through broker/.test(proc.out)), 'one of them dialled the other through the relay');
+    await editAndConverge(p, 'relayed');
+    const relay = await brokerRelayLine(s.brokerData());
+    assert.equal(relay[1], '2', 'both peers hold a slot');
+    assert.equal(relay[3], '0', 'nobody was refused');
+    logs(p);
+    await Promise.all([p.a.stop(), p.b.stop()]);
+    console.log(`      connected through the relay ${connected} ms after start; ${relay[0]}`);
+  });
+
+  it('with WebRTC (signalled through the relay, STUN at the broker): a direct connection, which outlives the broker', async () => {
+    const p = await startPair(s, 'webrtc');
+    const status = await waitConnected(p, 'direct', s.brokerKey());
+    const connected = Date.now() - p.t0;
+    for (const out of status) assert.match(out, /address: +\S+\/p2p-circuit\/webrtc\/p2p\//, `the peer lists its WebRTC address:\n${out}`);
+    assert.ok([p.a, p.b].some((proc) => /connected to teammate \S+ \(direct\)/.test(proc.out)), 'one of them dialled the other by WebRTC');
+    await editAndConverge(p, 'direct');
+    // The broker stops; the teammates keep co-editing over their own connection.
+    await s.broker().kill();
+    await editAndConverge(p, 'after the broker');
+    logs(p);
+    console.log(`      direct (WebRTC through both NATs) ${connected} ms after start; co-editing went on after the broker stopped`);
+  });
+});
+
+describe('net/nat peers: behind NATs that give every flow a random port, teammates stay relayed (issue 19)', function () {
+  this.timeout(240_000);
+  const s = natSuite('nat-peers-random', { homeA: { randomPorts: true }, homeB: { randomPorts: true } });
+
+  it('WebRTC cannot punch through; they connect through the relay and converge', async () => {
+    const p = await startPair(s, 'random');
+    await waitConnected(p, 'relayed', s.brokerKey());
+    const connected = Date.now() - p.t0;
+    assert.ok([p.a, p.b].some((proc) => /no WebRTC connection to the teammate/.test(proc.out)), 'WebRTC was tried first');
+    await editAndConverge(p, 'random ports');
+    logs(p);
+    console.log(`      relayed ${connected} ms after start (WebRTC tried and failed first)`);
   });
 });

@@ -327,7 +327,7 @@ async function status(args: string[]): Promise<number> {
   console.log(`topics:    ${st.topics.length}, events stored: ${st.events}, bytes: ${st.bytes}`);
   for (const t of st.topics) console.log(`  ${t.topic.slice(0, 16)}  events ${t.events}  bytes ${t.bytes}  subscribers ${running ? t.subscribers : 0}`);
   console.log(`chunks:    ${st.chunks ?? 0} stored, bytes: ${st.chunkBytes ?? 0}`);
-  if (st.relay) console.log(`relay:     ${running ? st.relay.reservations : 0} slot(s) held, ${running ? st.relay.admitted : 0} peer(s) admitted, ${st.relay.refused} reservation(s) refused`);
+  if (st.relay) console.log(`relay:     ${running ? st.relay.reservations : 0} slot(s) held, ${running ? st.relay.circuits ?? 0 : 0} relayed connection(s) open, ${running ? st.relay.admitted : 0} peer(s) admitted, ${st.relay.refused} reservation(s) refused`);
   for (const t of st.chunkTopics ?? []) console.log(`  ${t.topic.slice(0, 16)}  chunks ${t.chunks}  bytes ${t.bytes}`);
   console.log(`as of:     ${st.updatedAt}`);
   return running ? 0 : 3;

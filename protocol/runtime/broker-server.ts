@@ -66,8 +66,8 @@ export interface BrokerStatus {
   chunkBytes: number;
   /** Refusals counted since start: ERROR replies by code, connections closed for misbehaving, channels the transport cut (frame deadline, memory budget, ...) by error. */
   refused: { byCode: Record<string, number>; connectionsClosed: number; channelsCutByTransport: Record<string, number> };
-  /** The circuit relay (issue 19): slots held now, peers admitted to hold one, reservations refused since start. */
-  relay: RelayGateStatus & { reservations: number };
+  /** The circuit relay (issue 19): slots held now, relayed connections open now, peers admitted to hold a slot, reservations refused since start. */
+  relay: RelayGateStatus & { reservations: number; circuits: number };
   updatedAt: string;
 }
 
@@ -213,7 +213,7 @@ export class BrokerServer {
       chunks: chunkTopics.reduce((a, t) => a + t.chunks, 0),
       chunkBytes: chunkTopics.reduce((a, t) => a + t.bytes, 0),
       refused: { ...this.broker.refusals(), channelsCutByTransport: Object.fromEntries(this.channelErrors) },
-      relay: { ...this.relayGate.status(), reservations: this.transport.relayReservations?.() ?? 0 },
+      relay: { ...this.relayGate.status(), reservations: 0, circuits: 0, ...this.transport.relayStatus?.() },
       updatedAt: new Date(this.clock.now()).toISOString(),
     };
   }

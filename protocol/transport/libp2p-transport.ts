@@ -110,6 +110,7 @@ export const DEFAULT_MDNS_SERVICE_TAG = '_weft._udp.local';
 const MAX_STREAM_WINDOW = 4 * 1024 * 1024;
 /** Channels we open per connection and protocol. */
 const MAX_STREAMS_PER_PROTOCOL = 256;
+const RELAY_HOP = '/libp2p/circuit/relay/0.2.0/hop';
 export const DEFAULT_MAX_INBOUND_CHANNELS = 32;
 export const DEFAULT_INBOUND_CONNECTIONS_PER_ADDRESS = 100;
 export const DEFAULT_MAX_PENDING_INBOUND = 8;
@@ -203,6 +204,14 @@ class Libp2pTransport implements Transport {
     });
     this.node = node;
     node.addEventListener('self:peer:update', () => this.emitAddresses());
+    // Once a peer is reached directly (WebRTC through the NATs, or any direct address), its
+    // relayed connections close: the broker then carries nothing between the two (a
+    // channel still on one ends, and the runtime opens it again on the direct connection).
+    node.addEventListener('connection:open', (evt) => {
+      const direct = evt.detail;
+      if (direct.limits !== undefined) return;
+      for (const c of node.getConnections(direct.remotePeer)) if (c !== direct && c.limits !== undefined) void c.close().catch(() => undefined);
+    });
     // A relay slot is freed with its holder's last connection (libp2p keeps it until it
     // expires, up to reservationMs, so peers that come and go would fill the relay).
     node.addEventListener('peer:disconnect', (evt) => {
@@ -296,9 +305,12 @@ class Libp2pTransport implements Transport {
     this.emitAddresses();
   }
 
-  /** Peers holding a relay slot here now (brokers); 0 without a relay server. */
-  relayReservations(): number {
-    return this.relayServer()?.reservations.size ?? 0;
+  relayStatus(): { reservations: number; circuits: number } {
+    // A relayed connection is a HOP stream from its dialler spliced to a STOP stream to its
+    // listener: count the HOP streams still open (a reservation's HOP stream ends at once).
+    let circuits = 0;
+    for (const c of this.node?.getConnections() ?? []) for (const s of c.streams) if (s.protocol === RELAY_HOP && s.status === 'open') circuits++;
+    return { reservations: this.relayServer()?.reservations.size ?? 0, circuits };
   }
 
   async openChannel(peer: Uint8Array, protocol: string): Promise<FrameChannel> {

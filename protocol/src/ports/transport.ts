@@ -82,8 +82,11 @@ export interface Transport {
    * trying them together (direct ones before relayed ones); like dial() otherwise.
    */
   dialAny?(addrs: readonly string[]): Promise<PeerInfo>;
-  /** Peers holding a slot on our circuit relay now (brokers); transports without a relay server omit it. */
-  relayReservations?(): number;
+  /**
+   * Our circuit relay now (brokers): peers holding a slot, and relayed connections open
+   * through us (each splices two peers' streams). Transports without a relay server omit it.
+   */
+  relayStatus?(): { reservations: number; circuits: number };
 }
 
 /**

@@ -107,7 +107,7 @@ async function editAndConverge(p: Pair, tag: string): Promise<void> {
 
 async function brokerRelayLine(brokerData: string): Promise<RegExpExecArray> {
   const { stdout } = await exec(process.execPath, [WEFT, 'broker', 'status', '--data', brokerData]).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
-  const line = /relay: +(\d+) slot\(s\) held, (\d+) peer\(s\) admitted, (\d+) reservation\(s\) refused/.exec(stdout);
+  const line = /relay: +(\d+) slot\(s\) held, (\d+) relayed connection\(s\) open, (\d+) peer\(s\) admitted, (\d+) reservation\(s\) refused/.exec(stdout);
   assert.ok(line, `no relay line in:\n${stdout}`);
   return line;
 }
@@ -127,9 +127,11 @@ describe('net/nat peers: two teammates behind different NATs co-edit through a b
     for (const out of status) assert.match(out, /address: +\S+\/p2p-circuit\/p2p\//, `the peer lists its relayed address:\n${out}`);
     assert.ok([p.a, p.b].some((proc) => /connected to teammate \S+ \(relayed through broker/.test(proc.out)), 'one of them dialled the other through the relay');
     await editAndConverge(p, 'relayed');
-    const relay = await brokerRelayLine(s.brokerData());
+    // status.json is rewritten every 2 s: wait for the one written since they connected.
+    let relay = await brokerRelayLine(s.brokerData());
+    await waitUntil(async () => (relay = await brokerRelayLine(s.brokerData()))[2] !== '0', 10_000, () => `no relayed connection counted: ${relay[0]}`, 250);
     assert.equal(relay[1], '2', 'both peers hold a slot');
-    assert.equal(relay[3], '0', 'nobody was refused');
+    assert.equal(relay[4], '0', 'nobody was refused');
     logs(p);
     await Promise.all([p.a.stop(), p.b.stop()]);
     console.log(`      connected through the relay ${connected} ms after start; ${relay[0]}`);
@@ -142,6 +144,12 @@ describe('net/nat peers: two teammates behind different NATs co-edit through a b
     for (const out of status) assert.match(out, /address: +\S+\/p2p-circuit\/webrtc\/p2p\//, `the peer lists its WebRTC address:\n${out}`);
     assert.ok([p.a, p.b].some((proc) => /connected to teammate \S+ \(direct\)/.test(proc.out)), 'one of them dialled the other by WebRTC');
     await editAndConverge(p, 'direct');
+    // Once direct, the broker carries nothing between them: no relayed connection is open
+    // through it (the one that carried the WebRTC offer closes), only each peer's own.
+    let relay = await brokerRelayLine(s.brokerData());
+    await waitUntil(async () => (relay = await brokerRelayLine(s.brokerData()))[2] === '0' && relay[1] === '2', 15_000, () => `relayed connections still open: ${relay[0]}`, 250);
+    await editAndConverge(p, 'direct, with no relayed connection');
+    assert.equal((await brokerRelayLine(s.brokerData()))[2], '0', 'editing opened no relayed connection');
     // The broker stops; the teammates keep co-editing over their own connection.
     await s.broker().kill();
     await editAndConverge(p, 'after the broker');

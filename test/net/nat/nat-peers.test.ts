@@ -7,8 +7,8 @@
  * presence, and the peer with the smaller key dials the other:
  * - by WebRTC, signalled through the relay, with the broker answering STUN: a direct UDP
  *   path through both NATs, over which they keep co-editing when the broker stops;
- * - without WebRTC (--no-webrtc), or behind NATs that give every flow a random port (no
- *   hole can be punched), through the relay itself.
+ * - without WebRTC (--no-webrtc), behind NATs that give every flow a random port (no
+ *   hole can be punched), or when one NAT drops all UDP, through the relay itself (TCP).
  * `weft peer status` on each side says how the teammate is connected, and `weft broker
  * status` counts the relay slots. Every test checks that the edits travel peer-to-peer
  * (WEFT_TRACE: commits arrive on the teammate's link), not only through the broker.
@@ -170,5 +170,19 @@ describe('net/nat peers: behind NATs that give every flow a random port, teammat
     await editAndConverge(p, 'random ports');
     logs(p);
     console.log(`      relayed ${connected} ms after start (WebRTC tried and failed first)`);
+  });
+});
+
+describe('net/nat peers: one home\'s NAT drops all UDP: teammates use the TCP path, through the relay (issue 19)', function () {
+  this.timeout(240_000);
+  const s = natSuite('nat-peers-no-udp', { homeA: { dropUdp: true } });
+
+  it('WebRTC gets nowhere; they connect through the relay over TCP and converge', async () => {
+    const p = await startPair(s, 'noudp');
+    await waitConnected(p, 'relayed', s.brokerKey());
+    const connected = Date.now() - p.t0;
+    await editAndConverge(p, 'no udp');
+    logs(p);
+    console.log(`      relayed over TCP ${connected} ms after start`);
   });
 });

@@ -11,6 +11,10 @@ const production = process.argv.includes('--production');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+// node-datachannel (WebRTC, loaded only when used) is a native add-on found next to its
+// JavaScript at run time: it stays outside every bundle. Where it is not installed, the
+// transport runs without WebRTC and says so (protocol/transport/libp2p-transport.ts).
+const NATIVE = ['node-datachannel', '@node-datachannel/*'];
 
 /** @type {Array<import('esbuild').BuildOptions & { name: string }>} */
 const builds = [
@@ -22,7 +26,7 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['vscode'],
+    external: ['vscode', ...NATIVE],
     sourcemap: !production,
     minify: production,
     logLevel: 'info',
@@ -56,7 +60,7 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['vscode', 'mocha'],
+    external: ['vscode', 'mocha', ...NATIVE],
     sourcemap: true,
     logLevel: 'warning',
   },
@@ -76,6 +80,7 @@ const builds = [
     target: 'node20',
     define: { WEFT_BUNDLED_VERSION: JSON.stringify(version), 'import.meta.url': 'importMetaUrl' },
     inject: ['scripts/cjs-import-meta-url.mjs'],
+    external: NATIVE,
     sourcemap: !production,
     minify: production,
     logLevel: 'warning',

@@ -8,7 +8,7 @@
  *               [--new-topics-per-peer N] [--new-topics-per-address N]
  *               [--inbound-connections-per-address N] [--max-connections N]
  *               [--no-relay] [--relay-max-reservations N] [--relay-reservation-seconds N]
- *               [--relay-connection-bytes N] [--relay-connection-seconds N]
+ *               [--relay-connection-bytes N] [--relay-connection-seconds N] [--relay-allow KEY]...
  *   weft broker status [--data DIR]
  * The config file is JSON with the same settings:
  *   { "listen": [...], "peerBrokers": [...], "topics": "open", "allowTopics": [hex...],
@@ -17,7 +17,7 @@
  *     "chunkQuotaBytes": N, "maxChunkBytes": N, "chunkExpiryDays": N,
  *     "newTopicsPerPeer": N, "newTopicsPerAddress": N, "inboundConnectionsPerAddress": N, "maxConnections": N,
  *     "relay": false, "relayMaxReservations": N, "relayReservationSeconds": N,
- *     "relayConnectionBytes": N, "relayConnectionSeconds": N }
+ *     "relayConnectionBytes": N, "relayConnectionSeconds": N, "relayAllow": [KEY...] }
  * Every limit, its default and what it protects: docs/BROKER.md.
  * Chunks of binary files are stored per topic under DIR/chunks/ (chunk quota per topic).
  * --chunk-expiry-days N: chunks nobody uploaded or offered again for N days are deleted
@@ -32,8 +32,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeBroker, type BrokerStatusFile } from '../protocol/platform/index.js';
 import type { RelayServerOptions } from '../protocol/transport/index.js';
-import { type BrokerLimits, type TopicPolicy, fromHex } from '../protocol/src/index.js';
+import { type BrokerLimits, type TopicPolicy, fromHex, publicKeyFromText } from '../protocol/src/index.js';
 import { exitAfter, isBrokenOutput, writeLine } from './daemon-output.js';
+import { processAlive } from './process-alive.js';
 
 const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]... [--peer-broker ADDR]...
                    [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
@@ -43,7 +44,8 @@ const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]..
                    [--new-topics-per-peer N] [--new-topics-per-address N]
                    [--inbound-connections-per-address N] [--max-connections N]
                    [--no-relay] [--relay-max-reservations N] [--relay-reservation-seconds N]
-                   [--relay-connection-bytes N] [--relay-connection-seconds N]
+                   [--relay-connection-bytes N] [--relay-connection-seconds N] [--relay-allow KEY]...
+                   [--no-stun]
        weft broker status [--data DIR]
   --chunk-expiry-days N   delete stored chunks of binary files that no member uploaded or
                           offered again for N days (N may be fractional; checked at start,
@@ -65,6 +67,11 @@ const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]..
   --relay-connection-bytes N, --relay-connection-seconds N
                           what one relayed connection may carry (default 64 MiB, both ways)
                           and how long it may stay open (default 1800) before it is reset.
+  --no-stun               do not answer STUN on UDP at the TCP listen addresses (teammates
+                          behind NATs learn their public address there for WebRTC).
+  --relay-allow KEY       a peer key (weft1...) that may hold a relay slot without proof;
+                          others must send a topic signature of a topic this broker carries
+                          (Weft peers do: writers of a share whose events are stored here).
 Every limit, its default and what it protects: docs/BROKER.md.`;
 
 const DEFAULT_DATA = 'weft-broker-data';
@@ -94,6 +101,7 @@ interface BrokerFileConfig {
   relayReservationSeconds?: number;
   relayConnectionBytes?: number;
   relayConnectionSeconds?: number;
+  relayAllow?: string[];
 }
 
 class UsageError extends Error {}
@@ -173,6 +181,8 @@ async function run(args: string[]): Promise<number> {
       'relay-reservation-seconds': { type: 'string' },
       'relay-connection-bytes': { type: 'string' },
       'relay-connection-seconds': { type: 'string' },
+      'relay-allow': { type: 'string', multiple: true },
+      'no-stun': { type: 'boolean' },
     },
   });
   let file: BrokerFileConfig = {};
@@ -211,6 +221,13 @@ async function run(args: string[]): Promise<number> {
   const dataDir = resolve(values.data ?? file.dataDir ?? DEFAULT_DATA);
   const chunkExpiryMs = chunkExpiry(values['chunk-expiry-days'] ?? file.chunkExpiryDays);
   const relay = relayOptions(values, file);
+  const relayAllow = (values['relay-allow'] ?? file.relayAllow ?? []).map((k) => {
+    try {
+      return publicKeyFromText(k);
+    } catch (err) {
+      throw new UsageError(`--relay-allow must be a peer key (weft1...), got "${k}": ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
 
   const server = await NodeBroker.start({
     dataDir,
@@ -223,6 +240,8 @@ async function run(args: string[]): Promise<number> {
     ...(chunkExpiryMs !== undefined ? { chunkExpiryMs } : {}),
     connectionLimits: { ...(inboundConnectionsPerAddress ? { inboundConnectionsPerAddress } : {}), ...(maxConnections ? { maxConnections } : {}) },
     relay,
+    relayAllow,
+    stun: values['no-stun'] !== true,
     log: stamp,
     trace: process.env.WEFT_TRACE === '1',
     tamperChunks: process.env.WEFT_TEST_TAMPER_CHUNKS === '1',
@@ -278,15 +297,6 @@ function relayOptions(values: Record<string, string | boolean | string[] | undef
   };
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function status(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { data: { type: 'string' } } });
   const dataDir = resolve(values.data ?? DEFAULT_DATA);
@@ -317,6 +327,7 @@ async function status(args: string[]): Promise<number> {
   console.log(`topics:    ${st.topics.length}, events stored: ${st.events}, bytes: ${st.bytes}`);
   for (const t of st.topics) console.log(`  ${t.topic.slice(0, 16)}  events ${t.events}  bytes ${t.bytes}  subscribers ${running ? t.subscribers : 0}`);
   console.log(`chunks:    ${st.chunks ?? 0} stored, bytes: ${st.chunkBytes ?? 0}`);
+  if (st.relay) console.log(`relay:     ${running ? st.relay.reservations : 0} slot(s) held, ${running ? st.relay.circuits ?? 0 : 0} relayed connection(s) open, ${running ? st.relay.admitted : 0} peer(s) admitted, ${st.relay.refused} reservation(s) refused`);
   for (const t of st.chunkTopics ?? []) console.log(`  ${t.topic.slice(0, 16)}  chunks ${t.chunks}  bytes ${t.bytes}`);
   console.log(`as of:     ${st.updatedAt}`);
   return running ? 0 : 3;

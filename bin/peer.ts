@@ -11,9 +11,12 @@
  *        the share to a new key (published on the next run); owner and admins only
  *   weft peer join INVITATION --dir F   records the share to join (keys come on run)
  *   weft peer invite --dir F [--address ADDR]...   prints the invitation again
- *   weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N]
+ *   weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N] [--no-webrtc]
  *        mirrors the share to F both ways until SIGTERM; collects unreferenced chunks at
- *        start and every hour
+ *        start and every hour. Teammates behind NATs connect through the brokers' relays,
+ *        and directly by WebRTC (STUN at the brokers' addresses) unless --no-webrtc
+ *   weft peer status --dir F         how the running peer is connected: brokers, its addresses,
+ *        and each teammate direct, relayed through which broker, or not (bin/peer-status.ts)
  *   weft peer gc --dir F [--grace-hours H]
  *        deletes the chunks no kept version of a listed binary file needs and older than
  *        H hours (default 1), while the peer is not running
@@ -47,6 +50,7 @@ import { migrateFolder } from './identity-migration.js';
 import { revokeMember } from './revoke.js';
 import { ensureStateFolder, hasShare, NoShareError, readShare, statePath, writeShare, type ShareFile } from './state-folder.js';
 import { systemClock, systemRandom } from '../protocol/platform/index.js';
+import { printPeerStatus, StatusFileWriter, describeTeammate, statusFile } from './peer-status.js';
 
 export const PEER_USAGE = `usage: weft peer init --dir F [--name N] [--broker ADDR]... [--address ADDR]...
        weft peer key [--dir F]
@@ -54,8 +58,9 @@ export const PEER_USAGE = `usage: weft peer init --dir F [--name N] [--broker AD
        weft peer revoke KEY --dir F
        weft peer join INVITATION --dir F
        weft peer invite --dir F [--address ADDR]...
-       weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N]
+       weft peer run --dir F [--broker ADDR]... [--listen ADDR]... [--mdns] [--name N] [--no-webrtc]
        weft peer branch NAME --dir F
+       weft peer status --dir F
        weft peer gc --dir F [--grace-hours H]
 Every subcommand also takes --identity FILE (or WEFT_IDENTITY=FILE): the key to use instead of
 your identity (see "weft peer key"). Keys are never kept inside F; F/.weft/ holds the share's
@@ -71,6 +76,7 @@ const OPTIONS = {
   listen: { type: 'string', multiple: true },
   role: { type: 'string' },
   mdns: { type: 'boolean' },
+  'no-webrtc': { type: 'boolean' },
   'grace-hours': { type: 'string' },
   identity: { type: 'string' },
 } as const;
@@ -112,9 +118,11 @@ export async function runPeerCommand(args: string[]): Promise<number> {
         return 0;
       }
       case 'run':
-        return await run(dir, values.broker ?? [], values.listen ?? [], values.mdns ?? false, values.name);
+        return await run(dir, values.broker ?? [], values.listen ?? [], values.mdns ?? false, values.name, values['no-webrtc'] !== true);
       case 'gc':
         return await gc(dir, values['grace-hours']);
+      case 'status':
+        return await printPeerStatus(dir, out);
       case 'branch':
         return await moveToBranch(dir, positionals[0]);
       default:
@@ -248,11 +256,28 @@ async function revoke(dir: string, keyText: string | undefined): Promise<number>
   return 0;
 }
 
-async function run(dir: string, brokers: string[], listen: string[], mdns: boolean, name: string | undefined): Promise<number> {
+/** STUN servers for WebRTC: every broker answers STUN on UDP at its TCP address (protocol/transport/stun-server.ts). */
+function stunServers(brokerAddrs: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const a of brokerAddrs) {
+    const m = /^\/ip4\/([\d.]+)\/tcp\/(\d+)(\/|$)/.exec(a);
+    if (m) out.add(`stun:${m[1]}:${m[2]}`);
+  }
+  return [...out];
+}
+
+async function run(dir: string, brokers: string[], listen: string[], mdns: boolean, name: string | undefined, webrtc: boolean): Promise<number> {
   const share = await readShare(dir);
   const me = await identity(dir);
   const node = await openNode(dir, share, me);
-  const transport = createTransport({ identitySeed: me.secretKey, listen: listen.length ? listen : ['/ip4/127.0.0.1/tcp/0'], mdns });
+  const brokerAddrs = [...share.addresses.filter((a) => a.role === 'broker').map((a) => a.addr), ...brokers];
+  const transport = createTransport({
+    identitySeed: me.secretKey,
+    listen: listen.length ? listen : ['/ip4/127.0.0.1/tcp/0'],
+    mdns,
+    ...(webrtc ? { webrtc: { stunServers: stunServers(brokerAddrs) } } : {}),
+    log: out,
+  });
   await transport.start();
   for (const a of transport.addresses()) out(`listening ${a}`);
   const myId = peerIdFromWeftKey(me.publicKey).toString();
@@ -265,7 +290,12 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
   });
   runtime.on('merged', (ids) => out(`merged ${ids.length} commit${ids.length === 1 ? '' : 's'}`));
   let last = '';
+  const statusWriter = new StatusFileWriter(dir);
+  let lastTeammates = '';
   runtime.on('status', (s) => {
+    statusWriter.write(statusFile(share.name, s, transport.addresses()));
+    const teammates = statusFile(share.name, s, []).teammates.map(describeTeammate).join('; ');
+    if (teammates && teammates !== lastTeammates) out(`teammates: ${(lastTeammates = teammates)}`);
     const branch = node.replica.branch();
     const retrying = s.retrying.length ? `, retrying ${s.retrying.map((r) => `${r.role} ${r.addr} (attempt ${r.attempts})`).join(', ')}` : '';
     const line = `status: ${s.brokers} broker(s), ${s.peers} peer(s) online, ${s.commits} commits${s.joined ? '' : ', waiting for keys'}${branch ? `, following branch ${branch.name}` : ''}${retrying}`;
@@ -276,6 +306,11 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
   // stopped) before anything arrives from the network.
   const mirror = await startPeerMirror(dir, statePath(dir), runtime, out);
   runtime.start();
+  transport.on('addresses', (addrs) => {
+    for (const a of addrs) out(`address ${a}`);
+    statusWriter.write(statusFile(share.name, runtime.status(), addrs));
+  });
+  statusWriter.write(statusFile(share.name, runtime.status(), transport.addresses()));
   out(`mirroring ${dir}`);
   // Chunks of replaced versions and deleted files: at start, then hourly (one run at a time).
   let collecting: Promise<void> = Promise.resolve();
@@ -296,6 +331,7 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
   clearInterval(gcTimer);
   await mirror.stop();
   await runtime.stop();
+  await statusWriter.close();
   await collecting;
   await transport.stop();
   await chunks.close();

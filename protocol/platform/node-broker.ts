@@ -21,6 +21,7 @@ import { DirectoryLock } from '../storage/file-lock.js';
 import { PackTopicChunkShelf } from '../storage/topic-chunk-shelf.js';
 import { createTransport, type RelayServerOptions, type TransportInit } from '../transport/index.js';
 import { returnMemoryAfterGrowth } from './memory-return.js';
+import { StunServer } from '../transport/stun-server.js';
 import { systemClock } from './system-clock.js';
 
 export interface NodeBrokerInit extends Omit<BrokerServerInit, 'transport' | 'events' | 'chunkShelf' | 'clock'> {
@@ -37,6 +38,11 @@ export interface NodeBrokerInit extends Omit<BrokerServerInit, 'transport' | 'ev
    * defaults there), or false for none. Default: on, with the defaults.
    */
   relay?: RelayServerOptions | false;
+  /**
+   * Answer STUN Binding requests on UDP at each TCP listen address (same IP and port), so
+   * that teammates behind NATs learn their public address for WebRTC (issue 19). Default on.
+   */
+  stun?: boolean;
 }
 
 /** The transport limits a broker operator sets (`weft broker --inbound-connections-per-address` ...). */
@@ -72,6 +78,7 @@ async function writeJsonAtomically(path: string, value: unknown): Promise<void> 
 
 export class NodeBroker {
   private stopStatus: () => void = () => {};
+  private stun: StunServer[] = [];
 
   private constructor(
     readonly server: BrokerServer,
@@ -80,13 +87,16 @@ export class NodeBroker {
   ) {}
 
   static async start(init: NodeBrokerInit): Promise<NodeBroker> {
-    const { dataDir, listen, maxFrameBytes, statusIntervalMs, connectionLimits, relay, ...options } = init;
+    const { dataDir, listen, maxFrameBytes, statusIntervalMs, connectionLimits, relay, stun, ...options } = init;
     await mkdir(dataDir, { recursive: true });
     const lock = await DirectoryLock.acquire(dataDir);
     let server: BrokerServer | undefined;
     try {
       const seed = await loadOrCreateIdentity(dataDir);
       const maxEventBytes = init.limits?.maxEventBytes ?? DEFAULT_BROKER_LIMITS.maxEventBytes;
+      // The relay asks the server's gate, which exists once the server does (it starts the transport).
+      let gate: ((peer: Uint8Array) => Promise<boolean>) | undefined;
+      const admit = (peer: Uint8Array): Promise<boolean> => (gate ? gate(peer) : Promise.resolve(false));
       server = await BrokerServer.start({
         ...options,
         clock: systemClock,
@@ -95,13 +105,16 @@ export class NodeBroker {
           listen: listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
           ...(maxFrameBytes ? { maxFrameBytes } : {}),
           ...connectionLimits,
-          ...(relay !== false ? { relayServer: relay ?? {} } : {}),
+          ...(relay !== false ? { relayServer: { ...relay, admit } } : {}),
         }),
         events: new BrokerStore(dataDir, { maxRecordBytes: Math.max(maxEventBytes, 1 << 20) * 2 }),
         chunkShelf: new PackTopicChunkShelf(join(dataDir, 'chunks'), () => systemClock.now()),
       });
+      const started = server;
+      gate = (peer) => started.relayGate.admit(peer);
       await writeJsonAtomically(join(dataDir, 'broker.json'), { pid: process.pid, peerKey: publicKeyToText(server.publicKey), addresses: server.addresses(), startedAt: new Date().toISOString() });
       const broker = new NodeBroker(server, dataDir, lock);
+      if (stun !== false) broker.stun = await startStun(server.addresses(), (text) => init.log?.('warn', text));
       await broker.writeStatus();
       const stopStatus = every(systemClock, statusIntervalMs ?? 2000, () => void broker.writeStatus().catch(() => {}), true);
       const stopMemory = returnMemoryAfterGrowth({ clock: systemClock });
@@ -133,6 +146,7 @@ export class NodeBroker {
   /** Stops the server (pending stores settle first), writes the last status, releases the data directory. */
   async stop(): Promise<void> {
     this.stopStatus();
+    await Promise.all(this.stun.map((s) => s.close().catch(() => undefined)));
     try {
       await this.server.stop();
       await this.writeStatus().catch(() => {});
@@ -140,4 +154,21 @@ export class NodeBroker {
       await this.lock.release();
     }
   }
+}
+
+/** A STUN server per TCP listen address (IPv4 and IPv6, same IP and port, UDP); one that cannot bind is logged and skipped. */
+async function startStun(addresses: readonly string[], warn: (text: string) => void): Promise<StunServer[]> {
+  const out: StunServer[] = [];
+  const seen = new Set<string>();
+  for (const a of addresses) {
+    const m = /^\/ip([46])\/([^/]+)\/tcp\/(\d+)\/p2p\//.exec(a);
+    if (!m || seen.has(`${m[2]}:${m[3]}`)) continue;
+    seen.add(`${m[2]}:${m[3]}`);
+    try {
+      out.push(await StunServer.listen(m[2]!, Number(m[3])));
+    } catch (err) {
+      warn(`no STUN server on udp ${m[2]}:${m[3]}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return out;
 }

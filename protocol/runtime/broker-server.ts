@@ -18,6 +18,7 @@ import { decodeWire, PUBSUB_PROTOCOL } from '../src/multicast/wire.js';
 import { every, type Clock } from '../src/ports/clock.js';
 import { COMMIT_KIND, decodeCommitEnvelope } from '../src/log/commit.js';
 import { BrokerChunks, type ChunkTopicSummary } from './broker-chunks.js';
+import { RelayGate, type RelayGateStatus } from './relay-gate.js';
 
 export interface BrokerServerInit {
   /** The broker's transport, not started yet (start() starts it, stop() stops it). */
@@ -43,6 +44,10 @@ export interface BrokerServerInit {
   trace?: boolean;
   /** Test hook: serve damaged chunks (broker-chunks.ts). */
   tamperChunks?: boolean;
+  /** Peer keys that may hold a relay slot without a RELAYREQ (relay-gate.ts). */
+  relayAllow?: readonly Uint8Array[];
+  /** How long a relay reservation waits for its peer's RELAYREQ. Default 10 s. */
+  relayAdmitWaitMs?: number;
 }
 
 export interface BrokerStatus {
@@ -61,6 +66,8 @@ export interface BrokerStatus {
   chunkBytes: number;
   /** Refusals counted since start: ERROR replies by code, connections closed for misbehaving, channels the transport cut (frame deadline, memory budget, ...) by error. */
   refused: { byCode: Record<string, number>; connectionsClosed: number; channelsCutByTransport: Record<string, number> };
+  /** The circuit relay (issue 19): slots held now, relayed connections open now, peers admitted to hold a slot, reservations refused since start. */
+  relay: RelayGateStatus & { reservations: number; circuits: number };
   updatedAt: string;
 }
 
@@ -108,6 +115,8 @@ export class BrokerServer {
   private readonly channelErrors = new Map<string, number>();
 
   private readonly transport: Transport;
+  /** Who may hold a relay slot here: the transport's relay asks admitRelay(). */
+  readonly relayGate: RelayGate;
 
   private constructor(
     private readonly init: BrokerServerInit,
@@ -116,6 +125,12 @@ export class BrokerServer {
     this.transport = init.transport;
     this.clock = init.clock;
     this.tracing = init.trace ?? false;
+    this.relayGate = new RelayGate({
+      clock: init.clock,
+      ...(init.relayAllow ? { allow: init.relayAllow } : {}),
+      ...(init.relayAdmitWaitMs !== undefined ? { waitMs: init.relayAdmitWaitMs } : {}),
+      log: (level, text) => this.log(level, text),
+    });
     this.chunks = new BrokerChunks(init.chunkShelf, broker.limits, {
       send: (to, frame) => this.enqueue(to, frame),
       channel: (id) => this.channels.get(id)?.channel,
@@ -198,6 +213,7 @@ export class BrokerServer {
       chunks: chunkTopics.reduce((a, t) => a + t.chunks, 0),
       chunkBytes: chunkTopics.reduce((a, t) => a + t.bytes, 0),
       refused: { ...this.broker.refusals(), channelsCutByTransport: Object.fromEntries(this.channelErrors) },
+      relay: { ...this.relayGate.status(), reservations: 0, circuits: 0, ...this.transport.relayStatus?.() },
       updatedAt: new Date(this.clock.now()).toISOString(),
     };
   }
@@ -232,6 +248,7 @@ export class BrokerServer {
         this.log('warn', `${id}: read failed: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
         this.channels.delete(id);
+        this.relayGate.channelClosed(id);
         this.broker.disconnect(id);
         this.chunks.disconnect(id);
         void channel.close().catch(() => {});
@@ -273,6 +290,7 @@ export class BrokerServer {
     for (const n of out.notices) this.log(n.level, n.channel ? `${n.channel}: ${n.text}` : n.text);
     for (const s of out.send) this.enqueue(s.to, s.frame);
     for (const w of out.chunks) this.chunks.handle(w);
+    for (const d of out.relay) this.relayGate.decided(d);
     for (const req of out.store) {
       // Group commit: every request of this turn for a topic goes into one append (one
       // write + one fdatasync); each request is reported stored() only once it is durable.
@@ -424,6 +442,7 @@ export class BrokerServer {
     this.stopping = true;
     this.log('info', 'shutting down');
     this.stopExpiry?.();
+    this.relayGate.stop();
     this.unhandle?.();
     for (const w of [...this.wakeups]) w();
     this.wakeReaders();

@@ -20,6 +20,9 @@
  *   answered from the store; CHUNK answers and CHUNKHAVE are handled as they arrive (not
  *   behind merges in the work queue). collectGarbage deletes chunks no kept version of a
  *   listed file needs (peer-gc.ts); the caller runs it.
+ * - Across NATs (peer-nat.ts): a relay slot on each broker that grants one, our addresses
+ *   (relayed ones too) in our presence, teammates dialled at theirs (smaller key dials),
+ *   and for status how each teammate is connected.
  * - Events for the UI: 'changes', 'status', 'presence', 'merged', 'log', 'transfer'.
  *
  * Test hook: `dropRate` (the simulator sets it) drops that fraction
@@ -46,7 +49,9 @@ import { ChunkRequester } from './chunk-transfer.js';
 import { keysAreForUs, keysMessageFor, keysToPublish } from './peer-keys.js';
 import type { PeerGarbageCollectionOptions, PeerGarbageCollectionReport } from './peer-gc.js';
 import { PeerObjects, type FetchObjectOptions, type ObjectFetchReport, type TransferEvent } from './peer-objects.js';
+import { PeerNat, type TeammateConnection } from './peer-nat.js';
 
+export type { TeammateConnection } from './peer-nat.js';
 export { DEFAULT_PEER_GC_GRACE_MS, describeGarbageCollection, type PeerGarbageCollectionOptions, type PeerGarbageCollectionReport } from './peer-gc.js';
 export { ShareKeysMissingError, ObjectUnavailableError, FetchAbortedError, type FetchObjectOptions, type ObjectFetchReport, type TransferEvent } from './peer-objects.js';
 
@@ -77,6 +82,12 @@ export interface PeerRuntimeInit {
   trace?: boolean;
   /** Where binary objects' encrypted chunks live. */
   chunks: ChunkStore;
+  /**
+   * Across NATs (peer-nat.ts): relay slots on brokers, our addresses in presence, teammates
+   * dialled at theirs. Default: on when the transport can reserve relay slots (libp2p); off
+   * on the simulator's memory transport, whose seeded runs stay as they were.
+   */
+  nat?: boolean;
   /** Time and timers (protocol/platform/system-clock.ts, or a simulator's). */
   clock: Clock;
   /** Reconnection jitter. */
@@ -100,6 +111,8 @@ export interface PeerStatus {
    * attempt is (clock ms) and why the last one failed.
    */
   retrying: RetryingDial[];
+  /** The teammates present (presence), and how we reach each: direct, relayed through which broker, or not. */
+  teammates: TeammateConnection[];
 }
 
 export interface RetryingDial {
@@ -137,6 +150,8 @@ interface Link {
   readonly id: string;
   readonly channel: FrameChannel;
   readonly remoteHex: string;
+  /** The address we dialled it at (keepConnected), if we did. */
+  readonly addr?: string;
   role: NeighbourRole | undefined;
   /** A multicast neighbour (subscribed, keys held). */
   joined: boolean;
@@ -182,6 +197,7 @@ export class PeerRuntime {
   /** Addresses waiting to be dialled again, by address. */
   private readonly retrying = new Map<string, RetryingDial>();
   private readonly objects: PeerObjects;
+  private readonly nat: PeerNat;
 
   constructor(init: PeerRuntimeInit) {
     this.node = init.node;
@@ -199,6 +215,22 @@ export class PeerRuntime {
       stopped: () => this.stopped,
     });
     this.transport = init.transport;
+    this.nat = new PeerNat({
+      enabled: init.nat ?? init.transport.listenViaRelay !== undefined,
+      transport: init.transport,
+      replica: init.node.replica,
+      random: init.random,
+      stopped: () => this.stopped,
+      sleep: (ms) => this.sleep(ms),
+      log: (line) => this.log(line),
+      meHex: () => this.meHex,
+      channelsTo: (hex) => [...this.links.values()].filter((l) => l.remoteHex === hex && !l.channel.closed).map((l) => l.channel),
+      send: (channel, msg) => {
+        for (const l of this.links.values()) if (l.channel === channel) this.sendRaw(l, msg);
+      },
+      attach: (channel) => this.attach(channel, undefined),
+      present: () => this.presenceTable.list(),
+    });
     // One dial loop per address: an invitation and the settings often name the same broker.
     const byAddr = new Map<string, PeerAddress>();
     for (const a of init.addresses ?? []) if (!byAddr.has(a.addr) || a.role === 'broker') byAddr.set(a.addr, a);
@@ -275,6 +307,8 @@ export class PeerRuntime {
       void this.attach(ch, undefined);
     });
     for (const a of this.addresses) void this.keepConnected(a);
+    // New addresses (a relay slot reserved or lost) go to teammates at once.
+    this.transport.on('addresses', () => void this.enqueue(async () => this.sendPresence(false)));
     this.stopRefresh = every(this.clock, PRESENCE_REFRESH_MS, () => void this.enqueue(async () => this.refreshPresence()), true);
     // A joiner asks again until some neighbour (or a broker, once the granter published) has its keys.
     this.stopKeyRetry = every(
@@ -313,7 +347,7 @@ export class PeerRuntime {
       if (!l.joined) continue;
       (l.role === 'broker' ? brokers : peers).add(l.remoteHex);
     }
-    return { brokers: brokers.size, brokerKeys: [...brokers], peers: peers.size, syncing: this.mc.syncing(), commits: this.node.replica.graph.size, joined: this.hasKeys(), retrying: [...this.retrying.values()] };
+    return { brokers: brokers.size, brokerKeys: [...brokers], peers: peers.size, syncing: this.mc.syncing(), commits: this.node.replica.graph.size, joined: this.hasKeys(), retrying: [...this.retrying.values()], teammates: this.nat.teammates() };
   }
 
   presence(): PresenceEntry[] {
@@ -454,7 +488,7 @@ export class PeerRuntime {
         failures = 0;
         this.setRetrying(a.addr, undefined);
         this.log(`connected to ${a.role} ${a.addr}`);
-        await this.attach(ch, a.role === 'broker' ? 'broker' : undefined);
+        await this.attach(ch, a.role === 'broker' ? 'broker' : undefined, a.addr);
         if (!this.stopped) this.log(`disconnected from ${a.role} ${a.addr}`);
       } catch (err) {
         if (this.stopped) return;
@@ -479,9 +513,9 @@ export class PeerRuntime {
   }
 
   /** Runs a channel until it ends: handshake, then every frame through the work queue. */
-  private async attach(channel: FrameChannel, role: NeighbourRole | undefined): Promise<void> {
+  private async attach(channel: FrameChannel, role: NeighbourRole | undefined, addr?: string): Promise<void> {
     const remoteHex = toHex(channel.remote);
-    const link: Link = { id: `${remoteHex.slice(0, 12)}#${++this.linkSeq}`, channel, remoteHex, role, joined: false, requester: new ChunkRequester((f) => channel.send(f)) };
+    const link: Link = { id: `${remoteHex.slice(0, 12)}#${++this.linkSeq}`, channel, remoteHex, ...(addr !== undefined ? { addr } : {}), role, joined: false, requester: new ChunkRequester((f) => channel.send(f)) };
     this.links.set(link.id, link);
     await this.enqueue(async () => {
       this.sendRaw(link, { type: 'hello', role: 'peer', software: PEER_SOFTWARE });
@@ -535,6 +569,7 @@ export class PeerRuntime {
     await this.handle(this.mc.connected(link.id, link.role, this.clock.now()));
     if (link.subscribe) await this.handle(this.mc.receive(link.id, link.subscribe, this.clock.now()));
     if (link.role === 'broker') {
+      void this.nat.brokerJoined(link.channel, link.addr);
       this.publishKeys(link, true);
       void this.objects.brokerJoined(link).catch((err: unknown) => this.log(`could not offer chunks to ${link.id}: ${message(err)}`));
     }
@@ -641,6 +676,7 @@ export class PeerRuntime {
       void this.handle(this.mc.resubscribe(this.clock.now()));
     }
     for (const l of this.links.values()) if (l.joined && l.role === 'broker') this.publishKeys(l, false);
+    this.nat.stateChanged();
     this.handOverOwedKeys();
     this.emitStatus();
   }
@@ -714,8 +750,14 @@ export class PeerRuntime {
     if (!epoch) return;
     try {
       const p = openPresence(payload, topic, epoch.key, (h) => replica.members().has(h));
-      if (toHex(p.member) === this.meHex) return;
-      if (this.presenceTable.apply(p, this.clock.now())) this.emit('presence', this.presenceTable.list());
+      const memberHex = toHex(p.member);
+      if (memberHex === this.meHex) return;
+      if (this.presenceTable.apply(p, this.clock.now())) {
+        this.emit('presence', this.presenceTable.list());
+        const entry = this.presenceTable.list().find((e) => e.memberHex === memberHex);
+        if (entry) this.nat.teammateSeen(entry);
+        this.emitStatus();
+      }
     } catch (err) {
       if (err instanceof PresenceError) this.log(`dropped presence: ${err.message}`);
       else throw err;
@@ -730,7 +772,7 @@ export class PeerRuntime {
     const topic = this.topics()[0];
     if (!topic || !bytesEqual(topic, epoch.topic)) return Promise.resolve();
     const payload = sealPresence(
-      { member: replica.me.publicKey, name: this.name, file: this.myPresence.file, selections: this.myPresence.selections, counter: ++this.presenceCounter, leaving },
+      { member: replica.me.publicKey, name: this.name, file: this.myPresence.file, selections: this.myPresence.selections, counter: ++this.presenceCounter, leaving, addrs: leaving ? [] : this.nat.presenceAddresses() },
       replica.me,
       epoch,
     );
@@ -739,7 +781,10 @@ export class PeerRuntime {
 
   private refreshPresence(): void {
     void this.sendPresence(false);
-    if (this.presenceTable.expire(this.clock.now()).length) this.emit('presence', this.presenceTable.list());
+    if (this.presenceTable.expire(this.clock.now()).length) {
+      this.emit('presence', this.presenceTable.list());
+      this.emitStatus();
+    }
   }
 }
 

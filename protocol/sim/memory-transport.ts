@@ -44,6 +44,7 @@ export class MemoryTransport implements Transport {
     'peer:disconnect': new Set(),
     'peer:discovery': new Set(),
     'channel:error': new Set(),
+    addresses: new Set(),
   };
 
   constructor(

@@ -62,6 +62,8 @@ export interface StreamFrameChannelInit {
   protocol: string;
   /** The connection's remote IP address, when it has one. */
   remoteAddress?: string;
+  /** The relay's public key, when the connection is relayed. */
+  relay?: Uint8Array;
   maxFrameBytes: number;
   /** Bad framing from the remote: reported once, the channel is then closed. */
   onProtocolError: (error: TransportError) => void;
@@ -75,6 +77,7 @@ export class StreamFrameChannel implements FrameChannel {
   readonly remote: Uint8Array;
   readonly protocol: string;
   readonly remoteAddress?: string;
+  readonly relay?: Uint8Array;
   private readonly maxFrameBytes: number;
   private readonly decoder: FrameDecoder;
   private readonly onProtocolError: (error: TransportError) => void;
@@ -115,6 +118,7 @@ export class StreamFrameChannel implements FrameChannel {
     this.remote = init.remote;
     this.protocol = init.protocol;
     if (init.remoteAddress !== undefined) this.remoteAddress = init.remoteAddress;
+    if (init.relay !== undefined) this.relay = init.relay;
     this.maxFrameBytes = init.maxFrameBytes;
     this.decoder = new FrameDecoder(init.maxFrameBytes);
     this.onProtocolError = init.onProtocolError;

@@ -1,7 +1,14 @@
 /**
- * The Transport over libp2p: TCP and WebSockets, Noise, yamux, identify, and
- * optionally mDNS and a circuit relay server (brokers, relay-server.ts). The only
- * module of Weft that creates libp2p objects; callers see protocol/src/ports/transport.ts only.
+ * The Transport over libp2p: TCP and WebSockets, Noise, yamux, identify, the circuit relay
+ * transport (peers behind NATs reserve slots on brokers: listenViaRelay, and reach each
+ * other through them), and optionally mDNS and a circuit relay server (brokers,
+ * relay-server.ts). The only module of Weft that creates libp2p objects; callers see
+ * protocol/src/ports/transport.ts only.
+ *
+ * Relayed connections are "limited" in libp2p (the relay caps their bytes and duration):
+ * Weft's protocols run on them all the same (runOnLimitedConnection), since for two
+ * teammates behind NATs that defeat hole punching the relay is the only path. When the
+ * relay cuts one, the runtime dials again.
  */
 import './polyfills.js';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -11,6 +18,8 @@ import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
 import { identify } from '@libp2p/identify';
 import { mdns } from '@libp2p/mdns';
+import { circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { ChannelClosedError, DialError, ReceiveLimitError, TransportError, TransportStateError } from '../src/ports/transport-errors.js';
@@ -18,6 +27,7 @@ import { DEFAULT_MAX_FRAME_BYTES, checkFrameLimit } from '../src/ports/frame-lim
 import { StreamFrameChannel } from './frame-channel.js';
 import { ReceiveBudget } from './receive-budget.js';
 import { relayService, type RelayServerOptions } from './relay-server.js';
+import { RelayListenService, type RelayListenComponents } from './relay-listen.js';
 import { identityFromSeed, peerIdFromWeftKey, weftKeyFromPeerId, type NodeIdentity } from './peer-key.js';
 import { checkProtocolId } from '../src/ports/protocol-id.js';
 import type { FrameChannel, PeerInfo, Transport, TransportEvents } from '../src/ports/transport.js';
@@ -68,6 +78,16 @@ export interface TransportInit {
    * behind NATs can be reached through them. Default: no relay.
    */
   relayServer?: RelayServerOptions;
+  /**
+   * WebRTC (UDP) between peers, signalled through a relay (issue 19): with a relay slot, we
+   * also listen at `<relayed address>/webrtc`, and a teammate dialling that gets a direct
+   * connection through both NATs when they allow it (ICE with STUN: brokers answer STUN on
+   * their TCP address, protocol/transport/stun-server.ts). Needs the native node-datachannel
+   * module; when it does not load, the transport works without WebRTC and says why (log).
+   */
+  webrtc?: { stunServers: readonly string[] };
+  /** Notices about the transport itself (e.g. WebRTC unavailable and why). */
+  log?: (line: string) => void;
 }
 
 export interface MdnsOptions {
@@ -90,6 +110,7 @@ export const DEFAULT_MDNS_SERVICE_TAG = '_weft._udp.local';
 const MAX_STREAM_WINDOW = 4 * 1024 * 1024;
 /** Channels we open per connection and protocol. */
 const MAX_STREAMS_PER_PROTOCOL = 256;
+const RELAY_HOP = '/libp2p/circuit/relay/0.2.0/hop';
 export const DEFAULT_MAX_INBOUND_CHANNELS = 32;
 export const DEFAULT_INBOUND_CONNECTIONS_PER_ADDRESS = 100;
 export const DEFAULT_MAX_PENDING_INBOUND = 8;
@@ -118,7 +139,10 @@ class Libp2pTransport implements Transport {
     'peer:disconnect': new Set(),
     'peer:discovery': new Set(),
     'channel:error': new Set(),
+    addresses: new Set(),
   };
+  /** Our addresses as last reported by an 'addresses' event. */
+  private lastAddresses = '';
 
   constructor(private readonly init: TransportInit) {
     this.identity = identityFromSeed(init.identitySeed);
@@ -146,11 +170,12 @@ class Libp2pTransport implements Transport {
               ...(mdnsOpts.port !== undefined ? { port: mdnsOpts.port } : {}),
             }),
           ];
+    const webrtc = await this.webrtcTransport();
     const node = await createLibp2p({
       start: false,
       privateKey: this.identity.privateKey,
-      addresses: { listen: this.init.listen ?? DEFAULT_LISTEN },
-      transports: [tcp(), webSockets()],
+      addresses: { listen: [...(this.init.listen ?? DEFAULT_LISTEN), ...(webrtc ? ['/webrtc'] : [])] },
+      transports: [tcp(), webSockets(), circuitRelayTransport({ reservationCompletionTimeout: this.dialTimeoutMs }), ...(webrtc ? [webrtc] : [])],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
       peerDiscovery,
@@ -161,15 +186,40 @@ class Libp2pTransport implements Transport {
       },
       services: {
         identify: identify(),
+        relayListen: (components: RelayListenComponents) => new RelayListenService(components),
         ...(this.init.relayServer !== undefined ? { relay: relayService(this.init.relayServer) } : {}),
       },
       connectionGater: {
         // only peers whose identity is an Ed25519 key can be Weft peers
         denyInboundEncryptedConnection: (peer: PeerId) => weftKeyFromPeerId(peer) === undefined,
         denyOutboundEncryptedConnection: (peer: PeerId) => weftKeyFromPeerId(peer) === undefined,
+        denyInboundRelayReservation: async (peer: PeerId) => {
+          const admit = this.init.relayServer?.admit;
+          const key = weftKeyFromPeerId(peer);
+          if (key === undefined) return true;
+          if (admit === undefined) return false;
+          return !(await admit(key).catch(() => false));
+        },
       },
     });
     this.node = node;
+    node.addEventListener('self:peer:update', () => this.emitAddresses());
+    // Once a peer is reached directly (WebRTC through the NATs, or any direct address), its
+    // relayed connections close: the broker then carries nothing between the two (a
+    // channel still on one ends, and the runtime opens it again on the direct connection).
+    node.addEventListener('connection:open', (evt) => {
+      const direct = evt.detail;
+      if (direct.limits !== undefined) return;
+      for (const c of node.getConnections(direct.remotePeer)) if (c !== direct && c.limits !== undefined) void c.close().catch(() => undefined);
+    });
+    // A relay slot is freed with its holder's last connection (libp2p keeps it until it
+    // expires, up to reservationMs, so peers that come and go would fill the relay).
+    node.addEventListener('peer:disconnect', (evt) => {
+      const reservation = this.relayServer()?.reservations.get(evt.detail);
+      if (reservation === undefined) return;
+      reservation.signal.clear();
+      this.relayServer()?.reservations.delete(evt.detail);
+    });
     node.addEventListener('peer:connect', (evt) => this.emitPeer('peer:connect', evt.detail, this.connectionAddrs(evt.detail)));
     node.addEventListener('peer:disconnect', (evt) => this.emitPeer('peer:disconnect', evt.detail, []));
     node.addEventListener('peer:discovery', (evt) => {
@@ -207,22 +257,60 @@ class Libp2pTransport implements Transport {
   }
 
   async dial(addr: string): Promise<PeerInfo> {
+    return this.dialAny([addr]);
+  }
+
+  async dialAny(addrs: readonly string[]): Promise<PeerInfo> {
+    const node = this.requireStarted();
+    const text = addrs.join(' ');
+    if (addrs.length === 0) throw new DialError('no address to dial', text);
+    const mas: Multiaddr[] = [];
+    for (const addr of addrs) {
+      try {
+        mas.push(multiaddr(addr));
+      } catch (err) {
+        throw new DialError(`not a multiaddr: ${addr}`, addr, { cause: err });
+      }
+    }
+    const peers = new Set(mas.map((ma) => ma.getComponents().findLast((c) => c.name === 'p2p')?.value));
+    if (mas.length > 1 && (peers.size !== 1 || peers.has(undefined))) throw new DialError(`addresses of more than one peer, or without /p2p/<id>: ${text}`, text);
+    let conn: Connection;
+    try {
+      // libp2p dials a peer's addresses together, relayed ones after direct ones.
+      conn = await node.dial(mas.length === 1 ? mas[0]! : mas, { signal: AbortSignal.timeout(this.dialTimeoutMs) });
+    } catch (err) {
+      throw new DialError(`could not connect to ${text}: ${errorText(err)}`, text, { cause: err });
+    }
+    const info = this.peerInfo(conn.remotePeer, [...mas, conn.remoteAddr]);
+    if (info === undefined) throw new DialError(`peer at ${text} has no Ed25519 identity`, text);
+    return info;
+  }
+
+  async listenViaRelay(relayAddr: string): Promise<void> {
     const node = this.requireStarted();
     let ma: Multiaddr;
     try {
-      ma = multiaddr(addr);
+      ma = multiaddr(relayAddr);
     } catch (err) {
-      throw new DialError(`not a multiaddr: ${addr}`, addr, { cause: err });
+      throw new DialError(`not a multiaddr: ${relayAddr}`, relayAddr, { cause: err });
     }
-    let conn: Connection;
+    if (!ma.getComponents().some((c) => c.name === 'p2p')) throw new DialError(`a relay address needs /p2p/<relay id>: ${relayAddr}`, relayAddr);
+    const service = (node.services as { relayListen?: RelayListenService }).relayListen;
+    if (service === undefined) throw new TransportStateError('the relay listener is missing');
     try {
-      conn = await node.dial(ma, { signal: AbortSignal.timeout(this.dialTimeoutMs) });
+      await service.listen(ma.encapsulate('/p2p-circuit'));
     } catch (err) {
-      throw new DialError(`could not connect to ${addr}: ${errorText(err)}`, addr, { cause: err });
+      throw new DialError(`no relay slot on ${relayAddr}: ${errorText(err)}`, relayAddr, { cause: err });
     }
-    const info = this.peerInfo(conn.remotePeer, [ma, conn.remoteAddr]);
-    if (info === undefined) throw new DialError(`peer at ${addr} has no Ed25519 identity`, addr);
-    return info;
+    this.emitAddresses();
+  }
+
+  relayStatus(): { reservations: number; circuits: number } {
+    // A relayed connection is a HOP stream from its dialler spliced to a STOP stream to its
+    // listener: count the HOP streams still open (a reservation's HOP stream ends at once).
+    let circuits = 0;
+    for (const c of this.node?.getConnections() ?? []) for (const s of c.streams) if (s.protocol === RELAY_HOP && s.status === 'open') circuits++;
+    return { reservations: this.relayServer()?.reservations.size ?? 0, circuits };
   }
 
   async openChannel(peer: Uint8Array, protocol: string): Promise<FrameChannel> {
@@ -231,10 +319,12 @@ class Libp2pTransport implements Transport {
     const peerId = peerIdFromWeftKey(peer);
     let stream: Stream;
     try {
-      stream = await node.dialProtocol(peerId, protocol, {
-        signal: AbortSignal.timeout(this.dialTimeoutMs),
-        maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL,
-      });
+      const options = { signal: AbortSignal.timeout(this.dialTimeoutMs), maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL, runOnLimitedConnection: true };
+      // On a connection we hold, unlimited (direct) before limited (relayed): libp2p's own
+      // choice ignores limited ones and dials again, every known address (WebRTC too).
+      const open = node.getConnections(peerId).filter((c) => c.status === 'open');
+      const held = open.find((c) => c.limits === undefined) ?? open[0];
+      stream = held ? await held.newStream(protocol, options) : await node.dialProtocol(peerId, protocol, options);
     } catch (err) {
       throw new DialError(`could not open ${protocol} to ${peerId.toString()}: ${errorText(err)}`, peerId.toString(), {
         cause: err,
@@ -244,7 +334,9 @@ class Libp2pTransport implements Transport {
       stream.abort(new ChannelClosedError('the transport stopped'));
       throw new TransportStateError('the transport stopped while the channel opened');
     }
-    return this.wrap(stream, peer, protocol, node.getConnections(peerId)[0]?.remoteAddr);
+    const connections = node.getConnections(peerId);
+    const connection = connections.find((c) => c.streams.includes(stream)) ?? connections[0];
+    return this.wrap(stream, peer, protocol, connection?.remoteAddr);
   }
 
   handle(protocol: string, onChannel: (channel: FrameChannel) => void): () => void {
@@ -269,6 +361,19 @@ class Libp2pTransport implements Transport {
 
   // ---- internals ----
 
+  /** The WebRTC transport when asked for and its native module loads (loaded only then: it is a native add-on). */
+  private async webrtcTransport(): Promise<ReturnType<typeof import('@libp2p/webrtc').webRTC> | undefined> {
+    const opts = this.init.webrtc;
+    if (opts === undefined) return undefined;
+    try {
+      const { webRTC } = await import('@libp2p/webrtc');
+      return webRTC({ rtcConfiguration: { iceServers: opts.stunServers.length ? [{ urls: [...opts.stunServers] }] : [] } });
+    } catch (err) {
+      this.init.log?.(`WebRTC unavailable, teammates behind NATs stay relayed: ${errorText(err)}`);
+      return undefined;
+    }
+  }
+
   private async register(protocol: string): Promise<void> {
     await this.node!.handle(
       protocol,
@@ -286,16 +391,18 @@ class Libp2pTransport implements Transport {
           channel.abort(new TransportError(`the ${protocol} handler failed: ${errorText(err)}`, { cause: err }));
         }
       },
-      { maxInboundStreams: this.init.maxInboundChannels ?? DEFAULT_MAX_INBOUND_CHANNELS, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL },
+      { maxInboundStreams: this.init.maxInboundChannels ?? DEFAULT_MAX_INBOUND_CHANNELS, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL, runOnLimitedConnection: true },
     );
   }
 
   private wrap(stream: Stream, remote: Uint8Array, protocol: string, remoteAddr: Multiaddr | undefined): StreamFrameChannel {
     const remoteAddress = remoteAddr === undefined ? undefined : ipOf(remoteAddr);
+    const relay = remoteAddr === undefined ? undefined : relayOf(remoteAddr);
     const channel = new StreamFrameChannel(stream, {
       remote,
       protocol,
       ...(remoteAddress !== undefined ? { remoteAddress } : {}),
+      ...(relay !== undefined ? { relay } : {}),
       maxFrameBytes: this.maxFrameBytes,
       budget: this.budget,
       ...(this.init.frameProgressMs !== undefined ? { frameProgressMs: this.init.frameProgressMs } : {}),
@@ -310,6 +417,20 @@ class Libp2pTransport implements Transport {
     this.channels.add(channel);
     channel.onClose(() => this.channels.delete(channel));
     return channel;
+  }
+
+  private relayServer(): CircuitRelayService | undefined {
+    return (this.node?.services as { relay?: CircuitRelayService } | undefined)?.relay;
+  }
+
+  /** An 'addresses' event when our addresses changed since the last one. */
+  private emitAddresses(): void {
+    if (this.state !== 'started') return;
+    const addrs = this.addresses();
+    const key = addrs.join(' ');
+    if (key === this.lastAddresses) return;
+    this.lastAddresses = key;
+    this.emit('addresses', addrs);
   }
 
   private requireStarted(): Libp2p {
@@ -359,6 +480,21 @@ class Libp2pTransport implements Transport {
 /** The IP address of a multiaddr (its ip4 or ip6 component), if it has one. */
 function ipOf(ma: Multiaddr): string | undefined {
   return ma.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value;
+}
+
+/** The relay's Weft key when `ma` is a relayed (p2p-circuit) address: the /p2p/ before /p2p-circuit. */
+function relayOf(ma: Multiaddr): Uint8Array | undefined {
+  const parts = ma.getComponents();
+  const circuit = parts.findIndex((c) => c.name === 'p2p-circuit');
+  // A WebRTC connection signalled through the relay is direct: the relay only carried its offer.
+  if (circuit < 0 || parts.slice(circuit).some((c) => c.name === 'webrtc')) return undefined;
+  const relayId = parts.slice(0, circuit).findLast((c) => c.name === 'p2p')?.value;
+  if (relayId === undefined) return undefined;
+  try {
+    return weftKeyFromPeerId(peerIdFromString(relayId));
+  } catch {
+    return undefined;
+  }
 }
 
 function isWebSocket(ma: Multiaddr): boolean {

@@ -12,6 +12,10 @@
  * 128 KiB and 2 minutes per connection) are sized for relays that only help two peers
  * find a direct path, while a Weft broker also carries teammates who have none (behind
  * NATs that defeat hole punching).
+ *
+ * Who may hold a slot is the broker's decision (`admit`, wired by node-broker.ts to the
+ * broker's RELAYREQ check: a topic signature of a topic it carries, or its operator's
+ * allowlist); the transport frees a slot as soon as its holder's last connection closes.
  */
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2';
 
@@ -29,6 +33,11 @@ export interface RelayServerOptions {
   connectionBytes?: number;
   /** How long one relayed connection may stay open before it is reset. Default 30 minutes. */
   connectionMs?: number;
+  /**
+   * Decides whether a peer (its 32-byte public key) may reserve a slot; may take a while
+   * (the broker waits for the peer's RELAYREQ). Default: everyone may.
+   */
+  admit?: (peer: Uint8Array) => Promise<boolean>;
 }
 
 export const DEFAULT_RELAY_MAX_RESERVATIONS = 256;

@@ -45,12 +45,24 @@ export type ChunkWork =
   /** A chunk sent to us: the runtime stores it if it answers one of its wants, else refuses it (refuseChunk). */
   | { readonly kind: 'chunk'; readonly channel: ChannelId; readonly id: Uint8Array; readonly bytes: Uint8Array };
 
+/**
+ * A RELAYREQ decided (issue 19): the runtime lets the peer (hex key) reserve a circuit relay
+ * slot while the channel is open, or tells its relay why not.
+ */
+export interface RelayDecision {
+  readonly channel: ChannelId;
+  readonly peer: string;
+  readonly granted: boolean;
+  readonly reason: string;
+}
+
 export interface BrokerOutput {
   send: Array<{ to: ChannelId; frame: Uint8Array }>;
   store: StoreRequest[];
   chunks: ChunkWork[];
   close: Array<{ channel: ChannelId; reason: string }>;
   notices: BrokerNotice[];
+  relay: RelayDecision[];
 }
 
 export interface TopicSummary {
@@ -86,6 +98,8 @@ export interface ChannelState {
   closing: boolean;
   /** Who opened it, for the new-topic quotas per source (none for peer brokers we dialled). */
   readonly source?: ChannelSource;
+  /** A signed RELAYREQ for a topic not stored here yet: granted once the topic is (hex). */
+  relayWaiting?: string;
 }
 
 export type PendingItem =
@@ -101,6 +115,6 @@ export interface PendingRequest {
 }
 
 export function emptyOutput(): BrokerOutput {
-  return { send: [], store: [], chunks: [], close: [], notices: [] };
+  return { send: [], store: [], chunks: [], close: [], notices: [], relay: [] };
 }
 

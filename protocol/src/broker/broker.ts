@@ -50,11 +50,11 @@
  * dropped. Every refusal is a strike; a connection out of strikes is closed with the
  * reason.
  */
-import { bytesEqual, toHex, verify } from '../crypto/index.js';
+import { bytesEqual, fromHex, toHex, verify } from '../crypto/index.js';
 import { DecodeError } from '../codec/errors.js';
 import { decodeCommitEnvelope, verifyTopicSignature, COMMIT_KIND } from '../log/commit.js';
 import type { CommitId } from '../log/ids.js';
-import { CHUNK_TYPE_BYTE, EVENT_TYPE_BYTE, SYNC_TYPE_BYTE, chunkOfferSignedBytes, decodeWire, encodeWire, keysSignedBytes, WIRE_KIND, type WireErrorCode, type WireMessage } from '../multicast/wire.js';
+import { CHUNK_TYPE_BYTE, EVENT_TYPE_BYTE, SYNC_TYPE_BYTE, chunkOfferSignedBytes, decodeWire, encodeWire, keysSignedBytes, relaySignedBytes, WIRE_KIND, type WireErrorCode, type WireMessage } from '../multicast/wire.js';
 import { SyncSession } from '../sync/index.js';
 import { DEFAULT_BROKER_LIMITS, TokenBucket, type BrokerLimits } from './limits.js';
 import { StreamSource, TopicIndex } from './topic-index.js';
@@ -62,7 +62,7 @@ import { NewTopicQuota, type ChannelSource } from './topic-quota.js';
 import { BROKER_SOFTWARE, MAX_DEFERRED_FRAMES, WANT_REPLY_BYTES, emptyOutput, type BrokerInit, type TopicPolicy, type BrokerOutput, type ChannelId, type ChannelState, type PendingItem, type PendingRequest, type SyncEntry, type TopicSummary } from './broker-types.js';
 
 export { BROKER_SOFTWARE, WANT_REPLY_BYTES, emptyOutput, type BrokerInit, type BrokerOutput, type ChannelId, type TopicPolicy, type TopicSummary };
-export type { BrokerNotice, ChunkWork, StoreRequest } from './broker-types.js';
+export type { BrokerNotice, ChunkWork, RelayDecision, StoreRequest } from './broker-types.js';
 
 
 export class Broker {
@@ -271,6 +271,9 @@ export class Broker {
         return;
       case 'chunkhave':
         return;
+      case 'relayreq':
+        this.relayRequest(c, msg, now, out);
+        return;
       case 'error':
         out.notices.push({ level: 'warn', channel: c.id, text: `remote error ${msg.code}: ${msg.reason}` });
         return;
@@ -405,7 +408,10 @@ export class Broker {
     this.pendingBytes.set(hex, (this.pendingBytes.get(hex) ?? 0) + record.length);
     c.windowEvents++;
     c.windowBytes += record.length;
-    if (!this.topics.has(hex)) this.pendingNewTopics.add(hex);
+    if (!this.topics.has(hex) && !this.pendingNewTopics.has(hex)) {
+      this.pendingNewTopics.add(hex);
+      this.topicCarried(hex, out);
+    }
     // One request per topic per input: the store group-commits them anyway.
     let req = out.store.find((r) => r.topicHex === hex && this.requests.get(r.id)?.channels.has(c.id));
     if (!req) {
@@ -639,6 +645,43 @@ export class Broker {
     const hex = toHex(msg.topic);
     if (!this.topicSigned(c, msg.topic, hex, chunkOfferSignedBytes(msg.topic, msg.ids), msg.signature, 'chunk offer', now, out)) return;
     out.chunks.push({ kind: 'offer', channel: c.id, topic: msg.topic, topicHex: hex, ids: msg.ids });
+  }
+
+  /**
+   * RELAYREQ (issue 19): a relay slot for a peer that proves it holds the key of a topic
+   * carried here. Carried: events or key boxes of it are stored (or being stored), or the
+   * operator listed it (allowlist mode). A valid request for a topic not stored yet (a
+   * share's first connection, its events still on their way) waits on the channel until
+   * the topic is; the runtime's relay waits a bounded time for the decision.
+   */
+  private relayRequest(c: ChannelState, msg: Extract<WireMessage, { type: 'relayreq' }>, now: number, out: BrokerOutput): void {
+    const peer = c.source?.peer;
+    const hex = toHex(msg.topic);
+    const deny = (reason: string, code: WireErrorCode = 'unknown-topic'): void => {
+      out.relay.push({ channel: c.id, peer: peer ?? '', granted: false, reason });
+      this.refuse(out, c, now, code, `relay refused: ${reason}`, msg.topic);
+    };
+    if (peer === undefined || c.isBroker) return deny('relay slots are for peers, not for peer brokers');
+    if (!this.allowed(hex)) return deny('this broker serves only its configured topics (allowlist mode)');
+    if (!verify(msg.topic, relaySignedBytes(msg.topic, fromHex(peer)), msg.signature)) return deny('the request is not signed by the topic key for this peer', 'bad-signature');
+    if (this.carries(hex)) {
+      out.relay.push({ channel: c.id, peer, granted: true, reason: `topic ${hex.slice(0, 16)}` });
+      return;
+    }
+    c.relayWaiting = hex;
+  }
+
+  private carries(hex: string): boolean {
+    return this.topics.has(hex) || this.pendingNewTopics.has(hex) || (this.policy === 'allowlist' && this.allowlist.has(hex));
+  }
+
+  /** A topic began to be stored: grants the RELAYREQs that waited for it. */
+  private topicCarried(hex: string, out: BrokerOutput): void {
+    for (const c of this.channels.values()) {
+      if (c.relayWaiting !== hex || c.source === undefined) continue;
+      c.relayWaiting = undefined;
+      out.relay.push({ channel: c.id, peer: c.source.peer, granted: true, reason: `topic ${hex.slice(0, 16)}` });
+    }
   }
 
   /** The runtime refuses chunk input (unasked for, over quota, tampered): ERROR to the sender and a strike. */

@@ -9,6 +9,7 @@ export {
   type BrokerOutput,
   type ChannelId,
   type ChunkWork,
+  type RelayDecision,
   type StoreRequest,
   type TopicPolicy,
   type TopicSummary,

@@ -4,13 +4,16 @@
  * and outsiders learn nothing but its size) and signed by the member's own key inside
  * (receivers check the author is a member). Sans-I/O: `now` is an argument.
  *
- * Signed body (kind 0x50 'P', version 1):
+ * Signed body (kind 0x50 'P', version 2; version 1 is the same without the addresses):
  *   u8 kind, u8 version, 32-byte member key, string name (<= 100 bytes),
  *   string file path ('' = none, <= 1000 bytes), varuint counter (monotonic per member:
  *   older or equal counters are replays and dropped), u8 flags (bit 0 leaving),
  *   var n (<= 64) selections, each: anchor, head (head = the cursor),
  *   where an anchor is u8 tag (0 document start, 1 document end, 2 a character: string
  *   agent (<= 32 bytes), varuint seq, u8 bias 0 before / 1 after),
+ *   var n (<= 8) addresses, each a string (<= 300 bytes): multiaddrs the member can be
+ *   dialled at, each ending in /p2p/<its peer id>, relayed ones (through a broker's
+ *   circuit relay) included (issue 19): a teammate behind another NAT dials one,
  *   then 64-byte Ed25519 signature by the member over "weft/presence/1" || topic || the
  *   bytes before the signature.
  * On the wire (PRESENCE payload): AEAD(epoch key, body, aad = topic).
@@ -22,7 +25,10 @@ import { decrypt, encrypt, sign, toHex, verify, type RandomSource, type SigningK
 import type { Anchor } from '../text/types.js';
 
 export const PRESENCE_KIND = 0x50;
-export const PRESENCE_VERSION = 1;
+export const PRESENCE_VERSION = 2;
+/** Addresses one presence may carry, and the length of each (a relayed multiaddr is about 150 bytes). */
+export const MAX_PRESENCE_ADDRESSES = 8;
+export const MAX_PRESENCE_ADDRESS_BYTES = 300;
 export const MAX_PRESENCE_BYTES = 16 * 1024;
 export const MAX_SELECTIONS = 64;
 /** Presence not refreshed for this long is dropped. */
@@ -43,12 +49,14 @@ export interface Presence {
   selections: PresenceSelection[];
   counter: number;
   leaving: boolean;
+  /** Where the member can be dialled (multiaddrs ending in /p2p/<peer id>); absent: nowhere said. */
+  addrs?: readonly string[];
 }
 
 export class PresenceError extends Error {
   override readonly name = 'PresenceError';
   constructor(
-    readonly reason: 'undecryptable' | 'malformed' | 'bad-signature' | 'not-a-member' | 'replay',
+    readonly reason: 'undecryptable' | 'malformed' | 'bad-signature' | 'not-a-member' | 'replay' | 'bad-address',
     message: string,
   ) {
     super(message);
@@ -66,9 +74,27 @@ function writeAnchor(w: ByteWriter, a: Anchor): void {
   w.writeU8(a.bias === 'before' ? 0 : 1);
 }
 
+/**
+ * Why `addr` cannot be a presence address, or undefined when it can: at most 300 bytes of
+ * printable ASCII without spaces, a multiaddr's text form (starts with '/') naming a peer
+ * (/p2p/). Whether it parses and answers is the dialler's business (a DialError there).
+ */
+export function presenceAddressProblem(addr: string): string | undefined {
+  if (new TextEncoder().encode(addr).length > MAX_PRESENCE_ADDRESS_BYTES) return `longer than ${MAX_PRESENCE_ADDRESS_BYTES} bytes`;
+  if (!/^\/[\x21-\x7e]+$/.test(addr)) return 'not the text of a multiaddr (printable ASCII starting with /)';
+  if (!addr.includes('/p2p/')) return 'names no peer (/p2p/<id>)';
+  return undefined;
+}
+
 /** The signed body, without the signature. */
 function encodeBody(p: Presence): Uint8Array {
   if (p.selections.length > MAX_SELECTIONS) throw new RangeError(`at most ${MAX_SELECTIONS} selections`);
+  const addrs = p.addrs ?? [];
+  if (addrs.length > MAX_PRESENCE_ADDRESSES) throw new RangeError(`at most ${MAX_PRESENCE_ADDRESSES} addresses`);
+  for (const a of addrs) {
+    const problem = presenceAddressProblem(a);
+    if (problem) throw new RangeError(`presence address ${a}: ${problem}`);
+  }
   const w = new ByteWriter(128);
   writeHeader(w, PRESENCE_KIND, PRESENCE_VERSION);
   w.writeFixed(p.member);
@@ -81,6 +107,8 @@ function encodeBody(p: Presence): Uint8Array {
     writeAnchor(w, s.anchor);
     writeAnchor(w, s.head);
   }
+  w.writeVarUint(addrs.length);
+  for (const a of addrs) w.writeString(a);
   return w.finish();
 }
 
@@ -103,7 +131,7 @@ export function decodePresence(bytes: Uint8Array): DecodedPresence {
     bytes,
     MAX_PRESENCE_BYTES,
     (r) => {
-      readHeader(r, PRESENCE_KIND, [PRESENCE_VERSION]);
+      const version = readHeader(r, PRESENCE_KIND, [1, PRESENCE_VERSION]);
       const member = r.readFixed(32).slice();
       const name = r.readString(400, 'name');
       const file = r.readString(4000, 'file');
@@ -124,9 +152,15 @@ export function decodePresence(bytes: Uint8Array): DecodedPresence {
       };
       const selections: PresenceSelection[] = [];
       for (let i = 0; i < n; i++) selections.push({ anchor: readAnchor(), head: readAnchor() });
+      const addrs: string[] = [];
+      if (version >= 2) {
+        const k = r.readCount(MAX_PRESENCE_ADDRESSES, 1, 'addresses');
+        for (let i = 0; i < k; i++) addrs.push(r.readString(MAX_PRESENCE_ADDRESS_BYTES, 'address'));
+      }
       const bodyEnd = r.offset;
       const signature = r.readFixed(64).slice();
-      return { presence: { member, name, file, selections, counter, leaving: flags === 1 }, body: bytes.slice(0, bodyEnd), signature };
+      const presence: Presence = { member, name, file, selections, counter, leaving: flags === 1, ...(addrs.length ? { addrs } : {}) };
+      return { presence, body: bytes.slice(0, bodyEnd), signature };
     },
     'presence',
   );
@@ -157,6 +191,10 @@ export function openPresence(payload: Uint8Array, topic: Uint8Array, key: Uint8A
   }
   if (!verify(d.presence.member, concatBytes([DOMAIN, topic, d.body]), d.signature)) throw new PresenceError('bad-signature', 'presence signature does not verify');
   if (!isMember(toHex(d.presence.member))) throw new PresenceError('not-a-member', 'presence from someone who is not a member');
+  for (const a of d.presence.addrs ?? []) {
+    const problem = presenceAddressProblem(a);
+    if (problem) throw new PresenceError('bad-address', `presence address ${JSON.stringify(a.slice(0, 80))}: ${problem}`);
+  }
   return d.presence;
 }
 

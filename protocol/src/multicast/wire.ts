@@ -36,6 +36,12 @@
  *                  answers with CHUNKs, and the broker ends with CHUNKHAVE.
  *  16 CHUNKHAVE    var n, n x 32-byte chunk ids: "these offered chunks are stored here durably"
  *                  (offered ids left out were refused: quota, tampered, not sent)
+ *  17 RELAYREQ     32-byte topic, 64-byte topic signature over "weft/relay/1" || topic ||
+ *                  the sender's own 32-byte public key: "let me reserve a relay slot"
+ *                  (issue 19). A broker grants circuit relay reservations only to peers
+ *                  that sent one for a topic it carries (or that its operator allowlisted);
+ *                  the signature names the sender's key (authenticated by Noise), so it
+ *                  cannot be replayed by someone else.
  * Limits: one message at most MAX_WIRE_BYTES; at most MAX_TOPICS topics per stream;
  * at most MAX_WANT ids per WANT or CHUNKWANT.
  */
@@ -79,9 +85,10 @@ export type WireMessage =
   | { type: 'chunkwant'; ids: Uint8Array[] }
   | { type: 'chunk'; id: Uint8Array; bytes: Uint8Array }
   | { type: 'chunkoffer'; topic: Uint8Array; ids: Uint8Array[]; signature: Uint8Array }
-  | { type: 'chunkhave'; ids: Uint8Array[] };
+  | { type: 'chunkhave'; ids: Uint8Array[] }
+  | { type: 'relayreq'; topic: Uint8Array; signature: Uint8Array };
 
-const TYPES = ['hello', 'subscribe', 'subscribed', 'unsubscribe', 'event', 'ack', 'sync', 'presence', 'want', 'error', 'keys', 'keyreq', 'chunkwant', 'chunk', 'chunkoffer', 'chunkhave'] as const;
+const TYPES = ['hello', 'subscribe', 'subscribed', 'unsubscribe', 'event', 'ack', 'sync', 'presence', 'want', 'error', 'keys', 'keyreq', 'chunkwant', 'chunk', 'chunkoffer', 'chunkhave', 'relayreq'] as const;
 /** The type byte of a CHUNK frame (frame[2]), for runtimes that route chunk frames without decoding. */
 export const CHUNK_TYPE_BYTE = TYPES.indexOf('chunk') + 1;
 export const EVENT_TYPE_BYTE = TYPES.indexOf('event') + 1;
@@ -94,6 +101,13 @@ const CHUNK_OFFER_DOMAIN = new TextEncoder().encode('weft/chunk-offer/1');
 /** The bytes a CHUNKOFFER's topic signature covers. */
 export function chunkOfferSignedBytes(topic: Uint8Array, ids: readonly Uint8Array[]): Uint8Array {
   return concatBytes([CHUNK_OFFER_DOMAIN, topic, ...ids]);
+}
+
+const RELAY_DOMAIN = new TextEncoder().encode('weft/relay/1');
+
+/** The bytes a RELAYREQ's topic signature covers: the topic and the requester's own key. */
+export function relaySignedBytes(topic: Uint8Array, requester: Uint8Array): Uint8Array {
+  return concatBytes([RELAY_DOMAIN, topic, requester]);
 }
 
 /** The bytes a KEYS message's topic signature covers. */
@@ -187,6 +201,10 @@ export function encodeWire(m: WireMessage): Uint8Array {
       if (m.ids.length > MAX_WANT) throw new RangeError(`at most ${MAX_WANT} ids per chunkhave`);
       writeChunkIds(w, m.ids);
       break;
+    case 'relayreq':
+      w.writeFixed(m.topic);
+      w.writeFixed(m.signature);
+      break;
   }
   const out = w.finish();
   if (out.length > MAX_WIRE_BYTES) throw new RangeError(`message of ${out.length} bytes exceeds ${MAX_WIRE_BYTES}`);
@@ -267,6 +285,8 @@ export function decodeWire(bytes: Uint8Array): WireMessage {
           return { type, ids: chunkIds() };
         case 'chunk':
           return { type, id: r.readFixed(CHUNK_ID_BYTES).slice(), bytes: r.readBytes(MAX_WIRE_BYTES, 'chunk').slice() };
+        case 'relayreq':
+          return { type, topic: r.readFixed(TOPIC_BYTES).slice(), signature: r.readFixed(64).slice() };
         default:
           throw new DecodeError('malformed', `unknown message type ${code}`);
       }

@@ -38,6 +38,8 @@ export interface TransportEvents {
   'peer:discovery': PeerInfo;
   /** A channel was closed because the remote broke the framing rules. */
   'channel:error': ChannelErrorInfo;
+  /** Our own dialable addresses changed (a relay slot reserved or lost): the new list, as addresses() gives it. */
+  'addresses': readonly string[];
 }
 
 export interface Transport {
@@ -68,6 +70,23 @@ export interface Transport {
    */
   handle(protocol: string, onChannel: (channel: FrameChannel) => void): () => void;
   on<K extends keyof TransportEvents>(event: K, listener: (info: TransportEvents[K]) => void): () => void;
+  /**
+   * Reserves a slot on the circuit relay at `relayAddr` (a broker, with /p2p/<its id>), so
+   * that peers who cannot dial us reach us through it at `<relayAddr>/p2p-circuit/p2p/<us>`
+   * (then in addresses(), and an 'addresses' event). Resolves once reserved; rejects with
+   * DialError when the relay cannot be reached or refuses. Transports without relays omit it.
+   */
+  listenViaRelay?(relayAddr: string): Promise<void>;
+  /**
+   * Connects to one peer known by several addresses (all ending in the same /p2p/<id>),
+   * trying them together (direct ones before relayed ones); like dial() otherwise.
+   */
+  dialAny?(addrs: readonly string[]): Promise<PeerInfo>;
+  /**
+   * Our circuit relay now (brokers): peers holding a slot, and relayed connections open
+   * through us (each splices two peers' streams). Transports without a relay server omit it.
+   */
+  relayStatus?(): { reservations: number; circuits: number };
 }
 
 /**
@@ -85,6 +104,11 @@ export interface FrameChannel {
    * when the transport has one; a broker counts new topics per address with it.
    */
   readonly remoteAddress?: string;
+  /**
+   * When the channel runs over a relayed connection (circuit relay through a broker): the
+   * relay's 32-byte public key. Undefined on a direct connection.
+   */
+  readonly relay?: Uint8Array;
   /**
    * Sends one frame. Resolves once the frame is handed to the connection; when
    * the remote reads slowly it waits, so `await` each send to bound memory.

@@ -5,14 +5,20 @@
  * reserves a slot on the broker; the node in home B dials it through the broker at
  * `<broker>/p2p-circuit/p2p/<A>` and they exchange a frame. The broker's relay limits
  * are its own: off with --no-relay, and a relayed connection past its byte limit is cut.
+ * The broker lets only peers it knows reserve: a plain libp2p node sends no RELAYREQ, so
+ * the node in home A is listed with --relay-allow, and one that is not is refused.
  */
 import assert from 'node:assert/strict';
 import { WEFT, removeDir, tempDir } from '../broker-helpers.js';
+import { publicKeyToText, randomBytes, signingKeyPairFromSeed, toHex } from '../../../protocol/src/crypto/index.js';
 import { helperScript, type NetnsProcess } from './netns-process.js';
 import { NatTopology, skipWithoutNat } from './netns.js';
 
 const CLIENT = helperScript('relay-client');
 const EVENT_MS = 30_000;
+/** The identity of the node in home A, which the brokers allow to reserve (--relay-allow). */
+const SEED_A = randomBytes(32);
+const ALLOW_A = ['--relay-allow', publicKeyToText(signingKeyPairFromSeed(SEED_A).publicKey)];
 
 describe('net/nat relay: the broker relays between two homes behind NATs (issue 19)', function () {
   this.timeout(90_000);
@@ -40,12 +46,12 @@ describe('net/nat relay: the broker relays between two homes behind NATs (issue 
   }
 
   function client(home: 'homeA' | 'homeB', ...args: string[]): NetnsProcess {
-    return topology.spawn(topology[home], process.execPath, [CLIENT, ...args]);
+    return topology.spawn(topology[home], process.execPath, [CLIENT, ...args], home === 'homeA' ? { WEFT_RELAY_CLIENT_SEED: toHex(SEED_A) } : {});
   }
 
   it('home A reserves a slot through its NAT; home B dials it through the relay and they exchange a frame', async () => {
     const t0 = Date.now();
-    const broker = await startBroker(4001);
+    const broker = await startBroker(4001, ALLOW_A);
     const started = Date.now() - t0;
     const a = client('homeA', 'listen', broker.addr);
     const reserved = await a.waitFor('reserved', EVENT_MS);
@@ -75,9 +81,19 @@ describe('net/nat relay: the broker relays between two homes behind NATs (issue 
     console.log(`      A: ${refusal[0]}`);
   });
 
+  it('a peer neither allowlisted nor sending a RELAYREQ is refused a slot, and the broker logs why', async () => {
+    const broker = await startBroker(4004);
+    const b = client('homeB', 'listen', broker.addr);
+    const failed = await b.waitFor('failed', EVENT_MS);
+    assert.match(String(failed.error), /PERMISSION_DENIED|permission|reservation failed/i, `B failed for another reason: ${String(failed.error)}`);
+    const logged = await broker.proc.waitForStderr(/relay: refused a reservation for \S+: (.*)/, EVENT_MS);
+    assert.match(logged, /no RELAYREQ/);
+    console.log(`      B: ${String(failed.error).slice(0, 160)}; broker: ${logged}`);
+  });
+
   it('a relayed connection is cut past the broker byte limit (--relay-connection-bytes)', async () => {
     const limit = 64 * 1024;
-    const broker = await startBroker(4003, ['--relay-connection-bytes', String(limit)]);
+    const broker = await startBroker(4003, ['--relay-connection-bytes', String(limit), ...ALLOW_A]);
     const a = client('homeA', 'listen', broker.addr);
     const reserved = await a.waitFor('reserved', EVENT_MS);
     const total = 4 * 1024 * 1024;

@@ -24,14 +24,17 @@ export class NetnsProcess {
   private readonly lines: string[] = [];
   private partial = '';
   private err = '';
+  /** The last 256 KiB of stderr, for waitForStderr (err keeps less, for failure messages). */
+  private errSeen = '';
   private readonly listeners = new Set<() => void>();
 
   constructor(
     readonly netns: string,
     readonly command: string,
     readonly args: readonly string[],
+    env: Readonly<Record<string, string>> = {},
   ) {
-    this.proc = spawn('ip', ['netns', 'exec', netns, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn('ip', ['netns', 'exec', netns, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.proc.stdout!.on('data', (chunk: Buffer) => {
       const parts = (this.partial + chunk.toString()).split('\n');
       this.partial = parts.pop()!;
@@ -41,6 +44,9 @@ export class NetnsProcess {
     });
     this.proc.stderr!.on('data', (chunk: Buffer) => {
       this.err = (this.err + chunk.toString()).slice(-16_384);
+      this.errSeen += chunk.toString();
+      this.errSeen = this.errSeen.slice(-262_144);
+      this.notify();
     });
     this.exited = new Promise((resolve) =>
       this.proc.on('exit', (code) => {
@@ -102,6 +108,35 @@ export class NetnsProcess {
       timer = setTimeout(() => {
         finish();
         reject(new Error(`${what}: not within ${timeoutMs} ms\n${this.describe()}`));
+      }, timeoutMs);
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  /**
+   * The first capture group of `pattern` in stderr (already written or still to come), e.g.
+   * a broker's log line. Rejects when the process exits first or after `timeoutMs`.
+   */
+  waitForStderr(pattern: RegExp, timeoutMs: number): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const finish = (): void => {
+        this.listeners.delete(check);
+        clearTimeout(timer);
+      };
+      const check = (): void => {
+        const m = pattern.exec(this.errSeen);
+        if (m) {
+          finish();
+          resolve(m[1] ?? m[0]);
+        } else if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+          finish();
+          reject(new Error(`stderr ${pattern}: the process exited first\n${this.describe()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`stderr ${pattern}: not within ${timeoutMs} ms\n${this.describe()}`));
       }, timeoutMs);
       this.listeners.add(check);
       check();

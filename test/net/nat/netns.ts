@@ -247,6 +247,12 @@ export class NatTopology {
     // A home router: from outside, only replies to flows the home opened.
     await iptables('-A', 'FORWARD', '-i', 'wan', '-o', 'lan', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
     await iptables('-A', 'FORWARD', '-i', 'wan', '-o', 'lan', '-j', 'DROP');
+    // Nor to the router itself. Dropping here also keeps the conntrack entry of such a packet
+    // unconfirmed: a teammate's first hole-punching packet, arriving before ours left, would
+    // otherwise hold the tuple our own outgoing flow needs, and MASQUERADE would move that
+    // flow to another port (no home router behaves so; it makes every NAT "symmetric").
+    await iptables('-A', 'INPUT', '-i', 'wan', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
+    await iptables('-A', 'INPUT', '-i', 'wan', '-j', 'DROP');
     if (home.nat.dropUdp) await iptables('-I', 'FORWARD', '1', '-p', 'udp', '-j', 'DROP');
   }
 
@@ -273,10 +279,10 @@ export class NatTopology {
     }
   }
 
-  /** Runs `command args...` inside `host`'s namespace; destroy() kills it if it still runs. */
-  spawn(host: Host, command: string, args: readonly string[]): NetnsProcess {
+  /** Runs `command args...` inside `host`'s namespace (with `env` added to ours); destroy() kills it if it still runs. */
+  spawn(host: Host, command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): NetnsProcess {
     if (this.destroyed) throw new Error('the NAT topology was destroyed');
-    const child = new NetnsProcess(host.netns, command, args);
+    const child = new NetnsProcess(host.netns, command, args, env);
     this.children.add(child);
     void child.exited.then(() => this.children.delete(child));
     return child;

@@ -14,6 +14,8 @@
  *     sends BYTES in 16 KiB frames, then {"event":"sent","bytes"} or, when the channel is
  *     cut first, {"event":"cut","bytes","error"}; then exits.
  * The process exits on its own after two minutes whatever happens.
+ * WEFT_RELAY_CLIENT_SEED=HEX (32 bytes) gives the node that identity (a broker lets only
+ * peers it knows reserve a slot: the test lists this key with --relay-allow).
  */
 import '../../../protocol/transport/polyfills.js';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -25,7 +27,8 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Connection, Stream } from '@libp2p/interface';
 import { StreamFrameChannel } from '../../../protocol/transport/frame-channel.js';
-import { weftKeyFromPeerId } from '../../../protocol/transport/peer-key.js';
+import { identityFromSeed, weftKeyFromPeerId } from '../../../protocol/transport/peer-key.js';
+import { fromHex } from '../../../protocol/src/crypto/index.js';
 
 export const ECHO_PROTOCOL = '/weft/nat-echo/1';
 const MAX_FRAME_BYTES = 1024 * 1024;
@@ -42,8 +45,10 @@ function errorText(err: unknown): string {
 }
 
 async function createNode(listen: string[]): Promise<Libp2p> {
+  const seed = process.env.WEFT_RELAY_CLIENT_SEED;
   return createLibp2p({
     start: false,
+    ...(seed ? { privateKey: identityFromSeed(fromHex(seed)).privateKey } : {}),
     addresses: { listen },
     transports: [tcp(), circuitRelayTransport({ reservationCompletionTimeout: DIAL_TIMEOUT_MS })],
     connectionEncrypters: [noise()],

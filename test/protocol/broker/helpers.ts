@@ -1,6 +1,6 @@
 /** Helpers for broker tests: real signed commits from a share, and a synchronous driver. */
 import { sign, signingKeyPairFromSeed, type SigningKeyPair } from '../../../protocol/src/crypto/index.js';
-import { Broker, type BrokerInit, type BrokerOutput, type ChannelId, type StoreRequest } from '../../../protocol/src/broker/index.js';
+import { Broker, type BrokerInit, type BrokerOutput, type ChannelId, type ChannelSource, type RelayDecision, type StoreRequest } from '../../../protocol/src/broker/index.js';
 import { decodeWire, encodeWire, keysSignedBytes, type WireMessage } from '../../../protocol/src/multicast/wire.js';
 import { makeTeam, rng, seededRandom } from '../share/harness.js';
 import { decodeCommitEnvelope } from '../../../protocol/src/log/commit.js';
@@ -59,6 +59,8 @@ export class Driver {
   readonly closed: string[] = [];
   readonly stored: StoreRequest[] = [];
   readonly held: StoreRequest[] = [];
+  /** RELAYREQ decisions, in order. */
+  readonly relay: RelayDecision[] = [];
   holdStores = false;
   now = 1_000_000;
 
@@ -66,7 +68,7 @@ export class Driver {
     this.broker = new Broker(init);
   }
 
-  connect(id: string, opts: { peerBroker?: boolean } = {}): void {
+  connect(id: string, opts: { peerBroker?: boolean; source?: ChannelSource } = {}): void {
     this.inbox.set(id, []);
     this.apply(this.broker.connect(id as ChannelId, this.now, opts));
   }
@@ -93,6 +95,7 @@ export class Driver {
   apply(out: BrokerOutput): void {
     for (const s of out.send) this.inbox.get(s.to)?.push(decodeWire(s.frame));
     for (const c of out.close) this.closed.push(c.channel);
+    this.relay.push(...out.relay);
     for (const req of out.store) {
       if (this.holdStores) this.held.push(req);
       else {

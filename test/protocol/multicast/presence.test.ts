@@ -1,7 +1,9 @@
 /** Presence: codec round trip, seal/open, membership and signature checks, replays, expiry. */
 import assert from 'node:assert/strict';
-import { toHex } from '../../../protocol/src/crypto/index.js';
-import { decodePresence, encodePresence, openPresence, PresenceError, PresenceTable, sealPresence, type Presence } from '../../../protocol/src/multicast/presence.js';
+import { concatBytes } from '../../../protocol/src/codec/bytes.js';
+import { DecodeError } from '../../../protocol/src/codec/errors.js';
+import { encrypt, sign, toHex } from '../../../protocol/src/crypto/index.js';
+import { decodePresence, encodePresence, MAX_PRESENCE_ADDRESSES, openPresence, PresenceError, PresenceTable, sealPresence, type Presence } from '../../../protocol/src/multicast/presence.js';
 import { keyFor } from '../share/harness.js';
 import { presenceSamples } from './presence-samples.js';
 
@@ -41,6 +43,27 @@ describe('multicast/presence', () => {
     assert.throws(() => openPresence(forged, topic, key, isMember), (e: unknown) => e instanceof PresenceError && e.reason === 'bad-signature');
     // Moved to another topic: the AAD no longer matches.
     assert.throws(() => openPresence(sealed, new Uint8Array(32).fill(9), key, isMember), PresenceError);
+  });
+
+  it('carries the member\'s dialable addresses (relayed ones too), signed like the rest', () => {
+    const relayed = '/ip4/203.0.113.1/tcp/4001/p2p/12D3KooWBroker/p2p-circuit/p2p/12D3KooWAlice';
+    const p = presence(7, { addrs: ['/ip4/10.0.1.2/tcp/4100/p2p/12D3KooWAlice', relayed] });
+    const isMember = (h: string) => h === toHex(alice.publicKey);
+    assert.deepEqual(openPresence(sealPresence(p, alice, { topic, key }), topic, key, isMember), p);
+    // The sender refuses to say too much.
+    assert.throws(() => encodePresence(presence(8, { addrs: Array.from({ length: MAX_PRESENCE_ADDRESSES + 1 }, () => relayed) }), alice, topic), RangeError);
+    assert.throws(() => encodePresence(presence(8, { addrs: [`/ip4/10.0.0.1/p2p/${'x'.repeat(300)}`] }), alice, topic), RangeError);
+    // A receiver gets a typed error for an address that is no multiaddr text, even signed.
+    const good = encodePresence(presence(9, { addrs: ['/p2p/AAAA'] }), alice, topic);
+    const body = good.slice(0, good.length - 64);
+    const at = body.lastIndexOf(0x41);
+    body[at] = 0x20; // a space inside the address
+    const resigned = concatBytes([body, sign(alice.secretKey, concatBytes([new TextEncoder().encode('weft/presence/1'), topic, body]))]);
+    assert.throws(() => openPresence(encrypt(key, resigned, topic), topic, key, isMember), (e: unknown) => e instanceof PresenceError && e.reason === 'bad-address');
+    // Nine addresses do not decode (the count is bounded before anything is read).
+    const nine = good.slice();
+    nine[body.length - 1 - '/p2p/AAAA'.length - 1] = MAX_PRESENCE_ADDRESSES + 1;
+    assert.throws(() => decodePresence(nine), DecodeError);
   });
 
   it('the table drops replays, applies leaving, and expires after the TTL', () => {

@@ -22,5 +22,6 @@ export const wireSamples: WireMessage[] = [
   { type: 'chunkwant', ids: [new Uint8Array(32).fill(4), new Uint8Array(32).fill(5)] },
   { type: 'chunk', id: new Uint8Array(32).fill(4), bytes: new Uint8Array(64).fill(6) },
   { type: 'chunk', id: new Uint8Array(32).fill(5), bytes: new Uint8Array(0) },
+  { type: 'relayreq', topic: T, signature: new Uint8Array(64).fill(7) },
 ];
 

@@ -55,7 +55,7 @@ export async function startPeerMirror(dir: string, stateDir: string, runtime: Pe
     },
   });
   const git = await GitCheckout.open(dir);
-  mirror = new FolderMirror({ folder, records, replica: runtime.node.replica, commit: () => runtime.commit(), log, binary, ...(git ? { git } : {}), ...crashHook() });
+  mirror = new FolderMirror({ folder, records, replica: runtime.node.replica, commit: () => runtime.commit(), log, binary, caughtUp: () => runtime.caughtUp(), ...(git ? { git } : {}), ...crashHook() });
   const current = mirror;
   const unsubscribe = runtime.on('changes', (changes) => current.replicaChanged(changes));
   let watcher: FSWatcher | undefined;

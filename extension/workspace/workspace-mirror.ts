@@ -77,6 +77,7 @@ export class WorkspaceMirror implements vscode.Disposable {
       confirmRevert: (path, removed) => revertPrompt.ask(path, removed),
       awayChanged: (branch) => init.awayChanged(branch),
       notice: (text) => void vscode.window.showWarningMessage(`Weft: ${text}`),
+      caughtUp: () => init.runtime.caughtUp(),
       rescanMs: 3000,
     });
     return new WorkspaceMirror(mirror, records, progress, init.folder, git);

@@ -69,10 +69,24 @@ export interface FolderMirrorInit {
   readonly commitBudget?: number;
   /** Test hook: called right before the share's text is written to a path (process tests of a crash between merge and write). */
   beforeWrite?(path: string): void;
+  /**
+   * Has the share's log arrived (a sync with a broker or peer finished since we hold its
+   * keys)? A joiner's files are judged against the share's once it has: judged against
+   * half a log, a file the share also holds would count as the joiner's own. Default: yes.
+   * Waited for at most JOIN_WAIT_MS after our role is known (offline, the join goes on).
+   */
+  caughtUp?(): boolean;
 }
+
+/** How long a joiner's first pass waits for the share's log once its role is known. */
+const JOIN_WAIT_MS = 15_000;
+/** How often it looks again meanwhile (the runtime's sync ends between passes). */
+const JOIN_RECHECK_MS = 250;
 
 export class FolderMirror {
   private readonly text: TextMirror;
+  /** When a joiner's role became known while the share's log was still on its way (joinMayStart). */
+  private roleKnownAt: number | undefined;
   private readonly clock: MirrorClock;
   private rules = new IgnoreRules(new Map());
   private dirtyPaths = new Set<string>();
@@ -202,6 +216,15 @@ export class FolderMirror {
     }
   }
 
+  /** The joiner's first pass may judge its files: the share's log is here, or it waited long enough for it. */
+  private joinMayStart(): boolean {
+    if (this.init.caughtUp?.() ?? true) return true;
+    this.roleKnownAt ??= this.clock.now();
+    if (this.clock.now() - this.roleKnownAt < JOIN_WAIT_MS) return false;
+    this.init.log('joining without the whole share: no broker or teammate finished sending its log in time; files already in the folder are judged against what arrived');
+    return true;
+  }
+
   private schedule(ms: number): void {
     if (this.stopped) return;
     const at = this.clock.now() + ms;
@@ -240,6 +263,11 @@ export class FolderMirror {
     // (Judged once, here: the role can become known while the pass runs, and a pass that
     // began without it did not look at every file.)
     const joiningPass = this.text.joining && this.init.replica.myRole() !== undefined;
+    if (joiningPass && !this.joinMayStart()) {
+      this.fullPending = true;
+      this.schedule(JOIN_RECHECK_MS);
+      return;
+    }
     let full = this.fullPending || joiningPass;
     const paths = this.dirtyPaths;
     const files = this.dirtyFiles;

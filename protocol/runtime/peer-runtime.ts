@@ -439,6 +439,15 @@ export class PeerRuntime {
     return t.length ? t : this.invitationTopics;
   }
 
+  /**
+   * Has the share's log arrived: a sync with a broker or teammate finished since we hold
+   * its keys (a joiner's files wait for it). The owner's share started here: its log is
+   * whatever this replica holds.
+   */
+  caughtUp(): boolean {
+    return this.hasKeys() && (this.node.replica.myRole() === 'owner' || this.mc.caughtUp());
+  }
+
   private hasKeys(): boolean {
     return this.node.replica.heldEpochs().length > 0;
   }

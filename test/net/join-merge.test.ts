@@ -17,7 +17,15 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } });
 }
 
-const read = (dir: string, path: string) => readFileSync(join(dir, path), 'utf8');
+/** A file's text, or undefined while it is not there (a file moved beside is briefly missing before the share's text is written at its path). */
+const read = (dir: string, path: string): string | undefined => {
+  try {
+    return readFileSync(join(dir, path), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+};
 
 describe('net/joining merges: a joiner\'s files never overwrite teammates\' newer text', function () {
   this.timeout(240_000);
@@ -60,12 +68,14 @@ describe('net/joining merges: a joiner\'s files never overwrite teammates\' newe
       60_000,
       () => `carol: ${JSON.stringify(Object.keys(expected).map((p) => read(carol, p)))}\ndave: ${JSON.stringify(Object.keys(expected).map((p) => read(dave, p)))}\n${pd.out}`,
     );
+    // The summary comes once the join's last pass ends, which may be after the files are written.
+    await waitUntil(() => pd.out.includes('files already in the folder:'), 30_000, () => pd.out);
     assert.match(pd.out, /files already in the folder: 1 equal to the share's \(adopted\), 1 older copies \(updated\), 1 merged with your changes, 0 kept beside/);
     assert.equal(git(dave, 'status', '--porcelain').split('\n').filter((l) => l.includes('.weft')).length, 0, 'git sees nothing of Weft');
 
     // Erin joins with a copy of the files from an older point of the share's history.
     writeFileSync(join(carol, 'same.txt'), 'unchanged everywhere\nuntil now\n');
-    await waitUntil(() => read(dave, 'same.txt').includes('until now'), 30_000, () => pd.out);
+    await waitUntil(() => (read(dave, 'same.txt') ?? '').includes('until now'), 30_000, () => pd.out);
     const [erin] = folders(root, ['erin']) as [string];
     writeFileSync(join(erin, 'same.txt'), 'unchanged everywhere\n');
     writeFileSync(join(erin, 'h.txt'), 'h line 1\nh line 2\n'); // never a version of the share: kept beside

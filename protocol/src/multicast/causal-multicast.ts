@@ -355,6 +355,13 @@ export class CausalMulticast {
     return this.finish(out, now);
   }
 
+  /** Has a sync with some neighbour finished with something merged (our heads equal to its latest)? */
+  caughtUp(): boolean {
+    if (this.replica.heads().length === 0) return false;
+    for (const n of this.neighbours.values()) if (!n.syncing && n.session.done) return true;
+    return false;
+  }
+
   /** Sync progress per neighbour, for status displays. */
   syncing(): number {
     let k = 0;

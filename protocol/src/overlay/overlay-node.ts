@@ -1,0 +1,245 @@
+/**
+ * One node of the overlay, sans-I/O: CYCLON peer sampling with a URPS sampler on its
+ * stream, VICINITY clustering on subscription profiles, the topic rings, RingCast
+ * dissemination and the guard against misbehaving nodes, driven by `tick(round)` once a
+ * gossip period and `receive(from, message, round)` for each message. Both return the
+ * messages to send; the adapter (the broker over libp2p, or the simulator) sends them,
+ * and reports nodes it cannot reach with `unreachable(id)`.
+ */
+import type { Random } from '../ports/clock.js';
+import { randomize } from './blip.js';
+import { Cyclon, type CyclonOptions } from './cyclon.js';
+import type { Descriptor, PeerId } from './descriptor.js';
+import { PeerGuard, type GuardOptions, type RejectReason } from './guard.js';
+import type { OverlayMessage } from './messages.js';
+import { Profile, topicKey, type ProfileOptions, type TopicKey } from './profile.js';
+import { randomIndex } from './random.js';
+import { ringcastTargets, SeenEvents } from './ringcast.js';
+import { TopicRings, type RingOptions } from './rings.js';
+import { UrpsSampler, type UrpsOptions } from './urps.js';
+import { Vicinity, type VicinityOptions } from './vicinity.js';
+
+export interface OverlayNodeOptions {
+  cyclon?: CyclonOptions;
+  vicinity?: VicinityOptions;
+  rings?: RingOptions;
+  urps?: UrpsOptions;
+  profile?: ProfileOptions;
+  guard?: GuardOptions;
+  /** Publish the profile BLIP-randomised with this epsilon (default: exact). */
+  blipEpsilon?: number;
+  /** RingCast fanout F (default 3). */
+  fanout?: number;
+  /** Topics whose ring gossips each round (default 2, in turn). */
+  ringTopicsPerRound?: number;
+  /** Event ids remembered for duplicate detection (default 4,096). */
+  seenEvents?: number;
+}
+
+export interface Outgoing {
+  to: PeerId;
+  message: OverlayMessage;
+  /** For events: whom to try, in order, when `to` cannot be reached. */
+  fallbacks?: readonly PeerId[];
+}
+
+export interface Delivery {
+  topic: string;
+  event: string;
+  hops: number;
+}
+
+export interface Step {
+  send: Outgoing[];
+  /** A new event for a topic this node subscribes to. */
+  delivered?: Delivery;
+  /** An event seen before (dropped). */
+  duplicate?: boolean;
+  /** Why the message was refused (its sender is now banned). */
+  rejected?: RejectReason;
+}
+
+const NOTHING: Step = { send: [] };
+
+export class OverlayNode {
+  readonly topics: ReadonlySet<string>;
+  readonly cyclon: Cyclon;
+  readonly vicinity: Vicinity;
+  readonly rings: TopicRings;
+  readonly urps: UrpsSampler;
+  readonly guard: PeerGuard;
+  /** The profile other nodes see: exact, or BLIP-randomised. */
+  readonly published: Profile;
+  private readonly keys: TopicKey[];
+  private readonly seen: SeenEvents;
+  private readonly fanout: number;
+  private readonly ringTopicsPerRound: number;
+  /** `topic \n id` pairs whose node said it does not carry the topic. */
+  private readonly notCarried = new Set<string>();
+  private ringCursor = 0;
+
+  constructor(
+    readonly id: PeerId,
+    topics: Iterable<string>,
+    private readonly random: Random,
+    options: OverlayNodeOptions = {},
+  ) {
+    this.topics = new Set(topics);
+    this.keys = [...this.topics].map(topicKey);
+    const exact = Profile.fromTopics(this.keys, options.profile);
+    this.published = options.blipEpsilon === undefined ? exact : randomize(exact, options.blipEpsilon, random);
+    const self = (): Descriptor => ({ id, age: 0, profile: this.published });
+    this.cyclon = new Cyclon(self, random, options.cyclon);
+    this.vicinity = new Vicinity(self, random, options.vicinity);
+    this.rings = new TopicRings(id, this.topics, random, options.rings);
+    this.urps = new UrpsSampler(random, options.urps);
+    this.guard = new PeerGuard(options.guard);
+    this.seen = new SeenEvents(options.seenEvents);
+    this.fanout = options.fanout ?? 3;
+    this.ringTopicsPerRound = options.ringTopicsPerRound ?? 2;
+  }
+
+  descriptor(): Descriptor {
+    return { id: this.id, age: 0, profile: this.published };
+  }
+
+  /** Joins through known nodes (the bootstrap list). */
+  bootstrap(descriptors: readonly Descriptor[]): void {
+    this.cyclon.seed(descriptors.filter((d) => !this.guard.isBanned(d.id)));
+  }
+
+  /** A node that could not be reached: forgotten everywhere (it may come back through gossip). */
+  unreachable(id: PeerId): void {
+    this.cyclon.remove(id);
+    this.vicinity.remove(id);
+    this.rings.remove(id);
+    this.urps.remove(id);
+  }
+
+  /** Distinct nodes this node links to: CYCLON, VICINITY, rings and shortcuts. */
+  degree(): number {
+    const ids = this.rings.neighbours();
+    for (const d of this.cyclon.peers()) ids.add(d.id);
+    for (const d of this.vicinity.peers()) ids.add(d.id);
+    return ids.size;
+  }
+
+  /** One gossip period: a CYCLON shuffle, a VICINITY exchange and ring gossip for a few topics. */
+  tick(): Outgoing[] {
+    const out: Outgoing[] = [];
+    const shuffle = this.cyclon.shuffle();
+    if (shuffle) out.push({ to: shuffle.to, message: { kind: 'cyclon-request', descriptors: shuffle.descriptors } });
+    const vicinity = this.vicinity.gossip(this.cyclon.peers());
+    if (vicinity) out.push({ to: vicinity.to, message: { kind: 'vicinity-request', descriptors: vicinity.descriptors } });
+    const n = Math.min(this.ringTopicsPerRound, this.keys.length);
+    for (let i = 0; i < n; i++) {
+      const key = this.keys[this.ringCursor++ % this.keys.length];
+      const partner = this.ringPartner(key);
+      if (partner !== undefined) out.push({ to: partner, message: this.ringMessage('ring-request', key.topic) });
+    }
+    return out;
+  }
+
+  /** Publishes a new event on a topic this node carries. */
+  publish(topic: string, event: string): Outgoing[] {
+    const ring = this.rings.ring(topic);
+    if (!ring || !this.seen.firstTime(event)) return [];
+    return this.forwards(topic, event, 1, undefined);
+  }
+
+  receive(from: PeerId, message: OverlayMessage, round: number): Step {
+    const rejected = this.guard.admit(from, message, round);
+    if (rejected === 'banned') return NOTHING;
+    if (rejected) {
+      this.unreachable(from);
+      return { send: [], rejected };
+    }
+    switch (message.kind) {
+      case 'cyclon-request': {
+        const received = this.admitted(message.descriptors);
+        const reply = this.cyclon.answer(from, received);
+        return { send: [{ to: from, message: { kind: 'cyclon-response', descriptors: reply } }] };
+      }
+      case 'cyclon-response':
+        this.cyclon.complete(from, this.admitted(message.descriptors));
+        return NOTHING;
+      case 'vicinity-request': {
+        const reply = this.vicinity.answer(from, this.admitted(message.descriptors), this.cyclon.peers());
+        return { send: [{ to: from, message: { kind: 'vicinity-response', descriptors: reply } }] };
+      }
+      case 'vicinity-response':
+        this.vicinity.complete(this.admitted(message.descriptors), this.cyclon.peers());
+        return NOTHING;
+      case 'ring-request':
+      case 'ring-response':
+        if (!message.subscribed) {
+          this.notCarrying(from, message.topic);
+          return NOTHING;
+        }
+        return this.ringGossip(from, message.kind, message.topic, message.ids);
+      case 'event':
+        return this.event(from, message.topic, message.event, message.hops);
+    }
+  }
+
+  /** Descriptors of nodes not banned; their ids feed the URPS sampler. */
+  private admitted(descriptors: readonly Descriptor[]): Descriptor[] {
+    const out = descriptors.filter((d) => !this.guard.isBanned(d.id) && d.id !== this.id);
+    for (const d of out) this.urps.offer(d.id);
+    return out;
+  }
+
+  private ringGossip(from: PeerId, kind: 'ring-request' | 'ring-response', topic: string, ids: readonly PeerId[]): Step {
+    const ring = this.rings.ring(topic);
+    if (!ring) return kind === 'ring-request' ? { send: [{ to: from, message: { kind: 'ring-response', topic, ids: [], subscribed: false } }] } : NOTHING;
+    this.rings.offer(topic, [from, ...ids.filter((id) => !this.guard.isBanned(id))]);
+    return kind === 'ring-request' ? { send: [{ to: from, message: this.ringMessage('ring-response', topic) }] } : NOTHING;
+  }
+
+  /** Ring gossip for a topic this node carries: the subscribers it knows. */
+  private ringMessage(kind: 'ring-request' | 'ring-response', topic: string): OverlayMessage {
+    return { kind, topic, ids: this.rings.ring(topic)?.known() ?? [], subscribed: true };
+  }
+
+  /**
+   * Whom to gossip a topic's ring with: a node of the random or similar views whose
+   * profile says it may carry the topic and that would improve the ring (a probe), or
+   * else one of the ring's own nodes.
+   */
+  private ringPartner(key: TopicKey): PeerId | undefined {
+    const ring = this.rings.ring(key.topic);
+    if (!ring) return undefined;
+    const probes: PeerId[] = [];
+    for (const d of [...this.vicinity.peers(), ...this.cyclon.peers()]) {
+      if (ring.has(d.id) || this.notCarried.has(`${key.topic}\n${d.id}`)) continue;
+      if (d.profile.mightContain(key) && ring.improves(d.id)) probes.push(d.id);
+    }
+    if (probes.length > 0) return probes[randomIndex(this.random, probes.length)];
+    const known = ring.known();
+    return known.length === 0 ? undefined : known[randomIndex(this.random, known.length)];
+  }
+
+  private event(from: PeerId, topic: string, event: string, hops: number): Step {
+    if (!this.topics.has(topic)) return NOTHING; // only subscribers relay
+    if (!this.seen.firstTime(event)) return { send: [], duplicate: true };
+    this.rings.offer(topic, [from]);
+    return { send: this.forwards(topic, event, hops + 1, from), delivered: { topic, event, hops } };
+  }
+
+  private forwards(topic: string, event: string, hops: number, from: PeerId | undefined): Outgoing[] {
+    const ring = this.rings.ring(topic);
+    if (!ring) return [];
+    return ringcastTargets(ring, from, this.fanout, this.random).map((f) => ({
+      to: f.targets[0],
+      fallbacks: f.targets.slice(1),
+      message: { kind: 'event', topic, event, hops },
+    }));
+  }
+
+  /** Records that `id` said it does not carry `topic`, so it is not probed again. */
+  private notCarrying(id: PeerId, topic: string): void {
+    if (this.notCarried.size > 65536) this.notCarried.clear();
+    this.notCarried.add(`${topic}\n${id}`);
+    this.rings.ring(topic)?.remove(id);
+  }
+}

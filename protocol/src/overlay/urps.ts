@@ -1,0 +1,77 @@
+/**
+ * URPS, a uniform random peer sampler robust against colluding nodes (Anceaume, Busnel,
+ * Sericola: "Uniform node sampling service robust against collusions of malicious
+ * nodes", the knowledge-free strategy). It sits in front of CYCLON's stream of ids:
+ * colluders that push their own ids make them over-represented in the stream, and
+ * hence in CYCLON's view. URPS keeps a sample set Γ of `capacity` ids (much smaller than
+ * the population) and a Count-Min sketch of the stream. An id not in Γ enters a full Γ
+ * with probability a_j = (smallest sketch counter) / (its estimated frequency), taking
+ * the place of a uniformly chosen member: a frequent id is let in proportionally less
+ * often, so each id's share of time in Γ, and of the samples drawn from it, is near
+ * uniform whatever the stream's bias.
+ */
+import type { Random } from '../ports/clock.js';
+import { CountMinSketch } from './count-min.js';
+import type { PeerId } from './descriptor.js';
+import { randomIndex } from './random.js';
+
+export interface UrpsOptions {
+  /** The sample set's size Γ (default 50). */
+  capacity?: number;
+  /** Count-Min counters per row (default 10: few, so that rare ids share counters). */
+  width?: number;
+  /** Count-Min rows (default 5). */
+  depth?: number;
+}
+
+export class UrpsSampler {
+  readonly capacity: number;
+  private readonly sketch: CountMinSketch;
+  private readonly members: PeerId[] = [];
+  private readonly index = new Set<PeerId>();
+
+  constructor(
+    private readonly random: Random,
+    options: UrpsOptions = {},
+  ) {
+    this.capacity = options.capacity ?? 50;
+    this.sketch = new CountMinSketch(options.width ?? 10, options.depth ?? 5);
+  }
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  get full(): boolean {
+    return this.members.length === this.capacity;
+  }
+
+  /** Takes one id of the input stream. */
+  offer(id: PeerId): void {
+    const frequency = this.sketch.add(id);
+    if (this.index.has(id)) return;
+    if (this.members.length < this.capacity) {
+      this.members.push(id);
+      this.index.add(id);
+      return;
+    }
+    if (this.random() >= this.sketch.smallest() / frequency) return;
+    const i = randomIndex(this.random, this.members.length);
+    this.index.delete(this.members[i]);
+    this.members[i] = id;
+    this.index.add(id);
+  }
+
+  /** Forgets an id (dead, or dropped for misbehaving). */
+  remove(id: PeerId): void {
+    if (!this.index.delete(id)) return;
+    const i = this.members.indexOf(id);
+    this.members[i] = this.members[this.members.length - 1];
+    this.members.pop();
+  }
+
+  /** One uniformly chosen member of the sample set, or undefined while it is empty. */
+  sample(): PeerId | undefined {
+    return this.members.length === 0 ? undefined : this.members[randomIndex(this.random, this.members.length)];
+  }
+}

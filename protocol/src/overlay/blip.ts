@@ -48,7 +48,7 @@ function debiased(profile: Profile, size: number): Float64Array {
 
 /**
  * The similarity of two profiles, either of which may be BLIP-randomised: exact when
- * neither is, otherwise the de-biased estimate, clamped to [0, 1].
+ * neither is, otherwise the de-biased estimate (which may stray a little outside [0, 1]).
  */
 export function estimatedSimilarity(a: Profile, b: Profile): number {
   if (a.flip === 0 && b.flip === 0) return similarity(a, b);
@@ -63,8 +63,8 @@ export function estimatedSimilarity(a: Profile, b: Profile): number {
     nx += x[i];
     ny += y[i];
   }
-  if (nx <= 0 || ny <= 0) return 0;
-  return Math.min(1, Math.max(0, both / Math.sqrt(nx * ny)));
+  // Not clamped to [0, 1]: clamping would bias the mean of estimates near 0 and 1.
+  return nx <= 0 || ny <= 0 ? 0 : both / Math.sqrt(nx * ny);
 }
 
 /** The similarity computed on flipped bits as if they were exact (what a naive node would get). */

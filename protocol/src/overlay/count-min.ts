@@ -1,8 +1,7 @@
 /**
  * A Count-Min sketch (Cormode, Muthukrishnan 2005) of how often each id appeared in a
  * stream: `depth` rows of `width` counters, one hash per row; an id's estimate is the
- * smallest of its counters (never below the true count). Its smallest counter overall
- * estimates the frequency of the rarest ids, which URPS uses as its reference.
+ * smallest of its counters (never below the true count).
  */
 import { topicKey, type TopicKey } from './profile.js';
 
@@ -20,16 +19,20 @@ export class CountMinSketch {
     return row * this.width + (((key.h1 + Math.imul(row + 1, key.h2)) >>> 0) % this.width);
   }
 
-  /** Counts one occurrence of `id`; returns its new estimate. */
+  /**
+   * Counts one occurrence of `id` with the conservative update (only the counters at the
+   * id's current estimate grow, which keeps collisions from inflating rare ids); returns
+   * its new estimate.
+   */
   add(id: string): number {
-    let estimate = Infinity;
     const key = topicKey(id);
+    let estimate = Infinity;
+    for (let row = 0; row < this.depth; row++) estimate = Math.min(estimate, this.counters[this.cell(key, row)]);
     for (let row = 0; row < this.depth; row++) {
       const c = this.cell(key, row);
-      this.counters[c] += 1;
-      estimate = Math.min(estimate, this.counters[c]);
+      if (this.counters[c] === estimate) this.counters[c] = estimate + 1;
     }
-    return estimate;
+    return estimate + 1;
   }
 
   estimate(id: string): number {
@@ -37,12 +40,5 @@ export class CountMinSketch {
     const key = topicKey(id);
     for (let row = 0; row < this.depth; row++) estimate = Math.min(estimate, this.counters[this.cell(key, row)]);
     return estimate;
-  }
-
-  /** The smallest counter: an estimate of the least frequent ids' count. */
-  smallest(): number {
-    let m = Infinity;
-    for (const c of this.counters) if (c < m) m = c;
-    return m;
   }
 }

@@ -5,7 +5,8 @@
  * colluders that push their own ids make them over-represented in the stream, and
  * hence in CYCLON's view. URPS keeps a sample set Γ of `capacity` ids (much smaller than
  * the population) and a Count-Min sketch of the stream. An id not in Γ enters a full Γ
- * with probability a_j = (smallest sketch counter) / (its estimated frequency), taking
+ * with probability a_j = (the smallest estimated frequency of Γ's members) / (its own
+ * estimated frequency), taking
  * the place of a uniformly chosen member: a frequent id is let in proportionally less
  * often, so each id's share of time in Γ, and of the samples drawn from it, is near
  * uniform whatever the stream's bias.
@@ -18,9 +19,13 @@ import { randomIndex } from './random.js';
 export interface UrpsOptions {
   /** The sample set's size Γ (default 50). */
   capacity?: number;
-  /** Count-Min counters per row (default 10: few, so that rare ids share counters). */
+  /**
+   * Count-Min counters per row (default 2,048): the sketch must tell a colluder's
+   * frequency from an honest id's, so it wants more counters than there are ids that
+   * matter; its memory (width * depth numbers) stays fixed however long the stream.
+   */
   width?: number;
-  /** Count-Min rows (default 5). */
+  /** Count-Min rows (default 4). */
   depth?: number;
 }
 
@@ -28,6 +33,8 @@ export class UrpsSampler {
   readonly capacity: number;
   private readonly sketch: CountMinSketch;
   private readonly members: PeerId[] = [];
+  /** Each member's estimated frequency when last seen in the stream. */
+  private readonly estimates = new Map<PeerId, number>();
   private readonly index = new Set<PeerId>();
 
   constructor(
@@ -35,7 +42,7 @@ export class UrpsSampler {
     options: UrpsOptions = {},
   ) {
     this.capacity = options.capacity ?? 50;
-    this.sketch = new CountMinSketch(options.width ?? 10, options.depth ?? 5);
+    this.sketch = new CountMinSketch(options.width ?? 2048, options.depth ?? 4);
   }
 
   get size(): number {
@@ -49,22 +56,31 @@ export class UrpsSampler {
   /** Takes one id of the input stream. */
   offer(id: PeerId): void {
     const frequency = this.sketch.add(id);
-    if (this.index.has(id)) return;
+    if (this.index.has(id)) {
+      this.estimates.set(id, frequency);
+      return;
+    }
     if (this.members.length < this.capacity) {
       this.members.push(id);
       this.index.add(id);
+      this.estimates.set(id, frequency);
       return;
     }
-    if (this.random() >= this.sketch.smallest() / frequency) return;
+    let smallest = Infinity;
+    for (const f of this.estimates.values()) if (f < smallest) smallest = f;
+    if (this.random() >= smallest / frequency) return;
     const i = randomIndex(this.random, this.members.length);
     this.index.delete(this.members[i]);
+    this.estimates.delete(this.members[i]);
     this.members[i] = id;
     this.index.add(id);
+    this.estimates.set(id, frequency);
   }
 
   /** Forgets an id (dead, or dropped for misbehaving). */
   remove(id: PeerId): void {
     if (!this.index.delete(id)) return;
+    this.estimates.delete(id);
     const i = this.members.indexOf(id);
     this.members[i] = this.members[this.members.length - 1];
     this.members.pop();

@@ -51,7 +51,9 @@ export class OverlayNetwork {
   private join(): OverlayNode {
     let id = randomId(this.random);
     while (this.nodes.has(id)) id = randomId(this.random);
-    const node = new OverlayNode(id, this.zipf.subscriptions(this.random, this.options.meanTopics ?? 10), this.random, this.options.node);
+    // A smaller URPS sketch than a broker's (its figures come from urps-experiment.ts): 10,000 nodes fit in memory.
+    const options = { urps: { width: 256 }, ...this.options.node };
+    const node = new OverlayNode(id, this.zipf.subscriptions(this.random, this.options.meanTopics ?? 10), this.random, options);
     const others = [...this.sampleAlive(5)].map((n) => n.descriptor());
     node.bootstrap(others);
     this.nodes.set(id, node);
@@ -125,7 +127,9 @@ export class OverlayNetwork {
         });
         if (to === undefined) continue;
         result.messages++;
-        const step = (this.nodes.get(to) as OverlayNode).receive(from, out.message, this.round);
+        const target = this.nodes.get(to);
+        if (!target) continue;
+        const step = target.receive(from, out.message, this.round);
         if (step.duplicate) result.duplicates++;
         if (step.delivered) {
           reached.add(to);

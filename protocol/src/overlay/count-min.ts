@@ -6,13 +6,13 @@
 import { topicKey, type TopicKey } from './profile.js';
 
 export class CountMinSketch {
-  private readonly counters: Float64Array;
+  private readonly counters: Uint32Array;
 
   constructor(
     readonly width: number,
     readonly depth: number,
   ) {
-    this.counters = new Float64Array(width * depth);
+    this.counters = new Uint32Array(width * depth);
   }
 
   private cell(key: TopicKey, row: number): number {

@@ -20,7 +20,7 @@ export interface UrpsOptions {
   /** The sample set's size Γ (default 50). */
   capacity?: number;
   /**
-   * Count-Min counters per row (default 2,048): the sketch must tell a colluder's
+   * Count-Min counters per row (default 1,024): the sketch must tell a colluder's
    * frequency from an honest id's, so it wants more counters than there are ids that
    * matter; its memory (width * depth numbers) stays fixed however long the stream.
    */
@@ -35,6 +35,8 @@ export class UrpsSampler {
   private readonly members: PeerId[] = [];
   /** Each member's estimated frequency when last seen in the stream. */
   private readonly estimates = new Map<PeerId, number>();
+  /** The smallest of `estimates`, or undefined when it must be recomputed. */
+  private smallest: number | undefined;
   private readonly index = new Set<PeerId>();
 
   constructor(
@@ -42,7 +44,7 @@ export class UrpsSampler {
     options: UrpsOptions = {},
   ) {
     this.capacity = options.capacity ?? 50;
-    this.sketch = new CountMinSketch(options.width ?? 2048, options.depth ?? 4);
+    this.sketch = new CountMinSketch(options.width ?? 1024, options.depth ?? 4);
   }
 
   get size(): number {
@@ -57,33 +59,53 @@ export class UrpsSampler {
   offer(id: PeerId): void {
     const frequency = this.sketch.add(id);
     if (this.index.has(id)) {
-      this.estimates.set(id, frequency);
+      this.setEstimate(id, frequency);
       return;
     }
     if (this.members.length < this.capacity) {
       this.members.push(id);
       this.index.add(id);
-      this.estimates.set(id, frequency);
+      this.setEstimate(id, frequency);
       return;
     }
-    let smallest = Infinity;
-    for (const f of this.estimates.values()) if (f < smallest) smallest = f;
-    if (this.random() >= smallest / frequency) return;
+    if (this.random() >= this.smallestEstimate() / frequency) return;
     const i = randomIndex(this.random, this.members.length);
-    this.index.delete(this.members[i]);
-    this.estimates.delete(this.members[i]);
+    this.forget(this.members[i]);
     this.members[i] = id;
     this.index.add(id);
-    this.estimates.set(id, frequency);
+    this.setEstimate(id, frequency);
   }
 
   /** Forgets an id (dead, or dropped for misbehaving). */
   remove(id: PeerId): void {
-    if (!this.index.delete(id)) return;
-    this.estimates.delete(id);
+    if (!this.index.has(id)) return;
+    this.forget(id);
     const i = this.members.indexOf(id);
     this.members[i] = this.members[this.members.length - 1];
     this.members.pop();
+  }
+
+  private setEstimate(id: PeerId, frequency: number): void {
+    const old = this.estimates.get(id);
+    this.estimates.set(id, frequency);
+    if (this.smallest === undefined) return;
+    if (old === this.smallest) this.smallest = undefined;
+    else if (frequency < this.smallest) this.smallest = frequency;
+  }
+
+  private forget(id: PeerId): void {
+    this.index.delete(id);
+    if (this.estimates.get(id) === this.smallest) this.smallest = undefined;
+    this.estimates.delete(id);
+  }
+
+  private smallestEstimate(): number {
+    if (this.smallest === undefined) {
+      let m = Infinity;
+      for (const f of this.estimates.values()) if (f < m) m = f;
+      this.smallest = m;
+    }
+    return this.smallest;
   }
 
   /** One uniformly chosen member of the sample set, or undefined while it is empty. */

@@ -9,7 +9,7 @@
  * never import test/ (what they share with the tests lives in tools/); and extension/,
  * bin/, bench/ and tools/ reach the protocol only through its layers' entry points
  * (protocol/<layer>/index.ts; tests may reach inside). The overlay (protocol/src/overlay)
- * imports only the ports, and reads no Math.random or environment.
+ * imports only the ports and the codec, and reads no Math.random or environment.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -117,12 +117,12 @@ describe('architecture', () => {
     }
   });
 
-  it('the overlay (protocol/src/overlay) stands on the ports alone: no share, log, broker or other module below it, so the broker can build on it', () => {
+  it('the overlay (protocol/src/overlay) stands on the ports and the codec alone (no share, log, broker...), so the broker can build on it', () => {
     for (const f of files) {
       if (moduleOf(f) !== 'src/overlay') continue;
       for (const target of protocolImportsOf(f)) {
         const to = moduleOf(target);
-        assert.ok(to === 'src/overlay' || to === 'src/ports', `${relative(root, f)} imports ${relative(root, target)}: the overlay takes what it needs from protocol/src/ports/`);
+        assert.ok(['src/overlay', 'src/ports', 'src/codec'].includes(to), `${relative(root, f)} imports ${relative(root, target)}: the overlay takes what it needs from protocol/src/ports/ and codec/`);
       }
       const src = withoutComments(f);
       assert.ok(!/\bMath\.random\(|process\.env/.test(src), `${relative(root, f)} reads Math.random or the environment: take the Random port`);

@@ -24,12 +24,17 @@ export class PeerGuard {
   private round = -1;
   private readonly maxGossipPerRound: number;
 
-  constructor(private readonly options: GuardOptions = {}) {
+  constructor(readonly options: GuardOptions = {}) {
     this.maxGossipPerRound = options.maxGossipPerRound ?? 24;
   }
 
   isBanned(id: PeerId): boolean {
     return this.banned.has(id);
+  }
+
+  /** Bans a node for a reason found elsewhere (bytes that do not decode, a bad signature). */
+  ban(id: PeerId): void {
+    this.banned.add(id);
   }
 
   bannedCount(): number {

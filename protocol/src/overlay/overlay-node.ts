@@ -11,13 +11,14 @@ import { randomize } from './blip.js';
 import { Cyclon, type CyclonOptions } from './cyclon.js';
 import type { Descriptor, PeerId } from './descriptor.js';
 import { PeerGuard, type GuardOptions, type RejectReason } from './guard.js';
-import type { OverlayMessage } from './messages.js';
+import { MalformedMessageError, OversizedMessageError, type OverlayMessage } from './messages.js';
 import { Profile, topicKey, type ProfileOptions, type TopicKey } from './profile.js';
 import { randomIndex } from './random.js';
 import { ringcastTargets, SeenEvents } from './ringcast.js';
 import { TopicRings, type RingOptions } from './rings.js';
 import { UrpsSampler, type UrpsOptions } from './urps.js';
 import { Vicinity, type VicinityOptions } from './vicinity.js';
+import { decodeOverlayMessage } from './wire.js';
 
 export interface OverlayNodeOptions {
   cyclon?: CyclonOptions;
@@ -154,6 +155,21 @@ export class OverlayNode {
     const ring = this.rings.ring(topic);
     if (!ring || !this.seen.firstTime(event)) return [];
     return this.forwards(topic, event, 1, undefined);
+  }
+
+  /** A message as bytes off the wire (after its signature was checked): decoded, bounded, then handled. */
+  receiveBytes(from: PeerId, bytes: Uint8Array, round: number): Step {
+    if (this.guard.isBanned(from)) return NOTHING;
+    let message: OverlayMessage;
+    try {
+      message = decodeOverlayMessage(bytes, this.guard.options);
+    } catch (err) {
+      if (!(err instanceof OversizedMessageError || err instanceof MalformedMessageError)) throw err;
+      this.guard.ban(from);
+      this.unreachable(from);
+      return { send: [], rejected: err };
+    }
+    return this.receive(from, message, round);
   }
 
   receive(from: PeerId, message: OverlayMessage, round: number): Step {

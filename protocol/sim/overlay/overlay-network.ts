@@ -8,7 +8,7 @@
 import { OverlayNode, type OverlayNodeOptions, type Outgoing } from '../../src/overlay/index.js';
 import type { Random } from '../../src/ports/clock.js';
 import { sample } from '../../src/overlay/random.js';
-import { randomId, sessionLength, ZipfTopics } from './workload.js';
+import { randomId, residualSessionLength, sessionLength, ZipfTopics } from './workload.js';
 
 export interface Dissemination {
   /** Subscribers that got the event / subscribers expected to. */
@@ -18,6 +18,8 @@ export interface Dissemination {
   messages: number;
   duplicates: number;
   hops: number[];
+  /** Expected receivers the event did not reach. */
+  missed: string[];
 }
 
 export interface NetworkOptions {
@@ -45,10 +47,10 @@ export class OverlayNetwork {
     readonly options: NetworkOptions,
   ) {
     this.zipf = new ZipfTopics(options.topics ?? Math.max(50, Math.round(options.nodes / 10)));
-    for (let i = 0; i < options.nodes; i++) this.join();
+    for (let i = 0; i < options.nodes; i++) this.join(true);
   }
 
-  private join(): OverlayNode {
+  private join(initial = false): OverlayNode {
     let id = randomId(this.random);
     while (this.nodes.has(id)) id = randomId(this.random);
     // A smaller URPS sketch than a broker's (its figures come from urps-experiment.ts): 10,000 nodes fit in memory.
@@ -58,7 +60,8 @@ export class OverlayNetwork {
     node.bootstrap(others);
     this.nodes.set(id, node);
     this.joined.set(id, this.round);
-    if (this.options.meanSession !== undefined) this.leaves.set(id, this.round + sessionLength(this.random, this.options.meanSession));
+    const mean = this.options.meanSession;
+    if (mean !== undefined) this.leaves.set(id, this.round + (initial ? residualSessionLength(this.random, mean) : sessionLength(this.random, mean)));
     return node;
   }
 
@@ -69,6 +72,11 @@ export class OverlayNetwork {
     const out = new Set<OverlayNode>();
     while (out.size < k) out.add(all[Math.floor(this.random() * all.length)]);
     return [...out];
+  }
+
+  /** Rounds since a node joined. */
+  age(id: string): number {
+    return this.round - (this.joined.get(id) ?? this.round);
   }
 
   /** Nodes online for at least `rounds` rounds. */
@@ -114,7 +122,7 @@ export class OverlayNetwork {
 
   /** Publishes one event from `publisher` and spreads it breadth first; returns what it reached. */
   disseminate(publisher: OverlayNode, topic: string, event: string, expected: readonly OverlayNode[]): Dissemination {
-    const result: Dissemination = { delivered: 1, expected: expected.length, messages: 0, duplicates: 0, hops: [] };
+    const result: Dissemination = { delivered: 0, expected: expected.length, messages: 0, duplicates: 0, hops: [], missed: [] };
     const reached = new Set<string>([publisher.id]);
     let queue: Array<{ from: string; out: Outgoing }> = publisher.publish(topic, event).map((out) => ({ from: publisher.id, out }));
     while (queue.length > 0) {
@@ -139,7 +147,10 @@ export class OverlayNetwork {
       }
       queue = next;
     }
-    result.delivered = expected.filter((n) => reached.has(n.id)).length;
+    for (const n of expected) {
+      if (reached.has(n.id)) result.delivered++;
+      else result.missed.push(n.id);
+    }
     return result;
   }
 }

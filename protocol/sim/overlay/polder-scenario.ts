@@ -136,7 +136,7 @@ export function runPolderCast(o: PolderCastOptions): PolderCastResult {
 }
 
 function empty(): Dissemination {
-  return { delivered: 0, expected: 0, messages: 0, duplicates: 0, hops: [] };
+  return { delivered: 0, expected: 0, messages: 0, duplicates: 0, hops: [], missed: [] };
 }
 
 function add(total: Dissemination, d: Dissemination): void {
@@ -148,7 +148,7 @@ function add(total: Dissemination, d: Dissemination): void {
 }
 
 function asDissemination(f: FloodResult, expected: number): Dissemination {
-  return { delivered: f.delivered, expected, messages: f.messages, duplicates: f.duplicates, hops: [] };
+  return { delivered: f.delivered, expected, messages: f.messages, duplicates: f.duplicates, hops: [], missed: [] };
 }
 
 function subscribersByTopic(nodes: readonly OverlayNode[]): Map<string, OverlayNode[]> {

@@ -55,3 +55,17 @@ export function sessionLength(random: Random, mean: number): number {
   const l = Math.log(1 - random());
   return Math.max(1, Math.round(scale * l * l));
 }
+
+/**
+ * The rest of a session already under way when the run starts, as in a network that has
+ * been running for a long time: the session seen at a random moment is length-biased
+ * (for Weibull shape 0.5, (length / scale)^0.5 is then Gamma(3, 1)), and the moment is
+ * uniform within it. Drawing fresh sessions for the first nodes instead would make a
+ * third of them leave in the first 20 rounds.
+ */
+export function residualSessionLength(random: Random, mean: number): number {
+  const scale = mean / 2;
+  let gamma = 0;
+  for (let i = 0; i < 3; i++) gamma -= Math.log(1 - random());
+  return Math.max(1, Math.round(random() * scale * gamma * gamma));
+}

@@ -11,6 +11,11 @@ export type OverlayMessage =
   | { readonly kind: 'vicinity-request' | 'vicinity-response'; readonly descriptors: readonly Descriptor[] }
   /** Ring gossip: the sender's known subscribers of `topic`; `subscribed` false means "I do not carry it". */
   | { readonly kind: 'ring-request' | 'ring-response'; readonly topic: string; readonly ids: readonly PeerId[]; readonly subscribed: boolean }
+  /**
+   * A node new to a topic's ring, routed (as a Chord join) to its predecessor on the ring,
+   * which takes it in and answers it with a ring-response.
+   */
+  | { readonly kind: 'ring-join'; readonly topic: string; readonly joiner: PeerId; readonly hops: number }
   /** An event on a topic, named by its id (the payload travels with it at the adapter level). */
   | { readonly kind: 'event'; readonly topic: string; readonly event: string; readonly hops: number };
 
@@ -46,11 +51,13 @@ const KINDS: ReadonlySet<string> = new Set([
   'vicinity-response',
   'ring-request',
   'ring-response',
+  'ring-join',
   'event',
 ]);
 
+/** Counted against the gossip rate; events are limited by the broker's topic quotas, joins by each node's join budget. */
 export function isGossip(message: OverlayMessage): boolean {
-  return message.kind !== 'event';
+  return message.kind !== 'event' && message.kind !== 'ring-join';
 }
 
 /** The first reason `message` is out of bounds or malformed, or undefined when it is fine. */
@@ -89,13 +96,18 @@ export function checkMessage(message: OverlayMessage, limits: OverlayLimits = {}
       }
       return name(message.topic, 'the topic');
     }
-    case 'event': {
-      const maxHops = limits.maxHops ?? 255;
-      if (!Number.isInteger(message.hops) || message.hops < 0) return new MalformedMessageError(`hops ${message.hops} is not a count`);
-      if (message.hops > maxHops) return new OversizedMessageError(`hops ${message.hops} beyond ${maxHops}`);
-      return name(message.topic, 'the topic') ?? name(message.event, 'the event id');
-    }
+    case 'ring-join':
+      return checkHops(message.hops, limits) ?? name(message.topic, 'the topic') ?? name(message.joiner, 'the joiner');
+    case 'event':
+      return checkHops(message.hops, limits) ?? name(message.topic, 'the topic') ?? name(message.event, 'the event id');
   }
+}
+
+function checkHops(hops: number, limits: OverlayLimits): OverlayMessageError | undefined {
+  const maxHops = limits.maxHops ?? 255;
+  if (!Number.isInteger(hops) || hops < 0) return new MalformedMessageError(`hops ${hops} is not a count`);
+  if (hops > maxHops) return new OversizedMessageError(`hops ${hops} beyond ${maxHops}`);
+  return undefined;
 }
 
 function checkDescriptor(d: Descriptor, limits: OverlayLimits): OverlayMessageError | undefined {

@@ -33,10 +33,14 @@ export interface OverlayNodeOptions {
   fanout?: number;
   /** Topics whose ring gossips each round, in turn (default 2)... */
   ringTopicsPerRound?: number;
-  /** ...and more if needed for every topic's ring to gossip at least once in this many rounds (default 4). */
+  /** ...and more if needed for every topic's ring to gossip at least once in this many rounds (default 2). */
   ringPeriod?: number;
   /** Event ids remembered for duplicate detection (default 4,096). */
   seenEvents?: number;
+  /** Ring joins this node forwards per round (default 32; more are dropped, the joiner retries). */
+  joinsPerRound?: number;
+  /** Hops after which a join stops where it is (default 32). */
+  maxJoinHops?: number;
 }
 
 export interface Outgoing {
@@ -80,6 +84,10 @@ export class OverlayNode {
   /** Per topic, the nodes that said they do not carry it (not probed again). */
   private readonly notCarried = new Map<string, Set<PeerId>>();
   private ringCursor = 0;
+  private readonly joinsPerRound: number;
+  private readonly maxJoinHops: number;
+  private joinRound = -1;
+  private joinsThisRound = 0;
   /**
    * Per topic, the latest few nodes seen in any gossip whose profile says they may carry
    * it and that are not in its ring yet: the next ring gossip probes one. Looking at
@@ -105,8 +113,10 @@ export class OverlayNode {
     this.urps = new UrpsSampler(random, options.urps);
     this.guard = new PeerGuard(options.guard);
     this.seen = new SeenEvents(options.seenEvents);
+    this.joinsPerRound = options.joinsPerRound ?? 32;
+    this.maxJoinHops = options.maxJoinHops ?? 32;
     this.fanout = options.fanout ?? 3;
-    this.ringTopicsPerRound = Math.max(options.ringTopicsPerRound ?? 2, Math.ceil(this.keys.length / (options.ringPeriod ?? 4)));
+    this.ringTopicsPerRound = Math.max(options.ringTopicsPerRound ?? 2, Math.ceil(this.keys.length / (options.ringPeriod ?? 2)));
   }
 
   descriptor(): Descriptor {
@@ -146,6 +156,12 @@ export class OverlayNode {
       const key = this.keys[this.ringCursor++ % this.keys.length];
       const partner = this.ringPartner(key);
       if (partner !== undefined) out.push({ to: partner, message: this.ringMessage('ring-request', key.topic) });
+      // A side left empty (its neighbours died): join again, through anyone of the ring.
+      const ring = this.rings.ring(key.topic);
+      if (ring && (ring.successors.length === 0 || ring.predecessors.length === 0) && ring.shortcuts.length > 0) {
+        const via = ring.shortcuts[randomIndex(this.random, ring.shortcuts.length)];
+        out.push({ to: via, message: { kind: 'ring-join', topic: key.topic, joiner: this.id, hops: 0 } });
+      }
     }
     return out;
   }
@@ -201,7 +217,9 @@ export class OverlayNode {
           this.notCarrying(from, message.topic);
           return NOTHING;
         }
-        return this.ringGossip(from, message.kind, message.topic, message.ids);
+        return this.ringGossip(from, message.kind, message.topic, message.ids, round);
+      case 'ring-join':
+        return this.ringJoin(message.topic, message.joiner, message.hops, round);
       case 'event':
         return this.event(from, message.topic, message.event, message.hops);
     }
@@ -217,11 +235,36 @@ export class OverlayNode {
     return out;
   }
 
-  private ringGossip(from: PeerId, kind: 'ring-request' | 'ring-response', topic: string, ids: readonly PeerId[]): Step {
+  private ringGossip(from: PeerId, kind: 'ring-request' | 'ring-response', topic: string, ids: readonly PeerId[], round: number): Step {
     const ring = this.rings.ring(topic);
     if (!ring) return kind === 'ring-request' ? { send: [{ to: from, message: { kind: 'ring-response', topic, ids: [], subscribed: false } }] } : NOTHING;
+    // A requester that is far from here on the ring and unknown is new to it (or in a
+    // part of the ring split from this one): its join is routed to its place.
+    const stranger = kind === 'ring-request' && !ring.has(from) && !ring.improves(from);
     this.rings.offer(topic, [from, ...ids.filter((id) => !this.guard.isBanned(id))]);
-    return kind === 'ring-request' ? { send: [{ to: from, message: this.ringMessage('ring-response', topic) }] } : NOTHING;
+    if (kind === 'ring-response') return NOTHING;
+    const send: Outgoing[] = [{ to: from, message: this.ringMessage('ring-response', topic) }];
+    if (stranger) send.push(...this.ringJoin(topic, from, 0, round).send);
+    return { send };
+  }
+
+  /**
+   * Routes a join towards the joiner's predecessor (the known subscriber nearest before
+   * it), which takes it in and answers it with its ring: the joiner then knows its
+   * neighbours, and they know it, in one round instead of tens.
+   */
+  private ringJoin(topic: string, joiner: PeerId, hops: number, round: number): Step {
+    const ring = this.rings.ring(topic);
+    if (!ring || joiner === this.id || this.guard.isBanned(joiner)) return NOTHING;
+    if (round !== this.joinRound) {
+      this.joinRound = round;
+      this.joinsThisRound = 0;
+    }
+    if (++this.joinsThisRound > this.joinsPerRound) return NOTHING;
+    const next = ring.closestPreceding(joiner);
+    if (next !== undefined && hops < this.maxJoinHops) return { send: [{ to: next, message: { kind: 'ring-join', topic, joiner, hops: hops + 1 } }] };
+    ring.offer(joiner, this.random);
+    return { send: [{ to: joiner, message: this.ringMessage('ring-response', topic) }] };
   }
 
   /** Ring gossip for a topic this node carries: the subscribers it knows. */
@@ -249,7 +292,7 @@ export class OverlayNode {
     // then a shortcut or a subscriber not in the ring, whose answer may cross into a part
     // of the ring this node's neighbours do not know (a split ring).
     const dice = this.random();
-    if (dice < 0.1 && seen.length > 0) return seen[randomIndex(this.random, seen.length)];
+    if (dice < 0.2 && seen.length > 0) return seen[randomIndex(this.random, seen.length)];
     if (dice < 0.3 && ring.shortcuts.length > 0) return ring.shortcuts[randomIndex(this.random, ring.shortcuts.length)];
     const side = dice < 0.65 ? ring.successors : ring.predecessors;
     return side[0] ?? ring.successors[0] ?? ring.predecessors[0] ?? ring.shortcuts[0];

@@ -43,8 +43,12 @@ export function ringcastTargets(ring: TopicRing, from: PeerId | undefined, fanou
   if (!fromPredecessor) side(ring.predecessors);
   const ringNeighbour = fromSuccessor || fromPredecessor;
   const randomCount = Math.max(0, fanout - (ringNeighbour ? 1 : 2));
-  const pool = ring.known().filter((id) => !used.has(id));
-  for (const id of sample(random, pool, randomCount)) out.push({ targets: [id] });
+  // Random targets from the shortcuts first: far links make the event cross any break
+  // in the ring; the further ring neighbours only when shortcuts run out.
+  const picked = sample(random, ring.shortcuts.filter((id) => !used.has(id)), randomCount);
+  for (const id of picked) used.add(id);
+  const rest = ring.known().filter((id) => !used.has(id));
+  for (const id of [...picked, ...sample(random, rest, randomCount - picked.length)]) out.push({ targets: [id] });
   return out;
 }
 

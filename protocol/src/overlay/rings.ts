@@ -50,6 +50,20 @@ export class TopicRing {
     return [...new Set([...this.successors, ...this.predecessors, ...this.shortcuts])];
   }
 
+  /**
+   * The known subscriber nearest BEFORE `target` going clockwise from this node (as
+   * Chord's closest preceding finger), or undefined when this node is the nearest it
+   * knows: where a join for `target` goes next.
+   */
+  closestPreceding(target: PeerId): PeerId | undefined {
+    let best: PeerId | undefined;
+    for (const id of this.known()) {
+      if (id === target || after(this.me, id, target) >= 0) continue; // at or past the target
+      if (best === undefined || after(this.me, best, id) < 0) best = id;
+    }
+    return best;
+  }
+
   /** Would `id` become one of the ring neighbours? */
   improves(id: PeerId): boolean {
     if (id === this.me || this.successors.includes(id) || this.predecessors.includes(id)) return false;

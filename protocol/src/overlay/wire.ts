@@ -9,6 +9,7 @@
  *       varuint n, n x descriptor
  *   5 ring-request, 6 ring-response: string topic, bool subscribed, varuint n, n x string id
  *   7 event: string topic, string event id, varuint hops
+ *   8 ring-join: string topic, string joiner, varuint hops
  *   descriptor: string id, varuint age, u8 hashes, varuint flip (p x 2^32, rounded),
  *       bytes profile (its 32-bit words, little-endian; a power of two >= 8 bytes)
  */
@@ -20,7 +21,7 @@ import { checkMessage, MalformedMessageError, OversizedMessageError, type Overla
 import { Profile } from './profile.js';
 
 export const OVERLAY_KIND = 0x56;
-const TAGS = ['cyclon-request', 'cyclon-response', 'vicinity-request', 'vicinity-response', 'ring-request', 'ring-response', 'event'] as const;
+const TAGS = ['cyclon-request', 'cyclon-response', 'vicinity-request', 'vicinity-response', 'ring-request', 'ring-response', 'event', 'ring-join'] as const;
 const FLIP_SCALE = 2 ** 32;
 
 function writeDescriptor(w: ByteWriter, d: Descriptor): void {
@@ -54,6 +55,11 @@ export function encodeOverlayMessage(m: OverlayMessage): Uint8Array {
     case 'event':
       w.writeString(m.topic);
       w.writeString(m.event);
+      w.writeVarUint(m.hops);
+      break;
+    case 'ring-join':
+      w.writeString(m.topic);
+      w.writeString(m.joiner);
       w.writeVarUint(m.hops);
       break;
   }
@@ -97,6 +103,8 @@ export function decodeOverlayMessage(bytes: Uint8Array, limits: OverlayLimits = 
         }
         case 'event':
           return { kind, topic: r.readString(maxName, 'topic'), event: r.readString(maxName, 'event id'), hops: r.readVarUint() };
+        case 'ring-join':
+          return { kind, topic: r.readString(maxName, 'topic'), joiner: r.readString(maxName, 'joiner'), hops: r.readVarUint() };
         default:
           throw new DecodeError('malformed', 'unknown overlay message tag');
       }

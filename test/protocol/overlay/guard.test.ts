@@ -73,6 +73,14 @@ describe('overlay: the guard', () => {
     for (let i = 0; i < 5; i++) assert.equal(node.receive('polite', shuffle([d(`p${i}`)]), 8 + i).rejected, undefined);
   });
 
+  it('counts ring gossip per topic: many topics a round are fine, one topic over and over is flooding', () => {
+    const node = new OverlayNode('me', ['t'], prng(6));
+    for (let i = 0; i < 40; i++) assert.equal(node.receive('wide', { kind: 'ring-request', topic: `t${i}`, ids: [], subscribed: true }, 1).rejected, undefined);
+    let rejected;
+    for (let i = 0; i < 5; i++) rejected = node.receive('narrow', { kind: 'ring-request', topic: 't', ids: [], subscribed: true }, 1).rejected;
+    assert.ok(rejected instanceof FloodingError);
+  });
+
   it('only subscribers relay: an event on a topic the node does not carry is dropped', () => {
     const node = new OverlayNode('me', ['t'], prng(3));
     const step = node.receive('x', { kind: 'event', topic: 'other', event: 'e', hops: 1 }, 1);

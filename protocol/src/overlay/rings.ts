@@ -45,9 +45,12 @@ export class TopicRing {
     return this.successors.includes(id) || this.predecessors.includes(id) || this.shortcuts.includes(id);
   }
 
-  /** Every subscriber of the topic this node knows. */
+  /** Every subscriber of the topic this node knows (a few ids: arrays beat a Set here, profiled). */
   known(): PeerId[] {
-    return [...new Set([...this.successors, ...this.predecessors, ...this.shortcuts])];
+    const out = this.successors.slice();
+    for (const id of this.predecessors) if (!out.includes(id)) out.push(id);
+    for (const id of this.shortcuts) if (!out.includes(id)) out.push(id);
+    return out;
   }
 
   /**

@@ -30,8 +30,12 @@ export class Vicinity {
   readonly viewSize: number;
   readonly exchangeLength: number;
   private view: Descriptor[] = [];
-  /** Similarity of a profile to ours: profiles are immutable, so it is computed once per profile. */
-  private readonly similarityCache = new WeakMap<Profile, number>();
+  /**
+   * Similarity of a profile to ours: profiles are immutable, so it is computed once per
+   * profile while it is in the cache. Bounded: a WeakMap kept every profile a node had
+   * ever seen alive in the simulator (10,000 nodes x thousands of profiles).
+   */
+  private readonly similarityCache = new Map<Profile, number>();
 
   constructor(
     private readonly self: () => Descriptor,
@@ -55,6 +59,7 @@ export class Vicinity {
     let s = this.similarityCache.get(profile);
     if (s === undefined) {
       s = estimatedSimilarity(this.self().profile, profile);
+      if (this.similarityCache.size >= 256) this.similarityCache.clear();
       this.similarityCache.set(profile, s);
     }
     return s;

@@ -22,9 +22,9 @@ export function printMachine(): void {
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, ${new Date().toISOString()}`);
 }
 
-/** Lower is better for these units; higher for the rest (per_s, mb_s). */
+/** Lower is better for these units (messages, nats, s and hops: the overlay's); higher for the rest (per_s, mb_s). */
 function lowerIsBetter(f: Figure): boolean {
-  return /_(ms|bytes|rss|round_trips)$/.test(f.figure) || ['ms', 'bytes', 'round_trips'].includes(f.unit);
+  return /_(ms|bytes|rss|round_trips)$/.test(f.figure) || ['ms', 'bytes', 'round_trips', 'messages', 'nats', 's', 'hops'].includes(f.unit);
 }
 
 export function record(f: Figure): void {

@@ -8,7 +8,8 @@
  * of the editor, the command, benchmarks, tools or tests; bin/, bench/ and tools/
  * never import test/ (what they share with the tests lives in tools/); and extension/,
  * bin/, bench/ and tools/ reach the protocol only through its layers' entry points
- * (protocol/<layer>/index.ts; tests may reach inside).
+ * (protocol/<layer>/index.ts; tests may reach inside). The overlay (protocol/src/overlay)
+ * imports only the ports and the codec, and reads no Math.random or environment.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -113,6 +114,18 @@ describe('architecture', () => {
       for (const target of protocolImportsOf(f)) {
         assert.ok(moduleOf(target).startsWith('src/'), `${relative(root, f)} imports ${relative(root, target)}: the core must not import ${moduleOf(target)}/ (put the interface it needs in protocol/src/ports/)`);
       }
+    }
+  });
+
+  it('the overlay (protocol/src/overlay) stands on the ports and the codec alone (no share, log, broker...), so the broker can build on it', () => {
+    for (const f of files) {
+      if (moduleOf(f) !== 'src/overlay') continue;
+      for (const target of protocolImportsOf(f)) {
+        const to = moduleOf(target);
+        assert.ok(['src/overlay', 'src/ports', 'src/codec'].includes(to), `${relative(root, f)} imports ${relative(root, target)}: the overlay takes what it needs from protocol/src/ports/ and codec/`);
+      }
+      const src = withoutComments(f);
+      assert.ok(!/\bMath\.random\(|process\.env/.test(src), `${relative(root, f)} reads Math.random or the environment: take the Random port`);
     }
   });
 

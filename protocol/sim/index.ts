@@ -9,3 +9,6 @@ export { runScale } from './scale-scenario.js';
 export { runAccessMix, type AccessMixResult } from './access-mix.js';
 export { runDishonestMix, DEFAULT_ATTACKS, type DishonestResult } from './dishonest-scenario.js';
 export { ATTACKS, type Attack } from './dishonest-member.js';
+export { runPolderCast, type PolderCastOptions, type PolderCastResult } from './overlay/polder-scenario.js';
+export { runUrpsExperiment, type UrpsOutcome } from './overlay/urps-experiment.js';
+export { runBlipExperiment, type BlipOutcome, type Overlap } from './overlay/blip-experiment.js';

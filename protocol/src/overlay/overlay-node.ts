@@ -1,0 +1,337 @@
+/**
+ * One node of the overlay, sans-I/O: CYCLON peer sampling with a URPS sampler on its
+ * stream, VICINITY clustering on subscription profiles, the topic rings, RingCast
+ * dissemination and the guard against misbehaving nodes, driven by `tick(round)` once a
+ * gossip period and `receive(from, message, round)` for each message. Both return the
+ * messages to send; the adapter (the broker over libp2p, or the simulator) sends them,
+ * and reports nodes it cannot reach with `unreachable(id)`.
+ */
+import type { Random } from '../ports/clock.js';
+import { randomize } from './blip.js';
+import { Cyclon, type CyclonOptions } from './cyclon.js';
+import type { Descriptor, PeerId } from './descriptor.js';
+import { PeerGuard, type GuardOptions, type RejectReason } from './guard.js';
+import { MalformedMessageError, OversizedMessageError, type OverlayMessage } from './messages.js';
+import { Profile, topicKey, type ProfileOptions, type TopicKey } from './profile.js';
+import { randomIndex } from './random.js';
+import { ringcastTargets, SeenEvents } from './ringcast.js';
+import { TopicRings, type RingOptions } from './rings.js';
+import { UrpsSampler, type UrpsOptions } from './urps.js';
+import { Vicinity, type VicinityOptions } from './vicinity.js';
+import { decodeOverlayMessage } from './wire.js';
+
+export interface OverlayNodeOptions {
+  cyclon?: CyclonOptions;
+  vicinity?: VicinityOptions;
+  rings?: RingOptions;
+  urps?: UrpsOptions;
+  profile?: ProfileOptions;
+  guard?: GuardOptions;
+  /** Publish the profile BLIP-randomised with this epsilon (default: exact). */
+  blipEpsilon?: number;
+  /** RingCast fanout F (default 3). */
+  fanout?: number;
+  /** Topics whose ring gossips each round, in turn (default 2)... */
+  ringTopicsPerRound?: number;
+  /** ...and more if needed for every topic's ring to gossip at least once in this many rounds (default 2). */
+  ringPeriod?: number;
+  /** Event ids remembered for duplicate detection (default 4,096). */
+  seenEvents?: number;
+  /** Ring joins this node forwards per round (default 32; more are dropped, the joiner retries). */
+  joinsPerRound?: number;
+  /** Hops after which a join stops where it is (default 32). */
+  maxJoinHops?: number;
+}
+
+export interface Outgoing {
+  to: PeerId;
+  message: OverlayMessage;
+  /** For events: whom to try, in order, when `to` cannot be reached. */
+  fallbacks?: readonly PeerId[];
+}
+
+export interface Delivery {
+  topic: string;
+  event: string;
+  hops: number;
+}
+
+export interface Step {
+  send: Outgoing[];
+  /** A new event for a topic this node subscribes to. */
+  delivered?: Delivery;
+  /** An event seen before (dropped). */
+  duplicate?: boolean;
+  /** Why the message was refused (its sender is now banned). */
+  rejected?: RejectReason;
+}
+
+const NOTHING: Step = { send: [] };
+
+export class OverlayNode {
+  readonly topics: ReadonlySet<string>;
+  readonly cyclon: Cyclon;
+  readonly vicinity: Vicinity;
+  readonly rings: TopicRings;
+  readonly urps: UrpsSampler;
+  readonly guard: PeerGuard;
+  /** The profile other nodes see: exact, or BLIP-randomised. */
+  readonly published: Profile;
+  private readonly keys: TopicKey[];
+  private readonly seen: SeenEvents;
+  private readonly fanout: number;
+  private readonly ringTopicsPerRound: number;
+  /** Per topic, the nodes that said they do not carry it (not probed again). */
+  private readonly notCarried = new Map<string, Set<PeerId>>();
+  private ringCursor = 0;
+  private readonly joinsPerRound: number;
+  private readonly maxJoinHops: number;
+  private joinRound = -1;
+  private joinsThisRound = 0;
+  /**
+   * Per topic, the latest few nodes seen in any gossip whose profile says they may carry
+   * it and that are not in its ring yet: the next ring gossip probes one. Looking at
+   * every descriptor that passes, not only at the views, is what lets rings of popular
+   * topics close within tens of rounds at 10,000 nodes.
+   */
+  private readonly candidates = new Map<string, PeerId[]>();
+
+  constructor(
+    readonly id: PeerId,
+    topics: Iterable<string>,
+    private readonly random: Random,
+    options: OverlayNodeOptions = {},
+  ) {
+    this.topics = new Set(topics);
+    this.keys = [...this.topics].map(topicKey);
+    const exact = Profile.fromTopics(this.keys, options.profile);
+    this.published = options.blipEpsilon === undefined ? exact : randomize(exact, options.blipEpsilon, random);
+    const self = (): Descriptor => ({ id, age: 0, profile: this.published });
+    this.cyclon = new Cyclon(self, random, options.cyclon);
+    this.vicinity = new Vicinity(self, random, options.vicinity);
+    this.rings = new TopicRings(id, this.topics, random, options.rings);
+    this.urps = new UrpsSampler(random, options.urps);
+    this.guard = new PeerGuard(options.guard);
+    this.seen = new SeenEvents(options.seenEvents);
+    this.joinsPerRound = options.joinsPerRound ?? 32;
+    this.maxJoinHops = options.maxJoinHops ?? 32;
+    this.fanout = options.fanout ?? 3;
+    this.ringTopicsPerRound = Math.max(options.ringTopicsPerRound ?? 2, Math.ceil(this.keys.length / (options.ringPeriod ?? 2)));
+  }
+
+  descriptor(): Descriptor {
+    return { id: this.id, age: 0, profile: this.published };
+  }
+
+  /** Joins through known nodes (the bootstrap list). */
+  bootstrap(descriptors: readonly Descriptor[]): void {
+    this.cyclon.seed(descriptors.filter((d) => !this.guard.isBanned(d.id)));
+  }
+
+  /** A node that could not be reached: forgotten everywhere (it may come back through gossip). */
+  unreachable(id: PeerId): void {
+    this.cyclon.remove(id);
+    this.vicinity.remove(id);
+    this.rings.remove(id);
+    this.urps.remove(id);
+  }
+
+  /** Distinct nodes this node links to: CYCLON, VICINITY, rings and shortcuts. */
+  degree(): number {
+    const ids = this.rings.neighbours();
+    for (const d of this.cyclon.peers()) ids.add(d.id);
+    for (const d of this.vicinity.peers()) ids.add(d.id);
+    return ids.size;
+  }
+
+  /** One gossip period: a CYCLON shuffle, a VICINITY exchange and ring gossip for a few topics. */
+  tick(): Outgoing[] {
+    const out: Outgoing[] = [];
+    const shuffle = this.cyclon.shuffle();
+    if (shuffle) out.push({ to: shuffle.to, message: { kind: 'cyclon-request', descriptors: shuffle.descriptors } });
+    const vicinity = this.vicinity.gossip(this.cyclon.peers());
+    if (vicinity) out.push({ to: vicinity.to, message: { kind: 'vicinity-request', descriptors: vicinity.descriptors } });
+    const n = Math.min(this.ringTopicsPerRound, this.keys.length);
+    for (let i = 0; i < n; i++) {
+      const key = this.keys[this.ringCursor++ % this.keys.length];
+      const partner = this.ringPartner(key);
+      if (partner !== undefined) out.push({ to: partner, message: this.ringMessage('ring-request', key.topic) });
+      // A side left empty (its neighbours died): join again, through anyone of the ring.
+      const ring = this.rings.ring(key.topic);
+      if (ring && (ring.successors.length === 0 || ring.predecessors.length === 0) && ring.shortcuts.length > 0) {
+        const via = ring.shortcuts[randomIndex(this.random, ring.shortcuts.length)];
+        out.push({ to: via, message: { kind: 'ring-join', topic: key.topic, joiner: this.id, hops: 0 } });
+      }
+    }
+    return out;
+  }
+
+  /** Publishes a new event on a topic this node carries. */
+  publish(topic: string, event: string): Outgoing[] {
+    const ring = this.rings.ring(topic);
+    if (!ring || !this.seen.firstTime(event)) return [];
+    return this.forwards(topic, event, 1, undefined);
+  }
+
+  /** A message as bytes off the wire (after its signature was checked): decoded, bounded, then handled. */
+  receiveBytes(from: PeerId, bytes: Uint8Array, round: number): Step {
+    if (this.guard.isBanned(from)) return NOTHING;
+    let message: OverlayMessage;
+    try {
+      message = decodeOverlayMessage(bytes, this.guard.options);
+    } catch (err) {
+      if (!(err instanceof OversizedMessageError || err instanceof MalformedMessageError)) throw err;
+      this.guard.ban(from);
+      this.unreachable(from);
+      return { send: [], rejected: err };
+    }
+    return this.receive(from, message, round);
+  }
+
+  receive(from: PeerId, message: OverlayMessage, round: number): Step {
+    const rejected = this.guard.admit(from, message, round);
+    if (rejected === 'banned') return NOTHING;
+    if (rejected) {
+      this.unreachable(from);
+      return { send: [], rejected };
+    }
+    switch (message.kind) {
+      case 'cyclon-request': {
+        const received = this.admitted(message.descriptors);
+        const reply = this.cyclon.answer(from, received);
+        return { send: [{ to: from, message: { kind: 'cyclon-response', descriptors: reply } }] };
+      }
+      case 'cyclon-response':
+        this.cyclon.complete(from, this.admitted(message.descriptors));
+        return NOTHING;
+      case 'vicinity-request': {
+        const reply = this.vicinity.answer(from, this.admitted(message.descriptors), this.cyclon.peers());
+        return { send: [{ to: from, message: { kind: 'vicinity-response', descriptors: reply } }] };
+      }
+      case 'vicinity-response':
+        this.vicinity.complete(this.admitted(message.descriptors), this.cyclon.peers());
+        return NOTHING;
+      case 'ring-request':
+      case 'ring-response':
+        if (!message.subscribed) {
+          this.notCarrying(from, message.topic);
+          return NOTHING;
+        }
+        return this.ringGossip(from, message.kind, message.topic, message.ids, round);
+      case 'ring-join':
+        return this.ringJoin(message.topic, message.joiner, message.hops, round);
+      case 'event':
+        return this.event(from, message.topic, message.event, message.hops);
+    }
+  }
+
+  /** Descriptors of nodes not banned; their ids feed the URPS sampler. */
+  private admitted(descriptors: readonly Descriptor[]): Descriptor[] {
+    const out = descriptors.filter((d) => !this.guard.isBanned(d.id) && d.id !== this.id);
+    for (const d of out) {
+      this.urps.offer(d.id);
+      this.noteCandidate(d);
+    }
+    return out;
+  }
+
+  private ringGossip(from: PeerId, kind: 'ring-request' | 'ring-response', topic: string, ids: readonly PeerId[], round: number): Step {
+    const ring = this.rings.ring(topic);
+    if (!ring) return kind === 'ring-request' ? { send: [{ to: from, message: { kind: 'ring-response', topic, ids: [], subscribed: false } }] } : NOTHING;
+    // A requester that is far from here on the ring and unknown is new to it (or in a
+    // part of the ring split from this one): its join is routed to its place.
+    const stranger = kind === 'ring-request' && !ring.has(from) && !ring.improves(from);
+    this.rings.offer(topic, [from, ...ids.filter((id) => !this.guard.isBanned(id))]);
+    if (kind === 'ring-response') return NOTHING;
+    const send: Outgoing[] = [{ to: from, message: this.ringMessage('ring-response', topic) }];
+    if (stranger) send.push(...this.ringJoin(topic, from, 0, round).send);
+    return { send };
+  }
+
+  /**
+   * Routes a join towards the joiner's predecessor (the known subscriber nearest before
+   * it), which takes it in and answers it with its ring: the joiner then knows its
+   * neighbours, and they know it, in one round instead of tens.
+   */
+  private ringJoin(topic: string, joiner: PeerId, hops: number, round: number): Step {
+    const ring = this.rings.ring(topic);
+    if (!ring || joiner === this.id || this.guard.isBanned(joiner)) return NOTHING;
+    if (round !== this.joinRound) {
+      this.joinRound = round;
+      this.joinsThisRound = 0;
+    }
+    if (++this.joinsThisRound > this.joinsPerRound) return NOTHING;
+    const next = ring.closestPreceding(joiner);
+    if (next !== undefined && hops < this.maxJoinHops) return { send: [{ to: next, message: { kind: 'ring-join', topic, joiner, hops: hops + 1 } }] };
+    ring.offer(joiner, this.random);
+    return { send: [{ to: joiner, message: this.ringMessage('ring-response', topic) }] };
+  }
+
+  /** Ring gossip for a topic this node carries: the subscribers it knows. */
+  private ringMessage(kind: 'ring-request' | 'ring-response', topic: string): OverlayMessage {
+    return { kind, topic, ids: this.rings.ring(topic)?.known() ?? [], subscribed: true };
+  }
+
+  /**
+   * Whom to gossip a topic's ring with: a node of the random or similar views whose
+   * profile says it may carry the topic and that would improve the ring (a probe), or
+   * else one of the ring's own nodes.
+   */
+  private ringPartner(key: TopicKey): PeerId | undefined {
+    const ring = this.rings.ring(key.topic);
+    if (!ring) return undefined;
+    const refused = this.notCarried.get(key.topic);
+    const seen = (this.candidates.get(key.topic) ?? []).filter((id) => !ring.has(id));
+    this.candidates.delete(key.topic);
+    const probes = seen.filter((id) => ring.improves(id));
+    for (const d of [...this.vicinity.peers(), ...this.cyclon.peers()]) {
+      if (d.profile.mightContain(key) && !ring.has(d.id) && !refused?.has(d.id) && ring.improves(d.id)) probes.push(d.id);
+    }
+    if (probes.length > 0) return probes[randomIndex(this.random, probes.length)];
+    // Mostly the nearest neighbours (which is how a ring stabilises, as in Chord); now and
+    // then a shortcut or a subscriber not in the ring, whose answer may cross into a part
+    // of the ring this node's neighbours do not know (a split ring).
+    const dice = this.random();
+    if (dice < 0.2 && seen.length > 0) return seen[randomIndex(this.random, seen.length)];
+    if (dice < 0.3 && ring.shortcuts.length > 0) return ring.shortcuts[randomIndex(this.random, ring.shortcuts.length)];
+    const side = dice < 0.65 ? ring.successors : ring.predecessors;
+    return side[0] ?? ring.successors[0] ?? ring.predecessors[0] ?? ring.shortcuts[0];
+  }
+
+  private noteCandidate(d: Descriptor): void {
+    for (const key of this.keys) {
+      if (!d.profile.mightContain(key) || this.rings.ring(key.topic)?.has(d.id) !== false || this.notCarried.get(key.topic)?.has(d.id)) continue;
+      let list = this.candidates.get(key.topic);
+      if (!list) this.candidates.set(key.topic, (list = []));
+      if (list.includes(d.id)) continue;
+      list.push(d.id);
+      if (list.length > 4) list.shift();
+    }
+  }
+
+  private event(from: PeerId, topic: string, event: string, hops: number): Step {
+    if (!this.topics.has(topic)) return NOTHING; // only subscribers relay
+    if (!this.seen.firstTime(event)) return { send: [], duplicate: true };
+    this.rings.offer(topic, [from]);
+    return { send: this.forwards(topic, event, hops + 1, from), delivered: { topic, event, hops } };
+  }
+
+  private forwards(topic: string, event: string, hops: number, from: PeerId | undefined): Outgoing[] {
+    const ring = this.rings.ring(topic);
+    if (!ring) return [];
+    return ringcastTargets(ring, from, this.fanout, this.random).map((f) => ({
+      to: f.targets[0],
+      fallbacks: f.targets.slice(1),
+      message: { kind: 'event', topic, event, hops },
+    }));
+  }
+
+  /** Records that `id` said it does not carry `topic`, so it is not probed again. */
+  private notCarrying(id: PeerId, topic: string): void {
+    let refused = this.notCarried.get(topic);
+    if (!refused) this.notCarried.set(topic, (refused = new Set()));
+    if (refused.size >= 1024) refused.clear(); // bounded: a forgotten one is at worst probed again
+    refused.add(id);
+    this.rings.ring(topic)?.remove(id);
+  }
+}

@@ -25,8 +25,14 @@ export type InPast = (commit: CommitId) => boolean;
 
 export class IdOwners {
   private readonly runs = new Map<string, OwnedRun[]>();
+  /**
+   * Ids also carried by later commits: a change Git made is made as the same operations by
+   * every member who pulls it (git-edit.ts), so several concurrent commits carry its ids,
+   * and a reference to them is in a commit's past if any of those is. (Rare: scanned.)
+   */
+  private readonly alsoOwned = new Map<string, OwnedRun[]>();
 
-  /** Records `commit` as the owner of the ids its ops take that have no owner yet. */
+  /** Records `commit` as an owner of the ids its ops take (the first for ids no commit carried before). */
   record(file: FileId, commit: CommitId, ops: readonly TextOp[]): void {
     for (const op of ops) {
       const length = op.kind === 'insert' ? op.text.length : op.length;
@@ -34,8 +40,13 @@ export class IdOwners {
       let list = this.runs.get(key);
       if (!list) this.runs.set(key, (list = []));
       const last = list.at(-1);
-      const start = Math.max(op.seq, last?.end ?? 0);
       const end = op.seq + length;
+      if (op.seq < (last?.end ?? 0)) {
+        let also = this.alsoOwned.get(key);
+        if (!also) this.alsoOwned.set(key, (also = []));
+        also.push({ start: op.seq, end: Math.min(end, last!.end), commit });
+      }
+      const start = Math.max(op.seq, last?.end ?? 0);
       if (start >= end) continue;
       if (last && last.commit === commit && last.end === start) last.end = end;
       else list.push({ start, end, commit });
@@ -63,7 +74,13 @@ export class IdOwners {
           continue;
         }
         const run = this.runAt(file, agent, at);
-        if (run === undefined || !inPast(run.commit)) return { agent, seq: at };
+        if (run === undefined) return { agent, seq: at };
+        if (!inPast(run.commit)) {
+          const also = this.alsoOwned.get(runKey(file, agent))?.find((r) => at >= r.start && at < r.end && inPast(r.commit));
+          if (also === undefined) return { agent, seq: at };
+          at = Math.min(also.end, run.end);
+          continue;
+        }
         at = run.end;
       }
       return undefined;

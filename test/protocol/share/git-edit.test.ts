@@ -43,6 +43,21 @@ describe('share/git edits', () => {
     }
   });
 
+  it('text typed next to an upstream change two members brought in at once is kept on every replica', () => {
+    // Both commits carry the change's ids: a reference to them is in a commit's past if either is.
+    const { alice, bob, carol, net, file } = team();
+    const hunks = diffHunks(BASE, UPSTREAM);
+    alice.gitEdit({ file, version: alice.versionOf(file), hunks });
+    bob.gitEdit({ file, version: bob.versionOf(file), hunks });
+    net.publish(alice.flush());
+    net.publish(bob.flush());
+    // Bob types right after "new 1", having seen only his own pull.
+    bob.edit(file, UPSTREAM.indexOf('new 1') + 'new 1'.length, 0, ' by bob');
+    net.publish(bob.flush());
+    for (const r of [alice, bob, carol]) net.deliverAll(r);
+    for (const r of [alice, bob, carol]) assert.equal(r.text(file), UPSTREAM.replace('new 1', 'new 1 by bob'));
+  });
+
   it('a teammate\'s co-edit elsewhere in the file is kept; a change made at another version lands beside (never two edits under one name)', () => {
     const { alice, bob, carol, net, file } = team();
     carol.edit(file, BASE.indexOf('d'), 0, 'carol ');

@@ -13,13 +13,13 @@ import { publicKeyToText, toHex } from '../src/crypto/index.js';
 import type { ChannelId, RelayDecision } from '../src/broker/index.js';
 import type { Clock } from '../src/ports/clock.js';
 
-export const DEFAULT_RELAY_ADMIT_WAIT_MS = 10_000;
+export const DEFAULT_RELAY_ADMIT_WAIT_MS = 5_000;
 
 export interface RelayGateInit {
   clock: Clock;
   /** Peer keys that may hold a slot without a RELAYREQ (`weft broker --relay-allow KEY`). */
   allow?: readonly Uint8Array[];
-  /** How long admit() waits for the peer's RELAYREQ. Default 10 s (the relay's own handshake allows 15). */
+  /** How long admit() waits for the peer's RELAYREQ. Default 5 s: well inside the 10 s a client gives its reservation, so a refused peer hears the refusal, not its own timeout. */
   waitMs?: number;
   log: (level: 'info' | 'warn', text: string) => void;
 }

@@ -29,6 +29,7 @@ export { nobleAead } from './crypto/aead.js';
 export { DecodeError } from './codec/errors.js';
 export { ByteWriter, type ByteReader } from './codec/bytes.js';
 export { writeHeader, readHeader, writeList, readList, decodeWith } from './codec/message.js';
+export { stringHash32 } from './codec/string-hash.js';
 export {
   TextDoc,
   encodeOps,

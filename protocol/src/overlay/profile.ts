@@ -8,6 +8,7 @@
  * profiles of different sizes are compared at the smaller size, where the folded larger
  * filter is exactly the filter its topics would have made at that size.
  */
+import { stringHash32 } from '../codec/string-hash.js';
 
 export interface ProfileOptions {
   /** Filter bits per subscribed topic before rounding up to a power of two (default 10). */
@@ -25,24 +26,9 @@ export interface TopicKey {
   readonly h2: number;
 }
 
-/** FNV-1a over the UTF-16 code units, then a murmur3 finaliser (a good spread for short keys). */
-function hash32(s: string, seed: number): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 export function topicKey(topic: string): TopicKey {
   // h2 odd: with a power-of-two size, the k positions are then distinct for k <= size.
-  return { topic, h1: hash32(topic, 0), h2: (hash32(topic, 0x9e3779b9) | 1) >>> 0 };
+  return { topic, h1: stringHash32(topic, 0), h2: (stringHash32(topic, 0x9e3779b9) | 1) >>> 0 };
 }
 
 export function bitPosition(key: TopicKey, i: number, size: number): number {

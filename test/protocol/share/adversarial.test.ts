@@ -10,7 +10,7 @@ import type { FileId } from '../../../protocol/src/share/manifest-ops.js';
 import { encodePayload } from '../../../protocol/src/share/payload.js';
 import { agentOf, ShareReplica } from '../../../protocol/src/share/replica.js';
 import { TextDoc, encodeOps } from '../../../protocol/src/text/index.js';
-import { makeTeam, rng, seededRandom, type Team } from './harness.js';
+import { makeTeam, replay, rng, seededRandom, type Team } from './harness.js';
 
 function snapshot(r: ShareReplica): string {
   return JSON.stringify({ heads: r.heads(), files: r.files(), texts: r.files().map((f) => r.text(f.file)), members: [...r.members()].sort() });
@@ -164,14 +164,6 @@ describe('share/adversarial commits', () => {
 });
 
 describe('share/a revoked writer\'s concurrent commit', () => {
-  /** A fresh replica of `name` receiving the whole log in a seeded random order. */
-  function deliveredInOrder(team: Team, name: string, seed: number): ShareReplica {
-    const me = team.keys.get(name)!;
-    const r = new ShareReplica({ shareId: team.owner.shareId, me });
-    r.addKeys(team.owner.keyBoxesFor(me.publicKey));
-    team.net.deliverAll(r, rng(seed));
-    return r;
-  }
 
   it('that deletes and then types: honest text anchored on what it typed stays, in every order', () => {
     // Found by the dishonest mix (seeds 39, 52, 54, 58): an ineffective commit's delete
@@ -195,7 +187,7 @@ describe('share/a revoked writer\'s concurrent commit', () => {
       team.net.publish(carol.flush());
       const texts = new Set<string>();
       for (let order = 1; order <= 4; order++) {
-        const r = deliveredInOrder(team, 'owner', seed * 10 + order);
+        const r = replay(team, 'owner', seed * 10 + order);
         assert.equal(r.rejection(bobs.id), 'revoked');
         texts.add(r.text(file));
       }

@@ -10,18 +10,10 @@ import assert from 'node:assert/strict';
 import { toHex } from '../../../protocol/src/crypto/index.js';
 import type { FileId } from '../../../protocol/src/share/manifest.js';
 import { ShareReplica } from '../../../protocol/src/share/replica.js';
-import { canRead, makeTeam, rng, seededRandom } from './harness.js';
+import { canRead, makeTeam, replay, rng, seededRandom } from './harness.js';
 
 type Team = ReturnType<typeof makeTeam>;
 
-/** A replica of `name` given every published commit in a seeded random order. */
-function replay(team: Team, name: string, seed: number): ShareReplica {
-  const me = team.keys.get(name)!;
-  const r = new ShareReplica({ shareId: team.owner.shareId, me });
-  r.addKeys(team.owner.keyBoxesFor(me.publicKey));
-  team.net.deliverAll(r, rng(seed));
-  return r;
-}
 
 function view(r: ShareReplica, file: FileId): string {
   return JSON.stringify({

@@ -5,7 +5,8 @@ import type { CommitId } from '../../../protocol/src/log/ids.js';
 import { ShareReplica } from '../../../protocol/src/share/replica.js';
 import type { GrantableRole } from '../../../protocol/src/share/roles.js';
 
-export { prng as rng } from '../../../protocol/sim/prng.js';
+import { prng } from '../../../protocol/sim/prng.js';
+export { prng as rng };
 
 export function seededRandom(next: () => number): (n: number) => Uint8Array {
   return (n) => {
@@ -79,6 +80,15 @@ export function makeTeam(members: Array<[string, GrantableRole]>, random?: (n: n
 
 export function randomKey(): SigningKeyPair {
   return generateSigningKeyPair();
+}
+
+/** A fresh replica of `name` given every published commit in a seeded random order (its keys from the owner). */
+export function replay(team: Team, name: string, seed: number): ShareReplica {
+  const me = team.keys.get(name)!;
+  const r = new ShareReplica({ shareId: team.owner.shareId, me });
+  r.addKeys(team.owner.keyBoxesFor(me.publicKey));
+  team.net.deliverAll(r, prng(seed));
+  return r;
 }
 
 /** Does any epoch key `r` holds open `env`? (What a revoked member must not manage.) */

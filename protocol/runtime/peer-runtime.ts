@@ -46,7 +46,7 @@ import type { ChunkStore } from '../src/ports/chunk-store.js';
 import type { ObjectSink, ObjectSource } from '../src/ports/object-files.js';
 import { every, type Clock, type Random } from '../src/ports/clock.js';
 import { ChunkRequester } from './chunk-transfer.js';
-import { keysAreForUs, keysMessageFor, keysToPublish } from './peer-keys.js';
+import { KeyAsking, keysAreForUs, keysMessageFor, keysToPublish } from './peer-keys.js';
 import type { PeerGarbageCollectionOptions, PeerGarbageCollectionReport } from './peer-gc.js';
 import { PeerObjects, type FetchObjectOptions, type ObjectFetchReport, type TransferEvent } from './peer-objects.js';
 import { PeerNat, type TeammateConnection } from './peer-nat.js';
@@ -183,6 +183,7 @@ export class PeerRuntime {
   private timerAt = Infinity;
   private stopRefresh: (() => void) | undefined;
   private stopKeyRetry: (() => void) | undefined;
+  private readonly keyAsking = new KeyAsking();
   private stopped = false;
   private linkSeq = 0;
   /** Bytes of every frame received (for benchmarks and status). */
@@ -311,19 +312,7 @@ export class PeerRuntime {
     this.transport.on('addresses', () => void this.enqueue(async () => this.sendPresence(false)));
     this.stopRefresh = every(this.clock, PRESENCE_REFRESH_MS, () => void this.enqueue(async () => this.refreshPresence()), true);
     // A joiner asks again until some neighbour (or a broker, once the granter published) has its keys.
-    this.stopKeyRetry = every(
-      this.clock,
-      KEYREQ_RETRY_MS,
-      () => {
-        if (this.hasKeys()) {
-          this.stopKeyRetry?.();
-          return;
-        }
-        const topic = this.topics()[0];
-        if (topic) for (const l of this.links.values()) this.sendRaw(l, { type: 'keyreq', topic, member: this.node.replica.me.publicKey });
-      },
-      true,
-    );
+    this.stopKeyRetry = every(this.clock, KEYREQ_RETRY_MS, () => this.askForKeys(), true);
   }
 
   /** Says goodbye (presence 'leaving'), closes every channel. Does not stop the transport. */
@@ -743,6 +732,25 @@ export class PeerRuntime {
       this.log(`received keys from ${link.id}: joined the share`);
       for (const l of this.links.values()) await this.tryJoin(l);
     }
+  }
+
+  /**
+   * KEYREQ to every neighbour: a joiner's, until it holds keys; a member's, while commits
+   * wait for an epoch's key it lacks (KeyAsking says when). A broker answers with the boxes
+   * stored under the topic asked about, so it is asked about every topic we hold a key
+   * for; a teammate answers with all of them, so it is asked once.
+   */
+  private askForKeys(): void {
+    const replica = this.node.replica;
+    const me = replica.me.publicKey;
+    if (!this.hasKeys()) {
+      const topic = this.topics()[0];
+      if (topic) for (const l of this.links.values()) this.sendRaw(l, { type: 'keyreq', topic, member: me });
+      return;
+    }
+    if (!this.keyAsking.due(this.clock.now(), replica.lockedOutCount())) return;
+    const topics = replica.heldEpochs().map((e) => e.topic);
+    for (const l of this.links.values()) for (const topic of l.role === 'broker' ? topics : topics.slice(0, 1)) this.sendRaw(l, { type: 'keyreq', topic, member: me });
   }
 
   /** Admins hand every member's key boxes to a broker, once per (broker link, member, box count). */

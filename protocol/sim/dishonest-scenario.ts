@@ -378,7 +378,8 @@ export async function runDishonestMix(options: DishonestOptions): Promise<Dishon
     converged = await sim.runUntil(
       () => {
         grantAgain();
-        return settled(owner, honest);
+        // A regrant under way is a commit the others have yet to receive.
+        return !regranting && settled(owner, honest);
       },
       settleLimitMs,
       500,

@@ -80,6 +80,11 @@ export class PendingBuffer<T> {
     return evicted;
   }
 
+  /** The items `source` holds here, oldest first. */
+  *itemsOf(source: string): Generator<T> {
+    for (const id of this.sources.get(source)?.ids ?? []) yield this.entries.get(id)!.item;
+  }
+
   /** `id` is now merged: returns the held items that no longer miss anything (they leave the buffer). */
   resolve(id: CommitId): Array<{ id: CommitId; item: T }> {
     const w = this.waiters.get(id);

@@ -15,14 +15,14 @@
  */
 import { concatBytes } from '../codec/bytes.js';
 import { DecodeError } from '../codec/errors.js';
-import { bytesEqual, deriveKey, fromHex, generateSigningKeyPair, randomBytes, sign, signingKeyPairFromSeed, toHex, verify, type RandomSource, type SigningKeyPair } from '../crypto/index.js';
-import { createCommit, decodeCommitEnvelope, DEFAULT_MAX_COMMIT_BYTES, openCommitBody, verifyTopicSignature, type CommitBody, type CommitEnvelope } from '../log/commit.js';
+import { deriveKey, fromHex, generateSigningKeyPair, randomBytes, sign, toHex, verify, type RandomSource, type SigningKeyPair } from '../crypto/index.js';
+import { createCommit, decodeCommitEnvelope, DEFAULT_MAX_COMMIT_BYTES, verifyTopicSignature, type CommitBody, type CommitEnvelope } from '../log/commit.js';
 import { CommitRejectedError, type RejectReason } from '../log/errors.js';
 import { CommitGraph } from '../log/graph.js';
 import type { CommitId } from '../log/ids.js';
 import { PendingBuffer, type PendingLimits } from '../log/pending.js';
 import { AccessState, type AccessCommit } from './access.js';
-import { openKeyBox, sealKeyBox, topicHex, type EpochKeys } from './keys.js';
+import { sealKeyBox, topicHex, type EpochKeys } from './keys.js';
 import { Manifest, type FileId, type ManifestEntry, type ManifestOp } from './manifest.js';
 import { checkManifestOp, fileIdBeside, stampFileId } from './manifest-ops.js';
 import { ProtectedPathError } from './paths.js';
@@ -31,6 +31,8 @@ import { decodePayload, encodePayload, type Action } from './payload.js';
 import { canAdminister, canWrite, type GrantableRole, type Role } from './roles.js';
 import { ShareDocuments, type Hunk, type TextOp, type VersionVector } from './documents.js';
 import { ForkedIds } from './forked-ids.js';
+import { EpochKeyring } from './epoch-keyring.js';
+import { AuthorChains } from './author-chains.js';
 import { encodeStaged, splitStaged, type StagedAction } from './staged.js';
 import { NotAllowedError, type BinaryVersion, type MergeResult, type ReceiveOutcome, type ReplicaChange } from './replica-types.js';
 
@@ -56,10 +58,6 @@ export interface ReplicaInit {
   pending?: PendingLimits;
 }
 
-/** Text author id used in the text CRDT: 16 hex chars of the member's public key. */
-const OPENED_BOXES_LIMIT = 4096;
-/** Other keys kept per epoch (boxes with a different key than the one held: at most one can be right). */
-const CANDIDATE_KEYS_PER_EPOCH = 4;
 /** The pending buffer's pool for commits whose author cannot be checked yet. */
 const STRANGER = 'stranger';
 const EVICTED_LIMIT = 1024;
@@ -79,6 +77,7 @@ function recipientsOf(a: Extract<Action, { type: 'epoch' }>): string[] {
   return hexes;
 }
 
+/** Text author id used in the text CRDT: 16 hex chars of the member's public key. */
 export function agentOf(publicKeyHex: string): string {
   return publicKeyHex.slice(0, 16);
 }
@@ -95,25 +94,14 @@ export class ShareReplica {
   /** The Git branch settings not superseded by a later one (see branch()). */
   private branches: Array<{ name: string; commit: string; at: CommitId }> = [];
   private readonly pending: PendingBuffer<CommitEnvelope>;
-  private readonly epochs = new Map<string, EpochKeys>();
-  /**
-   * Author chains: an honest client's commits are totally ordered (each one's causal
-   * past holds the one before), so each author's commits, in the order integrated, form
-   * a chain. Two commits of one author that are concurrent are a fork (equivocation, or
-   * a commit that leaves out its author's previous one): the pair is the proof, kept in
-   * `forkProofs`, and every commit of that author from the fork on has no effect
-   * (`forkVoided`: the chain's commits concurrent with the new one, the new one, and
-   * every later one), the same on every replica that holds the same commits.
-   */
-  private readonly authorChains = new Map<string, CommitId[]>();
+  /** The epoch keys we hold (epoch-keyring.ts). */
+  private readonly keys: EpochKeyring;
+  /** Each author's chain of commits, and the forks found in them (author-chains.ts). */
+  private readonly chains = new AuthorChains(this.graph);
   /** currentEpoch()'s answer until the log, the keys or the verdicts change. */
   private currentEpochCache: { keys: EpochKeys | undefined } | undefined;
   /** keysOwed()'s answer until an access commit, an epoch, a handover or the keys we hold change (typing leaves it). */
   private owedCache: { owed: Array<{ member: string; epochs: EpochKeys[] }>; blocked: string[] } | undefined;
-  private readonly forkProofs = new Map<string, readonly [CommitId, CommitId]>();
-  private readonly forkVoided = new Set<CommitId>();
-  /** Each forked author's commit last in the canonical order (followAuthorChain). */
-  private readonly forkedLast = new Map<string, CommitId>();
   /**
    * Who holds each epoch's keys (topic hex -> member hex): the members its announcement
    * sealed it to (effective or not: the boxes went out), the owner for the genesis, and
@@ -122,12 +110,6 @@ export class ShareReplica {
   private epochHolders = new Map<string, Set<string>>();
   /** Each member's effective grants: a grant seals the epochs in its causal past. */
   private grantsOf = new Map<string, CommitId[]>();
-  /** Other content keys boxes brought for an epoch than the one held (topic hex -> keys), tried in turn (openWithEpochKeys). */
-  private readonly candidateKeys = new Map<string, EpochKeys[]>();
-  /** Epochs whose key held has opened a commit, or came from the epoch's own announcement. */
-  private readonly provenKeys = new Set<string>();
-  /** Key boxes opened so far (hex -> what they held), bounded: KEYS messages can come from anyone. */
-  private readonly openedBoxes = new Map<string, readonly EpochKeys[]>();
   /** Authors' commits evicted from the pending buffer, asked for again through wanted() (bounded). */
   private readonly evicted = new Set<CommitId>();
   /**
@@ -136,8 +118,8 @@ export class ShareReplica {
    * are merged as soon as it comes (bounded, oldest dropped first).
    */
   private readonly lockedOut = new Map<CommitId, CommitEnvelope>();
-  /** A key box opened a new epoch since the last retry of `lockedOut`. */
-  private newKeys = false;
+  /** Waiting strangers' commits opened once we held their epoch's key (openStrangersNowKnown). */
+  private readonly strangersTried = new WeakSet<CommitEnvelope>();
   /** Topics announced in the log: topic hex -> announcing commit. */
   /** Topics of effective epoch announcements (and the genesis), by announcing commit: what new commits may use. */
   private topics = new Map<string, CommitId>();
@@ -176,7 +158,10 @@ export class ShareReplica {
     this.random = init.random;
     this.maxCommitBytes = init.maxCommitBytes ?? DEFAULT_MAX_COMMIT_BYTES;
     this.pending = new PendingBuffer(init.pending);
-    for (const k of init.keys ?? []) this.epochs.set(topicHex(k.topic), k);
+    this.keys = new EpochKeyring(init.me, init.shareId, init.keys ?? [], () => {
+      this.currentEpochCache = undefined;
+      this.owedCache = undefined;
+    });
     this.resetState();
   }
 
@@ -229,12 +214,27 @@ export class ShareReplica {
    * their own making). A commit on a known topic that does not open or verify is refused
    * here, unbuffered. Keys sealed to us in it are opened at once: a handover of a key we
    * lack comes in a commit that follows the very commits that key opens.
+   *
+   * A commit on an epoch whose announcement is still on its way is opened too when a box
+   * sealed to us brought its key (the announcement's own box, opened while it waits): an
+   * admin's new grant of us on that epoch may hold the key that the very commits the
+   * announcement waits for need (a rotation that left us out, by an admin whose
+   * revocation of us lost). If it does not open, it waits in the strangers' pool.
    */
   private openWaiting(env: CommitEnvelope): string {
     const th = topicHex(env.topic);
-    const keys = this.announced.has(th) ? this.epochs.get(th) : undefined;
+    const keys = this.keys.get(th);
     if (keys === undefined) return STRANGER;
-    const body = this.openWithEpochKeys(env, th, keys);
+    let body: CommitBody;
+    if (this.announced.has(th)) body = this.keys.openCommit(env, th, keys);
+    else {
+      try {
+        body = this.keys.openCommit(env, th, keys);
+      } catch (err) {
+        if (err instanceof CommitRejectedError) return STRANGER;
+        throw err;
+      }
+    }
     this.openBoxesSealedToUs(body.payload);
     return `author:${toHex(body.author)}`;
   }
@@ -252,8 +252,8 @@ export class ShareReplica {
       return; // refused when it is merged
     }
     for (const a of actions) {
-      if ((a.type === 'handover' || a.type === 'grant') && toHex(a.member) === this.meHex) this.tryOpenBox(a.keyBox);
-      else if (a.type === 'epoch') for (const b of a.boxes) if (toHex(b.member) === this.meHex) this.tryOpenBox(b.keyBox);
+      if ((a.type === 'handover' || a.type === 'grant') && toHex(a.member) === this.meHex) this.keys.takeBox(a.keyBox);
+      else if (a.type === 'epoch') for (const b of a.boxes) if (toHex(b.member) === this.meHex) this.keys.takeBox(b.keyBox);
     }
   }
   rejection(id: CommitId): RejectReason | undefined {
@@ -335,7 +335,7 @@ export class ShareReplica {
    * nobody outside it can confirm a guessed file.
    */
   convergenceSecret(): Uint8Array | undefined {
-    const first = this.genesisTopic ? this.epochs.get(this.genesisTopic) : undefined;
+    const first = this.genesisTopic ? this.keys.get(this.genesisTopic) : undefined;
     return first ? deriveKey(first.key, 'weft/convergence/1') : undefined;
   }
 
@@ -358,16 +358,21 @@ export class ShareReplica {
   private latestEpoch(usable: (keys: EpochKeys) => boolean): EpochKeys | undefined {
     let best: { id: CommitId; keys: EpochKeys } | undefined;
     for (const [th, id] of this.topics) {
-      const keys = this.epochs.get(th);
+      const keys = this.keys.get(th);
       if (!keys || !usable(keys)) continue;
       if (!best || this.graph.isAncestor(best.id, id) || (!this.graph.isAncestor(id, best.id) && id > best.id)) best = { id, keys };
     }
     return best?.keys;
   }
 
+  /** How many commits we hold that wait for an epoch's key we lack (a handover or a new grant brings it). */
+  lockedOutCount(): number {
+    return this.lockedOut.size;
+  }
+
   /** Every epoch whose keys we hold (for sealing to a new member). */
   heldEpochs(): EpochKeys[] {
-    return [...this.epochs.values()];
+    return this.keys.all();
   }
 
   /**
@@ -426,7 +431,7 @@ export class ShareReplica {
       const attempts = this.access!.revocationAttemptsOf(member).filter((r) => !this.access!.voidForGood(r.id) && !grants.some((g) => this.graph.isAncestor(r.id, g)));
       const epochs: EpochKeys[] = [];
       for (const [th, announcer] of this.announced) {
-        const keys = this.epochs.get(th);
+        const keys = this.keys.get(th);
         if (keys === undefined || this.epochHolders.get(th)?.has(member)) continue;
         if (grants.some((g) => this.graph.isAncestor(announcer, g))) continue;
         epochs.push(keys);
@@ -460,7 +465,7 @@ export class ShareReplica {
    */
   addKeys(boxes: readonly Uint8Array[]): ReceiveOutcome {
     this.currentEpochCache = undefined;
-    for (const b of boxes) this.tryOpenBox(b);
+    for (const b of boxes) this.keys.takeBox(b);
     const out: ReceiveOutcome = { results: [], changes: [] };
     this.mergeUnlocked(out);
     return out;
@@ -485,7 +490,7 @@ export class ShareReplica {
     const earlier = this.rejected.get(env.id);
     // A commit we could not open is tried again once we hold its epoch's key (a handover
     // or a KEYS message can bring it after the commit came).
-    if (earlier === 'undecryptable' && this.epochs.has(topicHex(env.topic))) this.rejected.delete(env.id);
+    if (earlier === 'undecryptable' && this.keys.has(topicHex(env.topic))) this.rejected.delete(env.id);
     else if (earlier) {
       out.results.push({ status: 'rejected', id: env.id, reason: earlier, detail: 'rejected before' });
       return out;
@@ -539,14 +544,36 @@ export class ShareReplica {
 
   /** Merges the locked-out commits whose keys we now hold (until no new key opens). */
   private mergeUnlocked(out: ReceiveOutcome): void {
-    while (this.newKeys) {
-      this.newKeys = false;
-      const unlocked = [...this.lockedOut.values()].filter((e) => this.epochs.has(topicHex(e.topic)));
+    while (this.keys.takeNews()) {
+      this.openStrangersNowKnown();
+      const unlocked = [...this.lockedOut.values()].filter((e) => this.keys.has(topicHex(e.topic)));
       for (const e of unlocked) {
         this.lockedOut.delete(e.id);
         this.rejected.delete(e.id);
       }
       this.mergeWithWaiting(unlocked, out);
+    }
+  }
+
+  /**
+   * Opens the boxes sealed to us in waiting commits that came before we held their
+   * epoch's key (in the strangers' pool): a grant of us on an epoch whose announcement
+   * came later may hold the key the commits before it wait for. Each is tried once.
+   */
+  private openStrangersNowKnown(): void {
+    for (const env of this.pending.itemsOf(STRANGER)) {
+      const th = topicHex(env.topic);
+      const keys = this.keys.get(th);
+      if (keys === undefined || this.strangersTried.has(env)) continue;
+      this.strangersTried.add(env);
+      let body: CommitBody;
+      try {
+        body = this.keys.openCommit(env, th, keys);
+      } catch (err) {
+        if (err instanceof CommitRejectedError) continue;
+        throw err;
+      }
+      this.openBoxesSealedToUs(body.payload);
     }
   }
 
@@ -570,9 +597,9 @@ export class ShareReplica {
     const th = topicHex(env.topic);
     const genesisCandidate = env.deps.length === 0;
     if (!genesisCandidate && !this.announcedBefore(th, env.deps)) throw new CommitRejectedError('unknown-topic', 'the topic was never announced in this commit\'s past', env.id);
-    const keys = this.epochs.get(th);
+    const keys = this.keys.get(th);
     if (!keys) throw new CommitRejectedError('undecryptable', 'we hold no key for this epoch', env.id);
-    const body = this.openWithEpochKeys(env, th, keys);
+    const body = this.keys.openCommit(env, th, keys);
     const author = toHex(body.author);
     let actions: Action[];
     try {
@@ -625,7 +652,7 @@ export class ShareReplica {
     this.graph.add(id, rec.env.deps);
     this.records.set(id, rec);
     const accessCommit = this.accessCommitOf(rec);
-    let rebuild = this.followAuthorChain(rec);
+    let rebuild = this.chains.follow(rec.author, id);
     if (rebuild) changes.push({ type: 'members' });
     if (accessCommit) {
       if (accessCommit.genesis) {
@@ -637,7 +664,7 @@ export class ShareReplica {
       for (const r of accessCommit.revokes) rebuild = this.revocationVoidsApplied(id, r) || rebuild;
       changes.push({ type: 'members' });
     }
-    if (this.access && this.forkVoided.size > 0 && this.access.voidForks(this.forkVoided)) {
+    if (this.access && this.chains.voided.size > 0 && this.access.voidForks(this.chains.voided)) {
       rebuild = true;
       changes.push({ type: 'members' });
     }
@@ -649,51 +676,9 @@ export class ShareReplica {
     this.applyRecord(rec, changes);
   }
 
-  /**
-   * Appends a commit to its author's chain, or finds the fork it makes. Returns true if
-   * commits already applied lost their effect (the state must be rebuilt).
-   */
-  private followAuthorChain(rec: CommitRecord): boolean {
-    const author = rec.author;
-    const id = rec.env.id;
-    // A forked author's ids are bound to their commits in the canonical order
-    // (forked-ids.ts): a commit of theirs that comes after all their others in that order
-    // (a flood after the fork, in order) is applied in place, as a rebuild would apply it
-    // last; one that comes before any of them needs the rebuild.
-    if (this.forkProofs.has(author)) {
-      this.forkVoided.add(id);
-      const last = this.forkedLast.get(author)!;
-      const after = this.graph.canonicallyBefore(last, id);
-      if (after) this.forkedLast.set(author, id);
-      return !after;
-    }
-    let chain = this.authorChains.get(author);
-    if (!chain) this.authorChains.set(author, (chain = []));
-    const last = chain.at(-1);
-    if (last === undefined || this.graph.isAncestor(last, id)) {
-      chain.push(id);
-      return false;
-    }
-    // A fork: the chain's commits in the new one's past are a prefix (the chain is
-    // totally ordered); those after it are concurrent with it.
-    let lo = 0;
-    let hi = chain.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.graph.isAncestor(chain[mid]!, id)) lo = mid + 1;
-      else hi = mid;
-    }
-    const proof: [CommitId, CommitId] = chain[lo]! < id ? [chain[lo]!, id] : [id, chain[lo]!];
-    this.forkProofs.set(author, proof);
-    this.forkVoided.add(id);
-    for (const voided of chain.slice(lo)) this.forkVoided.add(voided);
-    this.forkedLast.set(author, [...chain, id].reduce((a, b) => (this.graph.canonicallyBefore(a, b) ? b : a)));
-    return true;
-  }
-
   /** Authors who signed two concurrent commits, with the two commits (the proof anyone with the log can check). */
   forks(): ReadonlyMap<string, readonly [CommitId, CommitId]> {
-    return this.forkProofs;
+    return this.chains.forks();
   }
 
   private accessCommitOf(rec: CommitRecord): AccessCommit | undefined {
@@ -728,7 +713,7 @@ export class ShareReplica {
     const byAccess = this.accessVerdict(rec);
     // A fork voids its author's commits, access commits too (AccessState.voidForks).
     // (The owner's access commits stay, as AccessState keeps them: the owner is never revoked.)
-    if (this.forkVoided.has(rec.env.id)) {
+    if (this.chains.voided.has(rec.env.id)) {
       // 'forked' goes before any other reason: the fork is a fact of the commits held, while
       // a revocation that voids the commit too may have come before or after it.
       const forkedOut = this.accessCommitOf(rec) === undefined || rec.author !== this.access!.owner;
@@ -851,14 +836,14 @@ export class ShareReplica {
           this.epochHolders.set(topicHex(a.topic), new Set([toHex(a.owner)]));
           if (!this.announced.has(topicHex(a.topic))) this.announced.set(topicHex(a.topic), rec.env.id);
           this.genesisTopic = topicHex(a.topic);
-          this.tryOpenBox(a.keyBox);
+          this.keys.takeBox(a.keyBox);
           break;
         case 'grant':
-          if (v.ok && toHex(a.member) === this.meHex) this.tryOpenBox(a.keyBox);
+          if (v.ok && toHex(a.member) === this.meHex) this.keys.takeBox(a.keyBox);
           if (v.ok) this.grantsOf.set(toHex(a.member), [...(this.grantsOf.get(toHex(a.member)) ?? []), rec.env.id]);
           break;
         case 'handover':
-          if (toHex(a.member) === this.meHex) this.tryOpenBox(a.keyBox); // whatever the verdict, as for epochs
+          if (toHex(a.member) === this.meHex) this.keys.takeBox(a.keyBox); // whatever the verdict, as for epochs
           if (v.ok) for (const t of a.topics) this.holdersOf(topicHex(t)).add(toHex(a.member));
           break;
         case 'epoch':
@@ -872,8 +857,8 @@ export class ShareReplica {
             for (let i = 0; i < recipients.length; i++) {
               holders.add(recipients[i]!);
               if (recipients[i] !== this.meHex) continue;
-              this.tryOpenBox(a.boxes[i]!.keyBox);
-              if (announces) this.adoptAnnouncedKey(a.boxes[i]!.keyBox, topicHex(a.topic));
+              this.keys.takeBox(a.boxes[i]!.keyBox);
+              if (announces) this.keys.takeAnnouncedBox(a.boxes[i]!.keyBox, topicHex(a.topic));
             }
           }
           if (v.ok) {
@@ -915,103 +900,6 @@ export class ShareReplica {
     return holders;
   }
 
-  /**
-   * Takes the epochs of a box sealed to us. A box can come from anyone holding our public
-   * key (a rotation whatever its verdict, a KEYS message), so it never replaces a content
-   * key we hold: it may only add the topic secret to it, when its content key is the same
-   * and the secret is the topic's own. A topic secret that is not the topic's is refused.
-   */
-  private tryOpenBox(box: Uint8Array): void {
-    for (const k of this.openBox(box)) {
-      const h = topicHex(k.topic);
-      const had = this.epochs.get(h);
-      if (!had || (!had.topicSecret && k.topicSecret && bytesEqual(had.key, k.key))) {
-        this.epochs.set(h, k);
-        this.currentEpochCache = undefined;
-        this.owedCache = undefined;
-        this.newKeys = true;
-      } else if (!bytesEqual(had.key, k.key)) {
-        this.keepCandidate(h, k);
-      }
-    }
-  }
-
-  /** Another content key a box brought for epoch `th`, tried when the one held does not open a commit (bounded). */
-  private keepCandidate(th: string, k: EpochKeys): void {
-    const list = this.candidateKeys.get(th) ?? [];
-    if (list.some((c) => bytesEqual(c.key, k.key)) || list.length >= CANDIDATE_KEYS_PER_EPOCH) return;
-    this.candidateKeys.set(th, [...list, k]);
-    this.newKeys = true;
-  }
-
-  /**
-   * Opens a commit with the epoch's key, or else with a candidate key another box brought.
-   * A key held that never opened a commit gives way to a candidate that does (it becomes
-   * the key we write with): relayed boxes can come from a dishonest member, and the first
-   * one opened is not to be trusted for that alone.
-   */
-  private openWithEpochKeys(env: CommitEnvelope, th: string, keys: EpochKeys): CommitBody {
-    try {
-      const body = openCommitBody(env, keys.key);
-      this.provenKeys.add(th);
-      return body;
-    } catch (err) {
-      if (!(err instanceof CommitRejectedError)) throw err;
-      for (const candidate of this.candidateKeys.get(th) ?? []) {
-        let body: CommitBody;
-        try {
-          body = openCommitBody(env, candidate.key);
-        } catch {
-          continue;
-        }
-        if (!this.provenKeys.has(th)) {
-          this.candidateKeys.set(th, [...(this.candidateKeys.get(th) ?? []).filter((c) => c !== candidate), keys]);
-          this.epochs.set(th, candidate.topicSecret || !keys.topicSecret ? candidate : { ...candidate, topicSecret: keys.topicSecret });
-          this.provenKeys.add(th);
-          this.currentEpochCache = undefined;
-          this.owedCache = undefined;
-        }
-        return body;
-      }
-      throw err;
-    }
-  }
-
-  /**
-   * The key of epoch `th` from the box its own announcement sealed to us: the epoch's
-   * key as its author made it, which replaces a key another box brought first (a box in a
-   * later rotation, a handover or a KEYS message can come from anyone who held the topic
-   * secret, and a dishonest member's may hold a wrong key: a member away when the epoch
-   * was announced may open that one first).
-   */
-  private adoptAnnouncedKey(box: Uint8Array, th: string): void {
-    const k = this.openBox(box).find((e) => topicHex(e.topic) === th);
-    const had = this.epochs.get(th);
-    if (!k || (had && bytesEqual(had.key, k.key))) return;
-    if (had) this.keepCandidate(th, had);
-    this.epochs.set(th, k.topicSecret || !had?.topicSecret ? k : { ...k, topicSecret: had.topicSecret });
-    this.provenKeys.add(th);
-    this.currentEpochCache = undefined;
-    this.owedCache = undefined;
-    this.newKeys = true;
-  }
-
-  /** The epochs in a box sealed to us (none if it is not ours), opened once: access changes replay the records, and an X25519 open is the dearest step of a replay. */
-  private openBox(box: Uint8Array): readonly EpochKeys[] {
-    const key = toHex(box);
-    let keys = this.openedBoxes.get(key);
-    if (keys === undefined) {
-      try {
-        keys = openKeyBox(this.me.secretKey, this.shareId, box).map((k) => (k.topicSecret && !bytesEqual(signingKeyPairFromSeed(k.topicSecret).publicKey, k.topic) ? { topic: k.topic, key: k.key } : k));
-      } catch {
-        keys = []; // not addressed to us
-      }
-      this.openedBoxes.set(key, keys);
-      if (this.openedBoxes.size > OPENED_BOXES_LIMIT) this.openedBoxes.delete(this.openedBoxes.keys().next().value as string);
-    }
-    return keys;
-  }
-
   private resetState(): void {
     this.currentEpochCache = undefined;
     this.branches = [];
@@ -1022,7 +910,7 @@ export class ShareReplica {
     this.manifest = new Manifest(this.graph);
     this.docs = new ShareDocuments(agentOf(this.meHex));
     this.applied = { heads: new Set(), count: 0 };
-    this.forkedIds = new ForkedIds(new Set([...this.forkProofs.keys()].map(agentOf)));
+    this.forkedIds = new ForkedIds(new Set([...this.chains.forks().keys()].map(agentOf)));
     this.binaries = new Map();
   }
 
@@ -1207,13 +1095,13 @@ export class ShareReplica {
   }
 
   private chooseEpoch(): EpochKeys | undefined {
-    const writable = [...this.topics].filter(([th]) => this.epochs.get(th)?.topicSecret !== undefined);
+    const writable = [...this.topics].filter(([th]) => this.keys.get(th)?.topicSecret !== undefined);
     // The latest: announced by commits that no other writable announcement descends from.
     const latest = writable.filter(([, id]) => !writable.some(([, other]) => other !== id && this.graph.isAncestor(id, other)));
     latest.sort(([, a], [, b]) => (a < b ? 1 : a > b ? -1 : 0));
-    const safe = ([th, id]: [string, CommitId]): boolean => this.leaksOf(this.epochs.get(th)!).length === 0 && this.followsEveryRevocation(id);
-    const chosen = latest.find(safe) ?? latest.find(([th]) => this.leaksOf(this.epochs.get(th)!).length === 0) ?? latest[0];
-    return chosen && this.epochs.get(chosen[0]);
+    const safe = ([th, id]: [string, CommitId]): boolean => this.leaksOf(this.keys.get(th)!).length === 0 && this.followsEveryRevocation(id);
+    const chosen = latest.find(safe) ?? latest.find(([th]) => this.leaksOf(this.keys.get(th)!).length === 0) ?? latest[0];
+    return chosen && this.keys.get(chosen[0]);
   }
 
   /**

@@ -101,6 +101,29 @@ describe('share/author chains', () => {
     assert.equal(texts.size, 1, `texts differ by delivery order: ${[...texts].map((t) => JSON.stringify(t)).join(' / ')}`);
   });
 
+  it('a second fork further back voids the commits it makes concurrent, whichever fork is found first', () => {
+    const { team, file } = setUp(3);
+    const bob = team.replicas.get('bob')!;
+    const blind = twin(team, 'bob'); // never sees x1: its commit is concurrent with all of bob's
+    const onX1 = twin(team, 'bob');
+    bob.edit(file, 0, 0, 'x1\n');
+    const x1 = bob.flush()!;
+    bob.edit(file, 0, 0, 'x2\n');
+    const x2 = bob.flush()!;
+    onX1.receive(x1.bytes);
+    onX1.edit(file, 0, 0, 'y\n');
+    const y = onX1.flush()!; // concurrent with x2
+    blind.edit(file, 0, 0, 'z\n');
+    const z = blind.flush()!; // concurrent with x1
+    const outcomes = new Set<string>();
+    for (let order = 1; order <= 16; order++) {
+      const r = deliver(team, 'carol', [x1, x2, y, z], order);
+      assert.equal(r.rejection(x1.id), 'forked', `x1 is concurrent with z, and still counts (order ${order})`);
+      outcomes.add(JSON.stringify([r.text(file), ...[x1, x2, y, z].map((c) => r.rejection(c.id) ?? 'ok')]));
+    }
+    assert.equal(outcomes.size, 1, `delivery orders disagree: ${[...outcomes].join(' / ')}`);
+  });
+
   it('a forking admin: its grants from the fork on have no effect, the same in every order', () => {
     const team = makeTeam([['alice', 'admin'], ['bob', 'writer']], seededRandom(rng(450)));
     const alice = team.replicas.get('alice')!;

@@ -56,6 +56,38 @@ describe('share/concurrent admins', () => {
     });
   }
 
+  for (let seed = 1; seed <= 4; seed++) {
+    it(`the admin a losing revocation left out reads everything once granted anew, though the grant waits behind commits it cannot open (seed ${seed})`, () => {
+      const { team, file } = setUp(seed);
+      const alice = team.replicas.get('alice')!;
+      const bob = team.replicas.get('bob')!;
+      // The boxes each admin held before: what a replica of theirs starts from below.
+      const boxesBefore = new Map(['alice', 'bob'].map((n) => [n, team.owner.keyBoxesFor(team.keys.get(n)!.publicKey)]));
+      alice.revoke(team.keys.get('bob')!.publicKey);
+      team.net.publish(alice.flush());
+      bob.revoke(team.keys.get('alice')!.publicKey); // its rotation leaves alice out
+      team.net.publish(bob.flush());
+      bob.edit(file, 0, 0, 'bob on his own epoch\n');
+      for (const env of bob.flushInPieces()) team.net.publish(env);
+      team.net.deliverAll(team.owner, rng(seed));
+      const winner = team.owner.members().has(toHex(team.keys.get('alice')!.publicKey)) ? 'alice' : 'bob';
+      // The owner rotates (its commit follows the loser's, which the winner cannot open),
+      // then grants the winner again: the grant, on the new epoch, seals every key.
+      team.owner.revoke(team.keys.get('dave')!.publicKey);
+      team.net.publish(team.owner.flush());
+      team.owner.grant(team.keys.get(winner)!.publicKey, 'admin', winner);
+      team.net.publish(team.owner.flush());
+      for (let order = 1; order <= 4; order++) {
+        const r = new ShareReplica({ shareId: team.owner.shareId, me: team.keys.get(winner)! });
+        r.addKeys(boxesBefore.get(winner)!);
+        team.net.deliverAll(r, rng(seed * 10 + order));
+        assert.equal(r.lockedOutCount(), 0, `${winner} still waits for a key (order ${order})`);
+        assert.deepEqual([...r.heads()].sort(), [...team.owner.heads()].sort(), `${winner} lacks commits the owner holds (order ${order})`);
+        assert.equal(r.text(file), team.owner.text(file));
+      }
+    });
+  }
+
   for (let seed = 1; seed <= 6; seed++) {
     it(`the owner revokes an admin who rotates at that moment: replicas agree in every order (seed ${seed})`, () => {
       const { team, file } = setUp(seed);

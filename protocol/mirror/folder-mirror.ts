@@ -262,7 +262,15 @@ export class FolderMirror {
     // when they would no longer count as the joiner's: issue 27's order of who goes beside).
     // (Judged once, here: the role can become known while the pass runs, and a pass that
     // began without it did not look at every file.)
-    const joiningPass = this.text.joining && this.init.replica.myRole() !== undefined;
+    // Until the joiner's own grant has merged, its role is unknown: the commits before it
+    // can already show files, and a pass would write them as for a reader (the share's
+    // text beside the joiner's own files) and judge the joiner's files against a log that
+    // lacks everything up to its grant. The grant's merge is a members change: a full pass.
+    if (this.text.joining && this.init.replica.myRole() === undefined) {
+      this.fullPending = true;
+      return;
+    }
+    const joiningPass = this.text.joining;
     if (joiningPass && !this.joinMayStart()) {
       this.fullPending = true;
       this.schedule(JOIN_RECHECK_MS);

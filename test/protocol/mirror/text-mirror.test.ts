@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { DEFAULT_MAX_COMMIT_BYTES } from '../../../protocol/src/log/commit.js';
 import { DELETE_GRACE_MS } from '../../../protocol/mirror/text-mirror.js';
-import { makeTeam, type Team } from '../share/harness.js';
+import { ShareReplica } from '../../../protocol/src/share/replica.js';
+import { keyFor, makeTeam, type Team } from '../share/harness.js';
 import { ManualClock, MirrorMember, settle, type MemberOptions } from './mirror-harness.js';
 
 const TEN_LINES = Array.from({ length: 10 }, (_, i) => `line ${i + 1}\n`).join('');
@@ -276,6 +277,39 @@ describe('mirror/text files', () => {
     assert.equal(carol.read('mine.txt'), 'head line 1\ncarol line 2\nhead line 3 by dave\n');
     assert.deepEqual(dave.files(), carol.files());
     assert.ok(dave.logs.some((l) => /1 equal.*1 older.*1 merged/.test(l)), dave.logs.join('\n'));
+  });
+
+  it("a joiner's mirror writes nothing before the joiner's own grant has merged; then its files are judged as a writer's", async () => {
+    const team = makeTeam([]);
+    const clock = new ManualClock();
+    const carol = new MirrorMember('carol', team.owner, team.net, clock);
+    carol.write('same.txt', 'same\n');
+    carol.write('h.txt', "the share's h\n");
+    carol.write('new.txt', 'only in the share\n');
+    await carol.start();
+    await carol.sync();
+    const erinKey = keyFor('erin');
+    team.owner.grant(erinKey.publicKey, 'writer', 'erin');
+    const grant = team.net.publish(team.owner.flush())!;
+    // Erin's keys came first (a KEYS message), and every commit before her grant.
+    const replica = new ShareReplica({ shareId: team.owner.shareId, me: erinKey });
+    replica.addKeys(team.owner.keyBoxesFor(erinKey.publicKey));
+    for (const id of team.net.order) if (id !== grant.id) replica.receive(team.net.all.get(id)!);
+    assert.equal(replica.myRole(), undefined);
+    assert.ok(replica.fileAt('h.txt'), 'the share\'s files are known before the grant');
+    const erin = new MirrorMember('erin', replica, team.net, clock);
+    erin.write('h.txt', "erin's own h\n");
+    erin.write('same.txt', 'same\n');
+    await erin.start();
+    await erin.sync();
+    assert.deepEqual(erin.files(), { 'h.txt': "erin's own h\n", 'same.txt': 'same\n' }, 'the mirror wrote before the joiner knew its role');
+    await settle([carol, erin]);
+    assert.equal(erin.read('h.txt'), "the share's h\n", "the share's text keeps its path");
+    assert.equal(erin.read('new.txt'), 'only in the share\n');
+    const beside = Object.entries(erin.files()).filter(([p]) => /^h \(conflict [0-9a-f]{8}\)\.txt$/.test(p));
+    assert.deepEqual(beside.map(([, t]) => t), ["erin's own h\n"], JSON.stringify(erin.files()));
+    assert.deepEqual(carol.files(), erin.files());
+    assert.ok(erin.logs.some((l) => /1 equal.*1 kept beside/.test(l)), erin.logs.join('\n'));
   });
 
   it('a byte-order mark and CRLF line ends round-trip exactly', async () => {

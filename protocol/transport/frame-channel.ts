@@ -445,6 +445,10 @@ export class StreamFrameChannel implements FrameChannel {
             );
     } else if (!this.inputEnded && this.decoder.midFrame && this.reason === undefined) {
       reason = new ChannelResetError('the connection closed inside a frame');
+    } else if (!this.remoteEnded && evt.local !== true && this.reason === undefined) {
+      // Closing is mutual (each side ends its writes): a stream gone without the remote's
+      // end was cut (its connection dropped, as when the remote's transport stops).
+      reason = new ChannelResetError('the connection closed before the remote closed the channel');
     }
     this.finish(reason);
   };

@@ -247,6 +247,10 @@ class Libp2pTransport implements Transport {
     const stopped = new ChannelClosedError('the transport stopped');
     for (const ch of this.channels) ch.abort(stopped);
     this.channels.clear();
+    // Cut the connections rather than let libp2p close them gracefully: a graceful close can
+    // overtake the channels' resets, and the remote would see its channels end cleanly, as if
+    // we had closed them (the transport contract: a stop resets the remote's channels).
+    for (const connection of this.node?.getConnections() ?? []) connection.abort(stopped);
     await this.node?.stop();
     this.node = undefined;
     this.state = 'stopped';

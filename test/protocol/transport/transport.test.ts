@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
   ChannelClosedError,
+  ChannelResetError,
   DialError,
   TransportStateError,
   createTransport,
@@ -154,6 +155,23 @@ describe('transport/libp2p (two transports, one process)', function () {
     const bAddr = b.addresses()[0]!;
     const cId = c.addresses()[0]!.split('/p2p/')[1]!;
     await assert.rejects(a.dial(bAddr.replace(/\/p2p\/.*$/, `/p2p/${cId}`)), DialError);
+  });
+
+  it("a connection cut under a channel: the remote's channel ends as reset, never as if closed (5 times)", async () => {
+    for (let i = 0; i < 5; i++) {
+      const a = await pool.started(`cut-a${i}`);
+      const b = await pool.started(`cut-b${i}`);
+      const inbound = nextInbound(b, ECHO);
+      await a.dial(b.addresses()[0]!);
+      await a.openChannel(b.publicKey, ECHO);
+      const chB = await inbound;
+      const reason = new Promise<unknown>((resolve) => chB.onClose(resolve));
+      // A process killed, a cable pulled: the connection goes without the channel's close.
+      const node = (a as unknown as { node: { getConnections(): Array<{ abort(err: Error): void }> } }).node;
+      for (const connection of node.getConnections()) connection.abort(new Error('cut'));
+      const remoteReason = await withTimeout(reason, 5000, "the remote's onClose");
+      assert.ok(remoteReason instanceof ChannelResetError, `the remote's reason: ${String(remoteReason)} (run ${i})`);
+    }
   });
 
   it('stop() ends every channel on both sides and rejects later use', async () => {

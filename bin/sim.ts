@@ -9,7 +9,7 @@
  *   (protocol/sim/access-mix.ts); CI runs 2,000 (test/protocol/sim/access-mix.test.ts).
  * - dishonest: whole nodes with a dishonest member and concurrent admins
  *   (protocol/sim/dishonest-scenario.ts; test/protocol/sim/dishonest.test.ts); `--attacks`
- *   picks the dishonest member's attacks (default: DEFAULT_ATTACKS, the ones without open findings).
+ *   picks the dishonest member's attacks (default: every one).
  * A soak runs as many as asked.
  */
 import { availableParallelism } from 'node:os';

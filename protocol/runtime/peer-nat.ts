@@ -16,17 +16,7 @@ import { PUBSUB_PROTOCOL, relaySignedBytes, type WireMessage } from '../src/mult
 import type { ShareReplica } from '../src/share/replica.js';
 import type { FrameChannel, PeerInfo, Transport } from '../src/ports/transport.js';
 import type { Random } from '../src/ports/clock.js';
-
-/** How we reach one teammate now. */
-export interface TeammateConnection {
-  /** The teammate's public key (hex). */
-  readonly member: string;
-  readonly name: string;
-  /** direct: a connection of our own (LAN, or an address it can be dialled at); relayed: through a broker's relay. */
-  readonly connection: 'direct' | 'relayed' | 'none';
-  /** With 'relayed': the relay's (broker's) public key, hex. */
-  readonly via?: string;
-}
+import type { TeammateConnection } from './teammate-connection.js';
 
 /** What the NAT helper needs of the runtime: its links, its clock and its work queue. */
 export interface PeerNatHost {
@@ -48,6 +38,8 @@ export interface PeerNatHost {
   attach(channel: FrameChannel): Promise<void>;
   /** The teammates present now (presence table). */
   present(): PresenceEntry[];
+  /** The address we dialled a broker at (hex key), if we did. */
+  brokerAddress(hex: string): string | undefined;
 }
 
 /** Attempts at a relay slot on one broker link before giving up until it reconnects. */
@@ -182,15 +174,19 @@ export class PeerNat {
       const direct = channels.find((c) => c.relay === undefined);
       const relayed = channels.find((c) => c.relay !== undefined);
       const base = { member: e.memberHex, name: e.presence.name };
-      if (direct) return { ...base, connection: 'direct' };
-      if (relayed?.relay) return { ...base, connection: 'relayed', via: toHex(relayed.relay) };
+      if (direct) return { ...base, connection: 'direct', ...(direct.webrtc ? { webrtc: true } : {}) };
+      if (relayed?.relay) {
+        const via = toHex(relayed.relay);
+        const viaAddr = this.host.brokerAddress(via);
+        return { ...base, connection: 'relayed', via, ...(viaAddr !== undefined ? { viaAddr } : {}) };
+      }
       return { ...base, connection: 'none' };
     });
   }
 }
 
 function describe(ch: FrameChannel): string {
-  return ch.relay ? `relayed through broker ${toHex(ch.relay).slice(0, 12)}` : 'direct';
+  return ch.relay ? `relayed through broker ${toHex(ch.relay).slice(0, 12)}` : ch.webrtc ? 'direct, WebRTC' : 'direct';
 }
 
 function message(err: unknown): string {

@@ -49,9 +49,10 @@ import { ChunkRequester } from './chunk-transfer.js';
 import { keysAreForUs, keysMessageFor, keysToPublish } from './peer-keys.js';
 import type { PeerGarbageCollectionOptions, PeerGarbageCollectionReport } from './peer-gc.js';
 import { PeerObjects, type FetchObjectOptions, type ObjectFetchReport, type TransferEvent } from './peer-objects.js';
-import { PeerNat, type TeammateConnection } from './peer-nat.js';
+import { PeerNat } from './peer-nat.js';
+import type { TeammateConnection } from './teammate-connection.js';
 
-export type { TeammateConnection } from './peer-nat.js';
+export type { TeammateConnection } from './teammate-connection.js';
 export { DEFAULT_PEER_GC_GRACE_MS, describeGarbageCollection, type PeerGarbageCollectionOptions, type PeerGarbageCollectionReport } from './peer-gc.js';
 export { ShareKeysMissingError, ObjectUnavailableError, FetchAbortedError, type FetchObjectOptions, type ObjectFetchReport, type TransferEvent } from './peer-objects.js';
 
@@ -230,6 +231,7 @@ export class PeerRuntime {
       },
       attach: (channel) => this.attach(channel, undefined),
       present: () => this.presenceTable.list(),
+      brokerAddress: (hex) => [...this.links.values()].find((l) => l.remoteHex === hex && l.role === 'broker' && l.addr !== undefined)?.addr,
     });
     // One dial loop per address: an invitation and the settings often name the same broker.
     const byAddr = new Map<string, PeerAddress>();

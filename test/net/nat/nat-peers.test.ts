@@ -142,7 +142,8 @@ describe('net/nat peers: two teammates behind different NATs co-edit through a b
     const status = await waitConnected(p, 'direct', s.brokerKey());
     const connected = Date.now() - p.t0;
     for (const out of status) assert.match(out, /address: +\S+\/p2p-circuit\/webrtc\/p2p\//, `the peer lists its WebRTC address:\n${out}`);
-    assert.ok([p.a, p.b].some((proc) => /connected to teammate \S+ \(direct\)/.test(proc.out)), 'one of them dialled the other by WebRTC');
+    for (const out of status) assert.match(out, /teammate: +\S+ \(weft1\S+\): direct \(WebRTC through the NATs\)$/m, `the status says the connection is WebRTC:\n${out}`);
+    assert.ok([p.a, p.b].some((proc) => /connected to teammate \S+ \(direct, WebRTC\)/.test(proc.out)), 'one of them dialled the other by WebRTC');
     await editAndConverge(p, 'direct');
     // Once direct, the broker carries nothing between them: no relayed connection is open
     // through it (the one that carried the WebRTC offer closes), only each peer's own.

@@ -134,6 +134,39 @@ describe('net/nat topology: homes behind NATs, in network namespaces (issue 19)'
     });
   });
 
+  describe('a home moved behind another NAT (spare router C)', function () {
+    let topology: NatTopology;
+
+    before(async function () {
+      await skipWithoutNat(this);
+      topology = await NatTopology.create({ spareRouter: {} });
+    });
+
+    after(async () => {
+      await topology?.destroy();
+    });
+
+    it('the home gets a new private and public address; its old router no longer reaches it', async () => {
+      const server = await tcpServer(topology, topology.publicHost, 7007);
+      const before = await tcpConnect(topology, topology.homeA, topology.publicHost.address, 7007);
+      assert.equal(before.outcome.event, 'reply', JSON.stringify(before.outcome));
+      const oldRouter = topology.homeA.router;
+      const moved = await topology.moveHome('homeA');
+      assert.equal(topology.homeA, moved);
+      assert.notEqual(moved.router.address, oldRouter.address);
+      const after = await tcpConnect(topology, topology.homeA, topology.publicHost.address, 7007);
+      assert.equal(after.outcome.event, 'reply', JSON.stringify(after.outcome));
+      assert.equal(after.connected?.localAddress, moved.address, 'the home sends from its new private address');
+      await server.waitForLine(() => (accepted(server).length === 2 ? true : undefined), EVENT_MS, 'the second connection accepted');
+      assert.deepEqual(accepted(server).map((e) => e.remoteAddress), [oldRouter.address, moved.router.address], 'the public side saw the old NAT, then the new one');
+      // The old router has no way to the home any more (its lan went with the home's link).
+      const home = await tcpServer(topology, topology.homeA, 7008);
+      const fromOld = await tcpConnect(topology, oldRouter, '10.0.1.2', 7008);
+      assert.equal(fromOld.outcome.event, 'failed', JSON.stringify(fromOld.outcome));
+      assert.equal(accepted(home).length, 0);
+    });
+  });
+
   describe('cleanup', function () {
     before(async function () {
       await skipWithoutNat(this);

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WEFT, removeDir, tempDir } from '../broker-helpers.js';
 import { PeerProc, append, folders, killPeers, makeShare, peerCli, waitConverged, waitUntil } from '../peer-procs.js';
-import { NatTopology, skipWithoutNat, type NatTopologyInit } from './netns.js';
-import type { NetnsProcess } from './netns-process.js';
+import { NatTopology, type NatTopologyInit } from '../../../tools/netns/netns.js';
+import type { NetnsProcess } from '../../../tools/netns/netns-process.js';
+import { skipWithoutNat } from './nat-skip.js';
 
 const exec = promisify(execFile);
 export const START_MS = 30_000;

@@ -5,8 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { helperScript, type NetnsProcess, type ProcessEvent } from './netns-process.js';
-import { NETNS_PREFIX, NatTopology, removeLeftoverNamespaces, skipWithoutNat, type Host } from './netns.js';
+import type { NetnsProcess, ProcessEvent } from '../../../tools/netns/netns-process.js';
+import { NETNS_PREFIX, NatTopology, removeLeftoverNamespaces, type Host } from '../../../tools/netns/netns.js';
+import { helperScript, skipWithoutNat } from './nat-skip.js';
 
 const PROBE = helperScript('socket-probe');
 const EVENT_MS = 15_000;

@@ -27,8 +27,9 @@
  * Namespaces are named `weftnat-<pid>-<random>-<role>`. destroy() (call it in `after`)
  * kills what runs inside and deletes them; create() first deletes those of runs whose
  * process is gone (a run killed before its `after`). It needs root, iproute2 and
- * iptables: natUnavailable() says what is missing, and skipWithoutNat() skips a suite
- * with that reason printed.
+ * iptables: natUnavailable() says what is missing (the tests skip with that reason,
+ * test/net/nat/nat-skip.ts; the benchmark prints it). Shared by the NAT tests and
+ * `npm run bench -- nat`.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -123,17 +124,6 @@ async function checkSupport(): Promise<string | undefined> {
   } finally {
     await ip('netns', 'del', probe).catch(() => {});
   }
-}
-
-/**
- * In a mocha `before`: skips the suite, printing why, when NAT namespaces cannot be built
- * here. Never a silent pass: the tests show as pending, with the reason in the log.
- */
-export async function skipWithoutNat(context: Mocha.Context): Promise<void> {
-  const why = await natUnavailable();
-  if (why === undefined) return;
-  console.log(`      skipped (${context.test?.parent?.title ?? 'NAT tests'}): ${why}`);
-  context.skip();
 }
 
 /** Our namespaces on this machine: name -> pid of the run that made it. */

@@ -199,6 +199,8 @@ export class PeerRuntime {
   private readonly retrying = new Map<string, RetryingDial>();
   private readonly objects: PeerObjects;
   private readonly nat: PeerNat;
+  /** Across NATs (PeerRuntimeInit.nat). */
+  private readonly natEnabled: boolean;
 
   constructor(init: PeerRuntimeInit) {
     this.node = init.node;
@@ -216,8 +218,9 @@ export class PeerRuntime {
       stopped: () => this.stopped,
     });
     this.transport = init.transport;
+    this.natEnabled = init.nat ?? init.transport.listenViaRelay !== undefined;
     this.nat = new PeerNat({
-      enabled: init.nat ?? init.transport.listenViaRelay !== undefined,
+      enabled: this.natEnabled,
       transport: init.transport,
       replica: init.node.replica,
       random: init.random,
@@ -763,10 +766,14 @@ export class PeerRuntime {
       const p = openPresence(payload, topic, epoch.key, (h) => replica.members().has(h));
       const memberHex = toHex(p.member);
       if (memberHex === this.meHex) return;
+      const known = this.presenceTable.list().some((e) => e.memberHex === memberHex);
       if (this.presenceTable.apply(p, this.clock.now())) {
         this.emit('presence', this.presenceTable.list());
         const entry = this.presenceTable.list().find((e) => e.memberHex === memberHex);
         if (entry) this.nat.teammateSeen(entry);
+        // A teammate who just came learns our addresses now, not at our next refresh (up
+        // to PRESENCE_REFRESH_MS): when its key is the smaller, it is the one to dial us.
+        if (entry && !known && this.natEnabled) void this.sendPresence(false);
         this.emitStatus();
       }
     } catch (err) {

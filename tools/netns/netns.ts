@@ -274,6 +274,14 @@ export class NatTopology {
     return moved;
   }
 
+  /** Lets UDP through a home's router that was made with `dropUdp` (a network that unblocks it, say). */
+  async allowUdp(which: 'homeA' | 'homeB'): Promise<void> {
+    const home = this.homes[which];
+    if (!home.nat.dropUdp) throw new Error(`${which}'s router does not drop UDP`);
+    await inNetns(home.router.netns, 'iptables', '-D', 'FORWARD', '-p', 'udp', '-j', 'DROP');
+    this.homes[which] = { ...home, nat: { ...home.nat, dropUdp: false } };
+  }
+
   /** Joins a home to its router's lan (the home's side named eth0) and routes the home through it. */
   private async linkHome(home: string, address: string, router: Router): Promise<void> {
     await this.link(router.netns, 'lan', `${router.lanAddress}/24`, home, 'eth0', `${address}/24`);

@@ -1,6 +1,6 @@
 /**
  * Two teammates behind different NATs (issue 19): Alice and Bob run headless `weft peer
- * run`, each in a home namespace behind its own NAT router (netns.ts), and a `weft broker`
+ * run`, each in a home namespace behind its own NAT router (tools/netns/), and a `weft broker`
  * runs in the public namespace. Neither home can be dialled from outside, so each peer
  * reserves a slot on the broker's relay (after a RELAYREQ: the broker relays only for
  * members of topics it carries), puts its addresses, relayed ones included, in its signed
@@ -8,7 +8,9 @@
  * - by WebRTC, signalled through the relay, with the broker answering STUN: a direct UDP
  *   path through both NATs, over which they keep co-editing when the broker stops;
  * - without WebRTC (--no-webrtc), behind NATs that give every flow a random port (no
- *   hole can be punched), or when one NAT drops all UDP, through the relay itself (TCP).
+ *   hole can be punched), or when one NAT drops all UDP, through the relay itself (TCP);
+ * - relayed at first because UDP is blocked, then direct once it gets through: the dialler
+ *   tries WebRTC again while relayed, and the relayed connection closes.
  * `weft peer status` on each side says how the teammate is connected, and `weft broker
  * status` counts the relay slots. Every test checks that the edits travel peer-to-peer
  * (WEFT_TRACE: commits arrive on the teammate's link), not only through the broker.
@@ -89,3 +91,27 @@ describe('net/nat peers: one home\'s NAT drops all UDP: teammates use the TCP pa
     console.log(`      relayed over TCP ${connected} ms after start`);
   });
 });
+
+describe('net/nat peers: UDP blocked at first, then let through: relayed teammates become direct (issue 19)', function () {
+  this.timeout(240_000);
+  const s = natSuite('nat-peers-upgrade', { homeA: { dropUdp: true } });
+
+  it('they connect through the relay, then by WebRTC once UDP gets through, and the relayed connection closes', async () => {
+    const p = await startPair(s, 'upgrade');
+    await waitConnected(p, 'relayed', s.brokerKey());
+    await editAndConverge(p, 'relayed at first');
+    const t0 = Date.now();
+    await s.topology().allowUdp('homeA');
+    // The dialler tries WebRTC again while relayed (after 2 s, backing off).
+    const status = await waitConnected(p, 'direct', s.brokerKey());
+    const upgraded = Date.now() - t0;
+    for (const out of status) assert.match(out, /: direct \(WebRTC through the NATs\)$/m, `not by WebRTC:\n${out}`);
+    assert.ok([p.a, p.b].some((proc) => /reached by WebRTC: leaving the relay/.test(proc.out)), 'the relayed connection was upgraded');
+    let relay = await brokerRelayLine(s.brokerData());
+    await waitUntil(async () => (relay = await brokerRelayLine(s.brokerData()))[2] === '0', 15_000, () => `relayed connections still open: ${relay[0]}`, 250);
+    await editAndConverge(p, 'direct after the relay');
+    logs(p);
+    console.log(`      direct ${upgraded} ms after UDP got through`);
+  });
+});
+

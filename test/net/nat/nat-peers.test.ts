@@ -78,7 +78,7 @@ describe('net/nat peers: behind NATs that give every flow a random port, teammat
   });
 });
 
-describe('net/nat peers: one home\'s NAT drops all UDP: teammates use the TCP path, through the relay (issue 19)', function () {
+describe('net/nat peers: one home\'s NAT drops all UDP: teammates use the TCP path, through the relay, until UDP gets through (issue 19)', function () {
   this.timeout(240_000);
   const s = natSuite('nat-peers-no-udp', { homeA: { dropUdp: true } });
 
@@ -90,13 +90,9 @@ describe('net/nat peers: one home\'s NAT drops all UDP: teammates use the TCP pa
     logs(p);
     console.log(`      relayed over TCP ${connected} ms after start`);
   });
-});
 
-describe('net/nat peers: UDP blocked at first, then let through: relayed teammates become direct (issue 19)', function () {
-  this.timeout(240_000);
-  const s = natSuite('nat-peers-upgrade', { homeA: { dropUdp: true } });
-
-  it('they connect through the relay, then by WebRTC once UDP gets through, and the relayed connection closes', async () => {
+  // The same homes, a new pair: relayed while UDP is blocked, then UDP gets through.
+  it('when UDP is let through, relayed teammates become direct by WebRTC, and the relayed connection closes', async () => {
     const p = await startPair(s, 'upgrade');
     await waitConnected(p, 'relayed', s.brokerKey());
     await editAndConverge(p, 'relayed at first');

@@ -7,7 +7,7 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { fromHex, publicKeyToText } from '../protocol/src/index.js';
-import type { PeerStatus } from '../protocol/runtime/index.js';
+import { describeConnection, type PeerStatus } from '../protocol/runtime/index.js';
 import { statePath } from './state-folder.js';
 import { processAlive } from './process-alive.js';
 
@@ -21,7 +21,8 @@ export interface PeerStatusFile {
   readonly peers: number;
   readonly commits: number;
   readonly joined: boolean;
-  readonly teammates: ReadonlyArray<{ readonly name: string; readonly key: string; readonly connection: 'direct' | 'relayed' | 'none'; readonly via?: string }>;
+  /** `via`: the broker's key in text form (weft1...). */
+  readonly teammates: ReadonlyArray<{ readonly name: string; readonly key: string; readonly connection: 'direct' | 'relayed' | 'none'; readonly webrtc?: boolean; readonly via?: string }>;
 }
 
 const STATUS_FILE = 'status.json';
@@ -42,6 +43,7 @@ export function statusFile(share: string, status: PeerStatus, addresses: readonl
       name: t.name,
       key: publicKeyToText(fromHex(t.member)),
       connection: t.connection,
+      ...(t.webrtc ? { webrtc: true } : {}),
       ...(t.via !== undefined ? { via: publicKeyToText(fromHex(t.via)) } : {}),
     })),
   };
@@ -86,8 +88,7 @@ export class StatusFileWriter {
 
 /** One line per teammate: "Bob (weft1...): relayed through broker weft1..." */
 export function describeTeammate(t: PeerStatusFile['teammates'][number]): string {
-  const how = t.connection === 'direct' ? 'direct' : t.connection === 'relayed' ? `relayed through broker ${t.via ?? '?'}` : 'not connected';
-  return `${t.name} (${t.key}): ${how}`;
+  return `${t.name} (${t.key}): ${describeConnection(t)}`;
 }
 
 /** Prints the status; returns the exit code (0 running, 3 not running or never ran). */

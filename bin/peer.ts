@@ -42,7 +42,7 @@ import {
 } from '../protocol/src/index.js';
 import { PeerRuntime, describeGarbageCollection, collectShareGarbage } from '../protocol/runtime/index.js';
 import { FileLogStore, PackChunkStore } from '../protocol/storage/index.js';
-import { createTransport, peerIdFromWeftKey } from '../protocol/transport/index.js';
+import { createTransport, peerIdFromWeftKey, stunServersOf } from '../protocol/transport/index.js';
 import { importFolder, GitCheckout } from '../protocol/mirror/index.js';
 import { mirrorStateDir, startPeerMirror } from './peer-mirror.js';
 import { clearIdentityNote, defaultIdentityPath, explicitIdentity, folderIdentity, loadOrCreateIdentity, recordedIdentity } from './identity-store.js';
@@ -256,16 +256,6 @@ async function revoke(dir: string, keyText: string | undefined): Promise<number>
   return 0;
 }
 
-/** STUN servers for WebRTC: every broker answers STUN on UDP at its TCP address (protocol/transport/stun-server.ts). */
-function stunServers(brokerAddrs: readonly string[]): string[] {
-  const out = new Set<string>();
-  for (const a of brokerAddrs) {
-    const m = /^\/ip4\/([\d.]+)\/tcp\/(\d+)(\/|$)/.exec(a);
-    if (m) out.add(`stun:${m[1]}:${m[2]}`);
-  }
-  return [...out];
-}
-
 async function run(dir: string, brokers: string[], listen: string[], mdns: boolean, name: string | undefined, webrtc: boolean): Promise<number> {
   const share = await readShare(dir);
   const me = await identity(dir);
@@ -275,7 +265,7 @@ async function run(dir: string, brokers: string[], listen: string[], mdns: boole
     identitySeed: me.secretKey,
     listen: listen.length ? listen : ['/ip4/127.0.0.1/tcp/0'],
     mdns,
-    ...(webrtc ? { webrtc: { stunServers: stunServers(brokerAddrs) } } : {}),
+    ...(webrtc ? { webrtc: { stunServers: stunServersOf(brokerAddrs) } } : {}),
     log: out,
   });
   await transport.start();

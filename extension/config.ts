@@ -7,6 +7,8 @@ export interface WeftSettings {
   displayName: string;
   lan: boolean;
   listen: string[];
+  /** Direct connections to teammates behind NATs by WebRTC (needs the per-platform package's native module). */
+  webrtc: boolean;
 }
 
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'];
@@ -20,6 +22,7 @@ export function readSettings(scope?: vscode.Uri): WeftSettings {
     exclude: list('exclude'),
     displayName: (c.get<string>('displayName') ?? '').trim(),
     lan: c.get<boolean>('lan') ?? true,
+    webrtc: c.get<boolean>('webrtc') ?? true,
     listen: listen.length ? listen : DEFAULT_LISTEN,
   };
 }

@@ -4,13 +4,14 @@ import { fingerprint, fromHex } from '../../protocol/src/index.js';
 import type { SessionLauncher } from '../session/session-launcher.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { ShareSession } from '../session/share-session.js';
+import { connectionView } from '../status/teammate-words.js';
 import { pickSession, registerWeftCommand } from './command-support.js';
 
 export function describeSession(s: ShareSession): string {
   const st = s.status();
   const replica = s.replica;
   const members = [...replica.members()].map(([hex, m]) => `${m.name || fingerprint(fromHex(hex))} (${m.role}${hex === replica.meHex ? ', you' : ''})`);
-  const online = s.runtime.presence().map((p) => p.presence.name);
+  const online = st.teammates.map((t) => `${t.name} (${connectionView(t).text})`);
   return [
     `"${replica.name || s.bound.name}" in ${s.folder.fsPath}`,
     st.joined ? `you are ${replica.myRole() ?? 'not a member yet'}` : 'waiting for keys (not granted yet?)',

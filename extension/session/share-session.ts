@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { fromHex, ShareNode, type SigningKeyPair, invitationToText } from '../../protocol/src/index.js';
 import { PeerRuntime, type PeerStatus, type RefusedCommit } from '../../protocol/runtime/index.js';
 import { PackChunkStore, FileLogStore } from '../../protocol/storage/index.js';
-import { createTransport, type Transport } from '../../protocol/transport/index.js';
+import { createTransport, stunServersOf, type Transport } from '../../protocol/transport/index.js';
 import { EditorBinding } from '../binding/editor-binding.js';
 import type { WeftSettings } from '../config.js';
 import type { BinaryProgress } from '../workspace/binary-progress.js';
@@ -78,7 +78,16 @@ export class ShareSession implements vscode.Disposable {
     if (recovered) init.log.warn(`recovered the share's log: ${recovered}`);
     const chunks = await PackChunkStore.open(vscode.Uri.joinPath(init.storageDir, 'chunks').fsPath);
     const listen = await stableListen(init.storageDir.fsPath, init.settings.listen);
-    const transport = createTransport({ identitySeed: init.me.secretKey, listen, mdns: init.settings.lan });
+    const brokers = [...init.bound.addresses.filter((a) => a.role === 'broker').map((a) => a.addr), ...init.settings.brokers];
+    const transport = createTransport({
+      identitySeed: init.me.secretKey,
+      listen,
+      mdns: init.settings.lan,
+      // Teammates behind NATs: WebRTC through the brokers' relays, the brokers answering STUN.
+      // Without the native module (the universal package) the transport says so and stays relayed.
+      ...(init.settings.webrtc ? { webrtc: { stunServers: stunServersOf(brokers) } } : {}),
+      log: (line) => init.log.info(line),
+    });
     const runtime = new PeerRuntime({
       clock: systemClock,
       random: systemRandom,

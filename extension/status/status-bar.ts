@@ -1,6 +1,7 @@
-/** The status bar item: share state, teammates online, broker connection, sync progress. Click: "Weft: Show Status". */
+/** The status bar item: share state, teammates online and how each is connected, brokers, sync progress. Click: the panel. */
 import * as vscode from 'vscode';
 import type { SessionRegistry } from '../session/session-registry.js';
+import { statusBarView } from './status-text.js';
 
 export class WeftStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('weft.status', vscode.StatusBarAlignment.Left, 50);
@@ -20,41 +21,13 @@ export class WeftStatusBar implements vscode.Disposable {
   }
 
   private render(): void {
-    const sessions = this.registry.all();
-    if (sessions.length === 0) {
-      this.show('$(broadcast) Weft', 'Weft: not sharing. Click for status.');
-      return;
-    }
-    let online = 0;
-    const brokers = new Set<string>();
-    let syncing = 0;
-    let waiting = false;
-    let reader = false;
-    let away: string | undefined;
-    for (const s of sessions) {
-      away ??= s.branch()?.away;
-      const st = s.status();
-      online += s.runtime.presence().length;
-      for (const key of st.brokerKeys) brokers.add(key);
-      syncing += st.syncing;
-      waiting ||= !st.joined;
-      reader ||= s.replica.myRole() === 'reader';
-    }
-    const icon = waiting ? '$(key)' : syncing ? '$(sync~spin)' : '$(broadcast)';
-    const parts = [waiting ? 'waiting for access' : `${online} online`];
-    if (brokers.size) parts.push(`${brokers.size} broker${brokers.size === 1 ? '' : 's'}`);
-    if (reader) parts.push('read-only');
-    if (away) parts.push(`away (on ${away})`);
-    this.show(
-      `${icon} Weft: ${parts.join(' · ')}`,
-      sessions
-        .map((s) => {
-          const b = s.branch();
-          const git = b ? (b.away ? `, away: on ${b.away}, the share follows ${b.follows}` : `, following branch ${b.follows}`) : '';
-          return `${s.replica.name || s.bound.name}: ${s.status().peers} peer(s), ${s.status().brokers} broker(s), ${s.status().commits} commits${git}`;
-        })
-        .join('\n'),
+    const view = statusBarView(
+      this.registry.all().map((s) => {
+        const branch = s.branch();
+        return { name: s.replica.name || s.bound.name, status: s.status(), online: s.runtime.presence().length, reader: s.replica.myRole() === 'reader', ...(branch ? { branch } : {}) };
+      }),
     );
+    this.show(view.text, view.tooltip);
   }
 
   /** Each property set is a message to the window: only what changed. */

@@ -8,6 +8,8 @@ import { fingerprint, fromHex, publicKeyFromText, publicKeyToText, toHex } from 
 import type { GrantableRole, MemberView, PanelState } from '../../webview/shared/messages.js';
 import type { FollowMode } from '../presence/follow-mode.js';
 import { presenceLocation } from '../presence/presence-location.js';
+import { connectionView } from '../status/teammate-words.js';
+import { summariseConnections } from '../../protocol/runtime/index.js';
 import type { ShareSession } from '../session/share-session.js';
 import type { PanelModel } from './panel.js';
 
@@ -17,6 +19,7 @@ export function sessionPanelModel(session: ShareSession, followMode: FollowMode)
     state(): PanelState {
       const status = session.runtime.status();
       const here = new Map(session.runtime.presence().map((p) => [p.memberHex, p]));
+      const reached = new Map(status.teammates.map((t) => [t.member, t]));
       const members: MemberView[] = [...replica.members()].map(([hex, m]) => {
         const key = fromHex(hex);
         const p = here.get(hex);
@@ -27,10 +30,13 @@ export function sessionPanelModel(session: ShareSession, followMode: FollowMode)
         // line is 0-based here; the panel shows it 1-based.
         const at = p && presenceLocation(replica, p.presence);
         if (at) view.location = { path: at.path, line: at.line };
-        if (p) view.via = status.peers > 0 ? 'direct' : 'broker';
+        const teammate = you ? undefined : reached.get(hex);
+        if (teammate) view.connection = connectionView(teammate);
         return view;
       });
       const parts = [`${status.brokers} broker${status.brokers === 1 ? '' : 's'}`, `${status.peers} peer${status.peers === 1 ? '' : 's'} connected`];
+      const teammates = summariseConnections(status.teammates);
+      if (teammates) parts.push(`teammates: ${teammates}`);
       if (status.syncing) parts.push(`catching up with ${status.syncing}`);
       const connection = status.brokers + status.peers === 0 ? 'offline: your changes are kept and merge when you reconnect' : parts.join(', ');
       const refusals = [...session.refusals].reverse().map((r) => ({ author: r.authorName, reason: r.reason, detail: r.detail, at: r.at }));

@@ -16,3 +16,4 @@ export {
 } from './peer-runtime.js';
 export { collectShareGarbage } from './peer-gc.js';
 export { serveChunks, fetchObjectFrom } from './chunk-transfer.js';
+export { describeConnection, summariseConnections, type TeammateConnection } from './teammate-connection.js';

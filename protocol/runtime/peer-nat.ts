@@ -7,7 +7,8 @@
  * - Teammate links: a teammate's presence carries where it can be dialled; of each pair,
  *   the side with the smaller key dials (as with mDNS, so one channel per pair), through
  *   any address, relayed ones included, and dials again whenever the channel ends, while
- *   the teammate is present. The channel is a multicast neighbour like any peer's.
+ *   the teammate is present. The channel is a multicast neighbour like any peer's. While
+ *   only relayed, the dialler tries WebRTC again now and then, to become direct.
  * - How each teammate is connected, for status: direct, relayed through which broker, or not.
  */
 import { fromHex, sign, toHex } from '../src/crypto/index.js';
@@ -16,17 +17,7 @@ import { PUBSUB_PROTOCOL, relaySignedBytes, type WireMessage } from '../src/mult
 import type { ShareReplica } from '../src/share/replica.js';
 import type { FrameChannel, PeerInfo, Transport } from '../src/ports/transport.js';
 import type { Random } from '../src/ports/clock.js';
-
-/** How we reach one teammate now. */
-export interface TeammateConnection {
-  /** The teammate's public key (hex). */
-  readonly member: string;
-  readonly name: string;
-  /** direct: a connection of our own (LAN, or an address it can be dialled at); relayed: through a broker's relay. */
-  readonly connection: 'direct' | 'relayed' | 'none';
-  /** With 'relayed': the relay's (broker's) public key, hex. */
-  readonly via?: string;
-}
+import type { TeammateConnection } from './teammate-connection.js';
 
 /** What the NAT helper needs of the runtime: its links, its clock and its work queue. */
 export interface PeerNatHost {
@@ -48,10 +39,15 @@ export interface PeerNatHost {
   attach(channel: FrameChannel): Promise<void>;
   /** The teammates present now (presence table). */
   present(): PresenceEntry[];
+  /** The address we dialled a broker at (hex key), if we did. */
+  brokerAddress(hex: string): string | undefined;
 }
 
 /** Attempts at a relay slot on one broker link before giving up until it reconnects. */
 const RELAY_ATTEMPTS = 4;
+/** A relayed teammate: the first try for a direct path again, and the longest wait between tries. */
+const UPGRADE_FIRST_MS = 2000;
+const UPGRADE_MAX_MS = 60_000;
 
 export class PeerNat {
   private readonly dialling = new Set<string>();
@@ -144,6 +140,7 @@ export class PeerNat {
         }
         backoff = 500;
         this.host.log(`connected to teammate ${entry.presence.name} (${describe(ch)})`);
+        if (ch.relay !== undefined) void this.upgradeWhileRelayed(hex, ch);
         await this.host.attach(ch);
         if (!this.host.stopped()) this.host.log(`disconnected from teammate ${entry.presence.name}`);
       } catch (err) {
@@ -152,6 +149,34 @@ export class PeerNat {
       }
       await this.host.sleep(Math.floor(backoff / 2 + this.host.random() * backoff));
       backoff = Math.min(backoff * 2, 10_000);
+    }
+  }
+
+  /**
+   * While a teammate is reached only through a relay, tries WebRTC again now and then
+   * (after 2 s, then backing off to a minute): a failed attempt may have been passing, e.g.
+   * the teammate's relay slot moving with its new address, or UDP blocked for a while. Once
+   * direct, the transport closes the relayed connection, `ch` ends, and the dial loop opens
+   * the channel again on the direct connection.
+   */
+  private async upgradeWhileRelayed(hex: string, ch: FrameChannel): Promise<void> {
+    const dialAny = this.host.transport.dialAny?.bind(this.host.transport);
+    let wait = UPGRADE_FIRST_MS;
+    while (dialAny !== undefined) {
+      await this.host.sleep(Math.floor(wait / 2 + this.host.random() * wait));
+      if (ch.closed || this.host.stopped()) return;
+      const entry = this.host.present().find((e) => e.memberHex === hex);
+      const webrtc = (entry?.presence.addrs ?? []).filter((a) => a.includes('/webrtc'));
+      if (!entry || webrtc.length === 0) return;
+      try {
+        await dialAny(webrtc);
+        this.host.log(`teammate ${entry.presence.name} reached by WebRTC: leaving the relay`);
+        return;
+      } catch (err) {
+        if (ch.closed || this.host.stopped()) return;
+        this.host.log(`still relayed to teammate ${entry.presence.name}: ${message(err)}`);
+        wait = Math.min(wait * 2, UPGRADE_MAX_MS);
+      }
     }
   }
 
@@ -182,15 +207,19 @@ export class PeerNat {
       const direct = channels.find((c) => c.relay === undefined);
       const relayed = channels.find((c) => c.relay !== undefined);
       const base = { member: e.memberHex, name: e.presence.name };
-      if (direct) return { ...base, connection: 'direct' };
-      if (relayed?.relay) return { ...base, connection: 'relayed', via: toHex(relayed.relay) };
+      if (direct) return { ...base, connection: 'direct', ...(direct.webrtc ? { webrtc: true } : {}) };
+      if (relayed?.relay) {
+        const via = toHex(relayed.relay);
+        const viaAddr = this.host.brokerAddress(via);
+        return { ...base, connection: 'relayed', via, ...(viaAddr !== undefined ? { viaAddr } : {}) };
+      }
       return { ...base, connection: 'none' };
     });
   }
 }
 
 function describe(ch: FrameChannel): string {
-  return ch.relay ? `relayed through broker ${toHex(ch.relay).slice(0, 12)}` : 'direct';
+  return ch.relay ? `relayed through broker ${toHex(ch.relay).slice(0, 12)}` : ch.webrtc ? 'direct, WebRTC' : 'direct';
 }
 
 function message(err: unknown): string {

@@ -49,9 +49,10 @@ import { ChunkRequester } from './chunk-transfer.js';
 import { KeyAsking, keysAreForUs, keysMessageFor, keysToPublish } from './peer-keys.js';
 import type { PeerGarbageCollectionOptions, PeerGarbageCollectionReport } from './peer-gc.js';
 import { PeerObjects, type FetchObjectOptions, type ObjectFetchReport, type TransferEvent } from './peer-objects.js';
-import { PeerNat, type TeammateConnection } from './peer-nat.js';
+import { PeerNat } from './peer-nat.js';
+import type { TeammateConnection } from './teammate-connection.js';
 
-export type { TeammateConnection } from './peer-nat.js';
+export type { TeammateConnection } from './teammate-connection.js';
 export { DEFAULT_PEER_GC_GRACE_MS, describeGarbageCollection, type PeerGarbageCollectionOptions, type PeerGarbageCollectionReport } from './peer-gc.js';
 export { ShareKeysMissingError, ObjectUnavailableError, FetchAbortedError, type FetchObjectOptions, type ObjectFetchReport, type TransferEvent } from './peer-objects.js';
 
@@ -199,6 +200,8 @@ export class PeerRuntime {
   private readonly retrying = new Map<string, RetryingDial>();
   private readonly objects: PeerObjects;
   private readonly nat: PeerNat;
+  /** Across NATs (PeerRuntimeInit.nat). */
+  private readonly natEnabled: boolean;
 
   constructor(init: PeerRuntimeInit) {
     this.node = init.node;
@@ -216,8 +219,9 @@ export class PeerRuntime {
       stopped: () => this.stopped,
     });
     this.transport = init.transport;
+    this.natEnabled = init.nat ?? init.transport.listenViaRelay !== undefined;
     this.nat = new PeerNat({
-      enabled: init.nat ?? init.transport.listenViaRelay !== undefined,
+      enabled: this.natEnabled,
       transport: init.transport,
       replica: init.node.replica,
       random: init.random,
@@ -231,6 +235,7 @@ export class PeerRuntime {
       },
       attach: (channel) => this.attach(channel, undefined),
       present: () => this.presenceTable.list(),
+      brokerAddress: (hex) => [...this.links.values()].find((l) => l.remoteHex === hex && l.role === 'broker' && l.addr !== undefined)?.addr,
     });
     // One dial loop per address: an invitation and the settings often name the same broker.
     const byAddr = new Map<string, PeerAddress>();
@@ -769,10 +774,14 @@ export class PeerRuntime {
       const p = openPresence(payload, topic, epoch.key, (h) => replica.members().has(h));
       const memberHex = toHex(p.member);
       if (memberHex === this.meHex) return;
+      const known = this.presenceTable.list().some((e) => e.memberHex === memberHex);
       if (this.presenceTable.apply(p, this.clock.now())) {
         this.emit('presence', this.presenceTable.list());
         const entry = this.presenceTable.list().find((e) => e.memberHex === memberHex);
         if (entry) this.nat.teammateSeen(entry);
+        // A teammate who just came learns our addresses now, not at our next refresh (up
+        // to PRESENCE_REFRESH_MS): when its key is the smaller, it is the one to dial us.
+        if (entry && !known && this.natEnabled) void this.sendPresence(false);
         this.emitStatus();
       }
     } catch (err) {

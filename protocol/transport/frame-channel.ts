@@ -64,6 +64,8 @@ export interface StreamFrameChannelInit {
   remoteAddress?: string;
   /** The relay's public key, when the connection is relayed. */
   relay?: Uint8Array;
+  /** The connection is WebRTC (direct through the NATs). */
+  webrtc?: boolean;
   maxFrameBytes: number;
   /** Bad framing from the remote: reported once, the channel is then closed. */
   onProtocolError: (error: TransportError) => void;
@@ -78,6 +80,7 @@ export class StreamFrameChannel implements FrameChannel {
   readonly protocol: string;
   readonly remoteAddress?: string;
   readonly relay?: Uint8Array;
+  readonly webrtc?: boolean;
   private readonly maxFrameBytes: number;
   private readonly decoder: FrameDecoder;
   private readonly onProtocolError: (error: TransportError) => void;
@@ -119,6 +122,7 @@ export class StreamFrameChannel implements FrameChannel {
     this.protocol = init.protocol;
     if (init.remoteAddress !== undefined) this.remoteAddress = init.remoteAddress;
     if (init.relay !== undefined) this.relay = init.relay;
+    if (init.webrtc) this.webrtc = true;
     this.maxFrameBytes = init.maxFrameBytes;
     this.decoder = new FrameDecoder(init.maxFrameBytes);
     this.onProtocolError = init.onProtocolError;

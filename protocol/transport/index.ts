@@ -33,3 +33,4 @@ export type {
   PeerInfo,
   ChannelErrorInfo,
 } from '../src/ports/transport.js';
+export { stunServersOf } from './stun-server.js';

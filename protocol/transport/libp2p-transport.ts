@@ -407,6 +407,8 @@ class Libp2pTransport implements Transport {
       protocol,
       ...(remoteAddress !== undefined ? { remoteAddress } : {}),
       ...(relay !== undefined ? { relay } : {}),
+      // Both ends of a WebRTC connection see /webrtc in its remote address.
+      ...(remoteAddr?.getComponents().some((c) => c.name === 'webrtc') ? { webrtc: true } : {}),
       maxFrameBytes: this.maxFrameBytes,
       budget: this.budget,
       ...(this.init.frameProgressMs !== undefined ? { frameProgressMs: this.init.frameProgressMs } : {}),

@@ -99,3 +99,16 @@ export class StunServer {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 }
+
+/**
+ * STUN servers for WebRTC from the brokers' multiaddrs: every broker answers STUN on UDP at
+ * its TCP listen addresses, same host and port. IPv4 and DNS names (ICE resolves those).
+ */
+export function stunServersOf(brokerAddrs: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const a of brokerAddrs) {
+    const m = /^\/(?:ip4|dns|dns4)\/([^/]+)\/tcp\/(\d+)(\/|$)/.exec(a);
+    if (m) out.add(`stun:${m[1]}:${m[2]}`);
+  }
+  return [...out];
+}

@@ -1,38 +1,21 @@
 /**
  * Helpers for tests that run `weft peer` as real processes on loopback. Several members
- * run on one machine, so each folder's member gets an identity of its own (WEFT_IDENTITY,
- * a file beside the folder: never the user's real one, and never inside the share).
+ * run on one machine, each with an identity of its own (tools/peers/peer-cli.ts, which
+ * the benchmarks share).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { NodeFolder } from '../../protocol/mirror/node-folder.js';
 import { textOf } from '../../protocol/mirror/file-bytes.js';
 import { WEFT, killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
+import { memberEnv } from '../../tools/peers/peer-cli.js';
 
-const exec = promisify(execFile);
+export { makeShare, memberIdentity, peerCli } from '../../tools/peers/peer-cli.js';
+
 const children = new Set<ChildProcess>();
-
-/** The identity file of the member that works in `dir`: beside it, so the test's temporary root removes it. */
-export function memberIdentity(dir: string): string {
-  return join(dirname(dir), `.${basename(dir)}.identity`);
-}
-
-/** The environment of a `weft peer` process for the member of `dir` (the folder after --dir in `args`). */
-function memberEnv(args: string[]): NodeJS.ProcessEnv {
-  const at = args.indexOf('--dir');
-  const dir = at >= 0 ? args[at + 1] : undefined;
-  return dir === undefined ? process.env : { ...process.env, WEFT_IDENTITY: memberIdentity(dir) };
-}
-
-/** Runs a one-shot `weft peer ...` command and returns its stdout. */
-export async function peerCli(...args: string[]): Promise<string> {
-  const { stdout } = await exec(process.execPath, [WEFT, 'peer', ...args], { timeout: 30_000, env: memberEnv(args) });
-  return stdout;
-}
 
 export class PeerProc {
   out = '';
@@ -136,18 +119,6 @@ export async function waitConverged(dirs: string[], timeoutMs: number, check: (f
     () => `folders differ:\n${states.join('\n')}\n--- logs ---\n${procs.map((p) => `[${p.dir}]\n${p.out.split('\n').slice(-30).join('\n')}`).join('\n')}`,
   );
   return new Map(JSON.parse(states[0]!) as Array<[string, string]>);
-}
-
-/** Sets up a share: `owner` inits with its files, every other folder joins (as a writer unless `roles` says otherwise). Returns the invitation. */
-export async function makeShare(owner: string, joiners: string[], initArgs: string[], roles: Readonly<Record<string, 'writer' | 'reader' | 'admin'>> = {}): Promise<string> {
-  const initOut = await peerCli('init', '--dir', owner, '--name', 'team', ...initArgs);
-  const invitation = initOut.trim().split('\n').pop()!;
-  for (const j of joiners) {
-    const key = (await peerCli('key', '--dir', j)).trim();
-    await peerCli('grant', key, '--role', roles[j] ?? 'writer', '--dir', owner, '--name', j.split('/').pop()!);
-    await peerCli('join', invitation, '--dir', j);
-  }
-  return invitation;
 }
 
 /** Random bytes a mirror takes as binary (a NUL among the first 8000, surely). */

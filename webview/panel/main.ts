@@ -47,9 +47,9 @@ function memberRow(m: MemberView, canAdmin: boolean): HTMLElement {
   const name = el('span', { text: m.you ? `${m.name} (you)` : m.name, cls: 'name', title: `${m.key}\nfingerprint ${m.fingerprint}` });
   const details: string[] = [];
   if (m.online && m.location) details.push(`${m.location.path}:${m.location.line + 1}`);
-  if (m.online && m.via) details.push(m.via === 'direct' ? 'direct' : 'via broker');
+  if (m.online && m.connection) details.push(m.connection.text);
   if (!m.online && m.lastSeen) details.push(`seen ${ago(m.lastSeen)}`);
-  const row = el('li', { cls: 'member' }, status, name, el('span', { text: m.role, cls: `role role-${m.role}` }), el('span', { text: details.join(' · '), cls: 'where' }));
+  const row = el('li', { cls: 'member' }, status, name, el('span', { text: m.role, cls: `role role-${m.role}` }), el('span', { text: details.join(' · '), cls: `where${m.connection ? ` connection-${m.connection.how}` : ''}` }));
   const actions = el('span', { cls: 'actions' });
   if (m.online && !m.you) actions.append(button('Follow', () => vscode.postMessage({ type: 'follow', key: m.key }), 'secondary'));
   if (canAdmin && !m.you && m.role !== 'owner') {

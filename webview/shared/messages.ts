@@ -16,7 +16,8 @@ export interface MemberView {
   online: boolean;
   /** File and line the member is at, when online. */
   location?: { path: string; line: number };
-  via?: 'direct' | 'broker';
+  /** How this VS Code reaches the member, when online and not you: the words of `weft peer status`. */
+  connection?: { how: 'direct' | 'relayed' | 'none'; text: string };
   /** Milliseconds since the epoch. */
   lastSeen?: number;
 }

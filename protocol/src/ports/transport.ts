@@ -110,6 +110,11 @@ export interface FrameChannel {
    */
   readonly relay?: Uint8Array;
   /**
+   * True when the connection is WebRTC: direct, over a UDP path punched through both sides'
+   * NATs (the relay only carried its offer). Undefined on other connections.
+   */
+  readonly webrtc?: boolean;
+  /**
    * Sends one frame. Resolves once the frame is handed to the connection; when
    * the remote reads slowly it waits, so `await` each send to bound memory.
    * Frames sent in the same tick are batched. Do not mutate `frame` afterwards.

@@ -2,7 +2,8 @@
  * Presence inside the real extension host: a teammate (an in-process PeerRuntime over
  * loopback) sets presence; our editors show their cursor, selection and name at the
  * right ranges (read through the test API: VS Code cannot read decorations back), and
- * those follow edits on either side; the panel model says where they are; our own
+ * those follow edits on either side; the panel model says where they are and how they are
+ * connected (the status bar too); our own
  * selection reaches them; "Weft: Follow…" keeps our view on their editor.
  */
 import assert from 'node:assert/strict';
@@ -74,6 +75,9 @@ export function presenceSuite(): void {
       const pia = state.members.find((m) => m.name === 'Pia');
       assert.ok(pia?.online, 'the panel shows the teammate online');
       assert.deepEqual(pia.location, { path: PATH, line: 1 }, 'the panel shows file and (0-based) line');
+      // The teammate dialled the invitation's address (loopback): a direct connection, said so in the panel and the status bar.
+      assert.deepEqual(pia.connection, { how: 'direct', text: 'direct' }, 'the panel says how the teammate is connected');
+      assert.match(api.statusText(), / online \(\d+ direct/, 'the status bar counts the teammate as direct');
     });
 
     it('keeps their cursor on the same text through local and remote edits, never past the end', async () => {

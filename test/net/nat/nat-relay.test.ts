@@ -11,8 +11,9 @@
 import assert from 'node:assert/strict';
 import { WEFT, removeDir, tempDir } from '../broker-helpers.js';
 import { publicKeyToText, randomBytes, signingKeyPairFromSeed, toHex } from '../../../protocol/src/crypto/index.js';
-import { helperScript, type NetnsProcess } from './netns-process.js';
-import { NatTopology, skipWithoutNat } from './netns.js';
+import type { NetnsProcess } from '../../../tools/netns/netns-process.js';
+import { NatTopology } from '../../../tools/netns/netns.js';
+import { helperScript, skipWithoutNat } from './nat-skip.js';
 
 const CLIENT = helperScript('relay-client');
 const EVENT_MS = 30_000;

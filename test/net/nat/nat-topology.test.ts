@@ -5,8 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { helperScript, type NetnsProcess, type ProcessEvent } from './netns-process.js';
-import { NETNS_PREFIX, NatTopology, removeLeftoverNamespaces, skipWithoutNat, type Host } from './netns.js';
+import type { NetnsProcess, ProcessEvent } from '../../../tools/netns/netns-process.js';
+import { NETNS_PREFIX, NatTopology, removeLeftoverNamespaces, type Host } from '../../../tools/netns/netns.js';
+import { helperScript, skipWithoutNat } from './nat-skip.js';
 
 const PROBE = helperScript('socket-probe');
 const EVENT_MS = 15_000;
@@ -131,6 +132,39 @@ describe('net/nat topology: homes behind NATs, in network namespaces (issue 19)'
       // each port is kept by chance with probability ~1/64k: all three at once never
       assert.ok(kept < localPorts.length, `the NAT kept the source ports: ${JSON.stringify(seen)}`);
       console.log(`      local ports ${localPorts.join(', ')} left as ${seen.map((e) => String(e.remotePort)).join(', ')}`);
+    });
+  });
+
+  describe('a home moved behind another NAT (spare router C)', function () {
+    let topology: NatTopology;
+
+    before(async function () {
+      await skipWithoutNat(this);
+      topology = await NatTopology.create({ spareRouter: {} });
+    });
+
+    after(async () => {
+      await topology?.destroy();
+    });
+
+    it('the home gets a new private and public address; its old router no longer reaches it', async () => {
+      const server = await tcpServer(topology, topology.publicHost, 7007);
+      const before = await tcpConnect(topology, topology.homeA, topology.publicHost.address, 7007);
+      assert.equal(before.outcome.event, 'reply', JSON.stringify(before.outcome));
+      const oldRouter = topology.homeA.router;
+      const moved = await topology.moveHome('homeA');
+      assert.equal(topology.homeA, moved);
+      assert.notEqual(moved.router.address, oldRouter.address);
+      const after = await tcpConnect(topology, topology.homeA, topology.publicHost.address, 7007);
+      assert.equal(after.outcome.event, 'reply', JSON.stringify(after.outcome));
+      assert.equal(after.connected?.localAddress, moved.address, 'the home sends from its new private address');
+      await server.waitForLine(() => (accepted(server).length === 2 ? true : undefined), EVENT_MS, 'the second connection accepted');
+      assert.deepEqual(accepted(server).map((e) => e.remoteAddress), [oldRouter.address, moved.router.address], 'the public side saw the old NAT, then the new one');
+      // The old router has no way to the home any more (its lan went with the home's link).
+      const home = await tcpServer(topology, topology.homeA, 7008);
+      const fromOld = await tcpConnect(topology, oldRouter, '10.0.1.2', 7008);
+      assert.equal(fromOld.outcome.event, 'failed', JSON.stringify(fromOld.outcome));
+      assert.equal(accepted(home).length, 0);
     });
   });
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { crc32 } from 'node:zlib';
-import { StunServer, stunResponse } from '../../../protocol/transport/stun-server.js';
+import { StunServer, stunResponse, stunServersOf } from '../../../protocol/transport/stun-server.js';
 
 function bindingRequest(txid = new Uint8Array(12).fill(7)): Uint8Array {
   const req = new Uint8Array(20);
@@ -44,6 +44,14 @@ describe('transport/stun-server', () => {
     const badLength = req.slice();
     badLength[3] = 4;
     for (const bad of [new Uint8Array(0), req.subarray(0, 19), wrongType, noCookie, badLength, new Uint8Array(600)]) assert.equal(stunResponse(bad, '10.0.0.1', 1), undefined);
+  });
+
+  it('peers use their brokers as STUN servers: same host and port, IPv4 and DNS names, each once', () => {
+    const id = '/p2p/12D3KooWAbc';
+    assert.deepEqual(
+      stunServersOf([`/ip4/203.0.113.1/tcp/4001${id}`, `/ip4/203.0.113.1/tcp/4001/ws${id}`, `/dns4/broker.example.org/tcp/443/ws${id}`, `/ip6/::1/tcp/4001${id}`, `/ip4/10.0.0.1/udp/4001/quic${id}`]),
+      ['stun:203.0.113.1:4001', 'stun:broker.example.org:443'],
+    );
   });
 
   it('serves on UDP', async () => {

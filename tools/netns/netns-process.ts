@@ -2,20 +2,15 @@
  * A command running inside a network namespace (`ip netns exec NAME command ...`), as a
  * child process the test can wait on and kill. `ip netns exec` enters the namespace and
  * then execs the command, so the child's pid is the command's own: killing it kills the
- * command. The helper scripts run this way (socket-probe.ts, relay-client.ts) report
- * what happens as JSON lines on stdout, `{"event": ..., ...}`; waitFor() awaits one.
+ * command. The tests' helper scripts run this way (test/net/nat/socket-probe.ts,
+ * relay-client.ts) report what happens as JSON lines on stdout, `{"event": ..., ...}`;
+ * waitFor() awaits one. Shared by the NAT tests and `npm run bench -- nat`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 
 export interface ProcessEvent {
   readonly event: string;
   readonly [field: string]: unknown;
-}
-
-/** One of the compiled helper scripts next to this file (out/test/net/nat/NAME.js). */
-export function helperScript(name: string): string {
-  return fileURLToPath(new URL(`./${name}.js`, import.meta.url));
 }
 
 export class NetnsProcess {

@@ -18,11 +18,18 @@
  * --random-fully: every flow leaves from a random port, so a peer cannot predict the port
  * to punch towards) and `dropUdp` (the router forwards no UDP at all).
  *
+ * With `spareRouter`, a third NAT router C (wan 203.0.113.10, public side 203.0.113.9/30,
+ * lan 10.0.3.1/24) waits unused; moveHome() moves a home behind it, as a laptop carried
+ * from home to a café: the home's link to its router goes (its open connections hear
+ * nothing more from that side) and a new one to C comes up, with a new private address
+ * (10.0.3.2) and, through C's NAT, a new public one.
+ *
  * Namespaces are named `weftnat-<pid>-<random>-<role>`. destroy() (call it in `after`)
  * kills what runs inside and deletes them; create() first deletes those of runs whose
  * process is gone (a run killed before its `after`). It needs root, iproute2 and
- * iptables: natUnavailable() says what is missing, and skipWithoutNat() skips a suite
- * with that reason printed.
+ * iptables: natUnavailable() says what is missing (the tests skip with that reason,
+ * test/net/nat/nat-skip.ts; the benchmark prints it). Shared by the NAT tests and
+ * `npm run bench -- nat`.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -43,6 +50,8 @@ export interface NatOptions {
 export interface NatTopologyInit {
   homeA?: NatOptions;
   homeB?: NatOptions;
+  /** A third NAT router, which moveHome() moves a home behind. */
+  spareRouter?: NatOptions;
 }
 
 /** A namespace and the address others reach it at. */
@@ -53,7 +62,7 @@ export interface Host {
 
 export interface Home extends Host {
   /** The NAT router; its `address` is the public (wan) one, what the internet sees. */
-  readonly router: Host & { readonly lanAddress: string };
+  readonly router: Host & { readonly lanAddress: string; readonly nat: Readonly<Required<NatOptions>> };
   readonly nat: Readonly<Required<NatOptions>>;
 }
 
@@ -117,17 +126,6 @@ async function checkSupport(): Promise<string | undefined> {
   }
 }
 
-/**
- * In a mocha `before`: skips the suite, printing why, when NAT namespaces cannot be built
- * here. Never a silent pass: the tests show as pending, with the reason in the log.
- */
-export async function skipWithoutNat(context: Mocha.Context): Promise<void> {
-  const why = await natUnavailable();
-  if (why === undefined) return;
-  console.log(`      skipped (${context.test?.parent?.title ?? 'NAT tests'}): ${why}`);
-  context.skip();
-}
-
 /** Our namespaces on this machine: name -> pid of the run that made it. */
 async function ourNamespaces(): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -181,22 +179,34 @@ const PUBLIC_A = '203.0.113.1';
 const ROUTER_A_WAN = '203.0.113.2';
 const PUBLIC_B = '203.0.113.5';
 const ROUTER_B_WAN = '203.0.113.6';
+const PUBLIC_C = '203.0.113.9';
+const ROUTER_C_WAN = '203.0.113.10';
+
+type Router = Home['router'];
 
 export class NatTopology {
   private readonly children = new Set<NetnsProcess>();
   private destroyed = false;
+  /** The namespaces of this topology, in the order they are made. */
+  readonly namespaces: readonly string[];
 
   private constructor(
     readonly runId: string,
     /** The public namespace; `address` is the one the broker listens on (reachable from both homes). */
     readonly publicHost: Host,
-    readonly homeA: Home,
-    readonly homeB: Home,
-  ) {}
+    private readonly homes: { homeA: Home; homeB: Home },
+    /** Router C, unused until moveHome(). */
+    private spare: Router | undefined,
+  ) {
+    this.namespaces = [publicHost.netns, homes.homeA.router.netns, homes.homeA.netns, homes.homeB.router.netns, homes.homeB.netns, ...(spare ? [spare.netns] : [])];
+  }
 
-  /** The namespaces of this topology. */
-  get namespaces(): string[] {
-    return [this.publicHost.netns, this.homeA.router.netns, this.homeA.netns, this.homeB.router.netns, this.homeB.netns];
+  get homeA(): Home {
+    return this.homes.homeA;
+  }
+
+  get homeB(): Home {
+    return this.homes.homeB;
   }
 
   /** Builds the topology; on failure, removes whatever it had made and rethrows. */
@@ -205,11 +215,15 @@ export class NatTopology {
     const runId = `${process.pid}-${randomBytes(3).toString('hex')}`;
     const name = (role: string): string => `${NETNS_PREFIX}${runId}-${role}`;
     const nat = (o: NatOptions | undefined): Required<NatOptions> => ({ randomPorts: o?.randomPorts ?? false, dropUdp: o?.dropUdp ?? false });
+    const router = (role: string, address: string, lanAddress: string, o: NatOptions | undefined): Router => ({ netns: name(role), address, lanAddress, nat: nat(o) });
     const topology = new NatTopology(
       runId,
       { netns: name('pub'), address: PUBLIC_A },
-      { netns: name('ha'), address: '10.0.1.2', router: { netns: name('ra'), address: ROUTER_A_WAN, lanAddress: '10.0.1.1' }, nat: nat(init.homeA) },
-      { netns: name('hb'), address: '10.0.2.2', router: { netns: name('rb'), address: ROUTER_B_WAN, lanAddress: '10.0.2.1' }, nat: nat(init.homeB) },
+      {
+        homeA: { netns: name('ha'), address: '10.0.1.2', router: router('ra', ROUTER_A_WAN, '10.0.1.1', init.homeA), nat: nat(init.homeA) },
+        homeB: { netns: name('hb'), address: '10.0.2.2', router: router('rb', ROUTER_B_WAN, '10.0.2.1', init.homeB), nat: nat(init.homeB) },
+      },
+      init.spareRouter ? router('rc', ROUTER_C_WAN, '10.0.3.1', init.spareRouter) : undefined,
     );
     if (!exitHookInstalled) process.once('exit', removeLiveOnExit);
     exitHookInstalled = true;
@@ -232,14 +246,51 @@ export class NatTopology {
     await this.link(pub, 'ra', `${PUBLIC_A}/30`, this.homeA.router.netns, 'wan', `${ROUTER_A_WAN}/30`);
     await this.link(pub, 'rb', `${PUBLIC_B}/30`, this.homeB.router.netns, 'wan', `${ROUTER_B_WAN}/30`);
     await forwarding(pub);
-    await this.buildHome(this.homeA, PUBLIC_A);
-    await this.buildHome(this.homeB, PUBLIC_B);
+    await this.buildRouter(this.homeA.router, PUBLIC_A);
+    await this.buildRouter(this.homeB.router, PUBLIC_B);
+    await this.linkHome(this.homeA.netns, this.homeA.address, this.homeA.router);
+    await this.linkHome(this.homeB.netns, this.homeB.address, this.homeB.router);
+    if (this.spare) {
+      await this.link(pub, 'rc', `${PUBLIC_C}/30`, this.spare.netns, 'wan', `${ROUTER_C_WAN}/30`);
+      await this.buildRouter(this.spare, PUBLIC_C);
+    }
   }
 
-  private async buildHome(home: Home, gateway: string): Promise<void> {
-    const router = home.router.netns;
-    await this.link(router, 'lan', `${home.router.lanAddress}/24`, home.netns, 'eth0', `${home.address}/24`);
-    await ip('-n', home.netns, 'route', 'add', 'default', 'via', home.router.lanAddress);
+  /**
+   * Moves a home behind the spare router C (made with `spareRouter`): its link to its router
+   * goes, one to C comes up, with the address 10.0.3.2 and C's NAT and public address.
+   * Returns the home as it is now (homeA / homeB say the same from then on).
+   */
+  async moveHome(which: 'homeA' | 'homeB'): Promise<Home> {
+    const to = this.spare;
+    if (to === undefined) throw new Error('moveHome() needs a topology made with spareRouter');
+    const home = this.homes[which];
+    // Deleting one end of a veth pair deletes both: the old router's lan goes with it.
+    await ip('-n', home.netns, 'link', 'del', 'eth0');
+    const moved: Home = { netns: home.netns, address: '10.0.3.2', router: to, nat: to.nat };
+    await this.linkHome(moved.netns, moved.address, to);
+    this.homes[which] = moved;
+    this.spare = undefined;
+    return moved;
+  }
+
+  /** Lets UDP through a home's router that was made with `dropUdp` (a network that unblocks it, say). */
+  async allowUdp(which: 'homeA' | 'homeB'): Promise<void> {
+    const home = this.homes[which];
+    if (!home.nat.dropUdp) throw new Error(`${which}'s router does not drop UDP`);
+    await inNetns(home.router.netns, 'iptables', '-D', 'FORWARD', '-p', 'udp', '-j', 'DROP');
+    this.homes[which] = { ...home, nat: { ...home.nat, dropUdp: false } };
+  }
+
+  /** Joins a home to its router's lan (the home's side named eth0) and routes the home through it. */
+  private async linkHome(home: string, address: string, router: Router): Promise<void> {
+    await this.link(router.netns, 'lan', `${router.lanAddress}/24`, home, 'eth0', `${address}/24`);
+    await ip('-n', home, 'route', 'add', 'default', 'via', router.lanAddress);
+  }
+
+  /** A router's default route (to the public side), forwarding and NAT; its lan comes with linkHome(). */
+  private async buildRouter(home: Router, gateway: string): Promise<void> {
+    const router = home.netns;
     await ip('-n', router, 'route', 'add', 'default', 'via', gateway);
     await forwarding(router);
     const iptables = (...args: string[]): Promise<string> => inNetns(router, 'iptables', ...args);

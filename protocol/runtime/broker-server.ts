@@ -19,6 +19,24 @@ import { every, type Clock } from '../src/ports/clock.js';
 import { COMMIT_KIND, decodeCommitEnvelope } from '../src/log/commit.js';
 import { BrokerChunks, type ChunkTopicSummary } from './broker-chunks.js';
 import { RelayGate, type RelayGateStatus } from './relay-gate.js';
+import { BrokerOverlay, type OverlayStatus } from './broker-overlay.js';
+import type { Random } from '../src/ports/clock.js';
+import type { OverlayNodeOptions } from '../src/overlay/index.js';
+
+/** The overlay (docs/OVERLAY.md): brokers find the other brokers of their topics by themselves. */
+export interface BrokerOverlayConfig {
+  /** The broker's identity seed: it signs the overlay's envelopes. */
+  secretKey: Uint8Array;
+  /** Brokers to join through (multiaddrs with /p2p/<id>). */
+  bootstrap: readonly string[];
+  random: Random;
+  /** Gossip period in ms (default 5,000, jittered). */
+  periodMs?: number;
+  options?: OverlayNodeOptions;
+}
+
+/** The broker's channel id for the overlay (Broker.attachOverlay). */
+const OVERLAY_CHANNEL = 'overlay' as ChannelId;
 
 export interface BrokerServerInit {
   /** The broker's transport, not started yet (start() starts it, stop() stops it). */
@@ -48,6 +66,8 @@ export interface BrokerServerInit {
   relayAllow?: readonly Uint8Array[];
   /** How long a relay reservation waits for its peer's RELAYREQ. Default 10 s. */
   relayAdmitWaitMs?: number;
+  /** Take part in the overlay: events travel along each topic's ring of brokers. */
+  overlay?: BrokerOverlayConfig;
 }
 
 export interface BrokerStatus {
@@ -68,6 +88,8 @@ export interface BrokerStatus {
   refused: { byCode: Record<string, number>; connectionsClosed: number; channelsCutByTransport: Record<string, number> };
   /** The circuit relay (issue 19): slots held now, relayed connections open now, peers admitted to hold a slot, reservations refused since start. */
   relay: RelayGateStatus & { reservations: number; circuits: number };
+  /** The overlay, when the broker takes part in it: views, rings, events relayed. */
+  overlay?: OverlayStatus;
   updatedAt: string;
 }
 
@@ -117,6 +139,7 @@ export class BrokerServer {
   private readonly transport: Transport;
   /** Who may hold a relay slot here: the transport's relay asks admitRelay(). */
   readonly relayGate: RelayGate;
+  private overlay: BrokerOverlay | undefined;
 
   private constructor(
     private readonly init: BrokerServerInit,
@@ -152,6 +175,7 @@ export class BrokerServer {
       }
       await server.chunks.open();
       server.unhandle = init.transport.handle(PUBSUB_PROTOCOL, (ch) => server.accept(ch, false));
+      if (init.overlay) server.joinOverlay(init.overlay);
       init.transport.on('channel:error', (info) => {
         server.channelErrors.set(info.error.name, (server.channelErrors.get(info.error.name) ?? 0) + 1);
         log('warn', `channel from ${publicKeyToText(info.remote).slice(0, 16)} closed: ${info.error.message}`);
@@ -159,6 +183,7 @@ export class BrokerServer {
       await init.transport.start();
       log('info', `loaded ${broker.topicSummaries().length} topics, ${events} records; peer key ${publicKeyToText(init.transport.publicKey)}`);
       for (const addr of init.peerBrokers ?? []) server.peerLoops.push(server.peerLoop(addr));
+      server.overlay?.start();
       if (init.chunkExpiryMs !== undefined) {
         void server.expireChunks();
         server.stopExpiry = every(init.clock, init.chunkExpiryIntervalMs ?? Math.max(1, Math.min(HOUR_MS, init.chunkExpiryMs / 2)), () => void server.expireChunks(), true);
@@ -169,6 +194,39 @@ export class BrokerServer {
       await init.events.close().catch(() => {});
       await server.chunks.close().catch(() => {});
       throw err;
+    }
+  }
+
+  /** The overlay node, attached to the broker as its overlay channel (before the transport starts). */
+  private joinOverlay(config: BrokerOverlayConfig): void {
+    const overlay = new BrokerOverlay({
+      transport: this.transport,
+      secretKey: config.secretKey,
+      clock: this.clock,
+      random: config.random,
+      bootstrap: config.bootstrap,
+      topics: [],
+      ...(config.periodMs !== undefined ? { periodMs: config.periodMs } : {}),
+      ...(config.options ? { options: config.options } : {}),
+      deliver: (commit, id, topicHex) => {
+        const { out, valid } = this.broker.overlayEvent(commit, id, topicHex, this.clock.now());
+        this.apply(out);
+        return valid;
+      },
+      log: (level, text) => this.log(level, text),
+    });
+    overlay.listen();
+    this.overlay = overlay;
+    this.apply(this.broker.attachOverlay(OVERLAY_CHANNEL));
+  }
+
+  /** A frame the broker sends its overlay channel: a new event goes along the topic's ring; the rest (acks, subscriptions) is for channels only. */
+  private toOverlay(frame: Uint8Array): void {
+    try {
+      const m = decodeWire(frame);
+      if (m.type === 'event') this.overlay?.publish(m.commit);
+    } catch (err) {
+      this.log('warn', `overlay: could not publish: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -214,6 +272,7 @@ export class BrokerServer {
       chunkBytes: chunkTopics.reduce((a, t) => a + t.bytes, 0),
       refused: { ...this.broker.refusals(), channelsCutByTransport: Object.fromEntries(this.channelErrors) },
       relay: { ...this.relayGate.status(), reservations: 0, circuits: 0, ...this.transport.relayStatus?.() },
+      ...(this.overlay ? { overlay: this.overlay.status() } : {}),
       updatedAt: new Date(this.clock.now()).toISOString(),
     };
   }
@@ -291,6 +350,7 @@ export class BrokerServer {
     for (const s of out.send) this.enqueue(s.to, s.frame);
     for (const w of out.chunks) this.chunks.handle(w);
     for (const d of out.relay) this.relayGate.decided(d);
+    for (const t of out.carried) this.overlay?.carry(toHex(t));
     for (const req of out.store) {
       // Group commit: every request of this turn for a topic goes into one append (one
       // write + one fdatasync); each request is reported stored() only once it is durable.
@@ -338,6 +398,10 @@ export class BrokerServer {
   }
 
   private enqueue(to: ChannelId, frame: Uint8Array): void {
+    if (to === OVERLAY_CHANNEL) {
+      this.toOverlay(frame);
+      return;
+    }
     const rt = this.channels.get(to);
     if (!rt || rt.channel.closed) return;
     rt.queue.push(frame);
@@ -444,6 +508,7 @@ export class BrokerServer {
     this.stopExpiry?.();
     this.relayGate.stop();
     this.unhandle?.();
+    await this.overlay?.stop();
     for (const w of [...this.wakeups]) w();
     this.wakeReaders();
     for (const rt of this.channels.values()) void rt.channel.close().catch(() => {});

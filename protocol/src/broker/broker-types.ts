@@ -63,6 +63,8 @@ export interface BrokerOutput {
   close: Array<{ channel: ChannelId; reason: string }>;
   notices: BrokerNotice[];
   relay: RelayDecision[];
+  /** Topics this broker began to carry (a member subscribed, or its first event was stored): the overlay adds a ring for each. */
+  carried: Uint8Array[];
 }
 
 export interface TopicSummary {
@@ -115,6 +117,6 @@ export interface PendingRequest {
 }
 
 export function emptyOutput(): BrokerOutput {
-  return { send: [], store: [], chunks: [], close: [], notices: [], relay: [] };
+  return { send: [], store: [], chunks: [], close: [], notices: [], relay: [], carried: [] };
 }
 

@@ -83,6 +83,8 @@ export class Broker {
   private readonly requests = new Map<number, PendingRequest>();
   private nextRequest = 1;
   private readonly newTopics: NewTopicQuota;
+  /** The overlay's channel (attachOverlay), subscribed to every topic carried here. */
+  private overlay: ChannelId | undefined;
 
   constructor(init: BrokerInit = {}) {
     this.limits = { ...DEFAULT_BROKER_LIMITS, ...init.limits };
@@ -139,29 +141,59 @@ export class Broker {
   connect(channel: ChannelId, now: number, opts: { peerBroker?: boolean; source?: ChannelSource } = {}): BrokerOutput {
     const out = emptyOutput();
     const l = this.limits;
-    const state: ChannelState = {
-      id: channel,
-      role: 'unknown',
-      isBroker: false,
-      subs: new Set(),
-      sessions: new Map(),
+    const state = newChannelState(channel, {
       messages: new TokenBucket(l.messagesPerSecond, l.messagesPerSecond * 2),
       bytes: new TokenBucket(l.bytesPerSecond, l.bytesPerSecond * 2),
       presence: new TokenBucket(l.presencePerSecond, l.presencePerSecond * 2),
       strikes: new TokenBucket(1, l.maxStrikes),
-      lastRateError: -Infinity,
-      pendingStores: 0,
-      windowEvents: 0,
-      windowBytes: 0,
-      deferred: [],
-      closing: false,
-      ...(opts.source && !opts.peerBroker ? { source: opts.source } : {}),
-    };
+    }, opts.source && !opts.peerBroker ? opts.source : undefined);
     state.messages.take(now, 0);
     this.channels.set(channel, state);
     this.sendTo(out, channel, { type: 'hello', role: 'broker', software: BROKER_SOFTWARE });
     if (opts.peerBroker) this.becomeBroker(state, out);
     return out;
+  }
+
+  /**
+   * The overlay (docs/OVERLAY.md) as one more channel: subscribed to every topic carried
+   * here, so each new event is forwarded to it (the runtime publishes it along the topic's
+   * ring), and unmetered (its events were checked by the overlay's guard; each still takes
+   * the broker's own checks). It never holds a source, like a peer broker: the per-source
+   * new-topic quotas do not apply (it carries only topics carried here already).
+   */
+  attachOverlay(channel: ChannelId): BrokerOutput {
+    const out = emptyOutput();
+    const unmetered = (): TokenBucket => new TokenBucket(Infinity, Infinity);
+    const state = newChannelState(channel, { messages: unmetered(), bytes: unmetered(), presence: unmetered(), strikes: unmetered() });
+    state.role = 'broker';
+    this.channels.set(channel, state);
+    this.overlay = channel;
+    for (const t of this.topics.values()) this.carry(t.topic, t.hex, out);
+    for (const [hex, topic] of this.meshTopics) this.overlaySubscribe(topic, hex, out);
+    return out;
+  }
+
+  /**
+   * An event that came over the overlay (its id and topic checked against the message by
+   * the runtime): the broker's own checks, as for any channel. `valid`: it is stored or
+   * being stored here now, so the overlay may relay it on.
+   */
+  overlayEvent(commit: Uint8Array, id: CommitId, topicHex: string, now: number): { out: BrokerOutput; valid: boolean } {
+    const out = emptyOutput();
+    const c = this.overlay === undefined ? undefined : this.channels.get(this.overlay);
+    if (!c) return { out, valid: false };
+    this.acceptCommit(c, commit, now, out);
+    return { out, valid: (this.topics.get(topicHex)?.has(id) ?? false) || this.pendingIds.has(id) };
+  }
+
+  private overlaySubscribe(topic: Uint8Array, hex: string, out: BrokerOutput): void {
+    const c = this.overlay === undefined ? undefined : this.channels.get(this.overlay);
+    if (!c || c.subs.has(hex)) return;
+    c.subs.add(hex);
+    let set = this.subscribers.get(hex);
+    if (!set) this.subscribers.set(hex, (set = new Set()));
+    set.add(c.id);
+    out.carried.push(topic);
   }
 
   disconnect(channel: ChannelId): BrokerOutput {
@@ -314,6 +346,7 @@ export class Broker {
   private carry(topic: Uint8Array, hex: string, out: BrokerOutput): void {
     if (this.meshTopics.has(hex)) return;
     this.meshTopics.set(hex, topic);
+    this.overlaySubscribe(topic, hex, out);
     for (const c of this.channels.values()) if (c.isBroker) this.meshSubscribe(c, topic, out);
   }
 
@@ -743,3 +776,21 @@ export class Broker {
   }
 }
 
+/** A channel's state before its first frame. */
+function newChannelState(id: ChannelId, buckets: Pick<ChannelState, 'messages' | 'bytes' | 'presence' | 'strikes'>, source?: ChannelSource): ChannelState {
+  return {
+    id,
+    role: 'unknown',
+    isBroker: false,
+    subs: new Set(),
+    sessions: new Map(),
+    ...buckets,
+    lastRateError: -Infinity,
+    pendingStores: 0,
+    windowEvents: 0,
+    windowBytes: 0,
+    deferred: [],
+    closing: false,
+    ...(source ? { source } : {}),
+  };
+}

@@ -30,6 +30,13 @@ import {
 export const OVERLAY_PROTOCOL = '/weft/overlay/1';
 /** Nodes whose addresses are remembered (the oldest learnt is forgotten first). */
 const ADDRESS_BOOK_SIZE = 4096;
+/**
+ * The guard counts messages per window of this many gossip periods of wall-clock time,
+ * with its per-round limits scaled up alike. Counting per local tick (as the simulator
+ * does) banned honest brokers on a loaded machine: a broker whose timer fired late saw
+ * several of a neighbour's periods in one of its own.
+ */
+const GUARD_WINDOW_PERIODS = 20;
 
 export interface BrokerOverlayInit {
   transport: Transport;
@@ -75,8 +82,22 @@ export class BrokerOverlay {
   private readonly readers = new Set<Promise<void>>();
   private readonly counts = { delivered: 0, duplicates: 0, refused: 0, relayed: 0 };
 
+  private readonly period: number;
+
   constructor(private readonly init: BrokerOverlayInit) {
-    this.node = new OverlayNode(publicKeyToText(init.transport.publicKey), init.topics, init.random, init.options);
+    this.period = init.periodMs ?? 5000;
+    const w = GUARD_WINDOW_PERIODS;
+    const options: OverlayNodeOptions = {
+      joinsPerRound: 32 * w,
+      ...init.options,
+      guard: { maxGossipPerRound: 24 * w, maxRingPerTopic: 4 * w, maxRingPerRound: 256 * w, ...init.options?.guard },
+    };
+    this.node = new OverlayNode(publicKeyToText(init.transport.publicKey), init.topics, init.random, options);
+  }
+
+  /** The guard's round: a window of wall-clock time (GUARD_WINDOW_PERIODS). */
+  private guardRound(): number {
+    return Math.floor(this.init.clock.now() / (this.period * GUARD_WINDOW_PERIODS));
   }
 
   /** Serves the protocol (call before the transport starts), then, once started, joins and ticks. */
@@ -86,7 +107,7 @@ export class BrokerOverlay {
 
   start(): void {
     for (const addr of this.init.bootstrap) void this.join(addr);
-    const period = this.init.periodMs ?? 5000;
+    const period = this.period;
     const tick = (): void => {
       if (this.stopped) return;
       this.round++;
@@ -299,7 +320,7 @@ export class BrokerOverlay {
       this.ban(from, err);
       return false;
     }
-    const step = this.node.receive(from, message, this.round);
+    const step = this.node.receive(from, message, this.guardRound());
     if (step.rejected) {
       this.init.log('warn', `overlay: banned ${from.slice(0, 16)}: ${step.rejected instanceof Error ? step.rejected.message : String(step.rejected)}`);
       return false;

@@ -259,22 +259,37 @@ export class BrokerOverlay {
     if (open && !open.closed) return Promise.resolve(open);
     let pending = this.opening.get(id);
     if (!pending) {
-      pending = this.openChannel(id).finally(() => this.opening.delete(id));
+      pending = this.open(id, OVERLAY_PROTOCOL)
+        .then((ch) => {
+          this.read(ch);
+          return ch;
+        })
+        .finally(() => this.opening.delete(id));
       this.opening.set(id, pending);
     }
     return pending;
   }
 
-  private async openChannel(id: PeerId): Promise<FrameChannel> {
+  /** A channel for `protocol` to an overlay node, dialled at the addresses it or others gave. */
+  async open(id: PeerId, protocol: string): Promise<FrameChannel> {
     const key = publicKeyFromText(id);
     const addresses = this.addressBook.get(id) ?? [];
     if (addresses.length > 0) {
       const t = this.init.transport;
       await (t.dialAny ? t.dialAny(addresses) : t.dial(addresses[0] ?? ''));
     }
-    const ch = await this.init.transport.openChannel(key, OVERLAY_PROTOCOL);
-    this.read(ch);
-    return ch;
+    return this.init.transport.openChannel(key, protocol);
+  }
+
+  /** Per carried topic (hex), its nearest ring neighbour on each side, when known. */
+  ringNeighbours(): Array<{ topic: string; neighbours: PeerId[] }> {
+    const out: Array<{ topic: string; neighbours: PeerId[] }> = [];
+    for (const topic of this.node.rings.topics()) {
+      const r = this.node.rings.ring(topic);
+      const neighbours = [r?.successors[0], r?.predecessors[0]].filter((id): id is PeerId => id !== undefined);
+      if (neighbours.length > 0) out.push({ topic, neighbours: [...new Set(neighbours)] });
+    }
+    return out;
   }
 
   // ---- receiving ----

@@ -37,6 +37,11 @@ export interface BrokerOverlayConfig {
 
 /** The broker's channel id for the overlay (Broker.attachOverlay). */
 const OVERLAY_CHANNEL = 'overlay' as ChannelId;
+/** Links between ring neighbours: the pub/sub frames, but only topics both carry are synced (Broker.ringLink). */
+export const RING_LINK_PROTOCOL = '/weft/ring-link/1';
+
+/** Who opened a pub/sub channel: a member (or anyone), a configured peer broker we dialled, or a ring neighbour (either side). */
+type ChannelKind = 'member' | 'peer-broker' | 'ring';
 
 export interface BrokerServerInit {
   /** The broker's transport, not started yet (start() starts it, stop() stops it). */
@@ -140,6 +145,9 @@ export class BrokerServer {
   /** Who may hold a relay slot here: the transport's relay asks admitRelay(). */
   readonly relayGate: RelayGate;
   private overlay: BrokerOverlay | undefined;
+  /** Links to ring neighbours, by overlay id: the channel once open, and the topics synced on it. */
+  private readonly ringLinks = new Map<string, { channel?: ChannelId; readonly topics: Set<string> }>();
+  private stopRingLinks: (() => void) | undefined;
 
   private constructor(
     private readonly init: BrokerServerInit,
@@ -174,7 +182,12 @@ export class BrokerServer {
         events += broker.load(fromHex(t.topicHex), t.records);
       }
       await server.chunks.open();
-      server.unhandle = init.transport.handle(PUBSUB_PROTOCOL, (ch) => server.accept(ch, false));
+      const unhandlePubsub = init.transport.handle(PUBSUB_PROTOCOL, (ch) => server.accept(ch, 'member'));
+      const unhandleRing = init.overlay ? init.transport.handle(RING_LINK_PROTOCOL, (ch) => server.accept(ch, 'ring')) : () => {};
+      server.unhandle = () => {
+        unhandlePubsub();
+        unhandleRing();
+      };
       if (init.overlay) server.joinOverlay(init.overlay);
       init.transport.on('channel:error', (info) => {
         server.channelErrors.set(info.error.name, (server.channelErrors.get(info.error.name) ?? 0) + 1);
@@ -183,7 +196,10 @@ export class BrokerServer {
       await init.transport.start();
       log('info', `loaded ${broker.topicSummaries().length} topics, ${events} records; peer key ${publicKeyToText(init.transport.publicKey)}`);
       for (const addr of init.peerBrokers ?? []) server.peerLoops.push(server.peerLoop(addr));
-      server.overlay?.start();
+      if (server.overlay && init.overlay) {
+        server.overlay.start();
+        server.stopRingLinks = every(init.clock, init.overlay.periodMs ?? 5000, () => server.linkRingNeighbours(), true);
+      }
       if (init.chunkExpiryMs !== undefined) {
         void server.expireChunks();
         server.stopExpiry = every(init.clock, init.chunkExpiryIntervalMs ?? Math.max(1, Math.min(HOUR_MS, init.chunkExpiryMs / 2)), () => void server.expireChunks(), true);
@@ -218,6 +234,53 @@ export class BrokerServer {
     overlay.listen();
     this.overlay = overlay;
     this.apply(this.broker.attachOverlay(OVERLAY_CHANNEL));
+  }
+
+  /**
+   * Catch-up and gap repair across the ring: a link to each topic's nearest ring
+   * neighbour on either side, syncing that topic (a broker back from a crash, or one an
+   * event's ring path missed, gets what its neighbours have). Links stay while open.
+   */
+  private linkRingNeighbours(): void {
+    if (!this.overlay || this.stopping) return;
+    for (const { topic, neighbours } of this.overlay.ringNeighbours()) {
+      for (const id of neighbours) {
+        let link = this.ringLinks.get(id);
+        if (!link) {
+          this.ringLinks.set(id, (link = { topics: new Set() }));
+          void this.dialRingLink(id);
+        }
+        if (link.topics.has(topic)) continue;
+        link.topics.add(topic);
+        if (link.channel) this.apply(this.broker.ringLink(link.channel, fromHex(topic)));
+      }
+    }
+  }
+
+  private async dialRingLink(id: string): Promise<void> {
+    const overlay = this.overlay;
+    if (!overlay) return;
+    try {
+      const ch = await overlay.open(id, RING_LINK_PROTOCOL);
+      await this.accept(ch, 'ring');
+    } catch (err) {
+      this.log('info', `ring link to ${id.slice(0, 16)} failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      if (!this.ringLinks.get(id)?.channel) this.ringLinks.delete(id);
+    }
+  }
+
+  /** A ring link opened (either side): its topics are synced on it. */
+  private ringLinkOpened(remote: string, channel: ChannelId): void {
+    let link = this.ringLinks.get(remote);
+    if (link?.channel) return; // both sides dialled: the first link carries the topics
+    if (!link) this.ringLinks.set(remote, (link = { topics: new Set() }));
+    link.channel = channel;
+    for (const topic of link.topics) this.apply(this.broker.ringLink(channel, fromHex(topic)));
+  }
+
+  private ringLinkClosed(remote: string, channel: ChannelId): void {
+    if (this.ringLinks.get(remote)?.channel === channel) this.ringLinks.delete(remote);
   }
 
   /** A frame the broker sends its overlay channel: a new event goes along the topic's ring; the rest (acks, subscriptions) is for channels only. */
@@ -279,7 +342,7 @@ export class BrokerServer {
 
   // ---- channels ----
 
-  private accept(channel: FrameChannel, peerBroker: boolean): Promise<void> {
+  private accept(channel: FrameChannel, kind: ChannelKind): Promise<void> {
     if (this.stopping) {
       void channel.close();
       return Promise.resolve();
@@ -288,9 +351,11 @@ export class BrokerServer {
     const rt: ChannelRuntime = { id, channel, queue: [], queuedBytes: 0, scheduled: false };
     this.channels.set(id, rt);
     const who = publicKeyToText(channel.remote).slice(0, 16);
-    this.log('info', `${id} connected: ${who}${peerBroker ? ' (peer broker, outbound)' : ''}`);
+    this.log('info', `${id} connected: ${who}${kind === 'peer-broker' ? ' (peer broker, outbound)' : kind === 'ring' ? ' (ring link)' : ''}`);
     const source = { peer: toHex(channel.remote), ...(channel.remoteAddress !== undefined ? { address: channel.remoteAddress } : {}) };
-    this.apply(this.broker.connect(id, this.clock.now(), { peerBroker, source }));
+    this.apply(this.broker.connect(id, this.clock.now(), { peerBroker: kind === 'peer-broker', ringLink: kind === 'ring', source }));
+    const remoteId = publicKeyToText(channel.remote);
+    if (kind === 'ring') this.ringLinkOpened(remoteId, id);
     const done = (async () => {
       try {
         for await (const frame of channel.frames()) {
@@ -307,6 +372,7 @@ export class BrokerServer {
         this.log('warn', `${id}: read failed: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
         this.channels.delete(id);
+        if (kind === 'ring') this.ringLinkClosed(remoteId, id);
         this.relayGate.channelClosed(id);
         this.broker.disconnect(id);
         this.chunks.disconnect(id);
@@ -467,7 +533,7 @@ export class BrokerServer {
         state.connected = true;
         delay = 500;
         this.log('info', `connected to peer broker ${addr}`);
-        await this.accept(channel, true);
+        await this.accept(channel, 'peer-broker');
         state.connected = false;
         if (!this.stopping) this.log('warn', `lost peer broker ${addr}; reconnecting`);
       } catch (err) {
@@ -506,6 +572,7 @@ export class BrokerServer {
     this.stopping = true;
     this.log('info', 'shutting down');
     this.stopExpiry?.();
+    this.stopRingLinks?.();
     this.relayGate.stop();
     this.unhandle?.();
     await this.overlay?.stop();

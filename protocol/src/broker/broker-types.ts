@@ -102,6 +102,12 @@ export interface ChannelState {
   readonly source?: ChannelSource;
   /** A signed RELAYREQ for a topic not stored here yet: granted once the topic is (hex). */
   relayWaiting?: string;
+  /**
+   * A link to a ring neighbour of the overlay (either side): only topics both carry are
+   * synced on it (ringLink() and the remote's SUBSCRIBEs), never every topic as with a
+   * peer broker; events reach it by sync, not by live forwarding (they travel the ring).
+   */
+  ringLink?: { readonly topics: Set<string> };
 }
 
 export type PendingItem =

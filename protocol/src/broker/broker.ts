@@ -138,7 +138,7 @@ export class Broker {
    * the new-topic quotas per source). `source`: who opened it, for those quotas (without
    * one, only the global maxTopics applies).
    */
-  connect(channel: ChannelId, now: number, opts: { peerBroker?: boolean; source?: ChannelSource } = {}): BrokerOutput {
+  connect(channel: ChannelId, now: number, opts: { peerBroker?: boolean; ringLink?: boolean; source?: ChannelSource } = {}): BrokerOutput {
     const out = emptyOutput();
     const l = this.limits;
     const state = newChannelState(channel, {
@@ -146,7 +146,11 @@ export class Broker {
       bytes: new TokenBucket(l.bytesPerSecond, l.bytesPerSecond * 2),
       presence: new TokenBucket(l.presencePerSecond, l.presencePerSecond * 2),
       strikes: new TokenBucket(1, l.maxStrikes),
-    }, opts.source && !opts.peerBroker ? opts.source : undefined);
+    }, opts.source && !opts.peerBroker && !opts.ringLink ? opts.source : undefined);
+    if (opts.ringLink) {
+      state.isBroker = true;
+      state.ringLink = { topics: new Set() };
+    }
     state.messages.take(now, 0);
     this.channels.set(channel, state);
     this.sendTo(out, channel, { type: 'hello', role: 'broker', software: BROKER_SOFTWARE });
@@ -250,7 +254,7 @@ export class Broker {
     switch (msg.type) {
       case 'hello':
         c.role = msg.role;
-        if (msg.role === 'broker') this.becomeBroker(c, out);
+        if (msg.role === 'broker' && !c.ringLink) this.becomeBroker(c, out);
         return;
       case 'subscribe':
         for (const t of msg.topics) this.subscribe(c, t, now, out);
@@ -324,6 +328,7 @@ export class Broker {
   private subscribe(c: ChannelState, topic: Uint8Array, now: number, out: BrokerOutput): void {
     const hex = toHex(topic);
     if (!this.admits(c, topic, hex, now, out)) return;
+    if (c.ringLink && !this.carriesTopic(hex)) return; // a ring neighbour of another topic's ring: nothing to sync
     if (!c.subs.has(hex)) {
       if (c.subs.size >= this.limits.maxSubscriptionsPerChannel) {
         this.refuse(out, c, now, 'quota', `at most ${this.limits.maxSubscriptionsPerChannel} subscriptions per connection`, topic);
@@ -335,6 +340,7 @@ export class Broker {
       set.add(c.id);
     }
     this.sendTo(out, c.id, { type: 'subscribed', topic });
+    if (c.ringLink) this.ringLinkTopic(c, topic, hex, out);
     if (c.isBroker) {
       for (const k of this.topics.get(hex)?.allKeys() ?? []) out.send.push({ to: c.id, frame: k.message });
     } else {
@@ -347,7 +353,31 @@ export class Broker {
     if (this.meshTopics.has(hex)) return;
     this.meshTopics.set(hex, topic);
     this.overlaySubscribe(topic, hex, out);
-    for (const c of this.channels.values()) if (c.isBroker) this.meshSubscribe(c, topic, out);
+    for (const c of this.channels.values()) if (c.isBroker && !c.ringLink) this.meshSubscribe(c, topic, out);
+  }
+
+  /** Stored here, or a member subscribed to it here: the overlay carries it. */
+  private carriesTopic(hex: string): boolean {
+    return this.topics.has(hex) || this.meshTopics.has(hex);
+  }
+
+  /**
+   * The runtime found a ring neighbour for a topic carried here (docs/OVERLAY.md): on the
+   * link to it, subscribe to the topic and sync it, so each side catches up with what the
+   * other has (a restarted broker, an event whose ring path broke).
+   */
+  ringLink(channel: ChannelId, topic: Uint8Array): BrokerOutput {
+    const out = emptyOutput();
+    const c = this.channels.get(channel);
+    const hex = toHex(topic);
+    if (c?.ringLink && !c.closing && this.carriesTopic(hex)) this.ringLinkTopic(c, topic, hex, out);
+    return out;
+  }
+
+  private ringLinkTopic(c: ChannelState, topic: Uint8Array, hex: string, out: BrokerOutput): void {
+    if (!c.ringLink || c.ringLink.topics.has(hex)) return;
+    c.ringLink.topics.add(hex);
+    this.meshSubscribe(c, topic, out);
   }
 
   private becomeBroker(c: ChannelState, out: BrokerOutput): void {
@@ -430,7 +460,7 @@ export class Broker {
     this.pendingIds.set(env.id, { ackers: new Set(stream ? [] : [c.id]), forwarded });
     const frame = encodeWire({ type: 'event', commit: bytes });
     for (const s of this.subscribers.get(hex) ?? []) {
-      if (forwarded.has(s)) continue;
+      if (forwarded.has(s) || this.channels.get(s)?.ringLink) continue;
       out.send.push({ to: s, frame });
       forwarded.add(s);
     }
@@ -477,7 +507,7 @@ export class Broker {
         for (const a of pending?.ackers ?? []) if (this.channels.has(a)) this.sendTo(out, a, { type: 'ack', id: item.id });
         // A channel that subscribed while the event waited for the disk missed both the
         // forward and (the event not being in the index yet) its own catch-up: it gets it now.
-        const late = [...(this.subscribers.get(req.topicHex) ?? [])].filter((s) => !(pending?.forwarded.has(s) ?? s === item.from));
+        const late = [...(this.subscribers.get(req.topicHex) ?? [])].filter((s) => !(pending?.forwarded.has(s) ?? s === item.from) && !this.channels.get(s)?.ringLink);
         if (late.length) {
           const frame = encodeWire({ type: 'event', commit: item.bytes });
           for (const s of late) out.send.push({ to: s, frame });
@@ -614,6 +644,7 @@ export class Broker {
     }
     for (const t of topics) {
       if (!this.admits(c, t, toHex(t), now, out)) return;
+      if (c.ringLink && !this.carriesTopic(toHex(t))) return; // never take on a topic through a ring link
     }
     const entry = this.sessionFor(c, topics);
     if (!entry) {

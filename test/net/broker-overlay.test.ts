@@ -8,7 +8,7 @@
  * brokers still reach every live carrier; honest brokers never ban each other; one of the
  * killed brokers, restarted, catches up from its ring neighbours on everything published
  * while it was down.
- * WEFT_OVERLAY_BROKERS sets N (default 16).
+ * WEFT_OVERLAY_BROKERS sets N (default 16), WEFT_OVERLAY_GOSSIP_MS the gossip period (default 1000 ms).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { WireClient, killAll, removeDir, startBroker, tempDir, type BrokerProces
 const BROKERS = Number(process.env.WEFT_OVERLAY_BROKERS ?? 16);
 const TOPICS = 40;
 const KILLED = 4;
-const GOSSIP_MS = 500;
+const GOSSIP_MS = Number(process.env.WEFT_OVERLAY_GOSSIP_MS ?? 1000);
 
 async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms: number, detail: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + ms;
@@ -115,7 +115,7 @@ describe('net/brokers that find each other through the overlay', function () {
         });
       });
     const started = Date.now();
-    await waitFor('every ring to close', () => ringsReady(() => true), 120_000, stderr);
+    await waitFor('every ring to close', () => ringsReady(() => true), 240_000, stderr);
     console.log(`      rings closed ${Date.now() - started} ms after the members subscribed (gossip every ${GOSSIP_MS} ms)`);
 
     // Every topic: 3 events published by the member of its first carrier.

@@ -434,6 +434,7 @@ export class Broker {
     }
     const hex = toHex(env.topic);
     if (!this.admits(c, env.topic, hex, now, out)) return;
+    if (c.ringLink && !this.carriesTopic(hex)) return; // a ring neighbour never makes this broker take on a topic
     if (stream && !stream.topicHexes.has(hex)) {
       this.refuse(out, c, now, 'malformed', 'a commit sent by sync belongs to a topic outside the stream', env.topic);
       return;
@@ -693,6 +694,7 @@ export class Broker {
 
   private keys(c: ChannelState, msg: Extract<WireMessage, { type: 'keys' }>, frame: Uint8Array, now: number, out: BrokerOutput): void {
     const hex = toHex(msg.topic);
+    if (c.ringLink && !this.carriesTopic(hex)) return;
     if (!this.topicSigned(c, msg.topic, hex, keysSignedBytes(msg.member, msg.boxes), msg.signature, 'key boxes', now, out)) return;
     const current = this.topics.get(hex)?.keysFor(msg.member);
     if (current && bytesEqual(current.message, frame)) return;

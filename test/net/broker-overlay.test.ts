@@ -7,7 +7,10 @@
  * of its members subscribed to; after 4 brokers are killed, events published at live
  * brokers still reach every live carrier; honest brokers never ban each other; one of the
  * killed brokers, restarted, catches up from its ring neighbours on everything published
- * while it was down.
+ * while it was down. A hostile broker that floods every honest broker with CYCLON shuffles
+ * naming itself and 64 made-up brokers is banned by each, and the share of honest
+ * brokers' CYCLON views it and its sybils hold is measured (it falls once banned; no bound
+ * is asserted: the ids it pushed before the ban stay until honest brokers fail to reach them).
  * WEFT_OVERLAY_BROKERS sets N (default 16), WEFT_OVERLAY_GOSSIP_MS the gossip period (default 1000 ms).
  */
 import assert from 'node:assert/strict';
@@ -19,6 +22,7 @@ import type { BrokerStatusFile } from '../../protocol/platform/index.js';
 import { prng } from '../../protocol/sim/prng.js';
 import { makeStream, type Stream } from '../protocol/broker/helpers.js';
 import { WireClient, killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
+import { OverlayFlooder } from './overlay-flooder.js';
 
 const BROKERS = Number(process.env.WEFT_OVERLAY_BROKERS ?? 16);
 const TOPICS = 40;
@@ -157,6 +161,35 @@ describe('net/brokers that find each other through the overlay', function () {
     const storeReport = (): string => dirs.map((_, b) => `broker ${b}: stores ${storedTopics(b).map((t) => t.slice(0, 8)).join(' ')}; carries ${carriedTopics(b).map((t) => t.slice(0, 8)).join(' ')}`).join('\n');
     await waitFor('every broker to store exactly the topics its member subscribed to', () => dirs.every((_, b) => storedTopics(b).join() === carriedTopics(b).join()), 15_000, storeReport);
     for (let b = 0; b < BROKERS; b++) assert.equal(statusOf(dirs[b]!)?.overlay?.banned, 0, `broker ${b} banned no honest broker`);
+
+    // A hostile broker floods every honest broker with shuffles naming itself and sybils.
+    const flooder = await OverlayFlooder.start(streams.slice(0, 5).map((s) => toHex(s.topic)));
+    const hostile = new Set([flooder.id, ...flooder.sybils]);
+    const hostileShare = (): number => {
+      let all = 0;
+      let bad = 0;
+      for (const d of dirs) {
+        const view = statusOf(d)?.overlay?.cyclon ?? [];
+        all += view.length;
+        bad += view.filter((id) => hostile.has(id)).length;
+      }
+      return all === 0 ? 0 : bad / all;
+    };
+    const sent: Array<number | string> = [];
+    for (const b of brokers) sent.push(await flooder.flood(b.tcp, 1200).catch((err: Error) => err.message)); // one at a time: 16 at once overran the 2 cores
+    await flooder.stop();
+    await waitFor('every honest broker to ban the flooder', () => dirs.every((d) => (statusOf(d)?.overlay?.banned ?? 0) >= 1), 30_000, () => dirs.map((d, b) => `broker ${b}: banned ${statusOf(d)?.overlay?.banned}, flooder sent ${sent[b]}`).join('\n'));
+    const shareAfterFlood = hostileShare();
+    const period = (n: number): Promise<void> => new Promise((r) => setTimeout(r, n * GOSSIP_MS));
+    await period(10);
+    const share10 = hostileShare();
+    await period(20);
+    const share30 = hostileShare();
+    console.log(
+      `      a flooding broker (1,200 shuffles x 32 descriptors to each broker) was banned by all; its ids held ${(100 * shareAfterFlood).toFixed(1)}% of honest CYCLON views right after, ${(100 * share10).toFixed(1)}% 10 gossip periods later, ${(100 * share30).toFixed(1)}% 30 later`,
+    );
+    // Banning stops new ids; the ones it pushed leave as honest brokers fail to reach them.
+    assert.ok(share30 < shareAfterFlood, `hostile share of honest views falls once it is banned: ${shareAfterFlood} then ${share30}`);
 
     // Kill 4 brokers (the bootstrap broker may be one of them).
     const victims = new Set<number>();

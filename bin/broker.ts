@@ -1,6 +1,7 @@
 /**
  * `weft broker`: runs a broker of the core network until SIGTERM/SIGINT.
- *   weft broker [--data DIR] [--config FILE] [--listen MULTIADDR]... [--peer-broker MULTIADDR]...
+ *   weft broker [--data DIR] [--config FILE] [--listen MULTIADDR]... [--bootstrap MULTIADDR]...
+ *               [--peer-broker MULTIADDR]... [--gossip-ms N] [--no-overlay]
  *               [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
  *               [--max-event-bytes N] [--topic-quota-bytes N] [--max-topics N]
  *               [--max-subscriptions N] [--rate-messages N] [--rate-bytes N]
@@ -11,7 +12,8 @@
  *               [--relay-connection-bytes N] [--relay-connection-seconds N] [--relay-allow KEY]...
  *   weft broker status [--data DIR]
  * The config file is JSON with the same settings:
- *   { "listen": [...], "peerBrokers": [...], "topics": "open", "allowTopics": [hex...],
+ *   { "listen": [...], "bootstrap": [...], "peerBrokers": [...], "gossipMs": N, "overlay": false,
+ *     "topics": "open", "allowTopics": [hex...],
  *     "maxFrameBytes": N, "maxEventBytes": N, "topicQuotaBytes": N, "maxTopics": N,
  *     "maxSubscriptions": N, "rateMessages": N, "rateBytes": N,
  *     "chunkQuotaBytes": N, "maxChunkBytes": N, "chunkExpiryDays": N,
@@ -36,7 +38,8 @@ import { type BrokerLimits, type TopicPolicy, fromHex, publicKeyFromText } from 
 import { exitAfter, isBrokenOutput, writeLine } from './daemon-output.js';
 import { processAlive } from './process-alive.js';
 
-const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]... [--peer-broker ADDR]...
+const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]... [--bootstrap ADDR]...
+                   [--peer-broker ADDR]... [--gossip-ms N] [--no-overlay]
                    [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
                    [--max-event-bytes N] [--topic-quota-bytes N] [--max-topics N]
                    [--max-subscriptions N] [--rate-messages N] [--rate-bytes N]
@@ -47,6 +50,14 @@ const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]..
                    [--relay-connection-bytes N] [--relay-connection-seconds N] [--relay-allow KEY]...
                    [--no-stun]
        weft broker status [--data DIR]
+  --bootstrap ADDR        join the overlay of brokers through this broker (repeatable): the
+                          brokers of each topic then find each other and pass its events
+                          along a ring among themselves; no broker carries a topic it does
+                          not serve. A broker started without it waits for others to join.
+  --peer-broker ADDR      as --bootstrap, and also keep a direct link to that broker that
+                          syncs every topic both carry (the explicit mesh of before).
+  --gossip-ms N           the overlay's gossip period (default 5000 ms, jittered).
+  --no-overlay            do not take part in the overlay (peer brokers only).
   --chunk-expiry-days N   delete stored chunks of binary files that no member uploaded or
                           offered again for N days (N may be fractional; checked at start,
                           then every hour). Members offer what they hold each time they
@@ -78,7 +89,10 @@ const DEFAULT_DATA = 'weft-broker-data';
 
 interface BrokerFileConfig {
   listen?: string[];
+  bootstrap?: string[];
   peerBrokers?: string[];
+  gossipMs?: number;
+  overlay?: boolean;
   topics?: TopicPolicy;
   allowTopics?: string[];
   dataDir?: string;
@@ -160,6 +174,9 @@ async function run(args: string[]): Promise<number> {
       config: { type: 'string' },
       listen: { type: 'string', multiple: true },
       'peer-broker': { type: 'string', multiple: true },
+      bootstrap: { type: 'string', multiple: true },
+      'gossip-ms': { type: 'string' },
+      'no-overlay': { type: 'boolean' },
       topics: { type: 'string' },
       'allow-topic': { type: 'string', multiple: true },
       'max-frame-bytes': { type: 'string' },
@@ -229,10 +246,16 @@ async function run(args: string[]): Promise<number> {
     }
   });
 
+  const peerBrokers = values['peer-broker'] ?? file.peerBrokers ?? [];
+  const bootstrap = [...(values.bootstrap ?? file.bootstrap ?? []), ...peerBrokers];
+  const gossipMs = positiveInt('gossip-ms', values['gossip-ms'] ?? file.gossipMs);
+  const overlay = values['no-overlay'] === true || file.overlay === false ? false : { bootstrap, ...(gossipMs ? { periodMs: gossipMs } : {}) };
+
   const server = await NodeBroker.start({
     dataDir,
     listen: values.listen ?? file.listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
-    peerBrokers: values['peer-broker'] ?? file.peerBrokers ?? [],
+    peerBrokers,
+    overlay,
     policy,
     allowlist,
     limits,
@@ -253,7 +276,7 @@ async function run(args: string[]): Promise<number> {
   process.on('unhandledRejection', onUnexpected);
   process.on('uncaughtException', onUnexpected);
   for (const a of server.addresses()) writeLine('stdout', `listening ${a}`);
-  stamp('info', `broker running (data ${dataDir}, topics ${policy}, chunk expiry ${chunkExpiryMs === undefined ? 'off' : `after ${chunkExpiryMs} ms`}, relay ${relay === false ? 'off' : 'on'}); SIGTERM or Ctrl-C stops it`);
+  stamp('info', `broker running (data ${dataDir}, topics ${policy}, chunk expiry ${chunkExpiryMs === undefined ? 'off' : `after ${chunkExpiryMs} ms`}, relay ${relay === false ? 'off' : 'on'}, overlay ${overlay === false ? 'off' : `on, ${bootstrap.length} bootstrap broker(s)`}); SIGTERM or Ctrl-C stops it`);
 
   await new Promise<void>((resolveSignal) => {
     const onSignal = (sig: string): void => {

@@ -22,9 +22,9 @@ import { PackTopicChunkShelf } from '../storage/topic-chunk-shelf.js';
 import { createTransport, type RelayServerOptions, type TransportInit } from '../transport/index.js';
 import { returnMemoryAfterGrowth } from './memory-return.js';
 import { StunServer } from '../transport/stun-server.js';
-import { systemClock } from './system-clock.js';
+import { systemClock, systemRandom } from './system-clock.js';
 
-export interface NodeBrokerInit extends Omit<BrokerServerInit, 'transport' | 'events' | 'chunkShelf' | 'clock'> {
+export interface NodeBrokerInit extends Omit<BrokerServerInit, 'transport' | 'events' | 'chunkShelf' | 'clock' | 'overlay'> {
   dataDir: string;
   /** Multiaddrs to listen on. Default: TCP and WebSockets on 127.0.0.1, random ports. */
   listen?: string[];
@@ -43,6 +43,12 @@ export interface NodeBrokerInit extends Omit<BrokerServerInit, 'transport' | 'ev
    * that teammates behind NATs learn their public address for WebRTC (issue 19). Default on.
    */
   stun?: boolean;
+  /**
+   * The overlay (docs/OVERLAY.md): brokers to join through, and the gossip period in ms
+   * (default 5,000, jittered). Every broker takes part; with no bootstrap broker it waits
+   * for others to join through it. False: none (then only peer brokers carry its topics).
+   */
+  overlay?: { bootstrap: readonly string[]; periodMs?: number } | false;
 }
 
 /** The transport limits a broker operator sets (`weft broker --inbound-connections-per-address` ...). */
@@ -87,7 +93,7 @@ export class NodeBroker {
   ) {}
 
   static async start(init: NodeBrokerInit): Promise<NodeBroker> {
-    const { dataDir, listen, maxFrameBytes, statusIntervalMs, connectionLimits, relay, stun, ...options } = init;
+    const { dataDir, listen, maxFrameBytes, statusIntervalMs, connectionLimits, relay, stun, overlay, ...options } = init;
     await mkdir(dataDir, { recursive: true });
     const lock = await DirectoryLock.acquire(dataDir);
     let server: BrokerServer | undefined;
@@ -109,6 +115,9 @@ export class NodeBroker {
         }),
         events: new BrokerStore(dataDir, { maxRecordBytes: Math.max(maxEventBytes, 1 << 20) * 2 }),
         chunkShelf: new PackTopicChunkShelf(join(dataDir, 'chunks'), () => systemClock.now()),
+        ...(overlay !== false
+          ? { overlay: { secretKey: seed, bootstrap: overlay?.bootstrap ?? [], random: systemRandom, ...(overlay?.periodMs !== undefined ? { periodMs: overlay.periodMs } : {}) } }
+          : {}),
       });
       const started = server;
       gate = (peer) => started.relayGate.admit(peer);

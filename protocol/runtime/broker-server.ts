@@ -19,6 +19,29 @@ import { every, type Clock } from '../src/ports/clock.js';
 import { COMMIT_KIND, decodeCommitEnvelope } from '../src/log/commit.js';
 import { BrokerChunks, type ChunkTopicSummary } from './broker-chunks.js';
 import { RelayGate, type RelayGateStatus } from './relay-gate.js';
+import { BrokerOverlay, type OverlayStatus } from './broker-overlay.js';
+import type { Random } from '../src/ports/clock.js';
+import type { OverlayNodeOptions } from '../src/overlay/index.js';
+
+/** The overlay (docs/OVERLAY.md): brokers find the other brokers of their topics by themselves. */
+export interface BrokerOverlayConfig {
+  /** The broker's identity seed: it signs the overlay's envelopes. */
+  secretKey: Uint8Array;
+  /** Brokers to join through (multiaddrs with /p2p/<id>). */
+  bootstrap: readonly string[];
+  random: Random;
+  /** Gossip period in ms (default 5,000, jittered). */
+  periodMs?: number;
+  options?: OverlayNodeOptions;
+}
+
+/** The broker's channel id for the overlay (Broker.attachOverlay). */
+const OVERLAY_CHANNEL = 'overlay' as ChannelId;
+/** Links between ring neighbours: the pub/sub frames, but only topics both carry are synced (Broker.ringLink). */
+export const RING_LINK_PROTOCOL = '/weft/ring-link/1';
+
+/** Who opened a pub/sub channel: a member (or anyone), a configured peer broker we dialled, or a ring neighbour (either side). */
+type ChannelKind = 'member' | 'peer-broker' | 'ring';
 
 export interface BrokerServerInit {
   /** The broker's transport, not started yet (start() starts it, stop() stops it). */
@@ -48,6 +71,8 @@ export interface BrokerServerInit {
   relayAllow?: readonly Uint8Array[];
   /** How long a relay reservation waits for its peer's RELAYREQ. Default 10 s. */
   relayAdmitWaitMs?: number;
+  /** Take part in the overlay: events travel along each topic's ring of brokers. */
+  overlay?: BrokerOverlayConfig;
 }
 
 export interface BrokerStatus {
@@ -68,6 +93,8 @@ export interface BrokerStatus {
   refused: { byCode: Record<string, number>; connectionsClosed: number; channelsCutByTransport: Record<string, number> };
   /** The circuit relay (issue 19): slots held now, relayed connections open now, peers admitted to hold a slot, reservations refused since start. */
   relay: RelayGateStatus & { reservations: number; circuits: number };
+  /** The overlay, when the broker takes part in it: views, rings, events relayed. */
+  overlay?: OverlayStatus;
   updatedAt: string;
 }
 
@@ -117,6 +144,10 @@ export class BrokerServer {
   private readonly transport: Transport;
   /** Who may hold a relay slot here: the transport's relay asks admitRelay(). */
   readonly relayGate: RelayGate;
+  private overlay: BrokerOverlay | undefined;
+  /** Links to ring neighbours, by overlay id: the channel once open, and the topics synced on it. */
+  private readonly ringLinks = new Map<string, { channel?: ChannelId; readonly topics: Set<string> }>();
+  private stopRingLinks: (() => void) | undefined;
 
   private constructor(
     private readonly init: BrokerServerInit,
@@ -151,7 +182,13 @@ export class BrokerServer {
         events += broker.load(fromHex(t.topicHex), t.records);
       }
       await server.chunks.open();
-      server.unhandle = init.transport.handle(PUBSUB_PROTOCOL, (ch) => server.accept(ch, false));
+      const unhandlePubsub = init.transport.handle(PUBSUB_PROTOCOL, (ch) => server.accept(ch, 'member'));
+      const unhandleRing = init.overlay ? init.transport.handle(RING_LINK_PROTOCOL, (ch) => server.accept(ch, 'ring')) : () => {};
+      server.unhandle = () => {
+        unhandlePubsub();
+        unhandleRing();
+      };
+      if (init.overlay) server.joinOverlay(init.overlay);
       init.transport.on('channel:error', (info) => {
         server.channelErrors.set(info.error.name, (server.channelErrors.get(info.error.name) ?? 0) + 1);
         log('warn', `channel from ${publicKeyToText(info.remote).slice(0, 16)} closed: ${info.error.message}`);
@@ -159,6 +196,10 @@ export class BrokerServer {
       await init.transport.start();
       log('info', `loaded ${broker.topicSummaries().length} topics, ${events} records; peer key ${publicKeyToText(init.transport.publicKey)}`);
       for (const addr of init.peerBrokers ?? []) server.peerLoops.push(server.peerLoop(addr));
+      if (server.overlay && init.overlay) {
+        server.overlay.start();
+        server.stopRingLinks = every(init.clock, init.overlay.periodMs ?? 5000, () => server.linkRingNeighbours(), true);
+      }
       if (init.chunkExpiryMs !== undefined) {
         void server.expireChunks();
         server.stopExpiry = every(init.clock, init.chunkExpiryIntervalMs ?? Math.max(1, Math.min(HOUR_MS, init.chunkExpiryMs / 2)), () => void server.expireChunks(), true);
@@ -169,6 +210,86 @@ export class BrokerServer {
       await init.events.close().catch(() => {});
       await server.chunks.close().catch(() => {});
       throw err;
+    }
+  }
+
+  /** The overlay node, attached to the broker as its overlay channel (before the transport starts). */
+  private joinOverlay(config: BrokerOverlayConfig): void {
+    const overlay = new BrokerOverlay({
+      transport: this.transport,
+      secretKey: config.secretKey,
+      clock: this.clock,
+      random: config.random,
+      bootstrap: config.bootstrap,
+      topics: [],
+      ...(config.periodMs !== undefined ? { periodMs: config.periodMs } : {}),
+      ...(config.options ? { options: config.options } : {}),
+      deliver: (commit, id, topicHex) => {
+        const { out, valid } = this.broker.overlayEvent(commit, id, topicHex, this.clock.now());
+        this.apply(out);
+        return valid;
+      },
+      log: (level, text) => this.log(level, text),
+    });
+    overlay.listen();
+    this.overlay = overlay;
+    this.apply(this.broker.attachOverlay(OVERLAY_CHANNEL));
+  }
+
+  /**
+   * Catch-up and gap repair across the ring: a link to each topic's nearest ring
+   * neighbour on either side, syncing that topic (a broker back from a crash, or one an
+   * event's ring path missed, gets what its neighbours have). Links stay while open.
+   */
+  private linkRingNeighbours(): void {
+    if (!this.overlay || this.stopping) return;
+    for (const { topic, neighbours } of this.overlay.ringNeighbours()) {
+      for (const id of neighbours) {
+        let link = this.ringLinks.get(id);
+        if (!link) {
+          this.ringLinks.set(id, (link = { topics: new Set() }));
+          void this.dialRingLink(id);
+        }
+        if (link.topics.has(topic)) continue;
+        link.topics.add(topic);
+        if (link.channel) this.apply(this.broker.ringLink(link.channel, fromHex(topic)));
+      }
+    }
+  }
+
+  private async dialRingLink(id: string): Promise<void> {
+    const overlay = this.overlay;
+    if (!overlay) return;
+    try {
+      const ch = await overlay.open(id, RING_LINK_PROTOCOL);
+      await this.accept(ch, 'ring');
+    } catch (err) {
+      this.log('info', `ring link to ${id.slice(0, 16)} failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      if (!this.ringLinks.get(id)?.channel) this.ringLinks.delete(id);
+    }
+  }
+
+  /** A ring link opened (either side): its topics are synced on it. */
+  private ringLinkOpened(remote: string, channel: ChannelId): void {
+    let link = this.ringLinks.get(remote);
+    if (link?.channel) return; // both sides dialled: the first link carries the topics
+    if (!link) this.ringLinks.set(remote, (link = { topics: new Set() }));
+    link.channel = channel;
+    for (const topic of link.topics) this.apply(this.broker.ringLink(channel, fromHex(topic)));
+  }
+
+  private ringLinkClosed(remote: string, channel: ChannelId): void {
+    if (this.ringLinks.get(remote)?.channel === channel) this.ringLinks.delete(remote);
+  }
+
+  /** A frame the broker sends its overlay channel: a new event goes along the topic's ring; the rest (acks, subscriptions) is for channels only. */
+  private toOverlay(frame: Uint8Array): void {
+    try {
+      const m = decodeWire(frame);
+      if (m.type === 'event') this.overlay?.publish(m.commit);
+    } catch (err) {
+      this.log('warn', `overlay: could not publish: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -214,13 +335,14 @@ export class BrokerServer {
       chunkBytes: chunkTopics.reduce((a, t) => a + t.bytes, 0),
       refused: { ...this.broker.refusals(), channelsCutByTransport: Object.fromEntries(this.channelErrors) },
       relay: { ...this.relayGate.status(), reservations: 0, circuits: 0, ...this.transport.relayStatus?.() },
+      ...(this.overlay ? { overlay: this.overlay.status() } : {}),
       updatedAt: new Date(this.clock.now()).toISOString(),
     };
   }
 
   // ---- channels ----
 
-  private accept(channel: FrameChannel, peerBroker: boolean): Promise<void> {
+  private accept(channel: FrameChannel, kind: ChannelKind): Promise<void> {
     if (this.stopping) {
       void channel.close();
       return Promise.resolve();
@@ -229,9 +351,11 @@ export class BrokerServer {
     const rt: ChannelRuntime = { id, channel, queue: [], queuedBytes: 0, scheduled: false };
     this.channels.set(id, rt);
     const who = publicKeyToText(channel.remote).slice(0, 16);
-    this.log('info', `${id} connected: ${who}${peerBroker ? ' (peer broker, outbound)' : ''}`);
+    this.log('info', `${id} connected: ${who}${kind === 'peer-broker' ? ' (peer broker, outbound)' : kind === 'ring' ? ' (ring link)' : ''}`);
     const source = { peer: toHex(channel.remote), ...(channel.remoteAddress !== undefined ? { address: channel.remoteAddress } : {}) };
-    this.apply(this.broker.connect(id, this.clock.now(), { peerBroker, source }));
+    this.apply(this.broker.connect(id, this.clock.now(), { peerBroker: kind === 'peer-broker', ringLink: kind === 'ring', source }));
+    const remoteId = publicKeyToText(channel.remote);
+    if (kind === 'ring') this.ringLinkOpened(remoteId, id);
     const done = (async () => {
       try {
         for await (const frame of channel.frames()) {
@@ -248,6 +372,7 @@ export class BrokerServer {
         this.log('warn', `${id}: read failed: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
         this.channels.delete(id);
+        if (kind === 'ring') this.ringLinkClosed(remoteId, id);
         this.relayGate.channelClosed(id);
         this.broker.disconnect(id);
         this.chunks.disconnect(id);
@@ -291,6 +416,7 @@ export class BrokerServer {
     for (const s of out.send) this.enqueue(s.to, s.frame);
     for (const w of out.chunks) this.chunks.handle(w);
     for (const d of out.relay) this.relayGate.decided(d);
+    for (const t of out.carried) this.overlay?.carry(toHex(t));
     for (const req of out.store) {
       // Group commit: every request of this turn for a topic goes into one append (one
       // write + one fdatasync); each request is reported stored() only once it is durable.
@@ -338,6 +464,10 @@ export class BrokerServer {
   }
 
   private enqueue(to: ChannelId, frame: Uint8Array): void {
+    if (to === OVERLAY_CHANNEL) {
+      this.toOverlay(frame);
+      return;
+    }
     const rt = this.channels.get(to);
     if (!rt || rt.channel.closed) return;
     rt.queue.push(frame);
@@ -403,7 +533,7 @@ export class BrokerServer {
         state.connected = true;
         delay = 500;
         this.log('info', `connected to peer broker ${addr}`);
-        await this.accept(channel, true);
+        await this.accept(channel, 'peer-broker');
         state.connected = false;
         if (!this.stopping) this.log('warn', `lost peer broker ${addr}; reconnecting`);
       } catch (err) {
@@ -442,8 +572,10 @@ export class BrokerServer {
     this.stopping = true;
     this.log('info', 'shutting down');
     this.stopExpiry?.();
+    this.stopRingLinks?.();
     this.relayGate.stop();
     this.unhandle?.();
+    await this.overlay?.stop();
     for (const w of [...this.wakeups]) w();
     this.wakeReaders();
     for (const rt of this.channels.values()) void rt.channel.close().catch(() => {});

@@ -38,7 +38,8 @@ export function killAll(): void {
   running.clear();
 }
 
-export function startBroker(dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<BrokerProcess> {
+/** Starts `weft broker`; rejects when it does not print its addresses within `startMs`. */
+export function startBroker(dataDir: string, args: string[] = [], env: Record<string, string> = {}, startMs = 15_000): Promise<BrokerProcess> {
   const proc = spawn(process.execPath, [WEFT, 'broker', '--data', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   running.add(proc);
   let err = '';
@@ -46,7 +47,7 @@ export function startBroker(dataDir: string, args: string[] = [], env: Record<st
   proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((res) => proc.on('exit', (code) => { running.delete(proc); res(code); }));
   return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`broker did not start in 15 s:\n${err}`)), 15_000);
+    const timer = setTimeout(() => rej(new Error(`broker did not start in ${startMs / 1000} s:\n${err}`)), startMs);
     proc.stdout!.on('data', (b: Buffer) => {
       out += b.toString();
       const addrs = [...out.matchAll(/^listening (\S+)$/gm)].map((m) => m[1]!);

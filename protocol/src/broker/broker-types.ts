@@ -63,6 +63,8 @@ export interface BrokerOutput {
   close: Array<{ channel: ChannelId; reason: string }>;
   notices: BrokerNotice[];
   relay: RelayDecision[];
+  /** Topics this broker began to carry (a member subscribed, or its first event was stored): the overlay adds a ring for each. */
+  carried: Uint8Array[];
 }
 
 export interface TopicSummary {
@@ -100,6 +102,12 @@ export interface ChannelState {
   readonly source?: ChannelSource;
   /** A signed RELAYREQ for a topic not stored here yet: granted once the topic is (hex). */
   relayWaiting?: string;
+  /**
+   * A link to a ring neighbour of the overlay (either side): only topics both carry are
+   * synced on it (ringLink() and the remote's SUBSCRIBEs), never every topic as with a
+   * peer broker; events reach it by sync, not by live forwarding (they travel the ring).
+   */
+  ringLink?: { readonly topics: Set<string> };
 }
 
 export type PendingItem =
@@ -115,6 +123,6 @@ export interface PendingRequest {
 }
 
 export function emptyOutput(): BrokerOutput {
-  return { send: [], store: [], chunks: [], close: [], notices: [], relay: [] };
+  return { send: [], store: [], chunks: [], close: [], notices: [], relay: [], carried: [] };
 }
 

@@ -83,6 +83,8 @@ export class Broker {
   private readonly requests = new Map<number, PendingRequest>();
   private nextRequest = 1;
   private readonly newTopics: NewTopicQuota;
+  /** The overlay's channel (attachOverlay), subscribed to every topic carried here. */
+  private overlay: ChannelId | undefined;
 
   constructor(init: BrokerInit = {}) {
     this.limits = { ...DEFAULT_BROKER_LIMITS, ...init.limits };
@@ -136,32 +138,66 @@ export class Broker {
    * the new-topic quotas per source). `source`: who opened it, for those quotas (without
    * one, only the global maxTopics applies).
    */
-  connect(channel: ChannelId, now: number, opts: { peerBroker?: boolean; source?: ChannelSource } = {}): BrokerOutput {
+  connect(channel: ChannelId, now: number, opts: { peerBroker?: boolean; ringLink?: boolean; source?: ChannelSource } = {}): BrokerOutput {
     const out = emptyOutput();
     const l = this.limits;
-    const state: ChannelState = {
-      id: channel,
-      role: 'unknown',
-      isBroker: false,
-      subs: new Set(),
-      sessions: new Map(),
+    const state = newChannelState(channel, {
       messages: new TokenBucket(l.messagesPerSecond, l.messagesPerSecond * 2),
       bytes: new TokenBucket(l.bytesPerSecond, l.bytesPerSecond * 2),
       presence: new TokenBucket(l.presencePerSecond, l.presencePerSecond * 2),
       strikes: new TokenBucket(1, l.maxStrikes),
-      lastRateError: -Infinity,
-      pendingStores: 0,
-      windowEvents: 0,
-      windowBytes: 0,
-      deferred: [],
-      closing: false,
-      ...(opts.source && !opts.peerBroker ? { source: opts.source } : {}),
-    };
+    }, opts.source && !opts.peerBroker && !opts.ringLink ? opts.source : undefined);
+    if (opts.ringLink) {
+      state.isBroker = true;
+      state.ringLink = { topics: new Set() };
+    }
     state.messages.take(now, 0);
     this.channels.set(channel, state);
     this.sendTo(out, channel, { type: 'hello', role: 'broker', software: BROKER_SOFTWARE });
     if (opts.peerBroker) this.becomeBroker(state, out);
     return out;
+  }
+
+  /**
+   * The overlay (docs/OVERLAY.md) as one more channel: subscribed to every topic carried
+   * here, so each new event is forwarded to it (the runtime publishes it along the topic's
+   * ring), and unmetered (its events were checked by the overlay's guard; each still takes
+   * the broker's own checks). It never holds a source, like a peer broker: the per-source
+   * new-topic quotas do not apply (it carries only topics carried here already).
+   */
+  attachOverlay(channel: ChannelId): BrokerOutput {
+    const out = emptyOutput();
+    const unmetered = (): TokenBucket => new TokenBucket(Infinity, Infinity);
+    const state = newChannelState(channel, { messages: unmetered(), bytes: unmetered(), presence: unmetered(), strikes: unmetered() });
+    state.role = 'broker';
+    this.channels.set(channel, state);
+    this.overlay = channel;
+    for (const t of this.topics.values()) this.carry(t.topic, t.hex, out);
+    for (const [hex, topic] of this.meshTopics) this.overlaySubscribe(topic, hex, out);
+    return out;
+  }
+
+  /**
+   * An event that came over the overlay (its id and topic checked against the message by
+   * the runtime): the broker's own checks, as for any channel. `valid`: it is stored or
+   * being stored here now, so the overlay may relay it on.
+   */
+  overlayEvent(commit: Uint8Array, id: CommitId, topicHex: string, now: number): { out: BrokerOutput; valid: boolean } {
+    const out = emptyOutput();
+    const c = this.overlay === undefined ? undefined : this.channels.get(this.overlay);
+    if (!c) return { out, valid: false };
+    this.acceptCommit(c, commit, now, out);
+    return { out, valid: (this.topics.get(topicHex)?.has(id) ?? false) || this.pendingIds.has(id) };
+  }
+
+  private overlaySubscribe(topic: Uint8Array, hex: string, out: BrokerOutput): void {
+    const c = this.overlay === undefined ? undefined : this.channels.get(this.overlay);
+    if (!c || c.subs.has(hex)) return;
+    c.subs.add(hex);
+    let set = this.subscribers.get(hex);
+    if (!set) this.subscribers.set(hex, (set = new Set()));
+    set.add(c.id);
+    out.carried.push(topic);
   }
 
   disconnect(channel: ChannelId): BrokerOutput {
@@ -218,7 +254,7 @@ export class Broker {
     switch (msg.type) {
       case 'hello':
         c.role = msg.role;
-        if (msg.role === 'broker') this.becomeBroker(c, out);
+        if (msg.role === 'broker' && !c.ringLink) this.becomeBroker(c, out);
         return;
       case 'subscribe':
         for (const t of msg.topics) this.subscribe(c, t, now, out);
@@ -292,6 +328,7 @@ export class Broker {
   private subscribe(c: ChannelState, topic: Uint8Array, now: number, out: BrokerOutput): void {
     const hex = toHex(topic);
     if (!this.admits(c, topic, hex, now, out)) return;
+    if (c.ringLink && !this.carriesTopic(hex)) return; // a ring neighbour of another topic's ring: nothing to sync
     if (!c.subs.has(hex)) {
       if (c.subs.size >= this.limits.maxSubscriptionsPerChannel) {
         this.refuse(out, c, now, 'quota', `at most ${this.limits.maxSubscriptionsPerChannel} subscriptions per connection`, topic);
@@ -303,6 +340,7 @@ export class Broker {
       set.add(c.id);
     }
     this.sendTo(out, c.id, { type: 'subscribed', topic });
+    if (c.ringLink) this.ringLinkTopic(c, topic, hex, out);
     if (c.isBroker) {
       for (const k of this.topics.get(hex)?.allKeys() ?? []) out.send.push({ to: c.id, frame: k.message });
     } else {
@@ -314,7 +352,32 @@ export class Broker {
   private carry(topic: Uint8Array, hex: string, out: BrokerOutput): void {
     if (this.meshTopics.has(hex)) return;
     this.meshTopics.set(hex, topic);
-    for (const c of this.channels.values()) if (c.isBroker) this.meshSubscribe(c, topic, out);
+    this.overlaySubscribe(topic, hex, out);
+    for (const c of this.channels.values()) if (c.isBroker && !c.ringLink) this.meshSubscribe(c, topic, out);
+  }
+
+  /** Stored here, or a member subscribed to it here: the overlay carries it. */
+  private carriesTopic(hex: string): boolean {
+    return this.topics.has(hex) || this.meshTopics.has(hex);
+  }
+
+  /**
+   * The runtime found a ring neighbour for a topic carried here (docs/OVERLAY.md): on the
+   * link to it, subscribe to the topic and sync it, so each side catches up with what the
+   * other has (a restarted broker, an event whose ring path broke).
+   */
+  ringLink(channel: ChannelId, topic: Uint8Array): BrokerOutput {
+    const out = emptyOutput();
+    const c = this.channels.get(channel);
+    const hex = toHex(topic);
+    if (c?.ringLink && !c.closing && this.carriesTopic(hex)) this.ringLinkTopic(c, topic, hex, out);
+    return out;
+  }
+
+  private ringLinkTopic(c: ChannelState, topic: Uint8Array, hex: string, out: BrokerOutput): void {
+    if (!c.ringLink || c.ringLink.topics.has(hex)) return;
+    c.ringLink.topics.add(hex);
+    this.meshSubscribe(c, topic, out);
   }
 
   private becomeBroker(c: ChannelState, out: BrokerOutput): void {
@@ -371,6 +434,7 @@ export class Broker {
     }
     const hex = toHex(env.topic);
     if (!this.admits(c, env.topic, hex, now, out)) return;
+    if (c.ringLink && !this.carriesTopic(hex)) return; // a ring neighbour never makes this broker take on a topic
     if (stream && !stream.topicHexes.has(hex)) {
       this.refuse(out, c, now, 'malformed', 'a commit sent by sync belongs to a topic outside the stream', env.topic);
       return;
@@ -397,7 +461,7 @@ export class Broker {
     this.pendingIds.set(env.id, { ackers: new Set(stream ? [] : [c.id]), forwarded });
     const frame = encodeWire({ type: 'event', commit: bytes });
     for (const s of this.subscribers.get(hex) ?? []) {
-      if (forwarded.has(s)) continue;
+      if (forwarded.has(s) || this.channels.get(s)?.ringLink) continue;
       out.send.push({ to: s, frame });
       forwarded.add(s);
     }
@@ -444,7 +508,7 @@ export class Broker {
         for (const a of pending?.ackers ?? []) if (this.channels.has(a)) this.sendTo(out, a, { type: 'ack', id: item.id });
         // A channel that subscribed while the event waited for the disk missed both the
         // forward and (the event not being in the index yet) its own catch-up: it gets it now.
-        const late = [...(this.subscribers.get(req.topicHex) ?? [])].filter((s) => !(pending?.forwarded.has(s) ?? s === item.from));
+        const late = [...(this.subscribers.get(req.topicHex) ?? [])].filter((s) => !(pending?.forwarded.has(s) ?? s === item.from) && !this.channels.get(s)?.ringLink);
         if (late.length) {
           const frame = encodeWire({ type: 'event', commit: item.bytes });
           for (const s of late) out.send.push({ to: s, frame });
@@ -581,6 +645,7 @@ export class Broker {
     }
     for (const t of topics) {
       if (!this.admits(c, t, toHex(t), now, out)) return;
+      if (c.ringLink && !this.carriesTopic(toHex(t))) return; // never take on a topic through a ring link
     }
     const entry = this.sessionFor(c, topics);
     if (!entry) {
@@ -629,6 +694,7 @@ export class Broker {
 
   private keys(c: ChannelState, msg: Extract<WireMessage, { type: 'keys' }>, frame: Uint8Array, now: number, out: BrokerOutput): void {
     const hex = toHex(msg.topic);
+    if (c.ringLink && !this.carriesTopic(hex)) return;
     if (!this.topicSigned(c, msg.topic, hex, keysSignedBytes(msg.member, msg.boxes), msg.signature, 'key boxes', now, out)) return;
     const current = this.topics.get(hex)?.keysFor(msg.member);
     if (current && bytesEqual(current.message, frame)) return;
@@ -743,3 +809,21 @@ export class Broker {
   }
 }
 
+/** A channel's state before its first frame. */
+function newChannelState(id: ChannelId, buckets: Pick<ChannelState, 'messages' | 'bytes' | 'presence' | 'strikes'>, source?: ChannelSource): ChannelState {
+  return {
+    id,
+    role: 'unknown',
+    isBroker: false,
+    subs: new Set(),
+    sessions: new Map(),
+    ...buckets,
+    lastRateError: -Infinity,
+    pendingStores: 0,
+    windowEvents: 0,
+    windowBytes: 0,
+    deferred: [],
+    closing: false,
+    ...(source ? { source } : {}),
+  };
+}

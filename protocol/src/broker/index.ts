@@ -17,3 +17,4 @@ export {
 export { DEFAULT_BROKER_LIMITS, TokenBucket, type BrokerLimits } from './limits.js';
 export { NewTopicQuota, addressGroup, type ChannelSource, type TopicQuotaLimits } from './topic-quota.js';
 export { StreamSource, TopicIndex, type StoredKeys } from './topic-index.js';
+export { encodeOverlayEnvelope, decodeOverlayEnvelope, OverlayEnvelopeError, OVERLAY_ENVELOPE_KIND, type OverlayEnvelope, type AddressHint } from './overlay-envelope.js';

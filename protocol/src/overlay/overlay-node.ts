@@ -69,18 +69,20 @@ export interface Step {
 const NOTHING: Step = { send: [] };
 
 export class OverlayNode {
-  readonly topics: ReadonlySet<string>;
+  private readonly carried: Set<string>;
   readonly cyclon: Cyclon;
   readonly vicinity: Vicinity;
   readonly rings: TopicRings;
   readonly urps: UrpsSampler;
   readonly guard: PeerGuard;
-  /** The profile other nodes see: exact, or BLIP-randomised. */
-  readonly published: Profile;
+  private profile: Profile;
   private readonly keys: TopicKey[];
+  private readonly profileOptions: ProfileOptions | undefined;
+  private readonly blipEpsilon: number | undefined;
+  private readonly ringTopicsOption: number;
+  private readonly ringPeriod: number;
   private readonly seen: SeenEvents;
   private readonly fanout: number;
-  private readonly ringTopicsPerRound: number;
   /** Per topic, the nodes that said they do not carry it (not probed again). */
   private readonly notCarried = new Map<string, Set<PeerId>>();
   private ringCursor = 0;
@@ -102,25 +104,60 @@ export class OverlayNode {
     private readonly random: Random,
     options: OverlayNodeOptions = {},
   ) {
-    this.topics = new Set(topics);
-    this.keys = [...this.topics].map(topicKey);
-    const exact = Profile.fromTopics(this.keys, options.profile);
-    this.published = options.blipEpsilon === undefined ? exact : randomize(exact, options.blipEpsilon, random);
-    const self = (): Descriptor => ({ id, age: 0, profile: this.published });
+    this.carried = new Set(topics);
+    this.keys = [...this.carried].map(topicKey);
+    this.profileOptions = options.profile;
+    this.blipEpsilon = options.blipEpsilon;
+    this.profile = this.makeProfile();
+    const self = (): Descriptor => ({ id, age: 0, profile: this.profile });
     this.cyclon = new Cyclon(self, random, options.cyclon);
     this.vicinity = new Vicinity(self, random, options.vicinity);
-    this.rings = new TopicRings(id, this.topics, random, options.rings);
+    this.rings = new TopicRings(id, this.carried, random, options.rings);
     this.urps = new UrpsSampler(random, options.urps);
     this.guard = new PeerGuard(options.guard);
     this.seen = new SeenEvents(options.seenEvents);
     this.joinsPerRound = options.joinsPerRound ?? 32;
     this.maxJoinHops = options.maxJoinHops ?? 32;
     this.fanout = options.fanout ?? 3;
-    this.ringTopicsPerRound = Math.max(options.ringTopicsPerRound ?? 2, Math.ceil(this.keys.length / (options.ringPeriod ?? 2)));
+    this.ringTopicsOption = options.ringTopicsPerRound ?? 2;
+    this.ringPeriod = options.ringPeriod ?? 2;
+  }
+
+  /** The topics this node carries (its profile, and a ring each). */
+  get topics(): ReadonlySet<string> {
+    return this.carried;
+  }
+
+  /** The profile other nodes see: exact, or BLIP-randomised. */
+  get published(): Profile {
+    return this.profile;
+  }
+
+  /**
+   * Takes on a topic (a broker that begins to carry a share): a new profile (flipped again
+   * with BLIP when enabled) and an empty ring that ring gossip fills.
+   */
+  carry(topic: string): void {
+    if (this.carried.has(topic)) return;
+    this.carried.add(topic);
+    this.keys.push(topicKey(topic));
+    this.rings.add(topic);
+    this.profile = this.makeProfile();
+    this.vicinity.profileChanged();
+  }
+
+  private makeProfile(): Profile {
+    const exact = Profile.fromTopics(this.keys, this.profileOptions);
+    return this.blipEpsilon === undefined ? exact : randomize(exact, this.blipEpsilon, this.random);
+  }
+
+  /** Ring topics gossiped each round: enough for every ring at least every `ringPeriod` rounds. */
+  private get ringTopicsPerRound(): number {
+    return Math.max(this.ringTopicsOption, Math.ceil(this.keys.length / this.ringPeriod));
   }
 
   descriptor(): Descriptor {
-    return { id: this.id, age: 0, profile: this.published };
+    return { id: this.id, age: 0, profile: this.profile };
   }
 
   /** Joins through known nodes (the bootstrap list). */

@@ -126,6 +126,11 @@ export class TopicRings {
     for (const t of topics) this.rings.set(t, new TopicRing(t, me, this.slots, this.shortcutSlots));
   }
 
+  /** A ring for a topic this node now carries too (empty; gossip fills it). */
+  add(topic: string): void {
+    if (!this.rings.has(topic)) this.rings.set(topic, new TopicRing(topic, this.me, this.slots, this.shortcutSlots));
+  }
+
   ring(topic: string): TopicRing | undefined {
     return this.rings.get(topic);
   }

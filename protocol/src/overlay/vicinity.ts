@@ -54,6 +54,11 @@ export class Vicinity {
     this.view = this.view.filter((d) => d.id !== id);
   }
 
+  /** This node's own profile changed (it took on a topic): cached similarities are stale. */
+  profileChanged(): void {
+    this.similarityCache.clear();
+  }
+
   /** Similarity of a profile to this node's own. */
   similarityTo(profile: Profile): number {
     let s = this.similarityCache.get(profile);

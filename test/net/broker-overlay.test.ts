@@ -23,19 +23,12 @@ import { prng } from '../../protocol/sim/prng.js';
 import { makeStream, type Stream } from '../protocol/broker/helpers.js';
 import { WireClient, killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
 import { OverlayFlooder } from './overlay-flooder.js';
+import { waitUntil } from './peer-procs.js';
 
 const BROKERS = Number(process.env.WEFT_OVERLAY_BROKERS ?? 16);
 const TOPICS = 40;
 const KILLED = 4;
 const GOSSIP_MS = Number(process.env.WEFT_OVERLAY_GOSSIP_MS ?? 1000);
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms: number, detail: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function statusOf(dir: string): BrokerStatusFile | undefined {
   try {
@@ -119,7 +112,7 @@ describe('net/brokers that find each other through the overlay', function () {
         });
       });
     const started = Date.now();
-    await waitFor('every ring to close', () => ringsReady(() => true), 240_000, stderr);
+    await waitUntil(() => ringsReady(() => true), 240_000, () => `every ring to close\n${stderr()}`, 200);
     console.log(`      rings closed ${Date.now() - started} ms after the members subscribed (gossip every ${GOSSIP_MS} ms)`);
 
     // Every topic: 3 events published by the member of its first carrier.
@@ -152,14 +145,14 @@ describe('net/brokers that find each other through the overlay', function () {
     const all = (): boolean => true;
     const first = await publishRound(all, 3);
     const t0 = Date.now();
-    await waitFor('every event at every carrier', () => missing(first, all).length === 0, 60_000, () => missing(first, all).join('\n') + '\n' + stderr());
+    await waitUntil(() => missing(first, all).length === 0, 60_000, () => `every event at every carrier\n${missing(first, all).join('\n')}\n${stderr()}`, 200);
     console.log(`      ${TOPICS} topics x 3 events reached all ${carriers.flat().length} carrier members in ${Date.now() - t0} ms`);
 
     // Nobody stores or relays what it does not carry (status.json is rewritten every 2 s).
     const storedTopics = (b: number): string[] => (statusOf(dirs[b]!)?.topics ?? []).map((t) => t.topic).sort();
     const carriedTopics = (b: number): string[] => topicsOf(b).map((s) => toHex(s.topic)).sort();
     const storeReport = (): string => dirs.map((_, b) => `broker ${b}: stores ${storedTopics(b).map((t) => t.slice(0, 8)).join(' ')}; carries ${carriedTopics(b).map((t) => t.slice(0, 8)).join(' ')}`).join('\n');
-    await waitFor('every broker to store exactly the topics its member subscribed to', () => dirs.every((_, b) => storedTopics(b).join() === carriedTopics(b).join()), 15_000, storeReport);
+    await waitUntil(() => dirs.every((_, b) => storedTopics(b).join() === carriedTopics(b).join()), 15_000, () => `every broker to store exactly the topics its member subscribed to\n${storeReport()}`, 200);
     for (let b = 0; b < BROKERS; b++) assert.equal(statusOf(dirs[b]!)?.overlay?.banned, 0, `broker ${b} banned no honest broker`);
 
     // A hostile broker floods every honest broker with shuffles naming itself and sybils.
@@ -178,7 +171,7 @@ describe('net/brokers that find each other through the overlay', function () {
     const sent: Array<number | string> = [];
     for (const b of brokers) sent.push(await flooder.flood(b.tcp, 1200).catch((err: Error) => err.message)); // one at a time: 16 at once overran the 2 cores
     await flooder.stop();
-    await waitFor('every honest broker to ban the flooder', () => dirs.every((d) => (statusOf(d)?.overlay?.banned ?? 0) >= 1), 30_000, () => dirs.map((d, b) => `broker ${b}: banned ${statusOf(d)?.overlay?.banned}, flooder sent ${sent[b]}`).join('\n'));
+    await waitUntil(() => dirs.every((d) => (statusOf(d)?.overlay?.banned ?? 0) >= 1), 30_000, () => `every honest broker to ban the flooder\n${dirs.map((d, b) => `broker ${b}: banned ${statusOf(d)?.overlay?.banned}, flooder sent ${sent[b]}`).join('\n')}`, 200);
     const shareAfterFlood = hostileShare();
     const period = (n: number): Promise<void> => new Promise((r) => setTimeout(r, n * GOSSIP_MS));
     await period(10);
@@ -198,7 +191,7 @@ describe('net/brokers that find each other through the overlay', function () {
     const alive = (b: number): boolean => !victims.has(b);
     const second = await publishRound(alive, 3);
     const t1 = Date.now();
-    await waitFor('every event at every live carrier after the kills', () => missing(second, alive).length === 0, 90_000, () => missing(second, alive).join('\n') + '\n' + stderr());
+    await waitUntil(() => missing(second, alive).length === 0, 90_000, () => `every event at every live carrier after the kills\n${missing(second, alive).join('\n')}\n${stderr()}`, 200);
     console.log(`      killed brokers ${[...victims].join(', ')}: the next ${TOPICS} x 3 events reached every live carrier in ${Date.now() - t1} ms`);
 
     // One of them comes back: it catches up from its ring neighbours (ring links) on what it missed.
@@ -212,7 +205,7 @@ describe('net/brokers that find each other through the overlay', function () {
         .filter((k) => (eventsAt().get(toHex(streams[k]!.topic)) ?? 0) < expected(k))
         .map((k) => `topic ${k}: ${eventsAt().get(toHex(streams[k]!.topic)) ?? 0} of ${expected(k)}`);
     const t2 = Date.now();
-    await waitFor(`restarted broker ${back} to catch up`, () => lagging().length === 0, 90_000, () => lagging().join('\n') + '\n' + brokers[back]!.stderr().split('\n').slice(-30).join('\n'));
+    await waitUntil(() => lagging().length === 0, 90_000, () => `restarted broker ${back} to catch up\n${lagging().join('\n')}\n${brokers[back]!.stderr().split('\n').slice(-30).join('\n')}`, 200);
     console.log(`      broker ${back} restarted: caught up on ${topicsOf(back).length} topics from its ring neighbours in ${Date.now() - t2} ms`);
   });
 });

@@ -26,13 +26,16 @@ describe('overlay: URPS sampler', () => {
     );
   });
 
-  for (const [attackers, share, capacity] of [
-    [10, 0.5, 100],
-    [100, 0.3, 50],
+  // The last is the mildest attack of the bench (each colluding id 2.5 times as frequent as
+  // an honest one): it needs the bench's long stream to measure below the noise floor.
+  for (const [attackers, share, capacity, stream] of [
+    [10, 0.5, 100, 300_000],
+    [100, 0.3, 50, 300_000],
+    [100, 0.2, 50, 1_100_000],
   ] as const) {
     it(`${attackers} colluding ids at ${share * 100}% of the stream: KL from uniform at least 10x below plain CYCLON's`, () => {
-      const r = runUrpsExperiment({ honest: 1000, attackers, attackShare: share, capacity, stream: 300_000 });
-      assert.ok(r.samples > 200_000, `only ${r.samples} samples taken from a full sampler`);
+      const r = runUrpsExperiment({ honest: 1000, attackers, attackShare: share, capacity, stream });
+      assert.ok(r.samples > (2 * stream) / 3, `only ${r.samples} samples taken from a full sampler`);
       assert.ok(r.urpsKl * 10 <= r.cyclonKl, `URPS KL ${r.urpsKl.toFixed(4)}, CYCLON KL ${r.cyclonKl.toFixed(4)}`);
     });
   }

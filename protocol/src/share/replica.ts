@@ -222,21 +222,29 @@ export class ShareReplica {
    * revocation of us lost). If it does not open, it waits in the strangers' pool.
    */
   private openWaiting(env: CommitEnvelope): string {
+    const body = this.openAndTakeBoxes(env, this.announced.has(topicHex(env.topic)));
+    return body === undefined ? STRANGER : `author:${toHex(body.author)}`;
+  }
+
+  /**
+   * Opens a waiting commit with the epoch key we hold and takes the boxes sealed to us in
+   * it. Undefined when we hold no key for its epoch, or when the key does not open it and
+   * `mustOpen` is false (a key we hold for an epoch not announced yet may be a stranger's
+   * made-up one); with `mustOpen`, a commit the key does not open is rejected.
+   */
+  private openAndTakeBoxes(env: CommitEnvelope, mustOpen: boolean): CommitBody | undefined {
     const th = topicHex(env.topic);
     const keys = this.keys.get(th);
-    if (keys === undefined) return STRANGER;
+    if (keys === undefined) return undefined;
     let body: CommitBody;
-    if (this.announced.has(th)) body = this.keys.openCommit(env, th, keys);
-    else {
-      try {
-        body = this.keys.openCommit(env, th, keys);
-      } catch (err) {
-        if (err instanceof CommitRejectedError) return STRANGER;
-        throw err;
-      }
+    try {
+      body = this.keys.openCommit(env, th, keys);
+    } catch (err) {
+      if (!mustOpen && err instanceof CommitRejectedError) return undefined;
+      throw err;
     }
     this.openBoxesSealedToUs(body.payload);
-    return `author:${toHex(body.author)}`;
+    return body;
   }
 
   /**
@@ -562,18 +570,9 @@ export class ShareReplica {
    */
   private openStrangersNowKnown(): void {
     for (const env of this.pending.itemsOf(STRANGER)) {
-      const th = topicHex(env.topic);
-      const keys = this.keys.get(th);
-      if (keys === undefined || this.strangersTried.has(env)) continue;
+      if (!this.keys.has(topicHex(env.topic)) || this.strangersTried.has(env)) continue;
       this.strangersTried.add(env);
-      let body: CommitBody;
-      try {
-        body = this.keys.openCommit(env, th, keys);
-      } catch (err) {
-        if (err instanceof CommitRejectedError) continue;
-        throw err;
-      }
-      this.openBoxesSealedToUs(body.payload);
+      this.openAndTakeBoxes(env, false);
     }
   }
 

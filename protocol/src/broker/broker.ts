@@ -20,7 +20,11 @@
  *    forwarded and stored; poll() runs once the channel has nothing pending on disk.
  *    A SYNC frame arriving while that channel's stores are pending waits for them.
  *  - PRESENCE: forwarded to the topic's other subscribers, never stored, rate-limited.
- *  - WANT: the stored events among the ids, as EVENTs (at most WANT_REPLY_BYTES).
+ *  - WANT: the stored events among the ids, as EVENTs (at most WANT_REPLY_BYTES). From a
+ *    member, the ids of a carried topic lacking here are also asked of the ring
+ *    neighbours over the ring links (ring-wants.ts), once per id and bounded; an answer
+ *    goes to the members that waited. From a broker, answered from the store only: asks
+ *    never travel further than one ring link.
  *  - KEYS: topic signature checked, stored durably (latest per member), forwarded to
  *    peer brokers; KEYREQ answers with the stored KEYS message.
  *  - CHUNKOFFER (topic policy and signature checked), CHUNKWANT, CHUNK: handed to the
@@ -59,6 +63,7 @@ import { SyncSession } from '../sync/index.js';
 import { DEFAULT_BROKER_LIMITS, TokenBucket, type BrokerLimits } from './limits.js';
 import { StreamSource, TopicIndex } from './topic-index.js';
 import { NewTopicQuota, type ChannelSource } from './topic-quota.js';
+import { RingWants } from './ring-wants.js';
 import { BROKER_SOFTWARE, MAX_DEFERRED_FRAMES, WANT_REPLY_BYTES, emptyOutput, type BrokerInit, type TopicPolicy, type BrokerOutput, type ChannelId, type ChannelState, type PendingItem, type PendingRequest, type SyncEntry, type TopicSummary } from './broker-types.js';
 
 export { BROKER_SOFTWARE, WANT_REPLY_BYTES, emptyOutput, type BrokerInit, type BrokerOutput, type ChannelId, type TopicPolicy, type TopicSummary };
@@ -85,6 +90,8 @@ export class Broker {
   private readonly newTopics: NewTopicQuota;
   /** The overlay's channel (attachOverlay), subscribed to every topic carried here. */
   private overlay: ChannelId | undefined;
+  /** Ids members wanted that this broker lacks, asked of its ring neighbours. */
+  private readonly ringWants = new RingWants();
 
   constructor(init: BrokerInit = {}) {
     this.limits = { ...DEFAULT_BROKER_LIMITS, ...init.limits };
@@ -129,6 +136,11 @@ export class Broker {
 
   hasCommit(topic: Uint8Array, id: CommitId): boolean {
     return this.topics.get(toHex(topic))?.has(id) ?? false;
+  }
+
+  /** Ids members wanted that this broker lacks, asked of its ring neighbours and not yet answered. */
+  ringAsksOutstanding(): number {
+    return this.ringWants.size;
   }
 
   // ---- channel lifecycle ----
@@ -205,6 +217,7 @@ export class Broker {
     if (c) {
       for (const hex of c.subs) this.subscribers.get(hex)?.delete(channel);
       this.channels.delete(channel);
+      this.ringWants.forget(channel);
     }
     return emptyOutput();
   }
@@ -281,7 +294,7 @@ export class Broker {
         this.presence(c, msg.topic, frame, now, out);
         return;
       case 'want':
-        this.want(c, msg.topic, msg.ids, out);
+        this.want(c, msg.topic, msg.ids, now, out);
         return;
       case 'keys':
         this.keys(c, msg, frame, now, out);
@@ -434,6 +447,7 @@ export class Broker {
     }
     const hex = toHex(env.topic);
     if (!this.admits(c, env.topic, hex, now, out)) return;
+    if (c.ringLink && !stream && !this.ringAnswer(c, env.topic, env.id, hex, now, out)) return;
     if (c.ringLink && !this.carriesTopic(hex)) return; // a ring neighbour never makes this broker take on a topic
     if (stream && !stream.topicHexes.has(hex)) {
       this.refuse(out, c, now, 'malformed', 'a commit sent by sync belongs to a topic outside the stream', env.topic);
@@ -458,12 +472,18 @@ export class Broker {
       return;
     }
     const forwarded = new Set<ChannelId>([c.id]);
-    this.pendingIds.set(env.id, { ackers: new Set(stream ? [] : [c.id]), forwarded });
+    this.pendingIds.set(env.id, { ackers: new Set(stream || c.ringLink ? [] : [c.id]), forwarded });
     const frame = encodeWire({ type: 'event', commit: bytes });
     for (const s of this.subscribers.get(hex) ?? []) {
       if (forwarded.has(s) || this.channels.get(s)?.ringLink) continue;
       out.send.push({ to: s, frame });
       forwarded.add(s);
+    }
+    // Members whose WANT was asked of the ring get it whichever way it came.
+    for (const w of this.ringWants.arrived(env.id)) {
+      if (forwarded.has(w) || !this.channels.has(w)) continue;
+      out.send.push({ to: w, frame });
+      forwarded.add(w);
     }
     this.queueStore(out, c, env.topic, hex, { kind: 'commit', id: env.id, deps: env.deps, bytes, from: c.id, ...(stream ? { stream: stream.key } : {}) }, bytes);
   }
@@ -679,17 +699,45 @@ export class Broker {
     for (const s of this.subscribers.get(hex) ?? []) if (s !== c.id) out.send.push({ to: s, frame });
   }
 
-  private want(c: ChannelState, topic: Uint8Array, ids: readonly CommitId[], out: BrokerOutput): void {
-    const index = this.topics.get(toHex(topic));
-    if (!index) return;
+  private want(c: ChannelState, topic: Uint8Array, ids: readonly CommitId[], now: number, out: BrokerOutput): void {
+    const hex = toHex(topic);
+    const index = this.topics.get(hex);
     let budget = WANT_REPLY_BYTES;
+    const lacking: CommitId[] = [];
     for (const id of ids) {
-      const bytes = index.commitBytes(id);
-      if (!bytes) continue;
+      const bytes = index?.commitBytes(id);
+      if (!bytes) {
+        if (!this.pendingIds.has(id)) lacking.push(id);
+        continue;
+      }
       if (bytes.length > budget) break;
       budget -= bytes.length;
       this.sendTo(out, c.id, { type: 'event', commit: bytes });
     }
+    if (!c.isBroker && lacking.length > 0) this.askRing(c, topic, hex, lacking, now, out);
+  }
+
+  /** Asks the ring links of a carried topic for what a member wants and this broker lacks. */
+  private askRing(c: ChannelState, topic: Uint8Array, hex: string, lacking: CommitId[], now: number, out: BrokerOutput): void {
+    if (!this.carriesTopic(hex)) return;
+    const links = [...this.channels.values()].filter((l) => !l.closing && l.ringLink?.topics.has(hex));
+    if (links.length === 0) return;
+    const ids = this.ringWants.ask(hex, lacking, c.id, now);
+    if (ids.length === 0) return;
+    const frame = encodeWire({ type: 'want', topic, ids });
+    for (const l of links) out.send.push({ to: l.id, frame });
+  }
+
+  /**
+   * An EVENT on a ring link answers a WANT this broker asked (events travel the ring, and
+   * the link's sync sends SYNC frames): one that answers none is refused. A second
+   * neighbour's answer to the same ask finds it held already and is dropped quietly.
+   */
+  private ringAnswer(c: ChannelState, topic: Uint8Array, id: CommitId, hex: string, now: number, out: BrokerOutput): boolean {
+    if (this.topics.get(hex)?.has(id) || this.pendingIds.has(id)) return false;
+    if (this.ringWants.asked(id, hex, now)) return true;
+    this.refuse(out, c, now, 'malformed', `event ${id.slice(0, 12)} on a ring link answers no WANT of this broker; dropped`, topic);
+    return false;
   }
 
   private keys(c: ChannelState, msg: Extract<WireMessage, { type: 'keys' }>, frame: Uint8Array, now: number, out: BrokerOutput): void {

@@ -99,11 +99,11 @@ export class BrokerRing {
   /**
    * An EVENT on a ring link answers a WANT this broker asked (events travel the ring, and
    * the link's sync sends SYNC frames): one that answers none is refused. A second
-   * neighbour's answer to the same ask finds it held already and is dropped quietly.
+   * neighbour's answer to the same ask finds it held already: the broker's duplicate path
+   * charges it to the link's rate, unacknowledged.
    */
   answer(c: ChannelState, topic: Uint8Array, id: CommitId, hex: string, now: number, out: BrokerOutput): boolean {
-    if (this.host.holds(hex, id)) return false;
-    if (this.wants.asked(id, hex, now)) return true;
+    if (this.host.holds(hex, id) || this.wants.asked(id, hex, now)) return true;
     this.host.refuse(out, c, now, 'malformed', `event ${id.slice(0, 12)} on a ring link answers no WANT of this broker; dropped`, topic);
     return false;
   }

@@ -433,13 +433,15 @@ export class Broker {
       this.refuse(out, c, now, 'malformed', 'a commit sent by sync belongs to a topic outside the stream', env.topic);
       return;
     }
+    // A duplicate takes no window: it costs the sender's rate. A ring link (a second
+    // neighbour answering the same WANT) is not acknowledged: it published nothing here.
     if (this.topics.get(hex)?.has(env.id)) {
-      if (!stream && this.withinRate(c, bytes.length, now, out)) this.sendTo(out, c.id, { type: 'ack', id: env.id });
+      if (!stream && this.withinRate(c, bytes.length, now, out) && !c.ringLink) this.sendTo(out, c.id, { type: 'ack', id: env.id });
       return;
     }
     const pending = this.pendingIds.get(env.id);
     if (pending) {
-      if (!stream && this.withinRate(c, bytes.length, now, out)) pending.ackers.add(c.id);
+      if (!stream && this.withinRate(c, bytes.length, now, out) && !c.ringLink) pending.ackers.add(c.id);
       return;
     }
     if (!verifyTopicSignature(env)) {

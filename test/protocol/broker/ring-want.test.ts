@@ -5,7 +5,7 @@
  * answer it did not ask for.
  */
 import assert from 'node:assert/strict';
-import type { ChannelId } from '../../../protocol/src/broker/index.js';
+import type { BrokerInit, ChannelId } from '../../../protocol/src/broker/index.js';
 import { MAX_RING_ASKS, RING_ASK_MS, RING_ASKS_PER_SECOND } from '../../../protocol/src/broker/ring-wants.js';
 import { decodeCommitEnvelope } from '../../../protocol/src/log/commit.js';
 import { commitIdFromBytes, type CommitId } from '../../../protocol/src/log/ids.js';
@@ -15,8 +15,8 @@ import { Driver, makeStream, types, type Stream } from './helpers.js';
 const idOf = (commit: Uint8Array): CommitId => decodeCommitEnvelope(commit).id;
 
 /** A broker whose member `m` carries the stream's topic, linked to a ring neighbour on `link` for it. */
-function memberBroker(stream: Stream, held: number): Driver {
-  const d = new Driver();
+function memberBroker(stream: Stream, held: number, init: BrokerInit = {}): Driver {
+  const d = new Driver(init);
   d.connect('m');
   d.send('m', { type: 'subscribe', topics: [stream.topic] });
   for (const c of stream.commits.slice(0, held)) d.send('m', { type: 'event', commit: c });
@@ -85,6 +85,15 @@ describe('broker: a member\'s WANT repaired across the ring', () => {
     mine.send('link2', { type: 'event', commit: s.commits[2]! });
     assert.deepEqual(events(mine.take('m')), [idOf(s.commits[2]!)]);
     assert.deepEqual(types([...mine.take('link'), ...mine.take('link2')]).filter((t) => t !== 'sync'), []);
+  });
+
+  it('duplicates a ring neighbour sends cost its rate like anyone\'s: a flood of them is rate-limited', () => {
+    const s = makeStream(2, 'dup-flood.md');
+    const mine = memberBroker(s, 2, { limits: { messagesPerSecond: 10 } });
+    for (let i = 0; i < 100; i++) mine.send('link', { type: 'event', commit: s.commits[1]! });
+    const replies = types(mine.take('link'));
+    assert.ok(replies.includes('error:rate-limited'), replies.join());
+    assert.equal(replies.includes('ack'), false, 'a ring link is never acknowledged');
   });
 
   it('a WANT for an id nobody has is asked once per ask period, never forwarded further, and its state is bounded', () => {

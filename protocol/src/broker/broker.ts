@@ -22,7 +22,7 @@
  *  - PRESENCE: forwarded to the topic's other subscribers, never stored, rate-limited.
  *  - WANT: the stored events among the ids, as EVENTs (at most WANT_REPLY_BYTES). From a
  *    member, the ids of a carried topic lacking here are also asked of the ring
- *    neighbours over the ring links (ring-wants.ts), once per id and bounded; an answer
+ *    neighbours over the ring links (broker-ring.ts, ring-wants.ts), once per id and bounded; an answer
  *    goes to the members that waited. From a broker, answered from the store only: asks
  *    never travel further than one ring link.
  *  - KEYS: topic signature checked, stored durably (latest per member), forwarded to

@@ -2,6 +2,7 @@
  * `weft broker`: runs a broker of the core network until SIGTERM/SIGINT.
  *   weft broker [--data DIR] [--config FILE] [--listen MULTIADDR]... [--bootstrap MULTIADDR]...
  *               [--peer-broker MULTIADDR]... [--gossip-ms N] [--no-overlay]
+ * (--peer-broker is a deprecated alias of --bootstrap; neither goes with --no-overlay.)
  *               [--topics open|allowlist] [--allow-topic HEX]... [--max-frame-bytes N]
  *               [--max-event-bytes N] [--topic-quota-bytes N] [--max-topics N]
  *               [--max-subscriptions N] [--rate-messages N] [--rate-bytes N]
@@ -54,10 +55,12 @@ const USAGE = `usage: weft broker [--data DIR] [--config FILE] [--listen ADDR]..
                           brokers of each topic then find each other and pass its events
                           along a ring among themselves; no broker carries a topic it does
                           not serve. A broker started without it waits for others to join.
-  --peer-broker ADDR      as --bootstrap, and also keep a direct link to that broker that
-                          syncs every topic both carry (the explicit mesh of before).
+  --peer-broker ADDR      deprecated: the same as --bootstrap (topics travel only along
+                          their rings, never over a link to a named broker).
   --gossip-ms N           the overlay's gossip period (default 5000 ms, jittered).
-  --no-overlay            do not take part in the overlay (peer brokers only).
+  --no-overlay            do not take part in the overlay: the broker serves its members
+                          alone and carries no share to or from another broker (so
+                          --bootstrap and --peer-broker are refused with it).
   --chunk-expiry-days N   delete stored chunks of binary files that no member uploaded or
                           offered again for N days (N may be fractional; checked at start,
                           then every hour). Members offer what they hold each time they
@@ -246,15 +249,11 @@ async function run(args: string[]): Promise<number> {
     }
   });
 
-  const peerBrokers = values['peer-broker'] ?? file.peerBrokers ?? [];
-  const bootstrap = [...(values.bootstrap ?? file.bootstrap ?? []), ...peerBrokers];
-  const gossipMs = positiveInt('gossip-ms', values['gossip-ms'] ?? file.gossipMs);
-  const overlay = values['no-overlay'] === true || file.overlay === false ? false : { bootstrap, ...(gossipMs ? { periodMs: gossipMs } : {}) };
+  const overlay = overlayOptions(values, file);
 
   const server = await NodeBroker.start({
     dataDir,
     listen: values.listen ?? file.listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
-    peerBrokers,
     overlay,
     policy,
     allowlist,
@@ -276,7 +275,7 @@ async function run(args: string[]): Promise<number> {
   process.on('unhandledRejection', onUnexpected);
   process.on('uncaughtException', onUnexpected);
   for (const a of server.addresses()) writeLine('stdout', `listening ${a}`);
-  stamp('info', `broker running (data ${dataDir}, topics ${policy}, chunk expiry ${chunkExpiryMs === undefined ? 'off' : `after ${chunkExpiryMs} ms`}, relay ${relay === false ? 'off' : 'on'}, overlay ${overlay === false ? 'off' : `on, ${bootstrap.length} bootstrap broker(s)`}); SIGTERM or Ctrl-C stops it`);
+  stamp('info', `broker running (data ${dataDir}, topics ${policy}, chunk expiry ${chunkExpiryMs === undefined ? 'off' : `after ${chunkExpiryMs} ms`}, relay ${relay === false ? 'off' : 'on'}, overlay ${overlay === false ? 'off' : `on, ${overlay.bootstrap.length} bootstrap broker(s)`}); SIGTERM or Ctrl-C stops it`);
 
   await new Promise<void>((resolveSignal) => {
     const onSignal = (sig: string): void => {
@@ -318,6 +317,23 @@ function relayOptions(values: Record<string, string | boolean | string[] | undef
     ...(connectionBytes !== undefined ? { connectionBytes } : {}),
     ...(connectionSeconds !== undefined ? { connectionMs: connectionSeconds * 1000 } : {}),
   };
+}
+
+/**
+ * The overlay's settings; false: no overlay. `--peer-broker` once kept a direct link that
+ * synced every topic both brokers carried; topics now travel only along their rings, so it
+ * is a bootstrap address (with a note on start), and nothing without the overlay.
+ */
+function overlayOptions(values: Record<string, string | boolean | string[] | undefined>, file: BrokerFileConfig): { bootstrap: string[]; periodMs?: number } | false {
+  const peerBrokers = (values['peer-broker'] as string[] | undefined) ?? file.peerBrokers ?? [];
+  const bootstrap = [...((values.bootstrap as string[] | undefined) ?? file.bootstrap ?? []), ...peerBrokers];
+  if (values['no-overlay'] === true || file.overlay === false) {
+    if (bootstrap.length > 0) throw new UsageError('--bootstrap and --peer-broker join the overlay of brokers, which --no-overlay turns off: without it a broker carries no share to or from another broker. Drop one or the other.');
+    return false;
+  }
+  if (peerBrokers.length > 0) stamp('warn', '--peer-broker is deprecated: it is now the same as --bootstrap (the broker joins the overlay through it; shares travel along their rings, not over a link to it)');
+  const gossipMs = positiveInt('gossip-ms', (values['gossip-ms'] as string | undefined) ?? file.gossipMs);
+  return { bootstrap, ...(gossipMs ? { periodMs: gossipMs } : {}) };
 }
 
 async function status(args: string[]): Promise<number> {

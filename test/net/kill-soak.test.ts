@@ -72,9 +72,9 @@ async function soak(seed: number): Promise<SoakResult> {
   const root = tempDir(`soak-${seed}`);
   const procs = new Map<string, PeerProc | undefined>();
   try {
-    const b1 = new RestartableBroker(join(root, 'broker1'), await listenArgs());
+    const b1 = new RestartableBroker(join(root, 'broker1'), [...(await listenArgs()), '--gossip-ms', '500']);
     const first = await b1.start();
-    const b2 = new RestartableBroker(join(root, 'broker2'), [...(await listenArgs()), '--peer-broker', first.tcp]);
+    const b2 = new RestartableBroker(join(root, 'broker2'), [...(await listenArgs()), '--bootstrap', first.tcp, '--gossip-ms', '500']);
     const second = await b2.start();
     const dirs = folders(root, [...WRITERS]);
     const dirOf = new Map<string, string>(WRITERS.map((w, i) => [w, dirs[i]!]));

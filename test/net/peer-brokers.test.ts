@@ -1,6 +1,6 @@
 /**
  * `weft peer` processes with `weft broker` processes, all on loopback:
- *  - three peers that know only two brokers (meshed with each other) co-edit concurrently;
+ *  - three peers that know only two brokers (one joined the overlay through the other) co-edit concurrently;
  *  - a peer offline while the others edit catches up from a broker alone.
  * Frame loss (events, acks, wants dropped) is the simulator's: every seed of
  * test/protocol/sim/scenarios.test.ts runs members that drop 10% of their data frames,
@@ -25,8 +25,9 @@ describe('net/peer with brokers (separate processes)', function () {
   before(async () => {
     const root = tempDir('peer-brokers');
     dirs.push(root);
-    const b1 = await startBroker(join(root, 'broker1'));
-    const b2 = await startBroker(join(root, 'broker2'), ['--peer-broker', b1.tcp]);
+    // The second joins the overlay through the first: the share both carry crosses along its ring of two.
+    const b1 = await startBroker(join(root, 'broker1'), ['--gossip-ms', '500']);
+    const b2 = await startBroker(join(root, 'broker2'), ['--bootstrap', b1.tcp, '--gossip-ms', '500']);
     brokers = [b1, b2];
   });
 
@@ -35,7 +36,7 @@ describe('net/peer with brokers (separate processes)', function () {
     dirs.push(root);
     const [a, b, c] = folders(root, ['a', 'b', 'c']) as [string, string, string];
     writeFileSync(join(a, 'doc.md'), 'start\n');
-    // a uses both brokers; b only the first, c only the second: events cross the broker mesh.
+    // a uses both brokers; b only the first, c only the second: events cross the share's ring of brokers.
     await makeShare(a, [b, c], ['--broker', brokers[0]!.tcp, '--broker', brokers[1]!.tcp]);
     const pa = await PeerProc.run(a);
     const pb = await PeerProc.run(b);

@@ -20,7 +20,11 @@
  *    forwarded and stored; poll() runs once the channel has nothing pending on disk.
  *    A SYNC frame arriving while that channel's stores are pending waits for them.
  *  - PRESENCE: forwarded to the topic's other subscribers, never stored, rate-limited.
- *  - WANT: the stored events among the ids, as EVENTs (at most WANT_REPLY_BYTES).
+ *  - WANT: the stored events among the ids, as EVENTs (at most WANT_REPLY_BYTES). From a
+ *    member, the ids of a carried topic lacking here are also asked of the ring
+ *    neighbours over the ring links (broker-ring.ts, ring-wants.ts), once per id and bounded; an answer
+ *    goes to the members that waited. From a broker, answered from the store only: asks
+ *    never travel further than one ring link.
  *  - KEYS: topic signature checked, stored durably (latest per member), forwarded to
  *    peer brokers; KEYREQ answers with the stored KEYS message.
  *  - CHUNKOFFER (topic policy and signature checked), CHUNKWANT, CHUNK: handed to the
@@ -28,6 +32,8 @@
  *    buckets (the runtime asked for it and paces them); an unasked one costs a strike.
  *  - HELLO role broker (or a channel we opened to a peer broker): we subscribe it to
  *    every topic we carry and start a SYNC per topic, so brokers catch up on (re)connect.
+ *  - The overlay's channel, ring links and WANTs asked across the ring: broker-ring.ts
+ *    (this file only keeps a ring link from making the broker take on a topic).
  *
  * Topic policy:
  *  - open (default): anyone may subscribe to or sync any topic (subscriptions live in
@@ -59,6 +65,7 @@ import { SyncSession } from '../sync/index.js';
 import { DEFAULT_BROKER_LIMITS, TokenBucket, type BrokerLimits } from './limits.js';
 import { StreamSource, TopicIndex } from './topic-index.js';
 import { NewTopicQuota, type ChannelSource } from './topic-quota.js';
+import { BrokerRing } from './broker-ring.js';
 import { BROKER_SOFTWARE, MAX_DEFERRED_FRAMES, WANT_REPLY_BYTES, emptyOutput, type BrokerInit, type TopicPolicy, type BrokerOutput, type ChannelId, type ChannelState, type PendingItem, type PendingRequest, type SyncEntry, type TopicSummary } from './broker-types.js';
 
 export { BROKER_SOFTWARE, WANT_REPLY_BYTES, emptyOutput, type BrokerInit, type BrokerOutput, type ChannelId, type TopicPolicy, type TopicSummary };
@@ -83,8 +90,16 @@ export class Broker {
   private readonly requests = new Map<number, PendingRequest>();
   private nextRequest = 1;
   private readonly newTopics: NewTopicQuota;
-  /** The overlay's channel (attachOverlay), subscribed to every topic carried here. */
-  private overlay: ChannelId | undefined;
+  /** The overlay's channel and the ring links (broker-ring.ts). */
+  private readonly ring = new BrokerRing({
+    channels: this.channels,
+    carriesTopic: (hex) => this.carriesTopic(hex),
+    holds: (hex, id) => (this.topics.get(hex)?.has(id) ?? false) || this.pendingIds.has(id),
+    addSubscriber: (c, hex) => this.addSubscriber(c, hex),
+    meshSubscribe: (c, topic, out) => this.meshSubscribe(c, topic, out),
+    acceptCommit: (c, bytes, now, out) => this.acceptCommit(c, bytes, now, out),
+    refuse: (out, c, now, code, reason, topic) => this.refuse(out, c, now, code, reason, topic),
+  });
 
   constructor(init: BrokerInit = {}) {
     this.limits = { ...DEFAULT_BROKER_LIMITS, ...init.limits };
@@ -131,6 +146,11 @@ export class Broker {
     return this.topics.get(toHex(topic))?.has(id) ?? false;
   }
 
+  /** Ids members wanted that this broker lacks, asked of its ring neighbours and not yet answered. */
+  ringAsksOutstanding(): number {
+    return this.ring.outstanding;
+  }
+
   // ---- channel lifecycle ----
 
   /**
@@ -171,33 +191,15 @@ export class Broker {
     const state = newChannelState(channel, { messages: unmetered(), bytes: unmetered(), presence: unmetered(), strikes: unmetered() });
     state.role = 'broker';
     this.channels.set(channel, state);
-    this.overlay = channel;
+    this.ring.attach(channel);
     for (const t of this.topics.values()) this.carry(t.topic, t.hex, out);
-    for (const [hex, topic] of this.meshTopics) this.overlaySubscribe(topic, hex, out);
+    for (const [hex, topic] of this.meshTopics) this.ring.carry(topic, hex, out);
     return out;
   }
 
-  /**
-   * An event that came over the overlay (its id and topic checked against the message by
-   * the runtime): the broker's own checks, as for any channel. `valid`: it is stored or
-   * being stored here now, so the overlay may relay it on.
-   */
+  /** An event that came over the overlay: see BrokerRing.event. */
   overlayEvent(commit: Uint8Array, id: CommitId, topicHex: string, now: number): { out: BrokerOutput; valid: boolean } {
-    const out = emptyOutput();
-    const c = this.overlay === undefined ? undefined : this.channels.get(this.overlay);
-    if (!c) return { out, valid: false };
-    this.acceptCommit(c, commit, now, out);
-    return { out, valid: (this.topics.get(topicHex)?.has(id) ?? false) || this.pendingIds.has(id) };
-  }
-
-  private overlaySubscribe(topic: Uint8Array, hex: string, out: BrokerOutput): void {
-    const c = this.overlay === undefined ? undefined : this.channels.get(this.overlay);
-    if (!c || c.subs.has(hex)) return;
-    c.subs.add(hex);
-    let set = this.subscribers.get(hex);
-    if (!set) this.subscribers.set(hex, (set = new Set()));
-    set.add(c.id);
-    out.carried.push(topic);
+    return this.ring.event(commit, id, topicHex, now);
   }
 
   disconnect(channel: ChannelId): BrokerOutput {
@@ -205,6 +207,7 @@ export class Broker {
     if (c) {
       for (const hex of c.subs) this.subscribers.get(hex)?.delete(channel);
       this.channels.delete(channel);
+      this.ring.forget(channel);
     }
     return emptyOutput();
   }
@@ -281,7 +284,7 @@ export class Broker {
         this.presence(c, msg.topic, frame, now, out);
         return;
       case 'want':
-        this.want(c, msg.topic, msg.ids, out);
+        this.want(c, msg.topic, msg.ids, now, out);
         return;
       case 'keys':
         this.keys(c, msg, frame, now, out);
@@ -335,12 +338,10 @@ export class Broker {
         return;
       }
       c.subs.add(hex);
-      let set = this.subscribers.get(hex);
-      if (!set) this.subscribers.set(hex, (set = new Set()));
-      set.add(c.id);
+      this.addSubscriber(c, hex);
     }
     this.sendTo(out, c.id, { type: 'subscribed', topic });
-    if (c.ringLink) this.ringLinkTopic(c, topic, hex, out);
+    if (c.ringLink) this.ring.linkTopic(c, topic, hex, out);
     if (c.isBroker) {
       for (const k of this.topics.get(hex)?.allKeys() ?? []) out.send.push({ to: c.id, frame: k.message });
     } else {
@@ -352,7 +353,7 @@ export class Broker {
   private carry(topic: Uint8Array, hex: string, out: BrokerOutput): void {
     if (this.meshTopics.has(hex)) return;
     this.meshTopics.set(hex, topic);
-    this.overlaySubscribe(topic, hex, out);
+    this.ring.carry(topic, hex, out);
     for (const c of this.channels.values()) if (c.isBroker && !c.ringLink) this.meshSubscribe(c, topic, out);
   }
 
@@ -361,23 +362,15 @@ export class Broker {
     return this.topics.has(hex) || this.meshTopics.has(hex);
   }
 
-  /**
-   * The runtime found a ring neighbour for a topic carried here (docs/OVERLAY.md): on the
-   * link to it, subscribe to the topic and sync it, so each side catches up with what the
-   * other has (a restarted broker, an event whose ring path broke).
-   */
+  /** The runtime found a ring neighbour for a topic carried here: see BrokerRing.link. */
   ringLink(channel: ChannelId, topic: Uint8Array): BrokerOutput {
-    const out = emptyOutput();
-    const c = this.channels.get(channel);
-    const hex = toHex(topic);
-    if (c?.ringLink && !c.closing && this.carriesTopic(hex)) this.ringLinkTopic(c, topic, hex, out);
-    return out;
+    return this.ring.link(channel, topic);
   }
 
-  private ringLinkTopic(c: ChannelState, topic: Uint8Array, hex: string, out: BrokerOutput): void {
-    if (!c.ringLink || c.ringLink.topics.has(hex)) return;
-    c.ringLink.topics.add(hex);
-    this.meshSubscribe(c, topic, out);
+  private addSubscriber(c: ChannelState, hex: string): void {
+    let set = this.subscribers.get(hex);
+    if (!set) this.subscribers.set(hex, (set = new Set()));
+    set.add(c.id);
   }
 
   private becomeBroker(c: ChannelState, out: BrokerOutput): void {
@@ -434,18 +427,21 @@ export class Broker {
     }
     const hex = toHex(env.topic);
     if (!this.admits(c, env.topic, hex, now, out)) return;
+    if (c.ringLink && !stream && !this.ring.answer(c, env.topic, env.id, hex, now, out)) return;
     if (c.ringLink && !this.carriesTopic(hex)) return; // a ring neighbour never makes this broker take on a topic
     if (stream && !stream.topicHexes.has(hex)) {
       this.refuse(out, c, now, 'malformed', 'a commit sent by sync belongs to a topic outside the stream', env.topic);
       return;
     }
+    // A duplicate takes no window: it costs the sender's rate. A ring link (a second
+    // neighbour answering the same WANT) is not acknowledged: it published nothing here.
     if (this.topics.get(hex)?.has(env.id)) {
-      if (!stream && this.withinRate(c, bytes.length, now, out)) this.sendTo(out, c.id, { type: 'ack', id: env.id });
+      if (!stream && this.withinRate(c, bytes.length, now, out) && !c.ringLink) this.sendTo(out, c.id, { type: 'ack', id: env.id });
       return;
     }
     const pending = this.pendingIds.get(env.id);
     if (pending) {
-      if (!stream && this.withinRate(c, bytes.length, now, out)) pending.ackers.add(c.id);
+      if (!stream && this.withinRate(c, bytes.length, now, out) && !c.ringLink) pending.ackers.add(c.id);
       return;
     }
     if (!verifyTopicSignature(env)) {
@@ -458,12 +454,18 @@ export class Broker {
       return;
     }
     const forwarded = new Set<ChannelId>([c.id]);
-    this.pendingIds.set(env.id, { ackers: new Set(stream ? [] : [c.id]), forwarded });
+    this.pendingIds.set(env.id, { ackers: new Set(stream || c.ringLink ? [] : [c.id]), forwarded });
     const frame = encodeWire({ type: 'event', commit: bytes });
     for (const s of this.subscribers.get(hex) ?? []) {
       if (forwarded.has(s) || this.channels.get(s)?.ringLink) continue;
       out.send.push({ to: s, frame });
       forwarded.add(s);
+    }
+    // Members whose WANT was asked of the ring get it whichever way it came.
+    for (const w of this.ring.arrived(env.id)) {
+      if (forwarded.has(w) || !this.channels.has(w)) continue;
+      out.send.push({ to: w, frame });
+      forwarded.add(w);
     }
     this.queueStore(out, c, env.topic, hex, { kind: 'commit', id: env.id, deps: env.deps, bytes, from: c.id, ...(stream ? { stream: stream.key } : {}) }, bytes);
   }
@@ -679,17 +681,22 @@ export class Broker {
     for (const s of this.subscribers.get(hex) ?? []) if (s !== c.id) out.send.push({ to: s, frame });
   }
 
-  private want(c: ChannelState, topic: Uint8Array, ids: readonly CommitId[], out: BrokerOutput): void {
-    const index = this.topics.get(toHex(topic));
-    if (!index) return;
+  private want(c: ChannelState, topic: Uint8Array, ids: readonly CommitId[], now: number, out: BrokerOutput): void {
+    const hex = toHex(topic);
+    const index = this.topics.get(hex);
     let budget = WANT_REPLY_BYTES;
+    const lacking: CommitId[] = [];
     for (const id of ids) {
-      const bytes = index.commitBytes(id);
-      if (!bytes) continue;
+      const bytes = index?.commitBytes(id);
+      if (!bytes) {
+        if (!this.pendingIds.has(id)) lacking.push(id);
+        continue;
+      }
       if (bytes.length > budget) break;
       budget -= bytes.length;
       this.sendTo(out, c.id, { type: 'event', commit: bytes });
     }
+    if (!c.isBroker && lacking.length > 0) this.ring.ask(c, topic, hex, lacking, now, out);
   }
 
   private keys(c: ChannelState, msg: Extract<WireMessage, { type: 'keys' }>, frame: Uint8Array, now: number, out: BrokerOutput): void {

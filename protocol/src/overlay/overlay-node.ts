@@ -9,7 +9,7 @@
  * Against a node that floods gossip before it is banned: every id taken in is recorded
  * with who vouched for it (provenance.ts); CYCLON and VICINITY cap what one introducer
  * may hold; one unsolicited request per sender and period is merged (more are answered
- * only); and a ban drops, from every view, the ids that only the banned node vouched for.
+ * only); and a ban drops, from every view, the ids the banned node named that never spoke to us.
  */
 import type { Random } from '../ports/clock.js';
 import { randomize } from './blip.js';
@@ -191,13 +191,13 @@ export class OverlayNode {
 
   /**
    * Bans a node (for what it sent here, or a reason found by the adapter: bytes that do
-   * not decode, a bad signature): it leaves every view, and so does every id that only it
-   * vouched for.
+   * not decode, a bad signature): it leaves every view, and so does every id it named that
+   * never spoke to us (provenance.ts).
    */
   ban(id: PeerId): void {
     this.guard.ban(id);
     this.unreachable(id);
-    for (const orphan of this.provenance.withdraw(id)) this.unreachable(orphan);
+    for (const suspect of this.provenance.withdraw(id)) this.unreachable(suspect);
   }
 
   /** A node that could not be reached: forgotten everywhere (it may come back through gossip). */
@@ -323,7 +323,7 @@ export class OverlayNode {
     return ids;
   }
 
-  /** Whether an id may be taken into a view: not banned, not only vouched for by a banned node, not this node. */
+  /** Whether an id may be taken into a view: not banned, not distrusted (named only by a banned node), not this node. */
   private acceptable(id: PeerId): boolean {
     return id !== this.id && !this.guard.isBanned(id) && !this.provenance.isDistrusted(id);
   }

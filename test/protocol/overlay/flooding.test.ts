@@ -2,9 +2,9 @@
  * A node flooded with gossip naming made-up ids (sybils): before the flooder is banned,
  * its ids hold at most what one sender may (CYCLON: `shuffleLength` of `viewSize`
  * entries, 8 of 20 = 40%, what one honest shuffle brings; VICINITY: half the view, 5 of
- * 10); at the ban every id that only it vouched for leaves every view (CYCLON, VICINITY,
- * the rings, URPS's sample set) and is not taken back from anyone else's gossip until it
- * speaks for itself, while ids an honest node vouched for too stay.
+ * 10); at the ban every id it named that never spoke to us leaves every view (CYCLON,
+ * VICINITY, the rings, URPS's sample set); those only it named are not taken back from
+ * anyone else's gossip until they speak for themselves, those honest nodes named too are.
  */
 import assert from 'node:assert/strict';
 import { OverlayNode, Profile, topicKey, type Descriptor, type OverlayMessage } from '../../../protocol/src/overlay/index.js';
@@ -69,18 +69,19 @@ describe('overlay: a node flooded with made-up ids', () => {
     assert.ok(node.cyclon.peers().length >= 10, `honest entries remain: ${node.cyclon.peers().length}`);
   });
 
-  it('keeps an id an honest node vouched for too, and does not take back a purged one until it speaks itself', () => {
+  it('keeps what spoke to it, takes back what honest nodes named too, and not what only the flooder named until it speaks itself', () => {
     const node = new OverlayNode('me', ['t'], prng(6));
     node.bootstrap([d('n1')]);
-    node.receive('flooder', shuffle(['flooder', 'mz0', 'n30']), 1);
+    node.receive('flooder', shuffle(['flooder', 'mz0', 'n30', 'n1']), 1);
     node.receive('n1', shuffle(['n1', 'n30']), 1);
     assert.ok(node.cyclon.has('mz0') && node.cyclon.has('n30'));
-    node.ban('flooder');
-    assert.ok(!node.cyclon.has('flooder') && !node.cyclon.has('mz0'), 'the flooder and what only it named are gone');
-    assert.ok(node.cyclon.has('n30'), 'n1 vouched for n30 too');
+    node.receive('flooder', shuffle(Array.from({ length: 40 }, (_, i) => `mz${i + 1}`)), 1); // oversized: banned
+    assert.ok(!node.cyclon.has('flooder') && !node.cyclon.has('mz0') && !node.cyclon.has('n30'), 'the flooder and what it named that never spoke here are gone');
+    assert.ok(node.cyclon.has('n1'), 'n1 spoke here itself');
     node.tick();
-    node.receive('n1', shuffle(['n1', 'mz0']), 2);
-    assert.ok(!node.cyclon.has('mz0'), 'a purged id named by an honest node (which had it from the flooder) is not taken back');
+    node.receive('n1', shuffle(['n1', 'n30', 'mz0']), 2);
+    assert.ok(node.cyclon.has('n30'), 'n1 named n30 too: it may come back');
+    assert.ok(!node.cyclon.has('mz0'), 'only the flooder named mz0: not taken back from an honest node that passes it on');
     node.receive('mz0', shuffle(['mz0']), 2);
     assert.ok(node.cyclon.has('mz0'), 'it exists after all: it sent a message itself');
   });

@@ -219,6 +219,7 @@ export class OverlayNode {
   /** One gossip period: a CYCLON shuffle, a VICINITY exchange and ring gossip for a few topics. */
   tick(): Outgoing[] {
     this.mergedThisPeriod.clear();
+    this.provenance.tick();
     this.provenance.prune(() => this.held());
     const out: Outgoing[] = [];
     const shuffle = this.cyclon.shuffle();
@@ -323,7 +324,7 @@ export class OverlayNode {
     return ids;
   }
 
-  /** Whether an id may be taken into a view: not banned, not distrusted (named only by a banned node), not this node. */
+  /** Whether an id may be taken into a view: not banned, not distrusted (named by a banned node), not this node. */
   private acceptable(id: PeerId): boolean {
     return id !== this.id && !this.guard.isBanned(id) && !this.provenance.isDistrusted(id);
   }

@@ -3,8 +3,9 @@
  * its ids hold at most what one sender may (CYCLON: `shuffleLength` of `viewSize`
  * entries, 8 of 20 = 40%, what one honest shuffle brings; VICINITY: half the view, 5 of
  * 10); at the ban every id it named that never spoke to us leaves every view (CYCLON,
- * VICINITY, the rings, URPS's sample set); those only it named are not taken back from
- * anyone else's gossip until they speak for themselves, those honest nodes named too are.
+ * VICINITY, the rings, URPS's sample set) and is not taken back from anyone else's gossip
+ * until it speaks for itself: for good if only the flooder named it, for a quarantine of
+ * 50 periods if honest nodes named it too (they may have had it from the flooder).
  */
 import assert from 'node:assert/strict';
 import { OverlayNode, Profile, topicKey, type Descriptor, type OverlayMessage } from '../../../protocol/src/overlay/index.js';
@@ -69,7 +70,7 @@ describe('overlay: a node flooded with made-up ids', () => {
     assert.ok(node.cyclon.peers().length >= 10, `honest entries remain: ${node.cyclon.peers().length}`);
   });
 
-  it('keeps what spoke to it, takes back what honest nodes named too, and not what only the flooder named until it speaks itself', () => {
+  it('keeps what spoke to it; takes back what honest nodes named too after the quarantine, what only the flooder named once it speaks itself', () => {
     const node = new OverlayNode('me', ['t'], prng(6));
     node.bootstrap([d('n1')]);
     node.receive('flooder', shuffle(['flooder', 'mz0', 'n30', 'n1']), 1);
@@ -80,9 +81,12 @@ describe('overlay: a node flooded with made-up ids', () => {
     assert.ok(node.cyclon.has('n1'), 'n1 spoke here itself');
     node.tick();
     node.receive('n1', shuffle(['n1', 'n30', 'mz0']), 2);
-    assert.ok(node.cyclon.has('n30'), 'n1 named n30 too: it may come back');
-    assert.ok(!node.cyclon.has('mz0'), 'only the flooder named mz0: not taken back from an honest node that passes it on');
-    node.receive('mz0', shuffle(['mz0']), 2);
+    assert.ok(!node.cyclon.has('n30') && !node.cyclon.has('mz0'), 'not taken back from an honest node that passes them on');
+    for (let i = 0; i < 50; i++) node.tick();
+    node.receive('n1', shuffle(['n1', 'n30', 'mz0']), 3);
+    assert.ok(node.cyclon.has('n30'), 'n1 named n30 too: after the quarantine it may come back');
+    assert.ok(!node.cyclon.has('mz0'), 'only the flooder named mz0: distrusted for good');
+    node.receive('mz0', shuffle(['mz0']), 3);
     assert.ok(node.cyclon.has('mz0'), 'it exists after all: it sent a message itself');
   });
 

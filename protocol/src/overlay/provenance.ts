@@ -71,12 +71,13 @@ export class Provenance {
       this.vouchers.set(id, [by]);
       return;
     }
-    const i = list.indexOf(by);
-    if (i === 0) return;
-    if (i > 0) list.splice(i, 1);
-    // Full: the oldest goes, but never the id's own word (the proof that it exists).
-    else if (list.length >= this.maxVouchers) list.splice(list[list.length - 1] === id ? list.length - 2 : list.length - 1, 1);
-    list.unshift(by);
+    if (list[0] === by) return;
+    // Where `by` goes from: its old place, or the end (full: the oldest goes, but never the
+    // id's own word, the proof that it exists); what is before it moves up one.
+    let from = list.indexOf(by);
+    if (from < 0) from = list.length < this.maxVouchers ? list.length : list[list.length - 1] === id ? list.length - 2 : list.length - 1;
+    for (let i = from; i > 0; i--) list[i] = list[i - 1];
+    list[0] = by;
   }
 
   /** `id` sent us a message itself: it exists, whoever named it before. */

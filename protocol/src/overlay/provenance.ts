@@ -20,7 +20,7 @@
 import type { PeerId } from './descriptor.js';
 
 export interface ProvenanceOptions {
-  /** Vouchers remembered per id (default 4): one honest voucher besides a liar keeps an id. */
+  /** Vouchers remembered per id (default 4): an id another node named too is distrusted only for the quarantine. */
   vouchers?: number;
   /**
    * Ids remembered before those in no view are forgotten (default 256, or twice what the
@@ -39,8 +39,10 @@ export interface ProvenanceOptions {
 }
 
 export class Provenance {
-  /** Per id, who named it, the most recent first; the id itself when it spoke to us. */
+  /** Per id, who named it, the most recent first. */
   private readonly vouchers = new Map<PeerId, PeerId[]>();
+  /** Ids that sent us a message themselves (signed: they exist). */
+  private readonly spoke = new Set<PeerId>();
   /** Distrusted ids and the period until which they are (Infinity: for good). */
   private readonly distrusted = new Map<PeerId, number>();
   private period = 0;
@@ -66,29 +68,31 @@ export class Provenance {
 
   /** `by` named `id` in a message (`by` === `id`: it sent one itself). */
   vouch(id: PeerId, by: PeerId): void {
+    if (id === by) return this.heardFrom(id);
     const list = this.vouchers.get(id);
     if (!list) {
       this.vouchers.set(id, [by]);
       return;
     }
     if (list[0] === by) return;
-    // Where `by` goes from: its old place, or the end (full: the oldest goes, but never the
-    // id's own word, the proof that it exists); what is before it moves up one.
+    // Where `by` goes from: its old place, or the end (full: the oldest goes); what is
+    // before it moves up one.
     let from = list.indexOf(by);
-    if (from < 0) from = list.length < this.maxVouchers ? list.length : list[list.length - 1] === id ? list.length - 2 : list.length - 1;
+    if (from < 0) from = Math.min(list.length, this.maxVouchers - 1);
     for (let i = from; i > 0; i--) list[i] = list[i - 1];
     list[0] = by;
   }
 
   /** `id` sent us a message itself: it exists, whoever named it before. */
   heardFrom(id: PeerId): void {
-    this.vouch(id, id);
+    if (this.spoke.has(id)) return;
+    this.spoke.add(id);
     this.distrusted.delete(id);
   }
 
-  /** Who last named `id` (undefined for ids from the bootstrap list or forgotten). */
+  /** The id itself when it spoke to us, else who last named it (undefined: the bootstrap list, or forgotten). */
   introducer(id: PeerId): PeerId | undefined {
-    return this.vouchers.get(id)?.[0];
+    return this.spoke.has(id) ? id : this.vouchers.get(id)?.[0];
   }
 
   isDistrusted(id: PeerId): boolean {
@@ -103,22 +107,24 @@ export class Provenance {
     const suspects: PeerId[] = [];
     for (const [id, list] of this.vouchers) {
       const i = list.indexOf(banned);
-      if (i < 0 || list.includes(id)) continue;
+      if (i < 0 || this.spoke.has(id)) continue;
       list.splice(i, 1);
       suspects.push(id);
       if (list.length === 0) this.vouchers.delete(id);
       this.distrust(id, list.length === 0 ? Infinity : this.period + this.quarantine);
     }
     this.vouchers.delete(banned);
+    this.spoke.delete(banned);
     return suspects;
   }
 
   /** Bounded memory: beyond capacity, forgets the ids in no view (`held`, asked for only then). */
   prune(held: () => ReadonlySet<PeerId>): void {
-    if (this.vouchers.size <= this.pruneAt) return;
+    if (this.vouchers.size + this.spoke.size <= this.pruneAt) return;
     const keep = held();
     for (const id of this.vouchers.keys()) if (!keep.has(id)) this.vouchers.delete(id);
-    this.pruneAt = Math.max(this.capacity, 2 * this.vouchers.size);
+    for (const id of this.spoke) if (!keep.has(id)) this.spoke.delete(id);
+    this.pruneAt = Math.max(this.capacity, 2 * (this.vouchers.size + this.spoke.size));
   }
 
   private distrust(id: PeerId, until: number): void {

@@ -5,16 +5,7 @@
  * rings after one gossip period. The exchange is bounded and guarded like all gossip.
  */
 import assert from 'node:assert/strict';
-import {
-  MalformedMessageError,
-  OverlayNode,
-  OversizedMessageError,
-  Profile,
-  topicKey,
-  type Descriptor,
-  type OverlayMessage,
-  type Outgoing,
-} from '../../../protocol/src/overlay/index.js';
+import { MalformedMessageError, OverlayNode, OversizedMessageError, Profile, topicKey, type Descriptor, type OverlayMessage, type Outgoing } from '../../../protocol/src/overlay/index.js';
 import { prng } from '../../../protocol/sim/prng.js';
 
 const placeholder = (id: string): Descriptor => ({ id, age: 0, profile: Profile.fromTopics([]) });

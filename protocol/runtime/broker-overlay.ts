@@ -166,8 +166,9 @@ export class BrokerOverlay {
 
   /**
    * Dials a bootstrap broker until it answers (backoff 0.5 s .. 30 s), then seeds CYCLON
-   * with it. Its profile is not known yet (an empty one stands in): the first shuffle
-   * with it brings its own fresh descriptor.
+   * with it (an empty profile stands in for its own) and asks it at once for its
+   * descriptor and some of its views: rings are joined within a gossip period instead of
+   * after the first shuffles.
    */
   private async join(addr: string): Promise<void> {
     let delay = 500;
@@ -178,6 +179,7 @@ export class BrokerOverlay {
         if (id === this.node.id) return;
         this.learn(id, [addr]);
         this.node.bootstrap([{ id, age: 0, profile: Profile.fromTopics([]) }]);
+        this.send(this.node.askDescriptor(id));
         this.init.log('info', `overlay: joined through ${id.slice(0, 16)}`);
         return;
       } catch (err) {
@@ -234,6 +236,8 @@ export class BrokerOverlay {
       case 'cyclon-response':
       case 'vicinity-request':
       case 'vicinity-response':
+      case 'descriptor-request':
+      case 'descriptor-response':
         for (const d of message.descriptors) ids.push(d.id);
         break;
       case 'ring-request':
@@ -358,8 +362,7 @@ export class BrokerOverlay {
   }
 
   private ban(from: PeerId, err: unknown): void {
-    this.node.guard.ban(from);
-    this.node.unreachable(from);
+    this.node.ban(from);
     this.init.log('warn', `overlay: banned ${from.slice(0, 16)}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

@@ -16,4 +16,5 @@ export { TopicRing, TopicRings, type RingOptions } from './rings.js';
 export { ringcastTargets, SeenEvents, type Forward } from './ringcast.js';
 export { checkMessage, OversizedMessageError, MalformedMessageError, type OverlayMessage, type OverlayLimits } from './messages.js';
 export { PeerGuard, FloodingError, type GuardOptions, type RejectReason } from './guard.js';
+export { Provenance, type ProvenanceOptions } from './provenance.js';
 export { encodeOverlayMessage, decodeOverlayMessage, OVERLAY_KIND } from './wire.js';

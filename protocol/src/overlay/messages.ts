@@ -9,6 +9,12 @@ import type { Descriptor, PeerId } from './descriptor.js';
 export type OverlayMessage =
   | { readonly kind: 'cyclon-request' | 'cyclon-response'; readonly descriptors: readonly Descriptor[] }
   | { readonly kind: 'vicinity-request' | 'vicinity-response'; readonly descriptors: readonly Descriptor[] }
+  /**
+   * Sent once the connection to a bootstrap node is up: the request carries the sender's
+   * own descriptor (exactly one), the answer the answerer's own first, then some of its
+   * views (the most similar to the requester, and random ones).
+   */
+  | { readonly kind: 'descriptor-request' | 'descriptor-response'; readonly descriptors: readonly Descriptor[] }
   /** Ring gossip: the sender's known subscribers of `topic`; `subscribed` false means "I do not carry it". */
   | { readonly kind: 'ring-request' | 'ring-response'; readonly topic: string; readonly ids: readonly PeerId[]; readonly subscribed: boolean }
   /**
@@ -49,6 +55,8 @@ const KINDS: ReadonlySet<string> = new Set([
   'cyclon-response',
   'vicinity-request',
   'vicinity-response',
+  'descriptor-request',
+  'descriptor-response',
   'ring-request',
   'ring-response',
   'ring-join',
@@ -74,9 +82,13 @@ export function checkMessage(message: OverlayMessage, limits: OverlayLimits = {}
     case 'cyclon-request':
     case 'cyclon-response':
     case 'vicinity-request':
-    case 'vicinity-response': {
+    case 'vicinity-response':
+    case 'descriptor-request':
+    case 'descriptor-response': {
       if (!Array.isArray(message.descriptors)) return new MalformedMessageError('descriptors is not a list');
       if (message.descriptors.length > maxIds) return new OversizedMessageError(`${message.descriptors.length} descriptors, more than ${maxIds}`);
+      if (message.kind === 'descriptor-request' && message.descriptors.length !== 1) return new MalformedMessageError(`a descriptor request with ${message.descriptors.length} descriptors, not its sender's one`);
+      if (message.kind === 'descriptor-response' && message.descriptors.length === 0) return new MalformedMessageError('a descriptor response without its sender\'s descriptor');
       const seen = new Set<string>();
       for (const d of message.descriptors) {
         const bad = name(d.id, 'a descriptor id') ?? checkDescriptor(d, limits);

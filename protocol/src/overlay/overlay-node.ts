@@ -5,6 +5,11 @@
  * gossip period and `receive(from, message, round)` for each message. Both return the
  * messages to send; the adapter (the broker over libp2p, or the simulator) sends them,
  * and reports nodes it cannot reach with `unreachable(id)`.
+ *
+ * Against a node that floods gossip before it is banned: every id taken in is recorded
+ * with who vouched for it (provenance.ts); CYCLON and VICINITY cap what one introducer
+ * may hold; one unsolicited request per sender and period is merged (more are answered
+ * only); and a ban drops, from every view, the ids the banned node named that never spoke to us.
  */
 import type { Random } from '../ports/clock.js';
 import { randomize } from './blip.js';
@@ -13,7 +18,8 @@ import type { Descriptor, PeerId } from './descriptor.js';
 import { PeerGuard, type GuardOptions, type RejectReason } from './guard.js';
 import { MalformedMessageError, OversizedMessageError, type OverlayMessage } from './messages.js';
 import { Profile, topicKey, type ProfileOptions, type TopicKey } from './profile.js';
-import { randomIndex } from './random.js';
+import { Provenance, type ProvenanceOptions } from './provenance.js';
+import { randomIndex, sample } from './random.js';
 import { ringcastTargets, SeenEvents } from './ringcast.js';
 import { TopicRings, type RingOptions } from './rings.js';
 import { UrpsSampler, type UrpsOptions } from './urps.js';
@@ -27,6 +33,7 @@ export interface OverlayNodeOptions {
   urps?: UrpsOptions;
   profile?: ProfileOptions;
   guard?: GuardOptions;
+  provenance?: ProvenanceOptions;
   /** Publish the profile BLIP-randomised with this epsilon (default: exact). */
   blipEpsilon?: number;
   /** RingCast fanout F (default 3). */
@@ -75,6 +82,7 @@ export class OverlayNode {
   readonly rings: TopicRings;
   readonly urps: UrpsSampler;
   readonly guard: PeerGuard;
+  readonly provenance: Provenance;
   private profile: Profile;
   private readonly keys: TopicKey[];
   private readonly profileOptions: ProfileOptions | undefined;
@@ -97,6 +105,10 @@ export class OverlayNode {
    * topics close within tens of rounds at 10,000 nodes.
    */
   private readonly candidates = new Map<string, PeerId[]>();
+  /** Senders whose unsolicited request of a kind was merged this period (a second one is answered only). */
+  private readonly mergedThisPeriod = new Set<string>();
+  /** Nodes asked for their descriptor (a descriptor response from anyone else is ignored). */
+  private readonly asked = new Set<PeerId>();
 
   constructor(
     readonly id: PeerId,
@@ -110,8 +122,9 @@ export class OverlayNode {
     this.blipEpsilon = options.blipEpsilon;
     this.profile = this.makeProfile();
     const self = (): Descriptor => ({ id, age: 0, profile: this.profile });
+    this.provenance = new Provenance(options.provenance);
     this.cyclon = new Cyclon(self, random, options.cyclon);
-    this.vicinity = new Vicinity(self, random, options.vicinity);
+    this.vicinity = new Vicinity(self, random, options.vicinity, (peer) => this.provenance.introducer(peer));
     this.rings = new TopicRings(id, this.carried, random, options.rings);
     this.urps = new UrpsSampler(random, options.urps);
     this.guard = new PeerGuard(options.guard);
@@ -165,6 +178,28 @@ export class OverlayNode {
     this.cyclon.seed(descriptors.filter((d) => !this.guard.isBanned(d.id)));
   }
 
+  /**
+   * Asks a node for its descriptor and some of its views (the bootstrap node, once the
+   * connection to it is up), so that rings are joined within a period instead of after
+   * the first shuffles.
+   */
+  askDescriptor(id: PeerId): Outgoing {
+    if (this.asked.size >= 64) this.asked.clear(); // bounded: a forgotten ask only makes its answer ignored
+    this.asked.add(id);
+    return { to: id, message: { kind: 'descriptor-request', descriptors: [this.descriptor()] } };
+  }
+
+  /**
+   * Bans a node (for what it sent here, or a reason found by the adapter: bytes that do
+   * not decode, a bad signature): it leaves every view, and so does every id it named that
+   * never spoke to us (provenance.ts).
+   */
+  ban(id: PeerId): void {
+    this.guard.ban(id);
+    this.unreachable(id);
+    for (const suspect of this.provenance.withdraw(id)) this.unreachable(suspect);
+  }
+
   /** A node that could not be reached: forgotten everywhere (it may come back through gossip). */
   unreachable(id: PeerId): void {
     this.cyclon.remove(id);
@@ -183,6 +218,9 @@ export class OverlayNode {
 
   /** One gossip period: a CYCLON shuffle, a VICINITY exchange and ring gossip for a few topics. */
   tick(): Outgoing[] {
+    this.mergedThisPeriod.clear();
+    this.provenance.tick();
+    this.provenance.prune(() => this.held());
     const out: Outgoing[] = [];
     const shuffle = this.cyclon.shuffle();
     if (shuffle) out.push({ to: shuffle.to, message: { kind: 'cyclon-request', descriptors: shuffle.descriptors } });
@@ -218,8 +256,7 @@ export class OverlayNode {
       message = decodeOverlayMessage(bytes, this.guard.options);
     } catch (err) {
       if (!(err instanceof OversizedMessageError || err instanceof MalformedMessageError)) throw err;
-      this.guard.ban(from);
-      this.unreachable(from);
+      this.ban(from);
       return { send: [], rejected: err };
     }
     return this.receive(from, message, round);
@@ -228,26 +265,28 @@ export class OverlayNode {
   receive(from: PeerId, message: OverlayMessage, round: number): Step {
     const rejected = this.guard.admit(from, message, round);
     if (rejected === 'banned') return NOTHING;
-    if (rejected) {
-      this.unreachable(from);
-      return { send: [], rejected };
-    }
+    if (rejected) return this.refuse(from, rejected);
+    this.provenance.heardFrom(from);
     switch (message.kind) {
       case 'cyclon-request': {
-        const received = this.admitted(message.descriptors);
+        const received = this.firstThisPeriod(from, message.kind) ? this.admitted(message.descriptors, from) : [];
         const reply = this.cyclon.answer(from, received);
         return { send: [{ to: from, message: { kind: 'cyclon-response', descriptors: reply } }] };
       }
       case 'cyclon-response':
-        this.cyclon.complete(from, this.admitted(message.descriptors));
+        this.cyclon.complete(from, this.admitted(message.descriptors, from));
         return NOTHING;
       case 'vicinity-request': {
-        const reply = this.vicinity.answer(from, this.admitted(message.descriptors), this.cyclon.peers());
+        const received = this.firstThisPeriod(from, message.kind) ? this.admitted(message.descriptors, from) : message.descriptors.filter((d) => d.id === from);
+        const reply = this.vicinity.answer(from, received, this.cyclon.peers());
         return { send: [{ to: from, message: { kind: 'vicinity-response', descriptors: reply } }] };
       }
       case 'vicinity-response':
-        this.vicinity.complete(this.admitted(message.descriptors), this.cyclon.peers());
+        this.vicinity.complete(this.admitted(message.descriptors, from), this.cyclon.peers());
         return NOTHING;
+      case 'descriptor-request':
+      case 'descriptor-response':
+        return this.descriptorExchange(from, message.kind, message.descriptors);
       case 'ring-request':
       case 'ring-response':
         if (!message.subscribed) {
@@ -256,20 +295,72 @@ export class OverlayNode {
         }
         return this.ringGossip(from, message.kind, message.topic, message.ids, round);
       case 'ring-join':
-        return this.ringJoin(message.topic, message.joiner, message.hops, round);
+        return this.ringJoin(from, message.topic, message.joiner, message.hops, round);
       case 'event':
         return this.event(from, message.topic, message.event, message.hops);
     }
   }
 
-  /** Descriptors of nodes not banned; their ids feed the URPS sampler. */
-  private admitted(descriptors: readonly Descriptor[]): Descriptor[] {
-    const out = descriptors.filter((d) => !this.guard.isBanned(d.id) && d.id !== this.id);
+  /** Bans the sender of a refused message. */
+  private refuse(from: PeerId, rejected: RejectReason): Step {
+    this.ban(from);
+    return { send: [], rejected };
+  }
+
+  /** Whether this is `from`'s first `kind` this period (the first is merged into the views, later ones are only answered). */
+  private firstThisPeriod(from: PeerId, kind: string): boolean {
+    const key = `${kind}\n${from}`;
+    if (this.mergedThisPeriod.has(key)) return false;
+    this.mergedThisPeriod.add(key);
+    return true;
+  }
+
+  /** Every id in a view: CYCLON, VICINITY, rings, URPS's sample set. */
+  private held(): Set<PeerId> {
+    const ids = this.rings.neighbours();
+    for (const d of this.cyclon.peers()) ids.add(d.id);
+    for (const d of this.vicinity.peers()) ids.add(d.id);
+    for (const id of this.urps.sampleSet()) ids.add(id);
+    return ids;
+  }
+
+  /** Whether an id may be taken into a view: not banned, not distrusted (named by a banned node), not this node. */
+  private acceptable(id: PeerId): boolean {
+    return id !== this.id && !this.guard.isBanned(id) && !this.provenance.isDistrusted(id);
+  }
+
+  /** Descriptors `from` sent of nodes that may be taken in, recorded as vouched for by it; their ids feed the URPS sampler. */
+  private admitted(descriptors: readonly Descriptor[], from: PeerId): Descriptor[] {
+    const out = descriptors.filter((d) => this.acceptable(d.id));
     for (const d of out) {
+      this.provenance.vouch(d.id, from);
       this.urps.offer(d.id);
       this.noteCandidate(d);
     }
     return out;
+  }
+
+  /**
+   * The bootstrap exchange: the asked node takes the asker's descriptor and answers with
+   * its own first, then the most similar to the asker and random ones of its views; the
+   * asker takes them as if from a shuffle and a VICINITY exchange, and the profiles in
+   * them point its next ring gossip at the rings' members.
+   */
+  private descriptorExchange(from: PeerId, kind: 'descriptor-request' | 'descriptor-response', descriptors: readonly Descriptor[]): Step {
+    if (kind === 'descriptor-response' && !this.asked.delete(from)) return NOTHING;
+    if (descriptors[0]?.id !== from) return this.refuse(from, new MalformedMessageError(`a ${kind} whose first descriptor is not its sender's`));
+    const received = this.admitted(descriptors, from);
+    if (kind === 'descriptor-response') {
+      this.cyclon.remove(from); // the stand-in descriptor the bootstrap list gave
+      this.cyclon.seed(received, from);
+      this.vicinity.complete(received, this.cyclon.peers());
+      return NOTHING;
+    }
+    const similar = this.vicinity.answer(from, received, this.cyclon.peers());
+    this.cyclon.seed(received, from);
+    const reply = new Map<PeerId, Descriptor>([[this.id, this.descriptor()]]);
+    for (const d of [...similar, ...sample(this.random, this.cyclon.peers(), this.cyclon.shuffleLength)]) if (d.id !== from && !reply.has(d.id)) reply.set(d.id, d);
+    return { send: [{ to: from, message: { kind: 'descriptor-response', descriptors: [...reply.values()] } }] };
   }
 
   private ringGossip(from: PeerId, kind: 'ring-request' | 'ring-response', topic: string, ids: readonly PeerId[], round: number): Step {
@@ -278,10 +369,14 @@ export class OverlayNode {
     // A requester that is far from here on the ring and unknown is new to it (or in a
     // part of the ring split from this one): its join is routed to its place.
     const stranger = kind === 'ring-request' && !ring.has(from) && !ring.improves(from);
-    this.rings.offer(topic, [from, ...ids.filter((id) => !this.guard.isBanned(id))]);
+    const vouched = ids.filter((id) => this.acceptable(id));
+    // Only ids new to the ring are recorded: ring gossip repeats the same neighbours every
+    // period, and recording each mention cost the simulator a fifth of its time.
+    for (const id of vouched) if (!ring.has(id)) this.provenance.vouch(id, from);
+    this.rings.offer(topic, [from, ...vouched]);
     if (kind === 'ring-response') return NOTHING;
     const send: Outgoing[] = [{ to: from, message: this.ringMessage('ring-response', topic) }];
-    if (stranger) send.push(...this.ringJoin(topic, from, 0, round).send);
+    if (stranger) send.push(...this.ringJoin(from, topic, from, 0, round).send);
     return { send };
   }
 
@@ -290,9 +385,9 @@ export class OverlayNode {
    * it), which takes it in and answers it with its ring: the joiner then knows its
    * neighbours, and they know it, in one round instead of tens.
    */
-  private ringJoin(topic: string, joiner: PeerId, hops: number, round: number): Step {
+  private ringJoin(from: PeerId, topic: string, joiner: PeerId, hops: number, round: number): Step {
     const ring = this.rings.ring(topic);
-    if (!ring || joiner === this.id || this.guard.isBanned(joiner)) return NOTHING;
+    if (!ring || !this.acceptable(joiner)) return NOTHING;
     if (round !== this.joinRound) {
       this.joinRound = round;
       this.joinsThisRound = 0;
@@ -300,6 +395,7 @@ export class OverlayNode {
     if (++this.joinsThisRound > this.joinsPerRound) return NOTHING;
     const next = ring.closestPreceding(joiner);
     if (next !== undefined && hops < this.maxJoinHops) return { send: [{ to: next, message: { kind: 'ring-join', topic, joiner, hops: hops + 1 } }] };
+    this.provenance.vouch(joiner, from);
     ring.offer(joiner, this.random);
     return { send: [{ to: joiner, message: this.ringMessage('ring-response', topic) }] };
   }

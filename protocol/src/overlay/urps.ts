@@ -55,6 +55,15 @@ export class UrpsSampler {
     return this.members.length === this.capacity;
   }
 
+  has(id: PeerId): boolean {
+    return this.index.has(id);
+  }
+
+  /** The sample set Γ (a copy). */
+  sampleSet(): PeerId[] {
+    return this.members.slice();
+  }
+
   /** Takes one id of the input stream. */
   offer(id: PeerId): void {
     const frequency = this.sketch.add(id);

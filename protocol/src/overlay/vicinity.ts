@@ -8,6 +8,10 @@
  * the candidates, which is what lets distant clusters find each other (the small world).
  *
  * The similarity is BLIP's estimate when profiles are randomised (blip.ts).
+ *
+ * At most `maxPerIntroducer` (default half the view) entries may have the same
+ * introducer (provenance.ts): sybils that copy this node's profile would otherwise be
+ * the most similar of all and fill the view from one sender's gossip.
  */
 import type { Random } from '../ports/clock.js';
 import { estimatedSimilarity } from './blip.js';
@@ -19,6 +23,8 @@ export interface VicinityOptions {
   viewSize?: number;
   /** Descriptors exchanged per gossip (default 8). */
   exchangeLength?: number;
+  /** Entries with the same introducer kept at most (default half the view). */
+  maxPerIntroducer?: number;
 }
 
 export interface VicinityRequest {
@@ -29,6 +35,7 @@ export interface VicinityRequest {
 export class Vicinity {
   readonly viewSize: number;
   readonly exchangeLength: number;
+  readonly maxPerIntroducer: number;
   private view: Descriptor[] = [];
   /**
    * Similarity of a profile to ours: profiles are immutable, so it is computed once per
@@ -41,9 +48,12 @@ export class Vicinity {
     private readonly self: () => Descriptor,
     private readonly random: Random,
     options: VicinityOptions = {},
+    /** Who named an id to this node (undefined: not capped). */
+    private readonly introducerOf: (id: PeerId) => PeerId | undefined = () => undefined,
   ) {
     this.viewSize = options.viewSize ?? 10;
     this.exchangeLength = options.exchangeLength ?? 8;
+    this.maxPerIntroducer = options.maxPerIntroducer ?? Math.ceil(this.viewSize / 2);
   }
 
   peers(): Descriptor[] {
@@ -107,7 +117,16 @@ export class Vicinity {
     }
     const ranked = [...byId.values()].map((d) => ({ d, s: this.similarityTo(d.profile), tie: this.random() }));
     ranked.sort((a, b) => b.s - a.s || a.d.age - b.d.age || a.tie - b.tie);
-    this.view = ranked.slice(0, this.viewSize).map((r) => r.d);
+    const perIntroducer = new Map<PeerId, number>();
+    this.view = [];
+    for (const { d } of ranked) {
+      if (this.view.length === this.viewSize) break;
+      const by = this.introducerOf(d.id);
+      const n = by === undefined ? 0 : (perIntroducer.get(by) ?? 0);
+      if (n >= this.maxPerIntroducer) continue;
+      if (by !== undefined) perIntroducer.set(by, n + 1);
+      this.view.push(d);
+    }
   }
 
   private candidates(randomPeers: readonly Descriptor[], except: PeerId): Descriptor[] {

@@ -10,6 +10,7 @@
  *   5 ring-request, 6 ring-response: string topic, bool subscribed, varuint n, n x string id
  *   7 event: string topic, string event id, varuint hops
  *   8 ring-join: string topic, string joiner, varuint hops
+ *   9 descriptor-request, 10 descriptor-response: varuint n, n x descriptor
  *   descriptor: string id, varuint age, u8 hashes, varuint flip (p x 2^32, rounded),
  *       bytes profile (its 32-bit words, little-endian; a power of two >= 8 bytes)
  */
@@ -21,7 +22,7 @@ import { checkMessage, MalformedMessageError, OversizedMessageError, type Overla
 import { Profile } from './profile.js';
 
 export const OVERLAY_KIND = 0x56;
-const TAGS = ['cyclon-request', 'cyclon-response', 'vicinity-request', 'vicinity-response', 'ring-request', 'ring-response', 'event', 'ring-join'] as const;
+const TAGS = ['cyclon-request', 'cyclon-response', 'vicinity-request', 'vicinity-response', 'ring-request', 'ring-response', 'event', 'ring-join', 'descriptor-request', 'descriptor-response'] as const;
 const FLIP_SCALE = 2 ** 32;
 
 function writeDescriptor(w: ByteWriter, d: Descriptor): void {
@@ -44,6 +45,8 @@ export function encodeOverlayMessage(m: OverlayMessage): Uint8Array {
     case 'cyclon-response':
     case 'vicinity-request':
     case 'vicinity-response':
+    case 'descriptor-request':
+    case 'descriptor-response':
       writeList(w, m.descriptors, writeDescriptor);
       break;
     case 'ring-request':
@@ -94,6 +97,8 @@ export function decodeOverlayMessage(bytes: Uint8Array, limits: OverlayLimits = 
         case 'cyclon-response':
         case 'vicinity-request':
         case 'vicinity-response':
+        case 'descriptor-request':
+        case 'descriptor-response':
           return { kind, descriptors: readList(r, maxIds, 4, readDescriptor, 'descriptors') };
         case 'ring-request':
         case 'ring-response': {

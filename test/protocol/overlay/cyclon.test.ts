@@ -43,6 +43,15 @@ describe('overlay: CYCLON', () => {
     assert.ok(!cyclon.has('x'));
   });
 
+  it('holds at most shuffleLength entries from one sender, however many shuffles it sends', () => {
+    const cyclon = new Cyclon(() => d('me'), prng(4), { viewSize: 20, shuffleLength: 8 });
+    cyclon.seed(Array.from({ length: 20 }, (_, i) => d(`h${i}`)));
+    for (let i = 0; i < 50; i++) cyclon.answer('flooder', [d('flooder'), ...Array.from({ length: 31 }, (_, j) => d(`sybil${(i * 31 + j) % 64}`))]);
+    const hostile = cyclon.peers().filter((p) => p.id === 'flooder' || p.id.startsWith('sybil')).length;
+    assert.equal(hostile, 8, `${hostile} of ${cyclon.peers().length} entries`);
+    assert.equal(cyclon.peers().length, 20, 'the rest are the honest entries it had');
+  });
+
   it('at 500 nodes: in-degree near the view size, and connected after half die', () => {
     const random = prng(11);
     const n = 500;

@@ -29,6 +29,8 @@ const samples: OverlayMessage[] = [
   { kind: 'ring-request', topic: 'topic', ids: ['x', 'y'], subscribed: true },
   { kind: 'ring-response', topic: 'topic', ids: [], subscribed: false },
   { kind: 'event', topic: 'topic', event: 'e1', hops: 4 },
+  { kind: 'descriptor-request', descriptors: [{ id: 'a', age: 0, profile: exact }] },
+  { kind: 'descriptor-response', descriptors: [{ id: 'b', age: 0, profile: flipped }, { id: 'c', age: 3, profile: exact }] },
 ];
 
 describe('overlay: wire format', () => {

@@ -39,8 +39,11 @@ export interface ProvenanceOptions {
 }
 
 export class Provenance {
-  /** Per id, who named it, the most recent first. */
-  private readonly vouchers = new Map<PeerId, PeerId[]>();
+  /**
+   * Per id, who named it, the most recent first: one voucher as itself, more as a list
+   * (most ids are named by one neighbour between two prunings: no list to allocate).
+   */
+  private readonly vouchers = new Map<PeerId, PeerId | PeerId[]>();
   /** Ids that sent us a message themselves (signed: they exist). */
   private readonly spoke = new Set<PeerId>();
   /** Distrusted ids and the period until which they are (Infinity: for good). */
@@ -69,9 +72,15 @@ export class Provenance {
   /** `by` named `id` in a message (`by` === `id`: it sent one itself). */
   vouch(id: PeerId, by: PeerId): void {
     if (id === by) return this.heardFrom(id);
+    // An id that spoke to us is its own voucher (introducer, withdraw): who names it does not matter.
+    if (this.spoke.has(id)) return;
     const list = this.vouchers.get(id);
-    if (!list) {
-      this.vouchers.set(id, [by]);
+    if (list === undefined) {
+      this.vouchers.set(id, by);
+      return;
+    }
+    if (typeof list === 'string') {
+      if (list !== by) this.vouchers.set(id, [by, list]);
       return;
     }
     if (list[0] === by) return;
@@ -92,7 +101,9 @@ export class Provenance {
 
   /** The id itself when it spoke to us, else who last named it (undefined: the bootstrap list, or forgotten). */
   introducer(id: PeerId): PeerId | undefined {
-    return this.spoke.has(id) ? id : this.vouchers.get(id)?.[0];
+    if (this.spoke.has(id)) return id;
+    const list = this.vouchers.get(id);
+    return typeof list === 'string' ? list : list?.[0];
   }
 
   isDistrusted(id: PeerId): boolean {
@@ -105,9 +116,11 @@ export class Provenance {
    */
   withdraw(banned: PeerId): PeerId[] {
     const suspects: PeerId[] = [];
-    for (const [id, list] of this.vouchers) {
+    for (const [id, entry] of this.vouchers) {
+      if (this.spoke.has(id)) continue;
+      const list = typeof entry === 'string' ? [entry] : entry;
       const i = list.indexOf(banned);
-      if (i < 0 || this.spoke.has(id)) continue;
+      if (i < 0) continue;
       list.splice(i, 1);
       suspects.push(id);
       if (list.length === 0) this.vouchers.delete(id);

@@ -319,8 +319,13 @@ export class OverlayNode {
     if (!ring) return undefined;
     const refused = this.notCarried.get(key.topic);
     const seen = (this.candidates.get(key.topic) ?? []).filter((id) => !ring.has(id));
-    this.candidates.delete(key.topic);
-    const probes = seen.filter((id) => ring.improves(id));
+    // Nodes seen in passing are probed first, one a turn, the others kept for the next
+    // turns: they do not come back as view members do, and dropping them lost a rare
+    // topic's only sighting of a fellow subscriber to a Bloom false positive beside it.
+    const passing = seen.find((id) => ring.improves(id));
+    this.candidates.set(key.topic, seen.filter((id) => id !== passing));
+    if (passing !== undefined) return passing;
+    const probes: PeerId[] = [];
     for (const d of [...this.vicinity.peers(), ...this.cyclon.peers()]) {
       if (d.profile.mightContain(key) && !ring.has(d.id) && !refused?.has(d.id) && ring.improves(d.id)) probes.push(d.id);
     }
@@ -329,7 +334,11 @@ export class OverlayNode {
     // then a shortcut or a subscriber not in the ring, whose answer may cross into a part
     // of the ring this node's neighbours do not know (a split ring).
     const dice = this.random();
-    if (dice < 0.2 && seen.length > 0) return seen[randomIndex(this.random, seen.length)];
+    if (dice < 0.2 && seen.length > 0) {
+      const stranger = seen[randomIndex(this.random, seen.length)];
+      this.candidates.set(key.topic, seen.filter((id) => id !== stranger));
+      return stranger;
+    }
     if (dice < 0.3 && ring.shortcuts.length > 0) return ring.shortcuts[randomIndex(this.random, ring.shortcuts.length)];
     const side = dice < 0.65 ? ring.successors : ring.predecessors;
     return side[0] ?? ring.successors[0] ?? ring.predecessors[0] ?? ring.shortcuts[0];

@@ -365,11 +365,27 @@ export class OverlayNode {
   private forwards(topic: string, event: string, hops: number, from: PeerId | undefined): Outgoing[] {
     const ring = this.rings.ring(topic);
     if (!ring) return [];
-    return ringcastTargets(ring, from, this.fanout, this.random).map((f) => ({
-      to: f.targets[0],
-      fallbacks: f.targets.slice(1),
-      message: { kind: 'event', topic, event, hops },
-    }));
+    const message: OverlayMessage = { kind: 'event', topic, event, hops };
+    const forwards = ringcastTargets(ring, from, this.fanout, this.random);
+    if (forwards.length > 0) return forwards.map((f) => ({ to: f.targets[0], fallbacks: f.targets.slice(1), message }));
+    return this.mayCarry(topic, from).map((to) => ({ to, message }));
+  }
+
+  /**
+   * With an empty ring (a subscriber that has not found its ring yet), an event would
+   * stop here: it goes instead to up to F nodes of the views whose profiles may carry the
+   * topic, the similar ones first. A node that does not carry it drops it; one that does
+   * relays it on its own ring, and learns of this node from it.
+   */
+  private mayCarry(topic: string, from: PeerId | undefined): PeerId[] {
+    const key = this.keys.find((k) => k.topic === topic);
+    const refused = this.notCarried.get(topic);
+    const out: PeerId[] = [];
+    for (const d of [...this.vicinity.peers(), ...this.cyclon.peers()]) {
+      if (out.length >= this.fanout) break;
+      if (key && d.profile.mightContain(key) && d.id !== from && !refused?.has(d.id) && !out.includes(d.id)) out.push(d.id);
+    }
+    return out;
   }
 
   /** Records that `id` said it does not carry `topic`, so it is not probed again. */

@@ -32,3 +32,19 @@ describe('overlay: ring probes', () => {
     }
   });
 });
+
+describe('overlay: an event from a node whose ring is still empty', () => {
+  it('goes to the nodes of its views whose profiles may carry the topic, not nowhere', () => {
+    const node = new OverlayNode('m', ['rare'], prng(3));
+    const other = (id: string): Descriptor => ({ id, age: 0, profile: Profile.fromTopics([topicKey(`only-${id}`)]) });
+    node.bootstrap([maybeCarrier('c1'), other('x1'), maybeCarrier('c2'), other('x2')]);
+    assert.equal(node.rings.ring('rare')?.known().length, 0, 'the ring is empty');
+    const sent = node.publish('rare', 'e1');
+    assert.deepEqual(sent.map((o) => o.to).sort(), ['c1', 'c2']);
+    // One that carries it relays it on its own ring and learns of the publisher.
+    const carrier = new OverlayNode('c1', ['rare'], prng(4));
+    const step = carrier.receive('m', sent[0]?.message ?? { kind: 'event', topic: 'rare', event: 'e1', hops: 1 }, 1);
+    assert.ok(step.delivered, 'delivered at the carrier');
+    assert.ok(carrier.rings.ring('rare')?.has('m'), 'the carrier now knows the publisher');
+  });
+});

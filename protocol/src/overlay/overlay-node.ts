@@ -415,8 +415,13 @@ export class OverlayNode {
     if (!ring) return undefined;
     const refused = this.notCarried.get(key.topic);
     const seen = (this.candidates.get(key.topic) ?? []).filter((id) => !ring.has(id));
-    this.candidates.delete(key.topic);
-    const probes = seen.filter((id) => ring.improves(id));
+    // Nodes seen in passing are probed first, one a turn, the others kept for the next
+    // turns: they do not come back as view members do, and dropping them lost a rare
+    // topic's only sighting of a fellow subscriber to a Bloom false positive beside it.
+    const passing = seen.find((id) => ring.improves(id));
+    this.candidates.set(key.topic, seen.filter((id) => id !== passing));
+    if (passing !== undefined) return passing;
+    const probes: PeerId[] = [];
     for (const d of [...this.vicinity.peers(), ...this.cyclon.peers()]) {
       if (d.profile.mightContain(key) && !ring.has(d.id) && !refused?.has(d.id) && ring.improves(d.id)) probes.push(d.id);
     }
@@ -425,7 +430,11 @@ export class OverlayNode {
     // then a shortcut or a subscriber not in the ring, whose answer may cross into a part
     // of the ring this node's neighbours do not know (a split ring).
     const dice = this.random();
-    if (dice < 0.2 && seen.length > 0) return seen[randomIndex(this.random, seen.length)];
+    if (dice < 0.2 && seen.length > 0) {
+      const stranger = seen[randomIndex(this.random, seen.length)];
+      this.candidates.set(key.topic, seen.filter((id) => id !== stranger));
+      return stranger;
+    }
     if (dice < 0.3 && ring.shortcuts.length > 0) return ring.shortcuts[randomIndex(this.random, ring.shortcuts.length)];
     const side = dice < 0.65 ? ring.successors : ring.predecessors;
     return side[0] ?? ring.successors[0] ?? ring.predecessors[0] ?? ring.shortcuts[0];
@@ -452,11 +461,27 @@ export class OverlayNode {
   private forwards(topic: string, event: string, hops: number, from: PeerId | undefined): Outgoing[] {
     const ring = this.rings.ring(topic);
     if (!ring) return [];
-    return ringcastTargets(ring, from, this.fanout, this.random).map((f) => ({
-      to: f.targets[0],
-      fallbacks: f.targets.slice(1),
-      message: { kind: 'event', topic, event, hops },
-    }));
+    const message: OverlayMessage = { kind: 'event', topic, event, hops };
+    const forwards = ringcastTargets(ring, from, this.fanout, this.random);
+    if (forwards.length > 0) return forwards.map((f) => ({ to: f.targets[0], fallbacks: f.targets.slice(1), message }));
+    return this.mayCarry(topic, from).map((to) => ({ to, message }));
+  }
+
+  /**
+   * With an empty ring (a subscriber that has not found its ring yet), an event would
+   * stop here: it goes instead to up to F nodes of the views whose profiles may carry the
+   * topic, the similar ones first. A node that does not carry it drops it; one that does
+   * relays it on its own ring, and learns of this node from it.
+   */
+  private mayCarry(topic: string, from: PeerId | undefined): PeerId[] {
+    const key = this.keys.find((k) => k.topic === topic);
+    const refused = this.notCarried.get(topic);
+    const out: PeerId[] = [];
+    for (const d of [...this.vicinity.peers(), ...this.cyclon.peers()]) {
+      if (out.length >= this.fanout) break;
+      if (key && d.profile.mightContain(key) && d.id !== from && !refused?.has(d.id) && !out.includes(d.id)) out.push(d.id);
+    }
+    return out;
   }
 
   /** Records that `id` said it does not carry `topic`, so it is not probed again. */

@@ -9,8 +9,11 @@
  * The direction is decided by which side's list holds the sender, never by comparing ids
  * (an id comparison breaks at the ring's wrap-around and for shortcut senders).
  *
- * A ring target carries its fallbacks (the further neighbours on that side): the adapter
- * sends to the first one it reaches, so a dead neighbour does not cut the ring.
+ * A ring target carries its fallbacks (the further neighbours on that side, then the
+ * shortcuts on that side in ring order): the adapter sends to the first one it reaches,
+ * so dead neighbours do not cut the ring, and a side left empty still sends. An event
+ * from a farther neighbour on one side also goes to the nearer ones on that side, which
+ * the sender skipped (a ring not yet consistent: the sender does not know them).
  */
 import type { Random } from '../ports/clock.js';
 import type { PeerId } from './descriptor.js';
@@ -31,16 +34,24 @@ export function ringcastTargets(ring: TopicRing, from: PeerId | undefined, fanou
   const fromPredecessor = p >= 0 && !fromSuccessor;
   const out: Forward[] = [];
   const used = new Set<PeerId>(from === undefined ? [] : [from]);
-  const side = (list: readonly PeerId[]) => {
-    const targets = list.filter((id) => !used.has(id));
+  const side = (name: 'successors' | 'predecessors') => {
+    const targets = ring.alongSide(name).filter((id) => !used.has(id));
     if (targets.length === 0) return;
     used.add(targets[0]);
     out.push({ targets });
   };
   // From the successor side it goes counter-clockwise, and the reverse; a two-member
   // ring has the same node on both sides, so the `used` set keeps it from bouncing back.
-  if (!fromSuccessor) side(ring.successors);
-  if (!fromPredecessor) side(ring.predecessors);
+  if (!fromSuccessor) side('successors');
+  if (!fromPredecessor) side('predecessors');
+  // From a FARTHER neighbour on one side: the sender skipped the nearer ones between it
+  // and this node (it does not know them yet, e.g. a newcomer), so they get it from here.
+  const skipped = fromSuccessor ? ring.successors.slice(0, s) : fromPredecessor ? ring.predecessors.slice(0, p) : [];
+  for (const id of skipped) {
+    if (used.has(id)) continue;
+    used.add(id);
+    out.push({ targets: [id] });
+  }
   const ringNeighbour = fromSuccessor || fromPredecessor;
   const randomCount = Math.max(0, fanout - (ringNeighbour ? 1 : 2));
   // Random targets from the shortcuts first: far links make the event cross any break

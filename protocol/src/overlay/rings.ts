@@ -67,6 +67,19 @@ export class TopicRing {
     return best;
   }
 
+  /**
+   * Where to send along one side of the ring, in order: that side's neighbours, nearest
+   * first, then the shortcuts in ring order from this node in that direction. An event
+   * whose ring neighbours on a side are all gone lands on the nearest shortcut there, and
+   * that node, not hearing it from a ring neighbour, sends it back over the gap as well.
+   */
+  alongSide(side: 'successors' | 'predecessors'): PeerId[] {
+    const list = side === 'successors' ? this.successors : this.predecessors;
+    const further = this.shortcuts.filter((id) => !list.includes(id));
+    further.sort(side === 'successors' ? (a, b) => after(this.me, a, b) : (a, b) => after(this.me, b, a));
+    return [...list, ...further];
+  }
+
   /** Would `id` become one of the ring neighbours? */
   improves(id: PeerId): boolean {
     if (id === this.me || this.successors.includes(id) || this.predecessors.includes(id)) return false;

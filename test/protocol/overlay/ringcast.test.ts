@@ -78,7 +78,27 @@ describe('overlay: RingCast forwarding', () => {
     const ring = ringOf('m', ['c', 'd', 'e', 'k', 'n', 'p', 'q', 'r']);
     const forwards = ringcastTargets(ring, 'k', 4, random);
     assert.equal(forwards.length, 4);
-    assert.deepEqual(forwards[0]?.targets, ['n', 'p'], 'the nearest successor first, the next as fallback');
+    assert.deepEqual(forwards[0]?.targets.slice(0, 2), ['n', 'p'], 'the nearest successor first, the next as fallback');
+  });
+
+  it('a side whose neighbours are all gone still sends: the fallbacks go on with the shortcuts on that side, in ring order', () => {
+    const ring = ringOf('m', ['k', 'e', 'n', 'p', 'c', 'q', 'r']);
+    assert.deepEqual(ring.shortcuts.slice().sort(), ['c', 'q', 'r']);
+    const forwards = ringcastTargets(ring, 'k', 3, random);
+    assert.deepEqual(forwards[0]?.targets, ['n', 'p', 'q', 'r', 'c'], 'clockwise: n, p, then q, r and past the wrap c');
+    const back = ringcastTargets(ring, 'n', 3, random);
+    assert.deepEqual(back[0]?.targets, ['k', 'e', 'c', 'r', 'q'], 'counter-clockwise: k, e, then c and past the wrap r, q');
+  });
+
+  it('an event from a FARTHER neighbour also goes to the nearer ones on that side, which the sender skipped', () => {
+    // 'p' is m's second successor but names m as its predecessor: it does not know 'n'
+    // (a newcomer between them), so 'n' hears of the event only from m.
+    const ring = ringOf('m', ['e', 'k', 'n', 'p'], 0);
+    for (let seed = 0; seed < 20; seed++) {
+      const targets = firstTargets(ringcastTargets(ring, 'p', 2, prng(seed)));
+      assert.ok(targets.includes('n'), `seed ${seed}: skipped successor n missing from ${targets.join(',')}`);
+      assert.ok(targets.includes('k'), 'and on counter-clockwise as before');
+    }
   });
 
   it('never returns the sender or a node twice (property)', () => {
@@ -93,7 +113,8 @@ describe('overlay: RingCast forwarding', () => {
         assert.ok(!targets.includes(me));
         if (from !== undefined) assert.ok(!targets.includes(from));
         assert.equal(new Set(targets).size, targets.length);
-        assert.ok(targets.length <= fanout);
+        // F, and at most slots - 1 more: the nearer neighbours a farther one skipped.
+        assert.ok(targets.length <= fanout + 1);
       }),
     );
   });

@@ -210,10 +210,15 @@ export class OverlayNode {
 
   /** Distinct nodes this node links to: CYCLON, VICINITY, rings and shortcuts. */
   degree(): number {
+    return this.linked().size;
+  }
+
+  /** Every node this node links to: ring neighbours and shortcuts, CYCLON and VICINITY. */
+  private linked(): Set<PeerId> {
     const ids = this.rings.neighbours();
     for (const d of this.cyclon.peers()) ids.add(d.id);
     for (const d of this.vicinity.peers()) ids.add(d.id);
-    return ids.size;
+    return ids;
   }
 
   /** One gossip period: a CYCLON shuffle, a VICINITY exchange and ring gossip for a few topics. */
@@ -317,9 +322,7 @@ export class OverlayNode {
 
   /** Every id in a view: CYCLON, VICINITY, rings, URPS's sample set. */
   private held(): Set<PeerId> {
-    const ids = this.rings.neighbours();
-    for (const d of this.cyclon.peers()) ids.add(d.id);
-    for (const d of this.vicinity.peers()) ids.add(d.id);
+    const ids = this.linked();
     for (const id of this.urps.sampleSet()) ids.add(id);
     return ids;
   }

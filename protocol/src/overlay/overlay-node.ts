@@ -416,7 +416,6 @@ export class OverlayNode {
   private ringPartner(key: TopicKey): PeerId | undefined {
     const ring = this.rings.ring(key.topic);
     if (!ring) return undefined;
-    const refused = this.notCarried.get(key.topic);
     const seen = (this.candidates.get(key.topic) ?? []).filter((id) => !ring.has(id));
     // Nodes seen in passing are probed first, one a turn, the others kept for the next
     // turns: they do not come back as view members do, and dropping them lost a rare
@@ -425,9 +424,7 @@ export class OverlayNode {
     this.candidates.set(key.topic, seen.filter((id) => id !== passing));
     if (passing !== undefined) return passing;
     const probes: PeerId[] = [];
-    for (const d of [...this.vicinity.peers(), ...this.cyclon.peers()]) {
-      if (d.profile.mightContain(key) && !ring.has(d.id) && !refused?.has(d.id) && ring.improves(d.id)) probes.push(d.id);
-    }
+    for (const id of this.possibleCarriers(key)) if (!ring.has(id) && ring.improves(id)) probes.push(id);
     if (probes.length > 0) return probes[randomIndex(this.random, probes.length)];
     // Mostly the nearest neighbours (which is how a ring stabilises, as in Chord); now and
     // then a shortcut or a subscriber not in the ring, whose answer may cross into a part
@@ -478,13 +475,24 @@ export class OverlayNode {
    */
   private mayCarry(topic: string, from: PeerId | undefined): PeerId[] {
     const key = this.keys.find((k) => k.topic === topic);
-    const refused = this.notCarried.get(topic);
     const out: PeerId[] = [];
-    for (const d of [...this.vicinity.peers(), ...this.cyclon.peers()]) {
+    if (!key) return out;
+    for (const id of this.possibleCarriers(key)) {
       if (out.length >= this.fanout) break;
-      if (key && d.profile.mightContain(key) && d.id !== from && !refused?.has(d.id) && !out.includes(d.id)) out.push(d.id);
+      if (id !== from && !out.includes(id)) out.push(id);
     }
     return out;
+  }
+
+  /**
+   * View members whose profiles may carry the topic (VICINITY's first: the similar ones),
+   * except those that said they do not; a node in both views comes twice.
+   */
+  private *possibleCarriers(key: TopicKey): Generator<PeerId> {
+    const refused = this.notCarried.get(key.topic);
+    for (const view of [this.vicinity.peers(), this.cyclon.peers()]) {
+      for (const d of view) if (d.profile.mightContain(key) && !refused?.has(d.id)) yield d.id;
+    }
   }
 
   /** Records that `id` said it does not carry `topic`, so it is not probed again. */

@@ -63,6 +63,9 @@ describe('net/Weft in a Git repository', function () {
     pa = await PeerProc.run(alice);
     pb = await PeerProc.run(bob);
     await waitUntil(() => /following branch main/.test(pb.out), 60_000, () => pb.out);
+    // Bob's join is over (his clone's f.txt judged against the share's) before anyone pulls:
+    // a pull during the join lands once too, but as the join's update, not as Git's change.
+    await waitUntil(() => /files already in the folder: 1 equal to the share's/.test(pb.out), 60_000, () => pb.out);
   });
 
   after(() => {

@@ -10,6 +10,7 @@ export { Cyclon, type CyclonOptions } from './cyclon.js';
 export { UrpsSampler, type UrpsOptions } from './urps.js';
 export { CountMinSketch } from './count-min.js';
 export { Vicinity, type VicinityOptions } from './vicinity.js';
+export { covering, topicBits, type CoveringOptions } from './coverage.js';
 export { Profile, topicKey, similarity, type ProfileOptions, type TopicKey } from './profile.js';
 export { randomize, estimatedSimilarity, naiveSimilarity, flipProbability } from './blip.js';
 export { TopicRing, TopicRings, type RingOptions } from './rings.js';

@@ -13,6 +13,7 @@
  */
 import type { Random } from '../ports/clock.js';
 import { randomize } from './blip.js';
+import { topicBits } from './coverage.js';
 import { Cyclon, type CyclonOptions } from './cyclon.js';
 import type { Descriptor, PeerId } from './descriptor.js';
 import { PeerGuard, type GuardOptions, type RejectReason } from './guard.js';
@@ -124,7 +125,7 @@ export class OverlayNode {
     const self = (): Descriptor => ({ id, age: 0, profile: this.profile });
     this.provenance = new Provenance(options.provenance);
     this.cyclon = new Cyclon(self, random, options.cyclon);
-    this.vicinity = new Vicinity(self, random, options.vicinity, (peer) => this.provenance.introducer(peer));
+    this.vicinity = new Vicinity(self, random, options.vicinity, (peer) => this.provenance.introducer(peer), () => this.wantedBits());
     this.rings = new TopicRings(id, this.carried, random, options.rings);
     this.urps = new UrpsSampler(random, options.urps);
     this.guard = new PeerGuard(options.guard);
@@ -162,6 +163,15 @@ export class OverlayNode {
   private makeProfile(): Profile {
     const exact = Profile.fromTopics(this.keys, this.profileOptions);
     return this.blipEpsilon === undefined ? exact : randomize(exact, this.blipEpsilon, this.random);
+  }
+
+  /**
+   * The bits of the topics whose rings are not filled yet (every topic once all are):
+   * VICINITY keeps the peers that cover them first, as PolderCast's does.
+   */
+  private wantedBits(): Uint32Array {
+    const needy = this.keys.filter((k) => this.rings.ring(k.topic)?.filled() === false);
+    return topicBits(needy.length > 0 ? needy : this.keys, this.profile.size, this.profile.hashes);
   }
 
   /** Ring topics gossiped each round: enough for every ring at least every `ringPeriod` rounds. */

@@ -43,6 +43,8 @@ export function popcount32(x: number): number {
 
 export class Profile {
   private cachedCount = -1;
+  /** wordsAt's results, by log2 of the size in words (an array: a Map lookup cost more than the folding saved). */
+  private readonly seenAt: Array<Uint32Array | undefined> = [];
 
   /**
    * `words` holds `size` bits; `size` is a power of two >= MIN_PROFILE_BITS. `flip` is
@@ -95,14 +97,32 @@ export class Profile {
 
   /** This filter at a smaller power-of-two size (OR of its halves, repeatedly). */
   foldTo(size: number): Uint32Array {
-    let words = this.words;
-    while (words.length << 5 > size) {
-      const half = words.length >>> 1;
-      const next = new Uint32Array(half);
-      for (let i = 0; i < half; i++) next[i] = words[i] | words[i + half];
-      words = next;
+    return this.wordsAt(size >>> 5);
+  }
+
+  /**
+   * This filter seen at `n` words: folded (OR of its halves, repeatedly) when it is larger,
+   * repeated when it is smaller (bit b of a smaller filter stands for every bit b + k x its
+   * size). Kept: profiles never change, and the simulator compares each one thousands of times.
+   */
+  wordsAt(n: number): Uint32Array {
+    const own = this.words;
+    if (n === own.length) return own;
+    const slot = 31 - Math.clz32(n);
+    let seen = this.seenAt[slot];
+    if (seen) return seen;
+    seen = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (own.length < n) {
+        seen[i] = own[i & (own.length - 1)];
+        continue;
+      }
+      let folded = 0;
+      for (let j = i; j < own.length; j += n) folded |= own[j];
+      seen[i] = folded;
     }
-    return words;
+    this.seenAt[slot] = seen;
+    return seen;
   }
 }
 
@@ -118,20 +138,16 @@ export function profileSize(topics: number, bitsPerTopic: number): number {
  * topics, about |A ∩ B| / sqrt(|A| |B|) otherwise (Bloom false positives add a little).
  */
 export function similarity(a: Profile, b: Profile): number {
-  // Folded on the fly, word by word: no folded copy is allocated (this runs for every
-  // descriptor a node ranks, tens of thousands of times a round in the simulator).
-  const small = a.size <= b.size ? a.words : b.words;
-  const large = a.size <= b.size ? b.words : a.words;
-  const n = small.length;
+  const small = a.size <= b.size ? a : b;
+  const large = a.size <= b.size ? b : a;
+  const x = small.words;
+  const y = large.wordsAt(x.length);
   let both = 0;
-  let nx = 0;
   let ny = 0;
-  for (let i = 0; i < n; i++) {
-    let folded = 0;
-    for (let j = i; j < large.length; j += n) folded |= large[j];
-    both += popcount32(small[i] & folded);
-    nx += popcount32(small[i]);
-    ny += popcount32(folded);
+  for (let i = 0; i < x.length; i++) {
+    both += popcount32(x[i] & y[i]);
+    ny += popcount32(y[i]);
   }
+  const nx = small.count();
   return nx === 0 || ny === 0 ? 0 : both / Math.sqrt(nx * ny);
 }

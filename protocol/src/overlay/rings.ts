@@ -80,6 +80,11 @@ export class TopicRing {
     return [...list, ...further];
   }
 
+  /** Both sides hold as many neighbours as they have slots. */
+  filled(): boolean {
+    return this.successors.length >= this.slots && this.predecessors.length >= this.slots;
+  }
+
   /** Would `id` become one of the ring neighbours? */
   improves(id: PeerId): boolean {
     if (id === this.me || this.successors.includes(id) || this.predecessors.includes(id)) return false;

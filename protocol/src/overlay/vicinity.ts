@@ -15,6 +15,7 @@
  */
 import type { Random } from '../ports/clock.js';
 import { estimatedSimilarity } from './blip.js';
+import { covering } from './coverage.js';
 import { aged, type Descriptor, type PeerId } from './descriptor.js';
 import type { Profile } from './profile.js';
 
@@ -50,6 +51,8 @@ export class Vicinity {
     options: VicinityOptions = {},
     /** Who named an id to this node (undefined: not capped). */
     private readonly introducerOf: (id: PeerId) => PeerId | undefined = () => undefined,
+    /** The bits of this node's topics most in need of neighbours (default: its whole profile). */
+    private readonly wanted: () => Uint32Array = () => self().profile.words,
   ) {
     this.viewSize = options.viewSize ?? 10;
     this.exchangeLength = options.exchangeLength ?? 8;
@@ -106,7 +109,10 @@ export class Vicinity {
     this.merge(received, randomPeers);
   }
 
-  /** Keeps the `viewSize` MOST similar of the view, what was received and the random peers. */
+  /**
+   * Keeps the `viewSize` of the view, what was received and the random peers that best
+   * cover this node's wanted topics (coverage.ts), the MOST similar for the rest.
+   */
   private merge(received: readonly Descriptor[], randomPeers: readonly Descriptor[]): void {
     const me = this.self().id;
     const byId = new Map<PeerId, Descriptor>();
@@ -115,18 +121,16 @@ export class Vicinity {
       const known = byId.get(d.id);
       if (known === undefined || d.age < known.age) byId.set(d.id, d);
     }
-    const ranked = [...byId.values()].map((d) => ({ d, s: this.similarityTo(d.profile), tie: this.random() }));
-    ranked.sort((a, b) => b.s - a.s || a.d.age - b.d.age || a.tie - b.tie);
     const perIntroducer = new Map<PeerId, number>();
-    this.view = [];
-    for (const { d } of ranked) {
-      if (this.view.length === this.viewSize) break;
+    const underCap = (d: Descriptor): boolean => {
       const by = this.introducerOf(d.id);
-      const n = by === undefined ? 0 : (perIntroducer.get(by) ?? 0);
-      if (n >= this.maxPerIntroducer) continue;
-      if (by !== undefined) perIntroducer.set(by, n + 1);
-      this.view.push(d);
-    }
+      if (by === undefined) return true;
+      const n = perIntroducer.get(by) ?? 0;
+      if (n >= this.maxPerIntroducer) return false;
+      perIntroducer.set(by, n + 1);
+      return true;
+    };
+    this.view = covering(this.self().profile, this.wanted(), [...byId.values()], this.viewSize, { similarityTo: (p) => this.similarityTo(p), accept: underCap });
   }
 
   private candidates(randomPeers: readonly Descriptor[], except: PeerId): Descriptor[] {
@@ -140,12 +144,8 @@ export class Vicinity {
     return out;
   }
 
-  /** The `k` descriptors of `pool` most similar to `profile` (most similar first). */
+  /** The `k` descriptors of `pool` that best cover `profile`'s topics, then the most similar to it. */
   private closestTo(profile: Profile, pool: readonly Descriptor[], k: number): Descriptor[] {
-    return pool
-      .map((d) => ({ d, s: estimatedSimilarity(profile, d.profile) }))
-      .sort((a, b) => b.s - a.s)
-      .slice(0, k)
-      .map((r) => r.d);
+    return covering(profile, profile.words, pool, k);
   }
 }

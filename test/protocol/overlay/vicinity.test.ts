@@ -4,7 +4,7 @@
  * subscription count and compare across sizes.
  */
 import assert from 'node:assert/strict';
-import { Profile, similarity, topicKey, Vicinity, type Descriptor } from '../../../protocol/src/overlay/index.js';
+import { Profile, similarity, topicBits, topicKey, Vicinity, type Descriptor } from '../../../protocol/src/overlay/index.js';
 import { prng } from '../../../protocol/sim/prng.js';
 
 const profileOf = (topics: readonly string[]) => Profile.fromTopics(topics.map(topicKey));
@@ -34,10 +34,11 @@ describe('overlay: subscription profiles', () => {
 });
 
 describe('overlay: VICINITY', () => {
-  it('keeps the MOST similar peers of everything it hears', () => {
+  it('keeps the MOST similar peers of everything it hears, once no topic wants a neighbour', () => {
     const mine = profileOf(topics(0, 10));
     const self = (): Descriptor => ({ id: 'me', age: 0, profile: mine });
-    const vicinity = new Vicinity(self, prng(1), { viewSize: 3 });
+    const nothingWanted = () => new Uint32Array(mine.words.length);
+    const vicinity = new Vicinity(self, prng(1), { viewSize: 3 }, undefined, nothingWanted);
     // Peer pN shares N of my 10 topics.
     const peers: Descriptor[] = Array.from({ length: 11 }, (_, n) => ({ id: `p${n}`, age: 0, profile: profileOf([...topics(0, n), ...topics(100 + 10 * n, 110 + 10 * n - n)]) }));
     vicinity.complete(peers.slice(0, 6), []);
@@ -65,5 +66,37 @@ describe('overlay: VICINITY', () => {
       [],
     );
     assert.equal(vicinity.gossip([])?.to, 'old');
+  });
+
+  // PolderCast's VICINITY favours the topics a node has fewest neighbours for. Ranked by
+  // whole-profile similarity, a peer sharing only a rare topic lost to peers sharing
+  // several popular ones, and the rare topic's ring stayed empty.
+  const popular = topics(0, 4);
+  const rare = 'rare';
+
+  it('keeps a peer that shares a topic no other peer shares, over peers more similar', () => {
+    const mine = profileOf([...popular, rare]);
+    const vicinity = new Vicinity(() => ({ id: 'me', age: 0, profile: mine }), prng(4), { viewSize: 3 });
+    const alike = Array.from({ length: 6 }, (_, i) => ({ id: `alike${i}`, age: 0, profile: profileOf([...popular, `other${i}`]) }));
+    const sharer = { id: 'sharer', age: 0, profile: profileOf([rare, ...topics(500, 508)]) };
+    vicinity.complete([...alike, sharer], []);
+    assert.ok(vicinity.peers().some((d) => d.id === 'sharer'), vicinity.peers().map((d) => d.id).join());
+  });
+
+  it('favours the topics whose rings are not filled', () => {
+    const mine = profileOf(['a', 'b']);
+    const onlyB = topicBits([topicKey('b')], mine.size, mine.hashes);
+    const vicinity = new Vicinity(() => ({ id: 'me', age: 0, profile: mine }), prng(5), { viewSize: 1 }, undefined, () => onlyB);
+    vicinity.complete([{ id: 'has-a', age: 0, profile: profileOf(['a']) }, { id: 'has-b', age: 0, profile: profileOf(['b', 'c', 'd']) }], []);
+    assert.deepEqual(vicinity.peers().map((d) => d.id), ['has-b']);
+  });
+
+  it('sends a requester the peer that shares its rare topic, over peers more similar to it', () => {
+    const vicinity = new Vicinity(() => ({ id: 'me', age: 0, profile: profileOf(topics(900, 905)) }), prng(6), { viewSize: 10, exchangeLength: 3 });
+    const requester = { id: 'r', age: 0, profile: profileOf([...popular, rare]) };
+    const alike = Array.from({ length: 6 }, (_, i) => ({ id: `alike${i}`, age: 0, profile: profileOf([...popular, `other${i}`]) }));
+    const sharer = { id: 'sharer', age: 0, profile: profileOf([rare, ...topics(500, 508)]) };
+    const reply = vicinity.answer('r', [requester], [...alike, sharer]);
+    assert.ok(reply.some((d) => d.id === 'sharer'), reply.map((d) => d.id).join());
   });
 });

@@ -267,6 +267,10 @@ export class OverlayNode {
     return this.receive(from, message, round);
   }
 
+  /**
+   * `round` is the time in gossip periods: the simulator's round, or the broker's clock
+   * over its period (fractional); the guard's rates and the join budget run on it.
+   */
   receive(from: PeerId, message: OverlayMessage, round: number): Step {
     const rejected = this.guard.admit(from, message, round);
     if (rejected === 'banned') return NOTHING;
@@ -391,8 +395,8 @@ export class OverlayNode {
   private ringJoin(from: PeerId, topic: string, joiner: PeerId, hops: number, round: number): Step {
     const ring = this.rings.ring(topic);
     if (!ring || !this.acceptable(joiner)) return NOTHING;
-    if (round !== this.joinRound) {
-      this.joinRound = round;
+    if (Math.floor(round) !== this.joinRound) {
+      this.joinRound = Math.floor(round);
       this.joinsThisRound = 0;
     }
     if (++this.joinsThisRound > this.joinsPerRound) return NOTHING;

@@ -25,6 +25,7 @@ import {
   type OverlayNodeOptions,
   type Outgoing,
   type PeerId,
+  UnsupportedMessageError,
 } from '../src/overlay/index.js';
 
 export const OVERLAY_PROTOCOL = '/weft/overlay/1';
@@ -76,6 +77,8 @@ export interface OverlayStatus {
   banned: number;
   /** Events received over the overlay: new, duplicates, refused by the broker. */
   events: { delivered: number; duplicates: number; refused: number; relayed: number };
+  /** Messages of kinds this broker does not know (a newer broker's), dropped. */
+  unsupported: number;
 }
 
 export class BrokerOverlay {
@@ -89,6 +92,9 @@ export class BrokerOverlay {
   private unhandle: (() => void) | undefined;
   private readonly readers = new Set<Promise<void>>();
   private readonly counts = { delivered: 0, duplicates: 0, refused: 0, relayed: 0 };
+  private unsupportedCount = 0;
+  /** Senders of a message kind this broker does not know, already logged. */
+  private readonly toldUnsupported = new Set<PeerId>();
 
   private readonly period: number;
 
@@ -162,6 +168,7 @@ export class BrokerOverlay {
       rings,
       banned: this.node.guard.bannedCount(),
       events: { ...this.counts },
+      unsupported: this.unsupportedCount,
     };
   }
 
@@ -339,6 +346,7 @@ export class BrokerOverlay {
       payload = env.payload;
       if (message.kind === 'event') checkPayload(message, payload);
     } catch (err) {
+      if (err instanceof UnsupportedMessageError) return this.unsupported(from, err);
       this.ban(from, err);
       return false;
     }
@@ -361,6 +369,21 @@ export class BrokerOverlay {
       return true;
     }
     for (const o of step.send) this.send(o);
+    return true;
+  }
+
+  /** A newer broker's message of a kind this one does not know: dropped (counted against its rate); false when that got it banned. */
+  private unsupported(from: PeerId, err: UnsupportedMessageError): boolean {
+    const step = this.node.receiveUnsupported(from, err, this.periods());
+    if (step.rejected) {
+      this.init.log('warn', `overlay: banned ${from.slice(0, 16)}: ${step.rejected.message}`);
+      return false;
+    }
+    this.unsupportedCount++;
+    if (!this.toldUnsupported.has(from) && this.toldUnsupported.size < 1024) {
+      this.toldUnsupported.add(from); // once per sender: a newer broker sends these every period
+      this.init.log('info', `overlay: ${from.slice(0, 16)} sent ${err.message} (a newer broker? upgrade this one)`);
+    }
     return true;
   }
 

@@ -16,7 +16,7 @@ import { randomize } from './blip.js';
 import { Cyclon, type CyclonOptions } from './cyclon.js';
 import type { Descriptor, PeerId } from './descriptor.js';
 import { PeerGuard, type GuardOptions, type RejectReason } from './guard.js';
-import { MalformedMessageError, OversizedMessageError, type OverlayMessage } from './messages.js';
+import { MalformedMessageError, OversizedMessageError, UnsupportedMessageError, type OverlayMessage } from './messages.js';
 import { Profile, topicKey, type ProfileOptions, type TopicKey } from './profile.js';
 import { Provenance, type ProvenanceOptions } from './provenance.js';
 import { randomIndex, sample } from './random.js';
@@ -71,6 +71,8 @@ export interface Step {
   duplicate?: boolean;
   /** Why the message was refused (its sender is now banned). */
   rejected?: RejectReason;
+  /** A message of a kind this node does not know (a newer node's), dropped; its sender is not banned for it. */
+  dropped?: UnsupportedMessageError;
 }
 
 const NOTHING: Step = { send: [] };
@@ -260,11 +262,24 @@ export class OverlayNode {
     try {
       message = decodeOverlayMessage(bytes, this.guard.options);
     } catch (err) {
+      if (err instanceof UnsupportedMessageError) return this.receiveUnsupported(from, err, round);
       if (!(err instanceof OversizedMessageError || err instanceof MalformedMessageError)) throw err;
       this.ban(from);
       return { send: [], rejected: err };
     }
     return this.receive(from, message, round);
+  }
+
+  /**
+   * A message this node cannot read but that is not malformed (a tag a newer node added,
+   * wire.ts): dropped, and counted against its sender's gossip rate, which bans a sender
+   * that floods them.
+   */
+  receiveUnsupported(from: PeerId, error: UnsupportedMessageError, round: number): Step {
+    const flooding = this.guard.admitUnknown(from, round);
+    if (flooding === 'banned') return NOTHING;
+    if (flooding) return this.refuse(from, flooding);
+    return { send: [], dropped: error };
   }
 
   /**

@@ -48,8 +48,14 @@ class RateBuckets {
   take(key: string, at: number): boolean {
     const capacity = this.rate * this.burst;
     const bucket = this.buckets.get(key);
-    const tokens = bucket ? Math.min(capacity, bucket.tokens + Math.max(0, at - bucket.at) * this.rate) : capacity;
-    this.buckets.set(key, { tokens: tokens - 1, at: Math.max(at, bucket?.at ?? at) });
+    if (!bucket) {
+      this.buckets.set(key, { tokens: capacity - 1, at });
+      return capacity >= 1;
+    }
+    // A clock that went back refills nothing (the broker's is the wall clock).
+    const tokens = Math.min(capacity, bucket.tokens + Math.max(0, at - bucket.at) * this.rate);
+    bucket.tokens = tokens - 1;
+    bucket.at = Math.max(at, bucket.at);
     return tokens >= 1;
   }
 

@@ -25,18 +25,27 @@ import {
   type OverlayNodeOptions,
   type Outgoing,
   type PeerId,
+  UnsupportedMessageError,
 } from '../src/overlay/index.js';
 
 export const OVERLAY_PROTOCOL = '/weft/overlay/1';
 /** Nodes whose addresses are remembered (the oldest learnt is forgotten first). */
 const ADDRESS_BOOK_SIZE = 4096;
 /**
- * The guard counts messages per window of this many gossip periods of wall-clock time,
- * with its per-round limits scaled up alike. Counting per local tick (as the simulator
- * does) banned honest brokers on a loaded machine: a broker whose timer fired late saw
- * several of a neighbour's periods in one of its own.
+ * The guard's rates in a broker: token buckets over wall-clock time (guard.ts), each
+ * holding 20 gossip periods' worth. Counting per local tick (as the simulator does)
+ * banned honest brokers on a loaded machine: a broker whose timer fired late saw several
+ * of a neighbour's periods in one of its own; a fixed window of 20 periods did not, but
+ * let a flooder just under its limit, or one that split a burst across its boundary,
+ * go unbanned. A bucket refills continuously, so neither matters.
+ *
+ * An honest broker sends one other at most 4 CYCLON/VICINITY messages a period (its
+ * shuffle and VICINITY request, its answers to that broker's two): 6 a period sustained
+ * is banned (at 8, twice the honest most, within 60 periods; at 12 within 20), while the
+ * 120 a bucket holds absorb 30 periods of an honest neighbour's messages read at once.
+ * Ring limits are the simulator's per round, now per period.
  */
-const GUARD_WINDOW_PERIODS = 20;
+export const BROKER_GUARD = { maxGossipPerRound: 6, maxRingPerTopic: 4, maxRingPerRound: 256, burstRounds: 20 } as const;
 
 export interface BrokerOverlayInit {
   transport: Transport;
@@ -68,6 +77,8 @@ export interface OverlayStatus {
   banned: number;
   /** Events received over the overlay: new, duplicates, refused by the broker. */
   events: { delivered: number; duplicates: number; refused: number; relayed: number };
+  /** Messages of kinds this broker does not know (a newer broker's), dropped. */
+  unsupported: number;
 }
 
 export class BrokerOverlay {
@@ -81,23 +92,21 @@ export class BrokerOverlay {
   private unhandle: (() => void) | undefined;
   private readonly readers = new Set<Promise<void>>();
   private readonly counts = { delivered: 0, duplicates: 0, refused: 0, relayed: 0 };
+  private unsupportedCount = 0;
+  /** Senders of a message kind this broker does not know, already logged. */
+  private readonly toldUnsupported = new Set<PeerId>();
 
   private readonly period: number;
 
   constructor(private readonly init: BrokerOverlayInit) {
     this.period = init.periodMs ?? 5000;
-    const w = GUARD_WINDOW_PERIODS;
-    const options: OverlayNodeOptions = {
-      joinsPerRound: 32 * w,
-      ...init.options,
-      guard: { maxGossipPerRound: 24 * w, maxRingPerTopic: 4 * w, maxRingPerRound: 256 * w, ...init.options?.guard },
-    };
+    const options: OverlayNodeOptions = { ...init.options, guard: { ...BROKER_GUARD, ...init.options?.guard } };
     this.node = new OverlayNode(publicKeyToText(init.transport.publicKey), init.topics, init.random, options);
   }
 
-  /** The guard's round: a window of wall-clock time (GUARD_WINDOW_PERIODS). */
-  private guardRound(): number {
-    return Math.floor(this.init.clock.now() / (this.period * GUARD_WINDOW_PERIODS));
+  /** The time in gossip periods, the overlay node's round: its guard's rates (BROKER_GUARD) and its join budget run on it. */
+  private periods(): number {
+    return this.init.clock.now() / this.period;
   }
 
   /** Serves the protocol (call before the transport starts), then, once started, joins and ticks. */
@@ -159,6 +168,7 @@ export class BrokerOverlay {
       rings,
       banned: this.node.guard.bannedCount(),
       events: { ...this.counts },
+      unsupported: this.unsupportedCount,
     };
   }
 
@@ -336,10 +346,11 @@ export class BrokerOverlay {
       payload = env.payload;
       if (message.kind === 'event') checkPayload(message, payload);
     } catch (err) {
+      if (err instanceof UnsupportedMessageError) return this.unsupported(from, err);
       this.ban(from, err);
       return false;
     }
-    const step = this.node.receive(from, message, this.guardRound());
+    const step = this.node.receive(from, message, this.periods());
     if (step.rejected) {
       this.init.log('warn', `overlay: banned ${from.slice(0, 16)}: ${step.rejected instanceof Error ? step.rejected.message : String(step.rejected)}`);
       return false;
@@ -358,6 +369,21 @@ export class BrokerOverlay {
       return true;
     }
     for (const o of step.send) this.send(o);
+    return true;
+  }
+
+  /** A newer broker's message of a kind this one does not know: dropped (counted against its rate); false when that got it banned. */
+  private unsupported(from: PeerId, err: UnsupportedMessageError): boolean {
+    const step = this.node.receiveUnsupported(from, err, this.periods());
+    if (step.rejected) {
+      this.init.log('warn', `overlay: banned ${from.slice(0, 16)}: ${step.rejected.message}`);
+      return false;
+    }
+    this.unsupportedCount++;
+    if (!this.toldUnsupported.has(from) && this.toldUnsupported.size < 1024) {
+      this.toldUnsupported.add(from); // once per sender: a newer broker sends these every period
+      this.init.log('info', `overlay: ${from.slice(0, 16)} sent ${err.message} (a newer broker? upgrade this one)`);
+    }
     return true;
   }
 

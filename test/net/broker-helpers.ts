@@ -1,9 +1,10 @@
 /** Helpers for the broker process tests: run `weft broker` as a child, and a wire client. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BrokerStatusFile } from '../../protocol/platform/index.js';
 import { createTransport, type FrameChannel, type Transport } from '../../protocol/transport/index.js';
 import { randomBytes } from '../../protocol/src/crypto/index.js';
 import { decodeWire, encodeWire, PUBSUB_PROTOCOL, type WireMessage } from '../../protocol/src/multicast/wire.js';
@@ -19,6 +20,49 @@ export function tempDir(name: string): string {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The data directories and wire clients a test file makes, pushed there as it goes: after
+ * its tests every broker still running is killed, every client closed, every directory removed.
+ */
+export function cleanedUpAfter(): { dirs: string[]; clients: WireClient[] } {
+  const dirs: string[] = [];
+  const clients: WireClient[] = [];
+  after(async () => {
+    killAll();
+    await Promise.all(clients.map((c) => c.close()));
+    for (const d of dirs) removeDir(d);
+  });
+  return { dirs, clients };
+}
+
+/** A broker's status.json, or undefined while it is not written yet or being rewritten. */
+export function statusOf(dir: string): BrokerStatusFile | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as BrokerStatusFile;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Both brokers (their data directories) hold the other as a ring neighbour of the topic. */
+export function ringOfTwo(dirs: readonly string[], topicHex: string): boolean {
+  const ids = dirs.map((d) => statusOf(d)?.overlay?.id);
+  return dirs.every((d, i) => {
+    const r = statusOf(d)?.overlay?.rings[topicHex];
+    const other = ids[1 - i];
+    return other !== undefined && r !== undefined && (r.successors.includes(other) || r.predecessors.includes(other));
+  });
+}
+
+/** Polls `cond` every 100 ms until it holds; throws naming `what` after `ms`. */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export interface BrokerProcess {

@@ -5,51 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { BrokerStatusFile } from '../../protocol/platform/index.js';
 import { toHex } from '../../protocol/src/crypto/index.js';
 import { decodeCommitEnvelope } from '../../protocol/src/log/commit.js';
 import { ClientLog, makeStream } from '../protocol/broker/helpers.js';
-import { WEFT, WireClient, killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
+import { cleanedUpAfter, ringOfTwo, startBroker, statusOf, tempDir, waitFor, WEFT, WireClient, type BrokerProcess } from './broker-helpers.js';
 
 const GOSSIP = ['--gossip-ms', '500'];
 
-function statusOf(dir: string): BrokerStatusFile | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as BrokerStatusFile;
-  } catch {
-    return undefined; // not written yet, or being rewritten
-  }
-}
-
-/** Both brokers hold the other as a ring neighbour of the topic. */
-function ringOfTwo(dirs: readonly string[], topicHex: string): boolean {
-  const ids = dirs.map((d) => statusOf(d)?.overlay?.id);
-  return dirs.every((d, i) => {
-    const r = statusOf(d)?.overlay?.rings[topicHex];
-    const other = ids[1 - i];
-    return other !== undefined && r !== undefined && (r.successors.includes(other) || r.predecessors.includes(other));
-  });
-}
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('net/broker mesh', function () {
   this.timeout(180_000);
-  const dirs: string[] = [];
-  const clients: WireClient[] = [];
-  after(async () => {
-    killAll();
-    await Promise.all(clients.map((c) => c.close()));
-    for (const d of dirs) removeDir(d);
-  });
+  const { dirs, clients } = cleanedUpAfter();
 
   it('--peer-broker with --no-overlay is refused with a clear message', () => {
     const dir = tempDir('broker-no-overlay');

@@ -16,14 +16,12 @@
  * WEFT_OVERLAY_BROKERS sets N (default 16), WEFT_OVERLAY_GOSSIP_MS the gossip period (default 1000 ms).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '../../protocol/src/crypto/index.js';
 import { decodeCommitEnvelope } from '../../protocol/src/log/commit.js';
-import type { BrokerStatusFile } from '../../protocol/platform/index.js';
 import { prng } from '../../protocol/sim/prng.js';
 import { makeStream, type Stream } from '../protocol/broker/helpers.js';
-import { WireClient, killAll, removeDir, startBroker, tempDir, type BrokerProcess } from './broker-helpers.js';
+import { WireClient, killAll, removeDir, startBroker, statusOf, tempDir, type BrokerProcess } from './broker-helpers.js';
 import { OverlayFlooder } from './overlay-flooder.js';
 import { waitUntil } from './peer-procs.js';
 
@@ -31,14 +29,6 @@ const BROKERS = Number(process.env.WEFT_OVERLAY_BROKERS ?? 16);
 const TOPICS = 40;
 const KILLED = 4;
 const GOSSIP_MS = Number(process.env.WEFT_OVERLAY_GOSSIP_MS ?? 1000);
-
-function statusOf(dir: string): BrokerStatusFile | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as BrokerStatusFile;
-  } catch {
-    return undefined; // being rewritten
-  }
-}
 
 /** Carriers of each topic: topic k is wanted by about N/(k+1) brokers (Zipf, exponent 1), at least 2. */
 function zipfCarriers(random: () => number): number[][] {

@@ -6,19 +6,13 @@ import { generateSigningKeyPair, toHex } from '../../protocol/src/crypto/index.j
 import { promisify } from 'node:util';
 import { decodeCommitEnvelope } from '../../protocol/src/log/commit.js';
 import { ClientLog, makeStream } from '../protocol/broker/helpers.js';
-import { WEFT, WireClient, killAll, removeDir, startBroker, startCpuBurner, tempDir } from './broker-helpers.js';
+import { cleanedUpAfter, startBroker, startCpuBurner, tempDir, WEFT, WireClient } from './broker-helpers.js';
 
 const run = promisify(execFile);
 
 describe('net/broker process', function () {
   this.timeout(60_000);
-  const dirs: string[] = [];
-  const clients: WireClient[] = [];
-  after(async () => {
-    killAll();
-    await Promise.all(clients.map((c) => c.close()));
-    for (const d of dirs) removeDir(d);
-  });
+  const { dirs, clients } = cleanedUpAfter();
 
   it('stores what a publisher sends and serves it by SYNC to a subscriber that comes later', async () => {
     const dir = tempDir('broker');

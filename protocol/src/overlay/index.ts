@@ -15,7 +15,7 @@ export { Profile, topicKey, similarity, type ProfileOptions, type TopicKey } fro
 export { randomize, estimatedSimilarity, naiveSimilarity, flipProbability } from './blip.js';
 export { TopicRing, TopicRings, type RingOptions } from './rings.js';
 export { ringcastTargets, SeenEvents, type Forward } from './ringcast.js';
-export { checkMessage, OversizedMessageError, MalformedMessageError, type OverlayMessage, type OverlayLimits } from './messages.js';
+export { checkMessage, OversizedMessageError, MalformedMessageError, UnsupportedMessageError, type OverlayMessage, type OverlayLimits } from './messages.js';
 export { PeerGuard, FloodingError, type GuardOptions, type RejectReason } from './guard.js';
 export { Provenance, type ProvenanceOptions } from './provenance.js';
-export { encodeOverlayMessage, decodeOverlayMessage, OVERLAY_KIND } from './wire.js';
+export { encodeOverlayMessage, decodeOverlayMessage, OVERLAY_KIND, OVERLAY_VERSION } from './wire.js';

@@ -50,6 +50,21 @@ export class MalformedMessageError extends Error {
 
 export type OverlayMessageError = OversizedMessageError | MalformedMessageError;
 
+/**
+ * Bytes of a well-framed message of a kind this node does not know (a tag a newer node
+ * added, wire.ts): not malformed, so its sender is not banned for it; the message is
+ * dropped, and counted against its sender's gossip rate so that it cannot be used to flood.
+ */
+export class UnsupportedMessageError extends Error {
+  override readonly name = 'UnsupportedMessageError';
+  constructor(
+    readonly version: number,
+    readonly tag: number,
+  ) {
+    super(`an overlay message with tag ${tag} (format version ${version}), unknown to this node: dropped`);
+  }
+}
+
 const KINDS: ReadonlySet<string> = new Set([
   'cyclon-request',
   'cyclon-response',

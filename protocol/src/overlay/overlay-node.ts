@@ -17,7 +17,7 @@ import { topicBits } from './coverage.js';
 import { Cyclon, type CyclonOptions } from './cyclon.js';
 import type { Descriptor, PeerId } from './descriptor.js';
 import { PeerGuard, type GuardOptions, type RejectReason } from './guard.js';
-import { MalformedMessageError, OversizedMessageError, type OverlayMessage } from './messages.js';
+import { MalformedMessageError, OversizedMessageError, UnsupportedMessageError, type OverlayMessage } from './messages.js';
 import { Profile, topicKey, type ProfileOptions, type TopicKey } from './profile.js';
 import { Provenance, type ProvenanceOptions } from './provenance.js';
 import { randomIndex, sample } from './random.js';
@@ -72,6 +72,8 @@ export interface Step {
   duplicate?: boolean;
   /** Why the message was refused (its sender is now banned). */
   rejected?: RejectReason;
+  /** A message of a kind this node does not know (a newer node's), dropped; its sender is not banned for it. */
+  dropped?: UnsupportedMessageError;
 }
 
 const NOTHING: Step = { send: [] };
@@ -270,6 +272,7 @@ export class OverlayNode {
     try {
       message = decodeOverlayMessage(bytes, this.guard.options);
     } catch (err) {
+      if (err instanceof UnsupportedMessageError) return this.receiveUnsupported(from, err, round);
       if (!(err instanceof OversizedMessageError || err instanceof MalformedMessageError)) throw err;
       this.ban(from);
       return { send: [], rejected: err };
@@ -277,6 +280,22 @@ export class OverlayNode {
     return this.receive(from, message, round);
   }
 
+  /**
+   * A message this node cannot read but that is not malformed (a tag a newer node added,
+   * wire.ts): dropped, and counted against its sender's gossip rate, which bans a sender
+   * that floods them.
+   */
+  receiveUnsupported(from: PeerId, error: UnsupportedMessageError, round: number): Step {
+    const flooding = this.guard.admitUnknown(from, round);
+    if (flooding === 'banned') return NOTHING;
+    if (flooding) return this.refuse(from, flooding);
+    return { send: [], dropped: error };
+  }
+
+  /**
+   * `round` is the time in gossip periods: the simulator's round, or the broker's clock
+   * over its period (fractional); the guard's rates and the join budget run on it.
+   */
   receive(from: PeerId, message: OverlayMessage, round: number): Step {
     const rejected = this.guard.admit(from, message, round);
     if (rejected === 'banned') return NOTHING;
@@ -401,8 +420,8 @@ export class OverlayNode {
   private ringJoin(from: PeerId, topic: string, joiner: PeerId, hops: number, round: number): Step {
     const ring = this.rings.ring(topic);
     if (!ring || !this.acceptable(joiner)) return NOTHING;
-    if (round !== this.joinRound) {
-      this.joinRound = round;
+    if (Math.floor(round) !== this.joinRound) {
+      this.joinRound = Math.floor(round);
       this.joinsThisRound = 0;
     }
     if (++this.joinsThisRound > this.joinsPerRound) return NOTHING;

@@ -37,9 +37,9 @@ function period(node: OverlayNode, p: number): void {
     node.receive(o.to, { kind: 'cyclon-response', descriptors: fresh.map(d) }, 1);
   }
   const named = (i: number): string[] => ['flooder', ...Array.from({ length: 31 }, (_, j) => sybils[(p * 8 + i + j) % sybils.length] ?? 'mz0')];
-  // 4 shuffles, 4 VICINITY requests and a ring request a period: with the default guard
-  // (24 sampling and clustering messages a round, counted over one window as the broker
-  // does) the 25th, in period 4, gets the flooder banned.
+  // 4 shuffles, 4 VICINITY requests and a ring request a period, all at one time (the
+  // guard's buckets do not refill): with the default guard (24 sampling and clustering
+  // messages a round) the 25th, in period 4, gets the flooder banned.
   for (let i = 0; i < 4; i++) node.receive('flooder', shuffle(named(i)), 1);
   for (let i = 0; i < 4; i++) node.receive('flooder', { kind: 'vicinity-request', descriptors: named(i).map(d) }, 1);
   node.receive('flooder', { kind: 'ring-request', topic: 't', ids: named(0).slice(1), subscribed: true }, 1);

@@ -7,10 +7,12 @@ import {
   checkMessage,
   FloodingError,
   MalformedMessageError,
+  OVERLAY_KIND,
   OverlayNode,
   OversizedMessageError,
   Profile,
   topicKey,
+  UnsupportedMessageError,
   type Descriptor,
   type OverlayMessage,
 } from '../../../protocol/src/overlay/index.js';
@@ -71,6 +73,19 @@ describe('overlay: the guard', () => {
     assert.ok(!node.cyclon.peers().some((p) => p.id === 'flooder'));
     // A new round resets the count for others.
     for (let i = 0; i < 5; i++) assert.equal(node.receive('polite', shuffle([d(`p${i}`)]), 8 + i).rejected, undefined);
+  });
+
+  it('counts messages of tags it does not know against the gossip rate: a flood of them is banned like any other', () => {
+    const node = new OverlayNode('me', ['t'], prng(8), { guard: { maxGossipPerRound: 24 } });
+    const unknown = new Uint8Array([OVERLAY_KIND, 2, 42, 0]);
+    for (let i = 0; i < 12; i++) assert.equal(node.receive('flooder', shuffle([d('flooder')]), 1).rejected, undefined);
+    for (let i = 0; i < 12; i++) assert.ok(node.receiveBytes('flooder', unknown, 1).dropped instanceof UnsupportedMessageError, `unknown ${i} dropped`);
+    const step = node.receiveBytes('flooder', unknown, 1);
+    assert.ok(step.rejected instanceof FloodingError, `the 25th gossip message of the round: ${String(step.rejected)}`);
+    assert.ok(node.guard.isBanned('flooder'));
+    // One a round, as a newer honest node's new kind would come, is never banned.
+    for (let round = 2; round < 200; round++) assert.ok(node.receiveBytes('newer', unknown, round).dropped instanceof UnsupportedMessageError);
+    assert.ok(!node.guard.isBanned('newer'));
   });
 
   it('counts ring gossip per topic: many topics a round are fine, one topic over and over is flooding', () => {

@@ -1,7 +1,9 @@
 /**
  * The overlay's messages in bytes: every kind round-trips; bytes beyond the bounds are
  * an OversizedMessageError, garbage a MalformedMessageError (never another error), and a
- * node that receives either bans the sender.
+ * node that receives either bans the sender; a well-framed message of a tag it does not
+ * know (a newer node's) is an UnsupportedMessageError, dropped without a ban, and a known
+ * tag is read whatever the version says.
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -10,8 +12,10 @@ import {
   encodeOverlayMessage,
   MalformedMessageError,
   OverlayNode,
+  OVERLAY_KIND,
   OversizedMessageError,
   Profile,
+  UnsupportedMessageError,
   randomize,
   topicKey,
   type OverlayMessage,
@@ -56,7 +60,7 @@ describe('overlay: wire format', () => {
     assert.throws(() => decodeOverlayMessage(bytes), OversizedMessageError);
   });
 
-  it('refuses any corruption with one of the two typed errors (property)', () => {
+  it('refuses any corruption with a typed error: malformed or oversized, unsupported only for a newer tag (property)', () => {
     const encoded = samples.map(encodeOverlayMessage);
     fc.assert(
       fc.property(fc.integer({ min: 0, max: encoded.length - 1 }), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.boolean(), (which, at, byte, cut) => {
@@ -66,19 +70,54 @@ describe('overlay: wire format', () => {
         try {
           decodeOverlayMessage(bytes);
         } catch (err) {
-          assert.ok(err instanceof MalformedMessageError || err instanceof OversizedMessageError, String(err));
+          // Unsupported only for what a newer node may send: the right kind, a version, a tag beyond this node's.
+          const newer = bytes[0] === OVERLAY_KIND && (bytes[1] ?? 0) >= 1 && (bytes[2] ?? 0) > samples.length + 1;
+          if (newer) assert.ok(err instanceof UnsupportedMessageError, String(err));
+          else assert.ok(err instanceof MalformedMessageError || err instanceof OversizedMessageError, String(err));
         }
       }),
     );
   });
 
   it('a node that receives garbage bans its sender', () => {
-    const node = new OverlayNode('me', ['t'], prng(2));
-    const step = node.receiveBytes('junk', new Uint8Array([0x56, 1, 99]), 1);
-    assert.ok(step.rejected instanceof MalformedMessageError);
-    assert.ok(node.guard.isBanned('junk'));
     const fine = encodeOverlayMessage({ kind: 'ring-request', topic: 't', ids: [], subscribed: true });
-    assert.deepEqual(node.receiveBytes('junk', fine, 2), { send: [] });
-    assert.equal(node.receiveBytes('friend', fine, 2).send.length, 1);
+    const oversized = new Uint8Array(400_000);
+    oversized.set([OVERLAY_KIND, 1, 200]);
+    const junk: Array<[string, Uint8Array]> = [
+      ['a bad count', new Uint8Array([OVERLAY_KIND, 1, 1, 0xff, 0xff])],
+      ['trailing bytes', new Uint8Array([...fine, 0])],
+      ['version 0', new Uint8Array([OVERLAY_KIND, 0, 1, 0])],
+      ['tag 0', new Uint8Array([OVERLAY_KIND, 1, 0])],
+      ['another kind', new Uint8Array([0x43, 1, 1, 0])],
+      ['a cut header', new Uint8Array([OVERLAY_KIND, 1])],
+      ['an unknown tag over the size limit', oversized],
+    ];
+    for (const [what, bytes] of junk) {
+      const node = new OverlayNode('me', ['t'], prng(2));
+      const step = node.receiveBytes('junk', bytes, 1);
+      assert.ok(step.rejected instanceof MalformedMessageError || step.rejected instanceof OversizedMessageError, `${what}: ${String(step.rejected)}`);
+      assert.ok(node.guard.isBanned('junk'), what);
+      assert.deepEqual(node.receiveBytes('junk', fine, 2), { send: [] });
+      assert.equal(node.receiveBytes('friend', fine, 2).send.length, 1);
+    }
+  });
+
+  it('drops a message of a tag it does not know (from a newer node) without banning its sender, and handles its later messages', () => {
+    const node = new OverlayNode('me', ['t'], prng(3));
+    // Tag 11 with a body this node cannot read, from a node that speaks format 2.
+    const newer = node.receiveBytes('newer', new Uint8Array([OVERLAY_KIND, 2, 11, 5, 1, 2, 3, 4, 5]), 1);
+    assert.ok(newer.dropped instanceof UnsupportedMessageError, String(newer.dropped));
+    assert.equal(newer.dropped.tag, 11);
+    assert.equal(newer.rejected, undefined);
+    assert.deepEqual(newer.send, []);
+    assert.ok(!node.guard.isBanned('newer'));
+    const ring = encodeOverlayMessage({ kind: 'ring-request', topic: 't', ids: [], subscribed: true });
+    assert.equal(node.receiveBytes('newer', ring, 1).send[0]?.message.kind, 'ring-response', 'its next message is handled');
+    // A known tag is read whatever version the sender speaks (a tag's body never changes).
+    const shuffle = encodeOverlayMessage({ kind: 'cyclon-request', descriptors: [{ id: 'newer', age: 0, profile: exact }] });
+    shuffle[1] = 7;
+    const answered = node.receiveBytes('newer', shuffle, 2);
+    assert.equal(answered.send[0]?.message.kind, 'cyclon-response');
+    assert.ok(node.cyclon.has('newer'));
   });
 });

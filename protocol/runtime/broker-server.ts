@@ -95,6 +95,8 @@ export interface BrokerStatus {
   relay: RelayGateStatus & { reservations: number; circuits: number };
   /** The overlay, when the broker takes part in it: views, rings, events relayed. */
   overlay?: OverlayStatus;
+  /** Ids members wanted that this broker lacked, asked of its ring neighbours: outstanding now, sent since start. */
+  ringAsks: { outstanding: number; asked: number };
   updatedAt: string;
 }
 
@@ -252,7 +254,7 @@ export class BrokerServer {
         }
         if (link.topics.has(topic)) continue;
         link.topics.add(topic);
-        if (link.channel) this.apply(this.broker.ringLink(link.channel, fromHex(topic)));
+        if (link.channel) this.apply(this.broker.ringLink(link.channel, fromHex(topic), this.clock.now()));
       }
     }
   }
@@ -276,7 +278,7 @@ export class BrokerServer {
     if (link?.channel) return; // both sides dialled: the first link carries the topics
     if (!link) this.ringLinks.set(remote, (link = { topics: new Set() }));
     link.channel = channel;
-    for (const topic of link.topics) this.apply(this.broker.ringLink(channel, fromHex(topic)));
+    for (const topic of link.topics) this.apply(this.broker.ringLink(channel, fromHex(topic), this.clock.now()));
   }
 
   private ringLinkClosed(remote: string, channel: ChannelId): void {
@@ -336,6 +338,7 @@ export class BrokerServer {
       refused: { ...this.broker.refusals(), channelsCutByTransport: Object.fromEntries(this.channelErrors) },
       relay: { ...this.relayGate.status(), reservations: 0, circuits: 0, ...this.transport.relayStatus?.() },
       ...(this.overlay ? { overlay: this.overlay.status() } : {}),
+      ringAsks: this.broker.ringAsks(),
       updatedAt: new Date(this.clock.now()).toISOString(),
     };
   }

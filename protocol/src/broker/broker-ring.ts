@@ -71,27 +71,31 @@ export class BrokerRing {
    * subscribe to the topic and sync it, so each side catches up with what the other has
    * (a restarted broker, an event whose ring path broke).
    */
-  link(channel: ChannelId, topic: Uint8Array): BrokerOutput {
+  link(channel: ChannelId, topic: Uint8Array, now: number): BrokerOutput {
     const out = emptyOutput();
     const c = this.host.channels.get(channel);
     const hex = toHex(topic);
-    if (c?.ringLink && !c.closing && this.host.carriesTopic(hex)) this.linkTopic(c, topic, hex, out);
+    if (c?.ringLink && !c.closing && this.host.carriesTopic(hex)) this.linkTopic(c, topic, hex, out, now);
     return out;
   }
 
-  linkTopic(c: ChannelState, topic: Uint8Array, hex: string, out: BrokerOutput): void {
+  linkTopic(c: ChannelState, topic: Uint8Array, hex: string, out: BrokerOutput, now: number): void {
     if (!c.ringLink || c.ringLink.topics.has(hex)) return;
     c.ringLink.topics.add(hex);
     this.host.meshSubscribe(c, topic, out);
+    const waiting = this.wants.unsent(hex, now);
+    if (waiting.length > 0) out.send.push({ to: c.id, frame: encodeWire({ type: 'want', topic, ids: waiting }) });
   }
 
-  /** Asks the ring links of a carried topic for what a member wants and this broker lacks. */
+  /**
+   * Asks the ring links of a carried topic for what a member wants and this broker lacks
+   * (or, with no link yet, keeps the ask for the first one).
+   */
   ask(member: ChannelState, topic: Uint8Array, hex: string, lacking: CommitId[], now: number, out: BrokerOutput): void {
     if (!this.host.carriesTopic(hex)) return;
     const links = [...this.host.channels.values()].filter((l) => !l.closing && l.ringLink?.topics.has(hex));
-    if (links.length === 0) return;
-    const ids = this.wants.ask(hex, lacking, member.id, now);
-    if (ids.length === 0) return;
+    const ids = this.wants.ask(hex, lacking, member.id, now, links.length > 0);
+    if (ids.length === 0 || links.length === 0) return;
     const frame = encodeWire({ type: 'want', topic, ids });
     for (const l of links) out.send.push({ to: l.id, frame });
   }
@@ -121,5 +125,10 @@ export class BrokerRing {
   /** Ids asked of the ring and not yet answered. */
   get outstanding(): number {
     return this.wants.size;
+  }
+
+  /** Ids sent to ring links since start. */
+  get asked(): number {
+    return this.wants.sentCount;
   }
 }

@@ -151,6 +151,11 @@ export class Broker {
     return this.ring.outstanding;
   }
 
+  /** Ring asks for the status: ids outstanding now, and ids sent to ring links since start. */
+  ringAsks(): { outstanding: number; asked: number } {
+    return { outstanding: this.ring.outstanding, asked: this.ring.asked };
+  }
+
   // ---- channel lifecycle ----
 
   /**
@@ -333,15 +338,15 @@ export class Broker {
     if (!this.admits(c, topic, hex, now, out)) return;
     if (c.ringLink && !this.carriesTopic(hex)) return; // a ring neighbour of another topic's ring: nothing to sync
     if (!c.subs.has(hex)) {
-      if (c.subs.size >= this.limits.maxSubscriptionsPerChannel) {
-        this.refuse(out, c, now, 'quota', `at most ${this.limits.maxSubscriptionsPerChannel} subscriptions per connection`, topic);
+      if (c.subs.size >= this.subscriptionsAllowed(c)) {
+        this.refuse(out, c, now, 'quota', `at most ${this.subscriptionsAllowed(c)} subscriptions per connection`, topic);
         return;
       }
       c.subs.add(hex);
       this.addSubscriber(c, hex);
     }
     this.sendTo(out, c.id, { type: 'subscribed', topic });
-    if (c.ringLink) this.ring.linkTopic(c, topic, hex, out);
+    if (c.ringLink) this.ring.linkTopic(c, topic, hex, out, now);
     if (c.isBroker) {
       for (const k of this.topics.get(hex)?.allKeys() ?? []) out.send.push({ to: c.id, frame: k.message });
     } else {
@@ -363,8 +368,8 @@ export class Broker {
   }
 
   /** The runtime found a ring neighbour for a topic carried here: see BrokerRing.link. */
-  ringLink(channel: ChannelId, topic: Uint8Array): BrokerOutput {
-    return this.ring.link(channel, topic);
+  ringLink(channel: ChannelId, topic: Uint8Array, now: number): BrokerOutput {
+    return this.ring.link(channel, topic, now);
   }
 
   private addSubscriber(c: ChannelState, hex: string): void {
@@ -614,6 +619,14 @@ export class Broker {
   }
 
   /**
+   * Topics one connection may subscribe to or sync: a member's limit, or for a broker
+   * (a ring link carries every topic both brokers carry) this broker's own maxTopics.
+   */
+  private subscriptionsAllowed(c: ChannelState): number {
+    return c.isBroker ? this.limits.maxTopics : this.limits.maxSubscriptionsPerChannel;
+  }
+
+  /**
    * Sessions over topics stored here are what a connection's limit counts (a peer
    * broker's up to maxTopics: it syncs every topic both carry). A session over topics this
    * broker holds nothing of only asks for what it lacks; those are bounded by the
@@ -621,7 +634,7 @@ export class Broker {
    * may SUBSCRIBE to (and that a broker carries to its peers) never crowd out a real one.
    */
   private roomForSession(c: ChannelState, hexes: readonly string[]): boolean {
-    if (c.sessions.size >= this.limits.maxSubscriptionsPerChannel) return false;
+    if (c.sessions.size >= this.subscriptionsAllowed(c)) return false;
     const stored = (topicHexes: Iterable<string>): boolean => [...topicHexes].some((h) => this.topics.has(h));
     if (!stored(hexes)) return true;
     let count = 0;

@@ -3,6 +3,9 @@
  * member asked for that this broker lacks are asked of its ring neighbours once, and the
  * members waiting for each are remembered until it arrives or the ask expires.
  *
+ * An ask made while the topic has no ring link yet (the broker has just begun to carry
+ * it: its ring forms within a few gossip periods) waits, unsent, for the first link.
+ *
  * Bounded three ways: one outstanding ask per id (a second WANT for it only adds a
  * waiter), a token bucket of ids asked per second across all members, and at most
  * MAX_RING_ASKS ids outstanding. A ring neighbour answers from its store and never asks
@@ -26,17 +29,23 @@ interface Ask {
   readonly topicHex: string;
   readonly waiters: Set<ChannelId>;
   readonly expires: number;
+  /** Sent to a ring link; false while the topic has no link yet (sent when one opens). */
+  sent: boolean;
 }
 
 export class RingWants {
   private readonly asks = new Map<CommitId, Ask>();
   private readonly budget = new TokenBucket(RING_ASKS_PER_SECOND, RING_ASKS_PER_SECOND * 2);
+  /** Ids sent to ring links since start (status). */
+  sentCount = 0;
 
   /**
    * `waiter` wants `ids` of a topic, all lacking here: records it as waiting for each, and
-   * returns the ids to ask the ring for now (those not asked already, within the bounds).
+   * returns the ids new to ask the ring for (those not asked already, within the bounds).
+   * `linked`: the topic has a ring link to send them on now; otherwise they wait for one
+   * (unsent), so a WANT that came before the ring formed is not forgotten.
    */
-  ask(topicHex: string, ids: readonly CommitId[], waiter: ChannelId, now: number): CommitId[] {
+  ask(topicHex: string, ids: readonly CommitId[], waiter: ChannelId, now: number, linked: boolean): CommitId[] {
     this.expire(now);
     const fresh: CommitId[] = [];
     for (const id of ids) {
@@ -46,10 +55,24 @@ export class RingWants {
         continue;
       }
       if (this.asks.size >= MAX_RING_ASKS || !this.budget.take(now)) break;
-      this.asks.set(id, { topicHex, waiters: new Set([waiter]), expires: now + RING_ASK_MS });
+      this.asks.set(id, { topicHex, waiters: new Set([waiter]), expires: now + RING_ASK_MS, sent: linked });
       fresh.push(id);
     }
+    if (linked) this.sentCount += fresh.length;
     return fresh;
+  }
+
+  /** A ring link for the topic opened: the ids still waiting for one, to send on it now. */
+  unsent(topicHex: string, now: number): CommitId[] {
+    this.expire(now);
+    const ids: CommitId[] = [];
+    for (const [id, ask] of this.asks) {
+      if (ask.sent || ask.topicHex !== topicHex) continue;
+      ask.sent = true;
+      ids.push(id);
+    }
+    this.sentCount += ids.length;
+    return ids;
   }
 
   /** Was `id` of this topic asked of the ring, and is the ask still open? */

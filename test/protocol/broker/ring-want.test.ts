@@ -22,7 +22,7 @@ function memberBroker(stream: Stream, held: number, init: BrokerInit = {}): Driv
   for (const c of stream.commits.slice(0, held)) d.send('m', { type: 'event', commit: c });
   d.inbox.set('link', []);
   d.apply(d.broker.connect('link' as ChannelId, d.now, { ringLink: true }));
-  d.apply(d.broker.ringLink('link' as ChannelId, stream.topic));
+  d.apply(d.broker.ringLink('link' as ChannelId, stream.topic, d.now));
   d.take('m');
   d.take('link'); // the link's SUBSCRIBE and sync opening: never answered in these tests
   return d;
@@ -35,7 +35,7 @@ function neighbour(stream: Stream): Driver {
   for (const c of stream.commits) d.send('writer', { type: 'event', commit: c });
   d.inbox.set('link', []);
   d.apply(d.broker.connect('link' as ChannelId, d.now, { ringLink: true }));
-  d.apply(d.broker.ringLink('link' as ChannelId, stream.topic));
+  d.apply(d.broker.ringLink('link' as ChannelId, stream.topic, d.now));
   d.take('link');
   return d;
 }
@@ -76,7 +76,7 @@ describe('broker: a member\'s WANT repaired across the ring', () => {
     const mine = memberBroker(s, 2);
     mine.inbox.set('link2', []);
     mine.apply(mine.broker.connect('link2' as ChannelId, mine.now, { ringLink: true }));
-    mine.apply(mine.broker.ringLink('link2' as ChannelId, s.topic));
+    mine.apply(mine.broker.ringLink('link2' as ChannelId, s.topic, mine.now));
     mine.take('link2');
     mine.send('m', { type: 'want', topic: s.topic, ids: [idOf(s.commits[2]!)] });
     assert.equal(wants(mine.take('link')).length, 1);
@@ -164,5 +164,59 @@ describe('broker: a member\'s WANT repaired across the ring', () => {
     // The honest answer still gets through.
     mine.send('link', encodeWire({ type: 'event', commit: wanted }));
     assert.deepEqual(events(mine.take('m')), [idOf(wanted)]);
+  });
+
+  it('a ring link syncs every topic both brokers carry, beyond a member connection\'s subscription limit', () => {
+    // A ring link between two brokers carries every topic both carry (up to maxTopics):
+    // counted against a member's per-connection limit, the topics past it were refused
+    // with a strike each, and about 25 of them closed the link again and again.
+    const limits = { maxSubscriptionsPerChannel: 2, maxSyncSessionsPerChannel: 2 };
+    const streams = [0, 1, 2, 3, 4].map((i) => makeStream(1, `many-${i}.md`));
+    const d = new Driver({ limits });
+    d.connect('m');
+    for (const s of streams) {
+      d.connect(`w${s.topic[0]}`);
+      d.send(`w${s.topic[0]}`, { type: 'event', commit: s.commits[0]! });
+    }
+    d.inbox.set('link', []);
+    d.apply(d.broker.connect('link' as ChannelId, d.now, { ringLink: true }));
+    for (const s of streams) d.apply(d.broker.ringLink('link' as ChannelId, s.topic, d.now));
+    d.take('link');
+    for (const s of streams) d.send('link', { type: 'subscribe', topics: [s.topic] });
+    const answers = d.take('link');
+    assert.equal(answers.filter((m) => m.type === 'subscribed').length, streams.length, JSON.stringify(types(answers)));
+    assert.deepEqual(answers.filter((m) => m.type === 'error'), []);
+  });
+
+  it('a WANT that comes before the topic has a ring link waits for the first link and is asked on it', () => {
+    // A broker that has just begun to carry a share has no ring for it for a few gossip
+    // periods: a member's WANT then was answered from the store only and forgotten.
+    const s = makeStream(4, 'early.md');
+    const mine = new Driver();
+    mine.connect('m');
+    mine.send('m', { type: 'subscribe', topics: [s.topic] });
+    for (const c of s.commits.slice(0, 2)) mine.send('m', { type: 'event', commit: c });
+    mine.take('m');
+    const lacking = [idOf(s.commits[2]!), idOf(s.commits[3]!)];
+    mine.send('m', { type: 'want', topic: s.topic, ids: lacking });
+    assert.deepEqual(mine.broker.ringAsks(), { outstanding: 2, asked: 0 }, 'kept, not sent: no link yet');
+    mine.inbox.set('link', []);
+    mine.apply(mine.broker.connect('link' as ChannelId, mine.now, { ringLink: true }));
+    mine.apply(mine.broker.ringLink('link' as ChannelId, s.topic, mine.now));
+    assert.deepEqual(wants(mine.inbox.get('link') ?? []), [lacking], 'asked on the first link');
+    assert.deepEqual(mine.broker.ringAsks(), { outstanding: 2, asked: 2 });
+    const other = neighbour(s);
+    relay(mine, other);
+    assert.deepEqual(events(relay(other, mine)), lacking);
+    assert.deepEqual(events(mine.take('m')), lacking, 'the member that waited gets them');
+    assert.deepEqual(types(mine.take('link')).filter((t) => t.startsWith('error')), []);
+
+    // One that expired before any link opened is not sent (its answer would be refused as unasked).
+    const t = makeStream(2, 'late.md');
+    mine.send('m', { type: 'subscribe', topics: [t.topic] });
+    mine.send('m', { type: 'want', topic: t.topic, ids: [idOf(t.commits[1]!)] });
+    mine.now += RING_ASK_MS;
+    mine.apply(mine.broker.ringLink('link' as ChannelId, t.topic, mine.now));
+    assert.deepEqual(wants(mine.take('link')), []);
   });
 });

@@ -99,8 +99,8 @@ describe('overlay: a node flooded with made-up ids', () => {
     assert.equal(second.send.length, 1, 'answered');
     assert.equal(hostileIn(node.cyclon.peers().map((x) => x.id)), 5, 'only the first was merged');
     node.tick(); // its own shuffle takes its oldest neighbour out of the view, maybe one of those
-    const before = hostileIn(node.cyclon.peers().map((x) => x.id));
     node.receive('flooder', shuffle(sybils.slice(4, 7)), 1);
-    assert.equal(hostileIn(node.cyclon.peers().map((x) => x.id)), before + 3, 'the next period the next one is');
+    const view = new Set(node.cyclon.peers().map((x) => x.id));
+    assert.ok(sybils.slice(4, 7).every((id) => view.has(id)), 'the next period the next one is');
   });
 });

@@ -116,10 +116,13 @@ export class Vicinity {
   private merge(received: readonly Descriptor[], randomPeers: readonly Descriptor[]): void {
     const me = this.self().id;
     const byId = new Map<PeerId, Descriptor>();
-    for (const d of [...this.view, ...received, ...randomPeers]) {
-      if (d.id === me) continue;
-      const known = byId.get(d.id);
-      if (known === undefined || d.age < known.age) byId.set(d.id, d);
+    // Not one spread array of the three lists: merge runs for every VICINITY message (allocation showed as GC time).
+    for (const list of [this.view, received, randomPeers]) {
+      for (const d of list) {
+        if (d.id === me) continue;
+        const known = byId.get(d.id);
+        if (known === undefined || d.age < known.age) byId.set(d.id, d);
+      }
     }
     const perIntroducer = new Map<PeerId, number>();
     const underCap = (d: Descriptor): boolean => {
@@ -136,10 +139,12 @@ export class Vicinity {
   private candidates(randomPeers: readonly Descriptor[], except: PeerId): Descriptor[] {
     const seen = new Set<PeerId>([except]);
     const out: Descriptor[] = [];
-    for (const d of [...this.view, ...randomPeers]) {
-      if (seen.has(d.id)) continue;
-      seen.add(d.id);
-      out.push(d);
+    for (const list of [this.view, randomPeers]) {
+      for (const d of list) {
+        if (seen.has(d.id)) continue;
+        seen.add(d.id);
+        out.push(d);
+      }
     }
     return out;
   }

@@ -17,7 +17,7 @@ import type { Random } from '../ports/clock.js';
 import { estimatedSimilarity } from './blip.js';
 import { covering } from './coverage.js';
 import { aged, type Descriptor, type PeerId } from './descriptor.js';
-import type { Profile } from './profile.js';
+import { similarity, type Profile } from './profile.js';
 
 export interface VicinityOptions {
   /** Most similar peers kept (default 10). */
@@ -39,7 +39,8 @@ export class Vicinity {
   readonly maxPerIntroducer: number;
   private view: Descriptor[] = [];
   /**
-   * Similarity of a profile to ours: profiles are immutable, so it is computed once per
+   * Similarity of a BLIP-randomised profile to ours (its estimate is costly; exact ones are
+   * compared again, see similarityTo): profiles are immutable, so it is computed once per
    * profile while it is in the cache. Bounded: a WeakMap kept every profile a node had
    * ever seen alive in the simulator (10,000 nodes x thousands of profiles).
    */
@@ -74,6 +75,9 @@ export class Vicinity {
 
   /** Similarity of a profile to this node's own. */
   similarityTo(profile: Profile): number {
+    const own = this.self().profile;
+    // Exact profiles are compared again: a few words' popcount costs less than the lookup (profiled).
+    if (own.flip === 0 && profile.flip === 0) return similarity(own, profile);
     let s = this.similarityCache.get(profile);
     if (s === undefined) {
       s = estimatedSimilarity(this.self().profile, profile);

@@ -49,22 +49,29 @@ export function covering(target: Profile, wanted: Uint32Array, pool: readonly De
   const accept = options.accept ?? (() => true);
   const n = wanted.length;
   const uncovered = wanted.slice();
-  const worthOf = (d: Descriptor): number => {
-    const bits = d.profile.wordsAt(n);
+  const worthOf = (bits: Uint32Array): number => {
     let worth = 0;
     for (let i = 0; i < n; i++) worth += popcount32(bits[i] & uncovered[i]);
     return worth;
   };
   const threshold = 2; // a single bit: most likely a Bloom collision
-  // Waiting candidates, best last (popped from the end), with the worth last computed.
-  const waiting = pool.map((d) => ({ d, worth: worthOf(d), fresh: true })).filter((w) => w.worth >= threshold);
+  // Waiting candidates, best last (popped from the end), with the worth last computed and
+  // their bits at the target's size, fetched once: profiles lie scattered in memory, and
+  // fetching the bits again for each recount and pick showed in profiles (covering with
+  // wordsAt: 19.1% of the simulator before, 17.7% after).
+  const waiting: Array<{ d: Descriptor; bits: Uint32Array; worth: number; fresh: boolean }> = [];
+  for (const d of pool) {
+    const bits = d.profile.wordsAt(n);
+    const worth = worthOf(bits);
+    if (worth >= threshold) waiting.push({ d, bits, worth, fresh: true });
+  }
   waiting.sort((a, b) => a.worth - b.worth);
   const chosen: Descriptor[] = [];
   const taken = new Set<Descriptor>();
   while (chosen.length < k && waiting.length > 0) {
     const top = waiting[waiting.length - 1];
     if (!top.fresh) {
-      top.worth = worthOf(top.d);
+      top.worth = worthOf(top.bits);
       top.fresh = true;
       waiting.pop();
       if (top.worth < threshold) continue;
@@ -77,8 +84,7 @@ export function covering(target: Profile, wanted: Uint32Array, pool: readonly De
     taken.add(top.d);
     if (!accept(top.d)) continue;
     chosen.push(top.d);
-    const bits = top.d.profile.wordsAt(n);
-    for (let i = 0; i < n; i++) uncovered[i] &= ~bits[i];
+    for (let i = 0; i < n; i++) uncovered[i] &= ~top.bits[i];
     for (const w of waiting) w.fresh = false;
   }
   if (chosen.length < k) {

@@ -109,7 +109,7 @@ export class OverlayNode {
    */
   private readonly candidates = new Map<string, PeerId[]>();
   /** Senders whose unsolicited request of a kind was merged this period (a second one is answered only). */
-  private readonly mergedThisPeriod = new Set<string>();
+  private readonly mergedThisPeriod = { 'cyclon-request': new Set<PeerId>(), 'vicinity-request': new Set<PeerId>() };
   /** Nodes asked for their descriptor (a descriptor response from anyone else is ignored). */
   private readonly asked = new Set<PeerId>();
 
@@ -235,7 +235,8 @@ export class OverlayNode {
 
   /** One gossip period: a CYCLON shuffle, a VICINITY exchange and ring gossip for a few topics. */
   tick(): Outgoing[] {
-    this.mergedThisPeriod.clear();
+    this.mergedThisPeriod['cyclon-request'].clear();
+    this.mergedThisPeriod['vicinity-request'].clear();
     this.provenance.tick();
     this.provenance.prune(() => this.held());
     const out: Outgoing[] = [];
@@ -342,10 +343,11 @@ export class OverlayNode {
   }
 
   /** Whether this is `from`'s first `kind` this period (the first is merged into the views, later ones are only answered). */
-  private firstThisPeriod(from: PeerId, kind: string): boolean {
-    const key = `${kind}\n${from}`;
-    if (this.mergedThisPeriod.has(key)) return false;
-    this.mergedThisPeriod.add(key);
+  private firstThisPeriod(from: PeerId, kind: 'cyclon-request' | 'vicinity-request'): boolean {
+    // A set per kind, not one of `${kind}\n${from}` keys: building and hashing a new key string for every request showed in profiles.
+    const merged = this.mergedThisPeriod[kind];
+    if (merged.has(from)) return false;
+    merged.add(from);
     return true;
   }
 

@@ -22,7 +22,7 @@
  */
 import * as vscode from 'vscode';
 import type { FileId, ShareReplica } from '../../protocol/src/index.js';
-import { applyLineHunks, applyOps, diffOp, toHunks, toLineHunks, xform, type LineHunk, type Op } from './text-ops.js';
+import { applyLineHunks, applyOps, diffOp, lineEndOps, toHunks, toLineHunks, xform, type LineHunk, type Op } from './text-ops.js';
 import { UndoStack } from './undo-stack.js';
 
 /** WEFT_TRACE=1: log each local change event and each remote apply, to follow a keystroke end to end. */
@@ -330,9 +330,10 @@ export class DocumentBinding implements vscode.Disposable {
       if (++this.repairs > 20) {
         this.host.log(`${this.doc.uri.fsPath}: the editor keeps differing from the share; stopped repairing`);
       } else if (this.host.canWrite() && onlyLineEnds) {
-        const d = diffOp(replicaText, docText)!;
-        this.host.replica.edit(this.file, d.offset, d.deleteCount, d.insert);
-        this.history.remote([d]);
+        const ops = lineEndOps(replicaText, docText) ?? [diffOp(replicaText, docText)!];
+        for (const op of ops) this.host.replica.edit(this.file, op.offset, op.deleteCount, op.insert);
+        this.history.remote(ops);
+        this.note(`line ends as the document's ${fmt(ops)}`);
         this.host.edited();
       } else {
         if (this.host.canWrite()) {

@@ -71,3 +71,35 @@ export function applyLineHunks(text: string, hunks: readonly LineHunk[]): string
   for (const s of spans) t = t.slice(0, s.from) + s.insert + t.slice(Math.max(s.from, s.to));
   return t;
 }
+
+/**
+ * Ops that give `from` the line ends of `to`, where the two differ in line ends only
+ * ("\n", "\r\n", "\r"): one small op per line end that differs, last first (each offset
+ * holds when applied in order), touching no other character. Undefined when the texts
+ * differ otherwise. One op over the whole span between the first and the last difference
+ * deleted and re-inserted every word in between: a teammate's concurrent edit there was
+ * then merged with a copy of the text it changed.
+ */
+export function lineEndOps(from: string, to: string): Op[] | undefined {
+  const ops: Op[] = [];
+  let i = 0;
+  let j = 0;
+  const endAt = (text: string, k: number): number => (text[k] === '\r' ? (text[k + 1] === '\n' ? 2 : 1) : text[k] === '\n' ? 1 : 0);
+  while (i < from.length || j < to.length) {
+    const a = endAt(from, i);
+    const b = endAt(to, j);
+    if (a === 0 && b === 0) {
+      if (from[i] !== to[j]) return undefined;
+      i++;
+      j++;
+      continue;
+    }
+    if (a === 0 || b === 0) return undefined;
+    const mine = from.slice(i, i + a);
+    const theirs = to.slice(j, j + b);
+    if (mine !== theirs) ops.push({ offset: i, deleteCount: a, insert: theirs });
+    i += a;
+    j += b;
+  }
+  return ops.reverse();
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { applyLineHunks, applyOps, toHunks, toLineHunks, xform, type Op } from '../../extension/binding/text-ops.js';
+import { applyLineHunks, applyOps, lineEndOps, toHunks, toLineHunks, xform, type Op } from '../../extension/binding/text-ops.js';
 
 const text = fc.array(fc.constantFrom('a', 'b', 'c', '\n', '\r\n', 'xy'), { maxLength: 30 }).map((p) => p.join(''));
 
@@ -61,5 +61,38 @@ describe('extension: text-ops (the binding\'s change algebra)', () => {
     const hunks = toLineHunks(built, [{ offset: 8, deleteCount: 0, insert: 'X' }]); // start of "three"
     assert.equal(applyLineHunks('zero\none\ntwo\nthree', hunks), 'zero\none\nXtwo\nthree');
     assert.equal(applyLineHunks('one', hunks), 'oneX', 'a line past the end clamps to the end');
+  });
+});
+
+describe('extension: line ends made the document\'s (the binding\'s idle check)', () => {
+  // The check used one op from the first to the last differing line end: every word in
+  // between was deleted and inserted again, so a teammate's concurrent edit among them
+  // merged with a copy of the text (a word of his appeared twice in the CRLF fuzz).
+  const words = fc.array(fc.tuple(fc.constantFrom('<R1>', 'ab', 'c'), fc.constantFrom('\n', '\r\n', '\r', '')), { maxLength: 20 });
+  const swap = (end: string, pick: number): string => (end === '' ? '' : ['\n', '\r\n', '\r'][pick % 3]!);
+
+  it('changes only line ends, one small op each, and gives the target text', () => {
+    fc.assert(
+      fc.property(words, fc.array(fc.nat(), { minLength: 20, maxLength: 20 }), (parts, picks) => {
+        const from = parts.map(([w, e]) => w + e).join('');
+        const to = parts.map(([w, e], i) => w + swap(e, picks[i]!)).join('');
+        const ops = lineEndOps(from, to);
+        assert.ok(ops, 'texts that differ in line ends only');
+        assert.equal(applyOps(from, ops), to);
+        for (const op of ops) {
+          assert.ok(op.deleteCount <= 2 && /^[\r\n]*$/.test(from.slice(op.offset, op.offset + op.deleteCount)) && /^[\r\n]+$/.test(op.insert), JSON.stringify(op));
+        }
+      }),
+    );
+  });
+
+  it('leaves the words between two line ends alone, and refuses texts that differ otherwise', () => {
+    const ops = lineEndOps('a\n<R1> word\nb', 'a\r\n<R1> word\r\nb');
+    assert.deepEqual(ops, [
+      { offset: 11, deleteCount: 1, insert: '\r\n' },
+      { offset: 1, deleteCount: 1, insert: '\r\n' },
+    ]);
+    assert.equal(lineEndOps('a\nb', 'a\nc'), undefined);
+    assert.equal(lineEndOps('a\nb', 'a\n'), undefined);
   });
 });

@@ -5,17 +5,15 @@
  * several popular topics, so a subscriber of a rare topic was never sent the few peers
  * that share it, and its ring stayed empty (the 10,000-node runs' misses, docs/OVERLAY.md).
  *
- * Profiles are Bloom filters, so coverage is counted on bits: a pick is worth the
- * target's bits it sets that no earlier pick set (weight 4), plus those set once (1);
- * picks worth less than one topic's bits set once more (a Bloom collision) are ranked by
- * similarity. Greedy, the usual approximation of
- * maximum coverage. Bits are compared at the target's size: a smaller filter repeats,
- * a larger one folds (profile.ts).
+ * Profiles are Bloom filters, so coverage is counted on bits: a pick is worth the wanted
+ * bits it sets that no earlier pick set; a pick worth a single bit (most likely a Bloom
+ * collision) is not taken for coverage, and what coverage leaves is ranked by similarity.
+ * Greedy, the usual approximation of maximum coverage. Bits are compared at the target's
+ * size: a smaller filter repeats, a larger one folds (profile.ts).
  */
 import { estimatedSimilarity } from './blip.js';
 import type { Descriptor } from './descriptor.js';
 import { bitPosition, popcount32, type Profile, type TopicKey } from './profile.js';
-
 
 /** The bits of `keys` in a filter of `size` bits with `hashes` bits a topic (the part of a profile still wanted). */
 export function topicBits(keys: readonly TopicKey[], size: number, hashes: number): Uint32Array {

@@ -13,19 +13,7 @@
  */
 import { estimatedSimilarity } from './blip.js';
 import type { Descriptor } from './descriptor.js';
-import { bitPosition, popcount32, type Profile, type TopicKey } from './profile.js';
-
-/** The bits of `keys` in a filter of `size` bits with `hashes` bits a topic (the part of a profile still wanted). */
-export function topicBits(keys: readonly TopicKey[], size: number, hashes: number): Uint32Array {
-  const words = new Uint32Array(size >>> 5);
-  for (const key of keys) {
-    for (let i = 0; i < hashes; i++) {
-      const b = bitPosition(key, i, size);
-      words[b >>> 5] |= 1 << (b & 31);
-    }
-  }
-  return words;
-}
+import { popcount32, type Profile } from './profile.js';
 
 export interface CoveringOptions {
   /** Similarity to the target (default: BLIP's estimate against it). */

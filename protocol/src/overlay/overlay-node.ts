@@ -13,12 +13,11 @@
  */
 import type { Random } from '../ports/clock.js';
 import { randomize } from './blip.js';
-import { topicBits } from './coverage.js';
 import { Cyclon, type CyclonOptions } from './cyclon.js';
 import type { Descriptor, PeerId } from './descriptor.js';
 import { PeerGuard, type GuardOptions, type RejectReason } from './guard.js';
 import { MalformedMessageError, OversizedMessageError, UnsupportedMessageError, type OverlayMessage } from './messages.js';
-import { Profile, topicKey, type ProfileOptions, type TopicKey } from './profile.js';
+import { Profile, topicBits, topicKey, type ProfileOptions, type TopicKey } from './profile.js';
 import { Provenance, type ProvenanceOptions } from './provenance.js';
 import { randomIndex, sample } from './random.js';
 import { ringcastTargets, SeenEvents } from './ringcast.js';

@@ -35,6 +35,18 @@ export function bitPosition(key: TopicKey, i: number, size: number): number {
   return ((key.h1 + Math.imul(i, key.h2)) >>> 0) & (size - 1);
 }
 
+/** The bits of `keys` in a filter of `size` bits with `hashes` bits a topic (a profile's words, or the part of them still wanted). */
+export function topicBits(keys: readonly TopicKey[], size: number, hashes: number): Uint32Array {
+  const words = new Uint32Array(size >>> 5);
+  for (const key of keys) {
+    for (let i = 0; i < hashes; i++) {
+      const b = bitPosition(key, i, size);
+      words[b >>> 5] |= 1 << (b & 31);
+    }
+  }
+  return words;
+}
+
 export function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
@@ -60,14 +72,7 @@ export class Profile {
     const keys = [...topics];
     const hashes = options.hashes ?? 3;
     const size = profileSize(keys.length, options.bitsPerTopic ?? 10);
-    const words = new Uint32Array(size >>> 5);
-    for (const key of keys) {
-      for (let i = 0; i < hashes; i++) {
-        const b = bitPosition(key, i, size);
-        words[b >>> 5] |= 1 << (b & 31);
-      }
-    }
-    return new Profile(words, hashes);
+    return new Profile(topicBits(keys, size, hashes), hashes);
   }
 
   get size(): number {
